@@ -1,0 +1,145 @@
+//! One function per subcommand.
+
+use super::environments::{resolve, resolve_all};
+use super::print::Out;
+use super::{Cli, Command, Format};
+use crate::emit::{self, WriteOptions};
+use crate::error::Error;
+use crate::findings::{has_errors, Finding};
+use crate::pipeline;
+use crate::render::Renderer;
+use crate::source::display_path;
+use crate::validate;
+use std::path::{Path, PathBuf};
+
+pub enum Failure {
+    /// stdout was closed by the reader (`deploygen plan x | head`): not an error.
+    BrokenPipe,
+    Error(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Error(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Error(Error::Io {
+                context: "cannot write output".into(),
+                source: e,
+            })
+        }
+    }
+}
+
+pub type Outcome = Result<i32, Failure>;
+
+pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
+    match &cli.command {
+        Command::Validate { files } => validate_cmd(files, out),
+        Command::Render {
+            env,
+            output,
+            force,
+            prune,
+        } => render_cmd(
+            cli,
+            env,
+            output.as_deref(),
+            WriteOptions {
+                force: *force,
+                prune: *prune,
+            },
+            out,
+        ),
+        Command::Check { envs } => check_cmd(cli, envs, out),
+        Command::Plan { env } => plan_cmd(env, out),
+        Command::Schema => {
+            out.stdout
+                .write_all(validate::schema::ENVIRONMENT_SCHEMA.as_bytes())?;
+            Ok(0)
+        }
+    }
+}
+
+fn renderer(cli: &Cli) -> Result<Renderer, Error> {
+    match &cli.templates {
+        Some(dir) => Renderer::from_dir(dir),
+        None => Ok(Renderer::embedded()),
+    }
+}
+
+fn validate_cmd(args: &[String], out: &mut Out) -> Outcome {
+    let paths = resolve_all(args)?;
+    let mut results: Vec<(PathBuf, Vec<Finding>)> = Vec::new();
+    for path in paths {
+        let findings = validate::findings(&path)?;
+        results.push((path, findings));
+    }
+    out.findings_report(&results)?;
+    let failed = results.iter().any(|(_, f)| has_errors(f));
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn render_cmd(
+    cli: &Cli,
+    env: &str,
+    output: Option<&Path>,
+    options: WriteOptions,
+    out: &mut Out,
+) -> Outcome {
+    let path = resolve(env)?;
+    let renderer = renderer(cli)?;
+    let prepared = pipeline::prepare(&path, &renderer, output)?;
+    out.warnings(&prepared.validated.findings)?;
+    let report = emit::write(&prepared.output_dir, &prepared.files, options)?;
+    out.render_report(&path, &prepared.output_dir, &report)?;
+    Ok(0)
+}
+
+fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
+    let paths = resolve_all(args)?;
+    let renderer = renderer(cli)?;
+    let mut results = Vec::new();
+    let mut code = 0;
+    for path in paths {
+        let result = pipeline::prepare(&path, &renderer, None).and_then(|p| {
+            let drift = emit::check(&p.output_dir, &p.files)?;
+            Ok((p.output_dir, drift))
+        });
+        match result {
+            Ok((dir, drift)) => {
+                if !drift.is_clean() {
+                    code = code.max(1);
+                }
+                results.push((path, dir, drift));
+            }
+            Err(e) => {
+                out.report_error_for(&path, &e)?;
+                code = 2;
+            }
+        }
+    }
+    out.check_report(&results)?;
+    Ok(code)
+}
+
+fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
+    let path = resolve(env)?;
+    let (validated, plan) = pipeline::plan(&path)?;
+    out.warnings(&validated.findings)?;
+    match out.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out.stdout, &plan).map_err(std::io::Error::from)?;
+            writeln!(out.stdout)?;
+        }
+        Format::Human | Format::Github => out.plan_human(&plan)?,
+    }
+    let _ = display_path;
+    Ok(0)
+}

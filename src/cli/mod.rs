@@ -1,0 +1,115 @@
+//! The command line: parse, resolve, dispatch, and the one place where errors
+//! become text on stderr and an exit code.
+
+mod commands;
+mod environments;
+mod print;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "deploygen",
+    version,
+    about = "Generate deploy files (compose, .env, Bicep, render.yaml, redis.conf) from one typed descriptor per environment",
+    after_help = "Exit codes: 0 clean / in sync / no change; 1 findings / drift / changes; 2 could not run."
+)]
+pub struct Cli {
+    /// Read templates from DIR instead of the ones built into deploygen.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Output format, where the command has several.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Print only errors and findings, no diffs or summaries.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people (colour on a terminal, unless NO_COLOR is set).
+    Human,
+    /// For machines: a versioned JSON document on stdout.
+    Json,
+    /// GitHub Actions annotations (`::error file=...`).
+    Github,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check descriptors against the schema and the semantic rules (default: every environment in `environments/`).
+    Validate {
+        /// Descriptor files or environment names.
+        files: Vec<String>,
+    },
+    /// Write an environment's files.
+    Render {
+        /// A descriptor file, or the name of one in `environments/`.
+        env: String,
+        /// Output folder (default: the descriptor's `output`, else a folder named after it).
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Overwrite files that do not carry deploygen's header.
+        #[arg(long)]
+        force: bool,
+        /// Delete generated files this render no longer produces.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Render in memory and compare with the files on disk (CI drift check; default: every environment).
+    Check {
+        /// Descriptor files or environment names.
+        envs: Vec<String>,
+    },
+    /// Show the Plan: services, env vars, secrets, resources and files.
+    Plan {
+        /// A descriptor file, or the name of one in `environments/`.
+        env: String,
+    },
+    /// Print the environment JSON schema (for editors and the YAML language server).
+    Schema,
+}
+
+/// Run deploygen with `args`; returns the exit code.
+pub fn run<I, T>(args: I, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().ansi().to_string();
+            if e.use_stderr() {
+                let _ = stderr.write_all(text.as_bytes());
+                return 2;
+            }
+            let _ = stdout.write_all(text.as_bytes());
+            return 0;
+        }
+    };
+    let color = cli.format == Format::Human
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let mut out = print::Out {
+        stdout,
+        stderr,
+        quiet: cli.quiet,
+        format: cli.format,
+        color,
+    };
+    match commands::dispatch(&cli, &mut out) {
+        Ok(code) => code,
+        Err(commands::Failure::BrokenPipe) => 0,
+        Err(commands::Failure::Error(e)) => {
+            let _ = out.report_error(&e);
+            e.exit_code()
+        }
+    }
+}

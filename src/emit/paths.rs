@@ -1,0 +1,71 @@
+//! Where generated files may go: always below the output folder, never
+//! through a symbolic link.
+
+use crate::error::{Error, Result};
+use std::path::{Component, Path, PathBuf};
+
+/// The output folder for a descriptor: `-o` if given, else its `output:`
+/// (relative to the descriptor), else a folder named after the descriptor, beside it.
+pub fn output_dir(descriptor: &Path, output: Option<&str>, override_dir: Option<&Path>) -> PathBuf {
+    if let Some(dir) = override_dir {
+        return dir.to_path_buf();
+    }
+    let parent = descriptor.parent().unwrap_or(Path::new(""));
+    match output {
+        Some(out) => parent.join(out),
+        None => parent.join(descriptor.file_stem().unwrap_or_default()),
+    }
+}
+
+/// `relative` checked to stay inside `root`: no absolute paths, no `..`, no
+/// symbolic link on the way (an existing link could point anywhere).
+pub fn contained(root: &Path, relative: &str) -> Result<PathBuf> {
+    let unsafe_path = |reason: &str| Error::UnsafePath {
+        path: relative.to_string(),
+        reason: reason.to_string(),
+    };
+    if relative.is_empty() || relative.contains('\0') || relative.contains('\\') {
+        return Err(unsafe_path("not a plain relative path"));
+    }
+    let rel = Path::new(relative);
+    if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(unsafe_path(
+            "it would leave the output folder (absolute path, `..` or `.`)",
+        ));
+    }
+    let mut path = root.to_path_buf();
+    for component in rel.components() {
+        path.push(component);
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            if meta.file_type().is_symlink() {
+                return Err(unsafe_path(
+                    "a symbolic link is in the way inside the output folder",
+                ));
+            }
+        }
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_leave_the_output_folder() {
+        let root = Path::new("/tmp/deploygen-out-does-not-exist");
+        assert!(contained(root, "docker-compose.yml").is_ok());
+        assert!(contained(root, "infra/modules/redis.bicep").is_ok());
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/../../x",
+            "./x",
+            "",
+            "a\\..\\x",
+            "a\0b",
+        ] {
+            assert!(contained(root, bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! `extends`: maps deep-merge, everything else (lists, scalars) is replaced by
+//! the extending file's value. Every node keeps the position of the file that
+//! set it, so errors in merged values point at the right file.
+
+use super::node::{Node, NodeValue};
+
+pub fn merge(base: Node, overlay: Node) -> Node {
+    match (base.value, overlay.value) {
+        (NodeValue::Map(mut entries), NodeValue::Map(overrides)) => {
+            for over in overrides {
+                match entries.iter_mut().find(|e| e.key == over.key) {
+                    Some(existing) => {
+                        let old =
+                            std::mem::replace(&mut existing.value, placeholder(over.value.pos));
+                        existing.value = merge(old, over.value);
+                        existing.key_pos = over.key_pos;
+                    }
+                    None => entries.push(over),
+                }
+            }
+            Node {
+                value: NodeValue::Map(entries),
+                pos: overlay.pos,
+            }
+        }
+        (_, value) => Node {
+            value,
+            pos: overlay.pos,
+        },
+    }
+}
+
+fn placeholder(pos: crate::source::Pos) -> Node {
+    Node {
+        value: NodeValue::Null,
+        pos,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::yaml::parse;
+    use crate::source::FileId;
+
+    #[test]
+    fn maps_merge_deeply_lists_replace_and_positions_follow_the_setter() {
+        let base = parse("a: {x: 1, y: [1, 2]}\nb: base\n", FileId(0)).unwrap();
+        let over = parse("a:\n  y: [3]\n  z: 4\n", FileId(1)).unwrap();
+        let merged = merge(base, over);
+        assert_eq!(
+            merged.to_json(),
+            serde_json::json!({"a": {"x": 1, "y": [3], "z": 4}, "b": "base"})
+        );
+        let index = merged.index();
+        assert_eq!(index.value("/a/x").unwrap().file, FileId(0));
+        assert_eq!(index.value("/a/y/0").unwrap().file, FileId(1));
+        assert_eq!(index.value("/b").unwrap().file, FileId(0));
+    }
+}

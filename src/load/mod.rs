@@ -1,0 +1,82 @@
+//! Stage 1: descriptor files to one merged [`Node`] tree, `extends` resolved.
+
+mod merge;
+pub mod node;
+pub mod yaml;
+
+use crate::error::{Error, Result};
+use crate::source::{display_path, Location, Pos, Sources};
+use node::{Node, NodeValue};
+use std::path::{Path, PathBuf};
+
+/// A descriptor with its `extends` chain merged in.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub sources: Sources,
+    pub root: Node,
+}
+
+pub fn load(path: &Path) -> Result<Loaded> {
+    let mut sources = Sources::default();
+    let root = load_chain(path, &mut sources, &mut Vec::new(), None)?;
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        sources,
+        root,
+    })
+}
+
+/// `visiting` holds the canonical paths on the current `extends` chain, to
+/// catch cycles; `extended_from` is where the `extends` naming this file is.
+fn load_chain(
+    path: &Path,
+    sources: &mut Sources,
+    visiting: &mut Vec<PathBuf>,
+    extended_from: Option<Location>,
+) -> Result<Node> {
+    let read_error = |source: std::io::Error| match &extended_from {
+        Some(location) => Error::Extends {
+            location: location.clone(),
+            message: format!("cannot read `{}`: {source}", display_path(path)),
+        },
+        None => Error::Read {
+            path: display_path(path),
+            source,
+        },
+    };
+    let canonical = path.canonicalize().map_err(read_error)?;
+    if visiting.contains(&canonical) {
+        let mut chain: Vec<String> = visiting.iter().map(|p| display_path(p)).collect();
+        chain.push(display_path(&canonical));
+        return Err(Error::ExtendsCycle {
+            location: extended_from.expect("a cycle needs an extends"),
+            chain,
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(read_error)?;
+    let file = sources.add(path);
+    let mut node = yaml::parse(&text, file).map_err(|e| Error::Syntax {
+        location: sources.locate(Pos {
+            file,
+            line: e.line,
+            col: e.col,
+        }),
+        message: e.message,
+    })?;
+    let Some(extends) = node.remove("extends") else {
+        return Ok(node);
+    };
+    let location = sources.locate(extends.pos);
+    let NodeValue::Str(base) = &extends.value else {
+        return Err(Error::Extends {
+            location,
+            message: "expected the path of a base descriptor (a string)".into(),
+        });
+    };
+    let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
+    visiting.push(canonical);
+    let base = load_chain(&base_path, sources, visiting, Some(location))?;
+    visiting.pop();
+    Ok(merge::merge(base, node))
+}

@@ -1,0 +1,8 @@
+fn main() {
+    let code = deploygen::run(
+        std::env::args_os(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    std::process::exit(code);
+}

@@ -1,0 +1,318 @@
+//! Stage 3: the descriptor as typed Rust values. Only reached after schema
+//! validation, so these types mirror `schemas/environment.schema.json`
+//! (a test keeps the two in agreement).
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Descriptor {
+    pub name: String,
+    pub description: Option<String>,
+    pub platform: Platform,
+    pub output: Option<String>,
+    #[serde(default)]
+    pub naming: Naming,
+    #[serde(default)]
+    pub env: IndexMap<String, EnvValue>,
+    #[serde(default)]
+    pub services: IndexMap<String, Service>,
+    pub postgres: Option<Postgres>,
+    #[serde(default)]
+    pub cache: Cache,
+    #[serde(default)]
+    pub broker: Broker,
+    #[serde(default)]
+    pub infrastructure: IndexMap<String, InfrastructureService>,
+    #[serde(default)]
+    pub secrets: IndexMap<String, SecretDecl>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    Compose,
+    AzureContainerApps,
+    AzureAppService,
+    Render,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Compose => "compose",
+            Platform::AzureContainerApps => "azure-container-apps",
+            Platform::AzureAppService => "azure-app-service",
+            Platform::Render => "render",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Naming {
+    #[serde(default)]
+    pub container_prefix: String,
+    pub key_prefix: Option<String>,
+}
+
+/// A plain value or a reference to a declared secret.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum EnvValue {
+    Secret { secret: String },
+    Plain(Scalar),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+}
+
+impl Scalar {
+    pub fn to_env_string(&self) -> String {
+        match self {
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Number(n) => n.to_string(),
+            Scalar::String(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Command {
+    Shell(String),
+    Args(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Web,
+    Worker,
+    Scheduler,
+    Frontend,
+}
+
+impl Role {
+    pub fn needs_broker(self) -> bool {
+        matches!(self, Role::Worker | Role::Scheduler)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backing {
+    Postgres,
+    Cache,
+    Broker,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Build {
+    pub context: String,
+    pub dockerfile: Option<String>,
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Healthcheck {
+    pub http: Option<String>,
+    pub command: Option<String>,
+    pub interval_seconds: Option<u32>,
+    pub retries: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub role: Option<Role>,
+    pub image: Option<String>,
+    pub build: Option<Build>,
+    pub command: Option<Command>,
+    #[serde(default)]
+    pub ports: Vec<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub env: IndexMap<String, EnvValue>,
+    pub uses: Option<Vec<Backing>>,
+    pub container_name: Option<String>,
+    pub healthcheck: Option<Healthcheck>,
+}
+
+impl Service {
+    pub fn role(&self) -> Role {
+        self.role.unwrap_or(Role::Web)
+    }
+
+    pub fn uses(&self, backing: Backing) -> bool {
+        match &self.uses {
+            Some(list) => list.contains(&backing),
+            None => self.role() != Role::Frontend,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InfrastructureKind {
+    Loki,
+    Grafana,
+    Alloy,
+    Custom,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfrastructureService {
+    pub kind: InfrastructureKind,
+    pub image: Option<String>,
+    pub command: Option<Command>,
+    pub ports: Option<Vec<String>>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub env: IndexMap<String, EnvValue>,
+    pub volumes: Option<IndexMap<String, String>>,
+    pub container_name: Option<String>,
+    pub healthcheck: Option<Healthcheck>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Postgres {
+    pub service: Option<String>,
+    pub container_name: Option<String>,
+    pub version: Option<String>,
+    pub database: String,
+    pub user: String,
+    pub password_secret: Option<String>,
+    #[serde(default)]
+    pub expose: PostgresExpose,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresExpose {
+    pub host: Option<String>,
+    pub port: Option<String>,
+    pub database: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheKind {
+    #[default]
+    None,
+    Database,
+    Memcached,
+    Redis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheProvider {
+    Container,
+    AzureCache,
+    AzureManaged,
+    RenderPrivateService,
+    RenderKeyValue,
+    External,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    pub kind: CacheKind,
+    pub provider: Option<CacheProvider>,
+    pub service: Option<String>,
+    pub container_name: Option<String>,
+    pub image: Option<String>,
+    pub port: Option<u16>,
+    pub database: Option<u8>,
+    pub password_secret: Option<String>,
+    pub maxmemory: Option<String>,
+    pub maxmemory_policy: Option<String>,
+    pub ttl_seconds: Option<u64>,
+    pub expose: Option<CacheExpose>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheExpose {
+    pub url: Option<String>,
+    pub location: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<String>,
+    pub password: Option<String>,
+    pub key_prefix: Option<String>,
+    pub ttl: Option<String>,
+    pub enabled: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrokerKind {
+    #[default]
+    None,
+    Celery,
+    Pgqueuer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Redis,
+    Database,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Broker {
+    pub kind: BrokerKind,
+    pub transport: Option<Transport>,
+    pub database: Option<u8>,
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub expose: BrokerExpose,
+}
+
+impl Broker {
+    pub fn transport(&self) -> Option<Transport> {
+        match self.kind {
+            BrokerKind::None => None,
+            BrokerKind::Celery => Some(self.transport.unwrap_or(Transport::Redis)),
+            BrokerKind::Pgqueuer => Some(self.transport.unwrap_or(Transport::Database)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerExpose {
+    pub url: Option<String>,
+    pub result_backend: Option<String>,
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretDecl {
+    pub description: Option<String>,
+}
+
+/// `django-secret-key` -> `DJANGO_SECRET_KEY`: the variable a secret travels in
+/// through `.env` files and compose interpolation.
+pub fn secret_env_name(id: &str) -> String {
+    id.replace('-', "_").to_uppercase()
+}

@@ -1,0 +1,44 @@
+//! The stages chained: a descriptor path in, its Plan and rendered files out.
+//! `render`, `check` and `plan` share all of this; only what they do with the
+//! result differs.
+
+use crate::emit::paths::output_dir;
+use crate::error::Result;
+use crate::plan::{self, Plan};
+use crate::render::{RenderedFile, Renderer};
+use crate::source::repo_relative;
+use crate::validate::{self, Validated};
+use std::path::{Path, PathBuf};
+
+pub struct Prepared {
+    pub validated: Validated,
+    pub plan: Plan,
+    pub files: Vec<RenderedFile>,
+    pub output_dir: PathBuf,
+}
+
+pub fn plan(path: &Path) -> Result<(Validated, Plan)> {
+    let validated = validate::validate(path)?;
+    let plan = plan::build(&validated.descriptor, repo_relative(path));
+    Ok((validated, plan))
+}
+
+pub fn prepare(
+    path: &Path,
+    renderer: &Renderer,
+    output_override: Option<&Path>,
+) -> Result<Prepared> {
+    let (validated, plan) = plan(path)?;
+    let files = renderer.render(&plan)?;
+    let output_dir = output_dir(
+        path,
+        validated.descriptor.output.as_deref(),
+        output_override,
+    );
+    Ok(Prepared {
+        validated,
+        plan,
+        files,
+        output_dir,
+    })
+}

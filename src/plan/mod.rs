@@ -1,0 +1,252 @@
+//! Stage 4: the Plan, the single place where deployment knowledge lives:
+//! which services exist, which env vars each one gets (plain value or secret
+//! reference), which secrets exist, which resources, which files to emit.
+//! Templates only lay the Plan out.
+
+pub mod compose;
+pub mod wiring;
+
+use crate::model::{Build, Command, Descriptor, Platform, Role};
+use serde::Serialize;
+
+/// Bumped when the JSON shape of the Plan changes incompatibly.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub version: u32,
+    pub environment: String,
+    pub description: Option<String>,
+    pub platform: Platform,
+    /// The descriptor as named in generated headers (repository-relative).
+    pub descriptor: String,
+    pub services: Vec<ServicePlan>,
+    pub secrets: Vec<SecretPlan>,
+    pub resources: Vec<Resource>,
+    pub volumes: Vec<String>,
+    pub files: Vec<FilePlan>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    Application,
+    Database,
+    Cache,
+    Infrastructure,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServicePlan {
+    pub name: String,
+    pub kind: ServiceKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<Build>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Command>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    /// The name other containers reach this one by.
+    pub host: String,
+    /// The port it listens on, where one is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Ports published on the host in production.
+    pub ports: Vec<String>,
+    /// Environment as the running container sees it.
+    pub env: Vec<EnvVar>,
+    pub depends_on: Vec<String>,
+    pub volumes: Vec<Mount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Probe>,
+}
+
+/// One environment variable and where its value comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: EnvValue,
+    /// The descriptor field that put it there (JSON pointer).
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EnvValue {
+    /// A literal, safe to write into any generated file.
+    Plain { value: String },
+    /// The whole value is a declared secret.
+    Secret { secret: String },
+    /// Literal text with secrets inside, such as a URL carrying a password.
+    Template { parts: Vec<Part> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Part {
+    Text { text: String },
+    Secret { secret: String },
+}
+
+impl EnvValue {
+    pub fn plain(value: impl Into<String>) -> Self {
+        EnvValue::Plain {
+            value: value.into(),
+        }
+    }
+
+    pub fn parts(&self) -> Vec<Part> {
+        match self {
+            EnvValue::Plain { value } => vec![Part::Text {
+                text: value.clone(),
+            }],
+            EnvValue::Secret { secret } => vec![Part::Secret {
+                secret: secret.clone(),
+            }],
+            EnvValue::Template { parts } => parts.clone(),
+        }
+    }
+
+    /// Build from parts, collapsing to the simplest variant.
+    pub fn from_parts(parts: Vec<Part>) -> Self {
+        match parts.as_slice() {
+            [] => EnvValue::plain(""),
+            [Part::Secret { secret }] => EnvValue::Secret {
+                secret: secret.clone(),
+            },
+            _ if parts.iter().all(|p| matches!(p, Part::Text { .. })) => EnvValue::Plain {
+                value: parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Text { text } => text.as_str(),
+                        Part::Secret { .. } => "",
+                    })
+                    .collect(),
+            },
+            _ => EnvValue::Template { parts },
+        }
+    }
+
+    pub fn secrets(&self) -> Vec<&str> {
+        match self {
+            EnvValue::Plain { .. } => vec![],
+            EnvValue::Secret { secret } => vec![secret],
+            EnvValue::Template { parts } => parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Secret { secret } => Some(secret.as_str()),
+                    Part::Text { .. } => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    pub volume: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProbeCheck {
+    /// An argument vector run without a shell.
+    Exec {
+        args: Vec<String>,
+    },
+    /// A command line run by `sh -c`.
+    Shell {
+        command: String,
+    },
+    Http {
+        path: String,
+        port: u16,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Probe {
+    pub check: ProbeCheck,
+    pub interval_seconds: u32,
+    pub timeout_seconds: u32,
+    pub retries: u32,
+    pub start_period_seconds: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretPlan {
+    pub id: String,
+    /// The variable it travels in through `.env` files and compose interpolation.
+    pub env_name: String,
+    pub description: String,
+    /// Where the operator keeps the value.
+    pub stored_in: String,
+    pub used_by: Vec<String>,
+}
+
+/// Something that exists (and may cost money) because of this environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resource {
+    pub kind: String,
+    pub name: String,
+    pub detail: String,
+}
+
+/// One file to emit: its path below the output folder, the template that lays
+/// it out, and the model the template receives as `file`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FilePlan {
+    pub path: String,
+    pub template: String,
+    pub model: FileModel,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum FileModel {
+    Compose(compose::ComposeFile),
+    DotEnv(compose::DotEnvFile),
+}
+
+/// Build the Plan for a validated descriptor. `descriptor` is the name the
+/// generated headers give the descriptor file.
+pub fn build(d: &Descriptor, descriptor: String) -> Plan {
+    let services = wiring::services(d);
+    let secrets = wiring::secrets(d, &services);
+    let volumes = services
+        .iter()
+        .flat_map(|s| s.volumes.iter().map(|m| m.volume.clone()))
+        .collect();
+    let resources = services
+        .iter()
+        .filter(|s| s.kind != ServiceKind::Application)
+        .map(|s| Resource {
+            kind: "container".into(),
+            name: s.name.clone(),
+            detail: s.image.clone().unwrap_or_default(),
+        })
+        .collect();
+    let mut plan = Plan {
+        version: PLAN_FORMAT_VERSION,
+        environment: d.name.clone(),
+        description: d.description.clone(),
+        platform: d.platform,
+        descriptor,
+        services,
+        secrets,
+        resources,
+        volumes,
+        files: Vec::new(),
+    };
+    plan.files = match d.platform {
+        Platform::Compose => compose::files(d, &plan),
+        // Rejected by validation until these platforms land.
+        Platform::AzureContainerApps | Platform::AzureAppService | Platform::Render => Vec::new(),
+    };
+    plan
+}

@@ -1,0 +1,773 @@
+//! Which services exist and what each one's environment holds: connection
+//! URLs, hosts and ports for PostgreSQL, the cache and the broker, as seen from
+//! inside a container or from a process run on the host.
+
+use super::{
+    EnvValue, EnvVar, Mount, Part, Probe, ProbeCheck, SecretPlan, ServiceKind, ServicePlan,
+};
+use crate::model::*;
+
+/// Where the process reading the environment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// In a container beside the backing services: hosts are container names.
+    Container,
+    /// On the developer's machine: backing services are published on localhost.
+    Host,
+}
+
+pub const POSTGRES_PORT: u16 = 5432;
+pub const REDIS_PORT: u16 = 6379;
+pub const MEMCACHED_PORT: u16 = 11211;
+const DEFAULT_POSTGRES_VERSION: &str = "16";
+const DEFAULT_REDIS_IMAGE: &str = "redis:7.4-alpine";
+const DEFAULT_MEMCACHED_IMAGE: &str = "memcached:1.6-alpine";
+/// Placeholder written into `.env` examples where a secret's value goes.
+pub const SECRET_PLACEHOLDER: &str = "change-me";
+
+/// `<prefix><name>` unless set explicitly or the name already carries the prefix.
+pub fn container_name(d: &Descriptor, service: &str, explicit: &Option<String>) -> Option<String> {
+    if let Some(name) = explicit {
+        return Some(name.clone());
+    }
+    let prefix = &d.naming.container_prefix;
+    match prefix.as_str() {
+        "" => None,
+        _ if service.starts_with(prefix.as_str()) => Some(service.to_string()),
+        _ => Some(format!("{prefix}{service}")),
+    }
+}
+
+pub fn postgres_service(pg: &Postgres) -> String {
+    pg.service.clone().unwrap_or_else(|| "db".into())
+}
+
+pub fn postgres_password_secret(pg: &Postgres) -> String {
+    pg.password_secret
+        .clone()
+        .unwrap_or_else(|| "postgres-password".into())
+}
+
+/// The cache's env var names, with the defaults for its kind filled in.
+pub fn cache_expose(cache: &Cache) -> CacheExpose {
+    match &cache.expose {
+        Some(expose) => expose.clone(),
+        None => match cache.kind {
+            CacheKind::Redis => CacheExpose {
+                url: Some("REDIS_URL".into()),
+                ..CacheExpose::default()
+            },
+            CacheKind::Memcached => CacheExpose {
+                location: Some("MEMCACHED_LOCATION".into()),
+                ..CacheExpose::default()
+            },
+            CacheKind::None | CacheKind::Database => CacheExpose::default(),
+        },
+    }
+}
+
+struct Endpoint {
+    host: String,
+    port: u16,
+}
+
+fn endpoint(
+    d: &Descriptor,
+    service: String,
+    explicit: &Option<String>,
+    port: u16,
+    view: View,
+) -> Endpoint {
+    let host = match view {
+        View::Host => "localhost".to_string(),
+        View::Container => container_name(d, &service, explicit).unwrap_or(service),
+    };
+    Endpoint { host, port }
+}
+
+fn postgres_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
+    let pg = d.postgres.as_ref()?;
+    Some(endpoint(
+        d,
+        postgres_service(pg),
+        &pg.container_name,
+        POSTGRES_PORT,
+        view,
+    ))
+}
+
+fn cache_port(cache: &Cache) -> u16 {
+    cache.port.unwrap_or(match cache.kind {
+        CacheKind::Memcached => MEMCACHED_PORT,
+        _ => REDIS_PORT,
+    })
+}
+
+fn cache_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
+    let service = crate::validate::semantic::cache_service_name(&d.cache)?;
+    Some(endpoint(
+        d,
+        service,
+        &d.cache.container_name,
+        cache_port(&d.cache),
+        view,
+    ))
+}
+
+/// Concatenate parts, merging neighbouring text.
+fn join(parts: impl IntoIterator<Item = Part>) -> Vec<Part> {
+    let mut out: Vec<Part> = Vec::new();
+    for part in parts {
+        match (out.last_mut(), part) {
+            (Some(Part::Text { text }), Part::Text { text: more }) => text.push_str(&more),
+            (_, part) => out.push(part),
+        }
+    }
+    out.retain(|p| !matches!(p, Part::Text { text } if text.is_empty()));
+    out
+}
+
+fn text(s: impl Into<String>) -> Part {
+    Part::Text { text: s.into() }
+}
+
+/// `redis://[:password@]host:port/db`
+fn redis_url(cache: &Cache, at: &Endpoint, db: u8) -> EnvValue {
+    let auth = match &cache.password_secret {
+        Some(secret) => vec![
+            text(":"),
+            Part::Secret {
+                secret: secret.clone(),
+            },
+            text("@"),
+        ],
+        None => vec![],
+    };
+    EnvValue::from_parts(join(
+        std::iter::once(text("redis://"))
+            .chain(auth)
+            .chain([text(format!("{}:{}/{db}", at.host, at.port))]),
+    ))
+}
+
+fn var(name: &Option<String>, value: EnvValue, origin: &str) -> Option<EnvVar> {
+    name.as_ref().map(|name| EnvVar {
+        name: name.clone(),
+        value,
+        origin: origin.to_string(),
+    })
+}
+
+/// Connection env vars from each backing service, in the given view.
+#[derive(Debug, Default)]
+pub struct BackingEnv {
+    pub postgres: Vec<EnvVar>,
+    pub cache: Vec<EnvVar>,
+    pub broker: Vec<EnvVar>,
+}
+
+pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
+    let mut env = BackingEnv::default();
+    if let (Some(pg), Some(at)) = (&d.postgres, postgres_endpoint(d, view)) {
+        let e = &pg.expose;
+        env.postgres = [
+            var(&e.host, EnvValue::plain(&at.host), "/postgres/expose/host"),
+            var(
+                &e.port,
+                EnvValue::plain(at.port.to_string()),
+                "/postgres/expose/port",
+            ),
+            var(
+                &e.database,
+                EnvValue::plain(&pg.database),
+                "/postgres/expose/database",
+            ),
+            var(&e.user, EnvValue::plain(&pg.user), "/postgres/expose/user"),
+            var(
+                &e.password,
+                EnvValue::Secret {
+                    secret: postgres_password_secret(pg),
+                },
+                "/postgres/expose/password",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+    }
+
+    let cache = &d.cache;
+    let expose = cache_expose(cache);
+    let key_prefix = d
+        .naming
+        .key_prefix
+        .clone()
+        .unwrap_or_else(|| d.name.clone());
+    let enabled = matches!(cache.kind, CacheKind::Redis | CacheKind::Memcached);
+    let mut cache_vars = vec![var(
+        &expose.enabled,
+        EnvValue::plain(enabled.to_string()),
+        "/cache/expose/enabled",
+    )];
+    if let Some(at) = cache_endpoint(d, view) {
+        if cache.kind == CacheKind::Redis {
+            cache_vars.push(var(
+                &expose.url,
+                redis_url(cache, &at, cache.database.unwrap_or(0)),
+                "/cache/expose/url",
+            ));
+        }
+        cache_vars.extend([
+            var(
+                &expose.location,
+                EnvValue::plain(format!("{}:{}", at.host, at.port)),
+                "/cache/expose/location",
+            ),
+            var(
+                &expose.host,
+                EnvValue::plain(&at.host),
+                "/cache/expose/host",
+            ),
+            var(
+                &expose.port,
+                EnvValue::plain(at.port.to_string()),
+                "/cache/expose/port",
+            ),
+        ]);
+        if let Some(secret) = &cache.password_secret {
+            cache_vars.push(var(
+                &expose.password,
+                EnvValue::Secret {
+                    secret: secret.clone(),
+                },
+                "/cache/expose/password",
+            ));
+        }
+    }
+    cache_vars.push(var(
+        &expose.key_prefix,
+        EnvValue::plain(key_prefix),
+        "/cache/expose/key_prefix",
+    ));
+    if let Some(ttl) = cache.ttl_seconds {
+        cache_vars.push(var(
+            &expose.ttl,
+            EnvValue::plain(ttl.to_string()),
+            "/cache/expose/ttl",
+        ));
+    }
+    env.cache = cache_vars.into_iter().flatten().collect();
+
+    let broker = &d.broker;
+    let e = &broker.expose;
+    match broker.transport() {
+        Some(Transport::Redis) => {
+            if let Some(at) = cache_endpoint(d, view) {
+                let db = broker.database.or(cache.database).unwrap_or(0);
+                let url = redis_url(cache, &at, db);
+                env.broker
+                    .extend(var(&e.url, url.clone(), "/broker/expose/url"));
+                env.broker
+                    .extend(var(&e.result_backend, url, "/broker/expose/result_backend"));
+            }
+        }
+        Some(Transport::Database) => {
+            if let (Some(pg), Some(at)) = (&d.postgres, postgres_endpoint(d, view)) {
+                let url = EnvValue::from_parts(join([
+                    text(format!("sqla+postgresql://{}:", pg.user)),
+                    Part::Secret {
+                        secret: postgres_password_secret(pg),
+                    },
+                    text(format!("@{}:{}/{}", at.host, at.port, pg.database)),
+                ]));
+                env.broker
+                    .extend(var(&e.url, url.clone(), "/broker/expose/url"));
+                let backend = EnvValue::from_parts(join([
+                    text(format!("db+postgresql://{}:", pg.user)),
+                    Part::Secret {
+                        secret: postgres_password_secret(pg),
+                    },
+                    text(format!("@{}:{}/{}", at.host, at.port, pg.database)),
+                ]));
+                env.broker.extend(var(
+                    &e.result_backend,
+                    backend,
+                    "/broker/expose/result_backend",
+                ));
+            }
+        }
+        None => {}
+    }
+    if let Some(channel) = &broker.channel {
+        env.broker.extend(var(
+            &e.channel,
+            EnvValue::plain(channel),
+            "/broker/expose/channel",
+        ));
+    }
+    env
+}
+
+fn plain_env(map: &indexmap::IndexMap<String, crate::model::EnvValue>, base: &str) -> Vec<EnvVar> {
+    map.iter()
+        .map(|(name, value)| EnvVar {
+            name: name.clone(),
+            value: match value {
+                crate::model::EnvValue::Secret { secret } => EnvValue::Secret {
+                    secret: secret.clone(),
+                },
+                crate::model::EnvValue::Plain(s) => EnvValue::plain(s.to_env_string()),
+            },
+            origin: format!("{base}/{}", crate::load::node::escape_pointer(name)),
+        })
+        .collect()
+}
+
+/// The full environment of an application service: the backing services it
+/// uses, then the descriptor-wide `env`, then its own `env`.
+pub fn app_env(d: &Descriptor, name: &str, service: &Service, backing: &BackingEnv) -> Vec<EnvVar> {
+    let mut env = Vec::new();
+    if service.uses(Backing::Postgres) {
+        env.extend(backing.postgres.iter().cloned());
+    }
+    if service.uses(Backing::Cache) {
+        env.extend(backing.cache.iter().cloned());
+    }
+    if service.uses(Backing::Broker) {
+        env.extend(backing.broker.iter().cloned());
+    }
+    env.extend(plain_env(&d.env, "/env"));
+    env.extend(plain_env(
+        &service.env,
+        &format!("/services/{}/env", crate::load::node::escape_pointer(name)),
+    ));
+    env
+}
+
+fn probe(check: ProbeCheck, h: Option<&Healthcheck>) -> Probe {
+    Probe {
+        check,
+        interval_seconds: h.and_then(|h| h.interval_seconds).unwrap_or(10),
+        timeout_seconds: 5,
+        retries: h.and_then(|h| h.retries).unwrap_or(5),
+        start_period_seconds: 10,
+    }
+}
+
+fn declared_probe(h: &Option<Healthcheck>, port: Option<u16>) -> Option<Probe> {
+    let h = h.as_ref()?;
+    let check = match (&h.http, &h.command, port) {
+        (Some(path), _, Some(port)) => ProbeCheck::Http {
+            path: path.clone(),
+            port,
+        },
+        (_, Some(command), _) => ProbeCheck::Shell {
+            command: command.clone(),
+        },
+        _ => return None,
+    };
+    Some(probe(check, Some(h)))
+}
+
+/// The container port of the first published mapping.
+fn first_port(ports: &[String]) -> Option<u16> {
+    ports
+        .first()
+        .and_then(|p| p.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+}
+
+fn data_volume(service: &str, path: &str) -> Mount {
+    Mount {
+        volume: format!("{service}-data"),
+        path: path.to_string(),
+    }
+}
+
+fn postgres_plan(d: &Descriptor, pg: &Postgres) -> ServicePlan {
+    let name = postgres_service(pg);
+    let version = pg.version.as_deref().unwrap_or(DEFAULT_POSTGRES_VERSION);
+    let at = endpoint(
+        d,
+        name.clone(),
+        &pg.container_name,
+        POSTGRES_PORT,
+        View::Container,
+    );
+    ServicePlan {
+        container_name: container_name(d, &name, &pg.container_name),
+        host: at.host,
+        port: Some(POSTGRES_PORT),
+        kind: ServiceKind::Database,
+        role: None,
+        image: Some(format!("postgres:{version}-alpine")),
+        build: None,
+        command: None,
+        ports: vec![],
+        env: vec![
+            EnvVar {
+                name: "POSTGRES_DB".into(),
+                value: EnvValue::plain(&pg.database),
+                origin: "/postgres/database".into(),
+            },
+            EnvVar {
+                name: "POSTGRES_USER".into(),
+                value: EnvValue::plain(&pg.user),
+                origin: "/postgres/user".into(),
+            },
+            EnvVar {
+                name: "POSTGRES_PASSWORD".into(),
+                value: EnvValue::Secret {
+                    secret: postgres_password_secret(pg),
+                },
+                origin: "/postgres/password_secret".into(),
+            },
+        ],
+        depends_on: vec![],
+        volumes: vec![data_volume(&name, "/var/lib/postgresql/data")],
+        healthcheck: Some(probe(
+            ProbeCheck::Exec {
+                args: vec![
+                    "pg_isready".into(),
+                    "-U".into(),
+                    pg.user.clone(),
+                    "-d".into(),
+                    pg.database.clone(),
+                ],
+            },
+            None,
+        )),
+        name,
+    }
+}
+
+fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
+    let cache = &d.cache;
+    let name = crate::validate::semantic::cache_service_name(cache)?;
+    let port = cache_port(cache);
+    let at = endpoint(
+        d,
+        name.clone(),
+        &cache.container_name,
+        port,
+        View::Container,
+    );
+    let mut env = Vec::new();
+    let (image, command, volumes, check) = match cache.kind {
+        CacheKind::Redis => {
+            let mut args: Vec<String> = vec![
+                "redis-server".into(),
+                "--port".into(),
+                port.to_string(),
+                "--appendonly".into(),
+                "yes".into(),
+            ];
+            if let Some(m) = &cache.maxmemory {
+                args.extend(["--maxmemory".into(), m.clone()]);
+            }
+            if let Some(p) = &cache.maxmemory_policy {
+                args.extend(["--maxmemory-policy".into(), p.clone()]);
+            }
+            let command = match &cache.password_secret {
+                // The password reaches redis-server through the environment, so
+                // it is in neither the compose file nor the process list.
+                Some(secret) => {
+                    env.push(EnvVar {
+                        name: "REDIS_PASSWORD".into(),
+                        value: EnvValue::Secret {
+                            secret: secret.clone(),
+                        },
+                        origin: "/cache/password_secret".into(),
+                    });
+                    env.push(EnvVar {
+                        name: "REDISCLI_AUTH".into(),
+                        value: EnvValue::Secret {
+                            secret: secret.clone(),
+                        },
+                        origin: "/cache/password_secret".into(),
+                    });
+                    Command::Args(vec![
+                        "sh".into(),
+                        "-c".into(),
+                        format!("exec {} --requirepass \"$REDIS_PASSWORD\"", args.join(" ")),
+                    ])
+                }
+                None => Command::Args(args),
+            };
+            let check = ProbeCheck::Exec {
+                args: vec![
+                    "redis-cli".into(),
+                    "-p".into(),
+                    port.to_string(),
+                    "ping".into(),
+                ],
+            };
+            (
+                DEFAULT_REDIS_IMAGE,
+                Some(command),
+                vec![data_volume(&name, "/data")],
+                check,
+            )
+        }
+        _ => {
+            let command = Command::Args(vec![
+                "memcached".into(),
+                "-p".into(),
+                port.to_string(),
+                "-m".into(),
+                "64".into(),
+            ]);
+            let check = ProbeCheck::Shell {
+                command: format!("echo stats | nc -w 2 127.0.0.1 {port} | grep -q uptime"),
+            };
+            (DEFAULT_MEMCACHED_IMAGE, Some(command), vec![], check)
+        }
+    };
+    Some(ServicePlan {
+        container_name: container_name(d, &name, &cache.container_name),
+        host: at.host,
+        port: Some(port),
+        kind: ServiceKind::Cache,
+        role: None,
+        image: Some(cache.image.clone().unwrap_or_else(|| image.to_string())),
+        build: None,
+        command,
+        ports: vec![],
+        env,
+        depends_on: vec![],
+        volumes,
+        healthcheck: Some(probe(check, None)),
+        name,
+    })
+}
+
+/// Defaults for the well-known infrastructure services.
+struct InfraDefaults {
+    image: &'static str,
+    command: Option<Vec<&'static str>>,
+    ports: Vec<&'static str>,
+    data_path: Option<&'static str>,
+    health: Option<&'static str>,
+}
+
+fn infra_defaults(kind: InfrastructureKind) -> InfraDefaults {
+    match kind {
+        InfrastructureKind::Loki => InfraDefaults {
+            image: "grafana/loki:3.3.2",
+            command: Some(vec!["-config.file=/etc/loki/local-config.yaml"]),
+            ports: vec!["3100:3100"],
+            data_path: Some("/loki"),
+            health: Some(
+                "wget --no-verbose --tries=1 --spider http://localhost:3100/ready || exit 1",
+            ),
+        },
+        InfrastructureKind::Grafana => InfraDefaults {
+            image: "grafana/grafana:11.4.0",
+            command: None,
+            ports: vec!["3000:3000"],
+            data_path: Some("/var/lib/grafana"),
+            health: Some(
+                "wget --no-verbose --tries=1 --spider http://localhost:3000/api/health || exit 1",
+            ),
+        },
+        InfrastructureKind::Alloy => InfraDefaults {
+            image: "grafana/alloy:v1.5.1",
+            command: Some(vec![
+                "run",
+                "--server.http.listen-addr=0.0.0.0:12345",
+                "--storage.path=/var/lib/alloy/data",
+                "/etc/alloy/config.alloy",
+            ]),
+            ports: vec!["12345:12345"],
+            data_path: Some("/var/lib/alloy/data"),
+            health: None,
+        },
+        InfrastructureKind::Custom => InfraDefaults {
+            image: "",
+            command: None,
+            ports: vec![],
+            data_path: None,
+            health: None,
+        },
+    }
+}
+
+/// Published ports of an infrastructure service: its own, or its kind's defaults.
+pub fn infra_ports(infra: &InfrastructureService) -> Vec<String> {
+    infra.ports.clone().unwrap_or_else(|| {
+        infra_defaults(infra.kind)
+            .ports
+            .into_iter()
+            .map(String::from)
+            .collect()
+    })
+}
+
+fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> ServicePlan {
+    let defaults = infra_defaults(infra.kind);
+    let ports = infra_ports(infra);
+    let volumes = match &infra.volumes {
+        Some(v) => v
+            .iter()
+            .map(|(volume, path)| Mount {
+                volume: volume.clone(),
+                path: path.clone(),
+            })
+            .collect(),
+        None => defaults
+            .data_path
+            .map(|p| data_volume(name, p))
+            .into_iter()
+            .collect(),
+    };
+    let healthcheck = match &infra.healthcheck {
+        Some(_) => declared_probe(&infra.healthcheck, first_port(&ports)),
+        None => defaults
+            .health
+            .map(|c| probe(ProbeCheck::Shell { command: c.into() }, None)),
+    };
+    let at = endpoint(
+        d,
+        name.to_string(),
+        &infra.container_name,
+        0,
+        View::Container,
+    );
+    ServicePlan {
+        name: name.to_string(),
+        kind: ServiceKind::Infrastructure,
+        role: None,
+        image: Some(
+            infra
+                .image
+                .clone()
+                .unwrap_or_else(|| defaults.image.to_string()),
+        ),
+        build: None,
+        command: infra.command.clone().or_else(|| {
+            defaults
+                .command
+                .map(|c| Command::Args(c.into_iter().map(String::from).collect()))
+        }),
+        container_name: container_name(d, name, &infra.container_name),
+        host: at.host,
+        port: first_port(&ports),
+        ports,
+        env: plain_env(
+            &infra.env,
+            &format!(
+                "/infrastructure/{}/env",
+                crate::load::node::escape_pointer(name)
+            ),
+        ),
+        depends_on: infra.depends_on.clone(),
+        volumes,
+        healthcheck,
+    }
+}
+
+fn app_plan(d: &Descriptor, name: &str, service: &Service, backing: &BackingEnv) -> ServicePlan {
+    let mut depends_on = Vec::new();
+    if service.uses(Backing::Postgres) {
+        depends_on.extend(d.postgres.as_ref().map(postgres_service));
+    }
+    let cache_service = crate::validate::semantic::cache_service_name(&d.cache);
+    if service.uses(Backing::Cache) {
+        depends_on.extend(cache_service.clone());
+    }
+    if service.uses(Backing::Broker) {
+        match d.broker.transport() {
+            Some(Transport::Redis) => depends_on.extend(cache_service),
+            Some(Transport::Database) => {
+                depends_on.extend(d.postgres.as_ref().map(postgres_service))
+            }
+            None => {}
+        }
+    }
+    depends_on.extend(service.depends_on.iter().cloned());
+    let mut seen = std::collections::HashSet::new();
+    depends_on.retain(|s| seen.insert(s.clone()));
+    let at = endpoint(
+        d,
+        name.to_string(),
+        &service.container_name,
+        0,
+        View::Container,
+    );
+    ServicePlan {
+        name: name.to_string(),
+        kind: ServiceKind::Application,
+        role: Some(service.role()),
+        image: service.image.clone(),
+        build: service.build.clone(),
+        command: service.command.clone(),
+        container_name: container_name(d, name, &service.container_name),
+        host: at.host,
+        port: first_port(&service.ports),
+        ports: service.ports.clone(),
+        env: app_env(d, name, service, backing),
+        depends_on,
+        volumes: vec![],
+        healthcheck: declared_probe(&service.healthcheck, first_port(&service.ports)),
+    }
+}
+
+/// Every service of the environment: database, cache, application, infrastructure.
+pub fn services(d: &Descriptor) -> Vec<ServicePlan> {
+    let backing = backing_env(d, View::Container);
+    let mut out = Vec::new();
+    out.extend(d.postgres.as_ref().map(|pg| postgres_plan(d, pg)));
+    out.extend(cache_plan(d));
+    out.extend(
+        d.services
+            .iter()
+            .map(|(name, s)| app_plan(d, name, s, &backing)),
+    );
+    out.extend(
+        d.infrastructure
+            .iter()
+            .map(|(name, s)| infra_plan(d, name, s)),
+    );
+    out
+}
+
+/// Declared secrets plus the ones backing services bring (database and Redis passwords).
+pub fn secrets(d: &Descriptor, services: &[ServicePlan]) -> Vec<SecretPlan> {
+    let mut list: Vec<(String, String)> = Vec::new();
+    if let Some(pg) = &d.postgres {
+        list.push((
+            postgres_password_secret(pg),
+            format!("PostgreSQL password of user `{}`", pg.user),
+        ));
+    }
+    if let Some(id) = &d.cache.password_secret {
+        list.push((id.clone(), "Redis password (`requirepass`)".into()));
+    }
+    for (id, decl) in &d.secrets {
+        match list.iter_mut().find(|(known, _)| known == id) {
+            Some((_, description)) => {
+                if let Some(text) = &decl.description {
+                    *description = text.clone();
+                }
+            }
+            None => list.push((id.clone(), decl.description.clone().unwrap_or_default())),
+        }
+    }
+    list.into_iter()
+        .map(|(id, description)| SecretPlan {
+            env_name: secret_env_name(&id),
+            used_by: services
+                .iter()
+                .filter(|s| {
+                    s.env
+                        .iter()
+                        .any(|e| e.value.secrets().contains(&id.as_str()))
+                })
+                .map(|s| s.name.clone())
+                .collect(),
+            stored_in: ".env (read by docker compose)".into(),
+            description,
+            id,
+        })
+        .collect()
+}

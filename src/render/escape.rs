@@ -1,0 +1,243 @@
+//! Escaping by output language. Every value a template prints goes through
+//! [`format_value`] with the language of the file being rendered, chosen from
+//! the template's name; a language this module does not know fails closed.
+
+use minijinja::value::ValueKind;
+use minijinja::{Error, ErrorKind, Value};
+
+/// The language of a generated file, as far as escaping is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Yaml,
+    /// YAML read by docker compose, which also interpolates `$`.
+    ComposeYaml,
+    Dotenv,
+    Json,
+}
+
+impl Lang {
+    /// The auto-escape name minijinja carries for templates in this language.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Yaml => "yaml",
+            Lang::ComposeYaml => "compose-yaml",
+            Lang::Dotenv => "dotenv",
+            Lang::Json => "json",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Lang> {
+        [Lang::Yaml, Lang::ComposeYaml, Lang::Dotenv, Lang::Json]
+            .into_iter()
+            .find(|l| l.name() == name)
+    }
+
+    /// From a template name such as `compose/docker-compose.yml.j2`.
+    pub fn for_template(template: &str) -> Option<Lang> {
+        let stem = template.strip_suffix(".j2").unwrap_or(template);
+        let file = stem.rsplit('/').next().unwrap_or(stem);
+        let ext = file.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        match ext {
+            "yml" | "yaml" if file.starts_with("docker-compose") || file.starts_with("compose") => {
+                Some(Lang::ComposeYaml)
+            }
+            "yml" | "yaml" => Some(Lang::Yaml),
+            "dotenv" => Some(Lang::Dotenv),
+            "json" => Some(Lang::Json),
+            _ => None,
+        }
+    }
+
+    /// How a comment line starts, or `None` where the format has no comments.
+    pub fn comment_prefix(self) -> Option<&'static str> {
+        match self {
+            Lang::Yaml | Lang::ComposeYaml | Lang::Dotenv => Some("# "),
+            Lang::Json => None,
+        }
+    }
+}
+
+fn refuse(lang: Lang, what: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("cannot write {what} into a {} file", lang.name()),
+    )
+}
+
+/// Write `value` into a file in language `lang`.
+pub fn format_value(lang: Lang, value: &Value, out: &mut String) -> Result<(), Error> {
+    match value.kind() {
+        ValueKind::Bool => out.push_str(if value.is_true() { "true" } else { "false" }),
+        ValueKind::Number => out.push_str(&value.to_string()),
+        ValueKind::String => {
+            let s = value.as_str().unwrap_or_default();
+            match lang {
+                Lang::Yaml => yaml_scalar(s, out),
+                Lang::ComposeYaml => yaml_scalar(&s.replace('$', "$$"), out),
+                Lang::Dotenv => dotenv_value(s, out)?,
+                Lang::Json => out
+                    .push_str(&serde_json::to_string(s).map_err(|e| refuse(lang, &e.to_string()))?),
+            }
+        }
+        ValueKind::None if lang == Lang::Json => out.push_str("null"),
+        ValueKind::None if matches!(lang, Lang::Yaml | Lang::ComposeYaml) => out.push_str("null"),
+        other => return Err(refuse(lang, &format!("a value of kind {other}"))),
+    }
+    Ok(())
+}
+
+/// YAML words that a plain scalar would turn into something other than a string
+/// (YAML 1.1 spellings included: compose and many tools still read them).
+const YAML_RESERVED: &[&str] = &[
+    "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf",
+];
+
+/// A string that reads back as the same string when written without quotes.
+fn yaml_plain_safe(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let first_ok =
+        first.is_ascii_alphabetic() || first == '_' || first == '/' || s.starts_with("./");
+    first_ok
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '=' | '-')
+        })
+        && !s.ends_with(':')
+        && !YAML_RESERVED.contains(&s.to_ascii_lowercase().as_str())
+}
+
+/// A YAML scalar: plain when that is unambiguous, else double-quoted with every
+/// character YAML would not print as-is escaped.
+pub fn yaml_scalar(s: &str, out: &mut String) {
+    if yaml_plain_safe(s) {
+        out.push_str(s);
+        return;
+    }
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // C0 and C1 controls, DEL, line/paragraph separators, BOM:
+            // not printable in YAML, or folded by some parsers.
+            c if (c as u32) < 0x20
+                || (0x7f..=0x9f).contains(&(c as u32))
+                || c == '\u{2028}'
+                || c == '\u{2029}'
+                || c == '\u{feff}' =>
+            {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// dotenv values: bare when only safe characters, single-quoted (literal, no
+/// interpolation) otherwise. A value no dotenv dialect reads back the same way
+/// (a single quote or a line break inside) is refused.
+fn dotenv_value(s: &str, out: &mut String) -> Result<(), Error> {
+    let bare = s.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '=' | ',' | '-')
+    });
+    if bare {
+        out.push_str(s);
+    } else if s.chars().any(|c| c == '\'' || c.is_control()) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("value {s:?} cannot be written to a dotenv file (quote or control character)"),
+        ));
+    } else {
+        out.push('\'');
+        out.push_str(s);
+        out.push('\'');
+    }
+    Ok(())
+}
+
+/// One comment line: line breaks and control characters become spaces so a
+/// value can never end the comment and start a line of its own.
+pub fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(s: &str) -> String {
+        let mut out = String::new();
+        yaml_scalar(s, &mut out);
+        out
+    }
+
+    #[test]
+    fn yaml_leaves_simple_words_plain_and_quotes_the_rest() {
+        assert_eq!(yaml("postgres:16-alpine"), "postgres:16-alpine");
+        assert_eq!(yaml("bs-redis"), "bs-redis");
+        assert_eq!(yaml("6379"), "\"6379\"");
+        assert_eq!(yaml("yes"), "\"yes\"");
+        assert_eq!(yaml("a: b"), "\"a: b\"");
+        assert_eq!(yaml("x #y"), "\"x #y\"");
+        assert_eq!(yaml(""), "\"\"");
+        assert_eq!(yaml("line\nbreak \"q\""), "\"line\\nbreak \\\"q\\\"\"");
+        assert_eq!(yaml("key:"), "\"key:\"");
+    }
+
+    #[test]
+    fn compose_yaml_doubles_dollars() {
+        let mut out = String::new();
+        format_value(Lang::ComposeYaml, &Value::from("${HOME}"), &mut out).unwrap();
+        assert_eq!(out, "\"$${HOME}\"");
+    }
+
+    #[test]
+    fn dotenv_quotes_or_refuses() {
+        let mut out = String::new();
+        format_value(
+            Lang::Dotenv,
+            &Value::from("redis://bs-redis:6379/1"),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out, "redis://bs-redis:6379/1");
+        out.clear();
+        format_value(Lang::Dotenv, &Value::from("a b$c"), &mut out).unwrap();
+        assert_eq!(out, "'a b$c'");
+        assert!(format_value(Lang::Dotenv, &Value::from("a'b"), &mut String::new()).is_err());
+        assert!(format_value(Lang::Dotenv, &Value::from("a\nB=1"), &mut String::new()).is_err());
+    }
+
+    #[test]
+    fn maps_and_lists_are_refused_everywhere() {
+        for lang in [Lang::Yaml, Lang::ComposeYaml, Lang::Dotenv, Lang::Json] {
+            assert!(format_value(lang, &Value::from(vec![1, 2]), &mut String::new()).is_err());
+        }
+    }
+
+    #[test]
+    fn template_names_pick_the_language() {
+        assert_eq!(
+            Lang::for_template("compose/docker-compose.yml.j2"),
+            Some(Lang::ComposeYaml)
+        );
+        assert_eq!(
+            Lang::for_template("render/render.yaml.j2"),
+            Some(Lang::Yaml)
+        );
+        assert_eq!(
+            Lang::for_template("dotenv/env.dotenv.j2"),
+            Some(Lang::Dotenv)
+        );
+        assert_eq!(Lang::for_template("x/unknown.txt.j2"), None);
+    }
+}

@@ -1,0 +1,92 @@
+//! Source files and positions: every value the tool reports on points back to
+//! the file, line and column that set it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Index of a file in [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub usize);
+
+/// A 1-based line and column in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    pub file: FileId,
+    pub line: usize,
+    pub col: usize,
+}
+
+/// The files read to build one environment (the descriptor and its `extends` chain).
+#[derive(Debug, Default)]
+pub struct Sources {
+    paths: Vec<PathBuf>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: &Path) -> FileId {
+        self.paths.push(path.to_path_buf());
+        FileId(self.paths.len() - 1)
+    }
+
+    pub fn path(&self, id: FileId) -> &Path {
+        &self.paths[id.0]
+    }
+
+    pub fn contains(&self, path: &Path) -> bool {
+        self.paths.iter().any(|p| p == path)
+    }
+
+    /// `FILE:LINE:COL`, as editors and CI annotations expect.
+    pub fn locate(&self, pos: Pos) -> Location {
+        Location {
+            path: display_path(self.path(pos.file)),
+            line: pos.line,
+            col: pos.col,
+        }
+    }
+}
+
+/// A position resolved to a printable path.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Location {
+    pub path: String,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path, self.line, self.col)
+    }
+}
+
+/// A path as the user would type it: relative to the working directory when
+/// below it, with forward slashes.
+pub fn display_path(path: &Path) -> String {
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
+    shown.to_string_lossy().replace('\\', "/")
+}
+
+/// How generated headers name a descriptor: relative to the repository that
+/// holds it (the nearest folder with `.git`), so the text is the same in every
+/// checkout and from every working directory; just the file name outside a repository.
+pub fn repo_relative(path: &Path) -> String {
+    let Ok(full) = path.canonicalize() else {
+        return display_path(path);
+    };
+    let root = full
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists());
+    let shown = match root {
+        Some(root) => full
+            .strip_prefix(root)
+            .map(Path::to_path_buf)
+            .unwrap_or(full.clone()),
+        None => PathBuf::from(full.file_name().unwrap_or_default()),
+    };
+    shown.to_string_lossy().replace('\\', "/")
+}

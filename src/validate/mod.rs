@@ -1,0 +1,85 @@
+//! Stage 2: is the merged descriptor well-formed (schema) and coherent (semantic rules)?
+
+pub mod schema;
+pub mod semantic;
+pub mod suggest;
+
+use crate::error::{Error, Result};
+use crate::findings::{has_errors, Finding};
+use crate::load::{self, Loaded};
+use crate::model::Descriptor;
+use std::path::Path;
+
+/// A descriptor that passed validation.
+#[derive(Debug)]
+pub struct Validated {
+    pub loaded: Loaded,
+    pub descriptor: Descriptor,
+    /// Warnings only: errors stop at [`Error::Invalid`].
+    pub findings: Vec<Finding>,
+}
+
+/// Load and validate; any error-level finding becomes [`Error::Invalid`].
+pub fn validate(path: &Path) -> Result<Validated> {
+    let loaded = load::load(path)?;
+    let instance = loaded.root.to_json();
+    let index = loaded.root.index();
+    let mut findings = schema::check(&instance, &index, &loaded.sources);
+    if has_errors(&findings) {
+        findings.sort();
+        return Err(Error::Invalid { findings });
+    }
+    let descriptor: Descriptor = serde_json::from_value(instance).map_err(|e| Error::Invalid {
+        findings: vec![Finding::error(
+            "schema",
+            index.value("").map(|p| loaded.sources.locate(p)),
+            "",
+            format!("the descriptor does not fit deploygen's types although it passed the schema (a deploygen bug): {e}"),
+        )],
+    })?;
+    findings.extend(semantic::check(&descriptor, &index, &loaded.sources));
+    findings.sort();
+    findings.dedup();
+    if has_errors(&findings) {
+        return Err(Error::Invalid { findings });
+    }
+    Ok(Validated {
+        loaded,
+        descriptor,
+        findings,
+    })
+}
+
+/// What `deploygen validate` reports for one file: every finding, with YAML
+/// and `extends` problems turned into findings too. Only a file that cannot
+/// be read at all is an error.
+pub fn findings(path: &Path) -> Result<Vec<Finding>> {
+    match validate(path) {
+        Ok(v) => Ok(v.findings),
+        Err(Error::Invalid { findings }) => Ok(findings),
+        Err(Error::Syntax { location, message }) => Ok(vec![Finding::error(
+            "yaml",
+            Some(location),
+            "",
+            format!("invalid YAML: {message}"),
+        )]),
+        Err(Error::Extends { location, message }) => Ok(vec![Finding::error(
+            "extends",
+            Some(location),
+            "/extends",
+            message,
+        )]),
+        Err(e @ Error::ExtendsCycle { .. }) => {
+            let Error::ExtendsCycle { location, chain } = &e else {
+                unreachable!()
+            };
+            Ok(vec![Finding::error(
+                "extends",
+                Some(location.clone()),
+                "/extends",
+                format!("`extends` goes round in a cycle: {}", chain.join(" -> ")),
+            )])
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,217 @@
+//! Stage 2a: the merged document against `schemas/environment.schema.json`.
+
+use super::suggest::did_you_mean;
+use crate::findings::Finding;
+use crate::load::node::{escape_pointer, PositionIndex};
+use crate::source::Sources;
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// The environment schema, embedded so the binary works anywhere.
+pub const ENVIRONMENT_SCHEMA: &str = include_str!("../../schemas/environment.schema.json");
+
+pub fn schema_json() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        serde_json::from_str(ENVIRONMENT_SCHEMA)
+            .expect("the embedded schema is valid JSON (tested)")
+    })
+}
+
+/// Compiled once per process.
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::validator_for(schema_json()).expect("the embedded schema compiles (tested)")
+    })
+}
+
+pub fn check(instance: &Value, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for error in validator().iter_errors(instance) {
+        findings.extend(describe(&error, index, sources));
+    }
+    findings
+}
+
+fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
+    let pointer = error.instance_path().as_str().to_string();
+    let at_value = |p: &str| index.value(p).map(|pos| sources.locate(pos));
+    let keyword_parent = subschema(parent(error.schema_path().as_str()));
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let known: Vec<&str> = keyword_parent
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object)
+                .map(|props| props.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            unexpected
+                .iter()
+                .map(|key| {
+                    let key_pointer = format!("{pointer}/{}", escape_pointer(key));
+                    let mut message = format!("unknown key `{key}`");
+                    match did_you_mean(key, known.iter().copied()) {
+                        Some(s) => message.push_str(&format!("; did you mean `{s}`?")),
+                        None if !known.is_empty() => {
+                            message.push_str(&format!("; expected one of {}", list(&known)))
+                        }
+                        None => {}
+                    }
+                    Finding::error(
+                        "schema",
+                        index.key(&key_pointer).map(|p| sources.locate(p)),
+                        key_pointer,
+                        message,
+                    )
+                })
+                .collect()
+        }
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(short).collect())
+                .unwrap_or_default();
+            let found = short(error.instance());
+            let mut message = format!("{found} is not one of {}", list(&options));
+            let found_text = error.instance().as_str().unwrap_or_default();
+            let names = options.iter().map(|o| o.trim_matches('`'));
+            if let Some(s) = did_you_mean(found_text, names) {
+                message = format!(
+                    "{found} is not one of {}; did you mean `{s}`?",
+                    list(&options)
+                );
+            }
+            vec![Finding::error(
+                "schema",
+                at_value(&pointer),
+                pointer,
+                message,
+            )]
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            vec![Finding::error(
+                "schema",
+                at_value(&pointer),
+                pointer,
+                format!("missing required key `{name}`"),
+            )]
+        }
+        ValidationErrorKind::Type { .. } => {
+            let expected = keyword_parent
+                .and_then(|s| s.get("type"))
+                .map(type_names)
+                .unwrap_or_default();
+            let message = format!("expected {expected}, found {}", kind_of(error.instance()));
+            vec![Finding::error(
+                "schema",
+                at_value(&pointer),
+                pointer,
+                message,
+            )]
+        }
+        ValidationErrorKind::Pattern { .. }
+        | ValidationErrorKind::OneOfNotValid { .. }
+        | ValidationErrorKind::OneOfMultipleValid { .. } => {
+            let what = keyword_parent
+                .and_then(|s| s.get("description"))
+                .and_then(Value::as_str)
+                .map(|d| format!(": expected {}", lower_first(d.trim_end_matches('.'))))
+                .unwrap_or_default();
+            let message = format!("{} is not valid here{what}", short(error.instance()));
+            vec![Finding::error(
+                "schema",
+                at_value(&pointer),
+                pointer,
+                message,
+            )]
+        }
+        _ => vec![Finding::error(
+            "schema",
+            at_value(&pointer),
+            pointer,
+            error.to_string(),
+        )],
+    }
+}
+
+/// The schema object a canonical schema path (such as `/$defs/cache/properties/kind`)
+/// points to. `schema_path` never crosses a `$ref`, so it resolves in the root schema.
+fn subschema(path: &str) -> Option<&'static Value> {
+    schema_json().pointer(path)
+}
+
+fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+fn type_names(types: &Value) -> String {
+    let names: Vec<String> = match types {
+        Value::String(s) => vec![article(s)],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).map(article).collect(),
+        _ => vec![],
+    };
+    names.join(" or ")
+}
+
+fn article(t: &str) -> String {
+    match t {
+        "object" => "a map".into(),
+        "array" => "a list".into(),
+        "integer" => "a whole number".into(),
+        "null" => "nothing".into(),
+        other => format!("a {other}"),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "a whole number",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+/// A value as a short quoted snippet for messages.
+fn short(value: &Value) -> String {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Array(_) => return "this list".into(),
+        Value::Object(_) => return "this map".into(),
+        other => other.to_string(),
+    };
+    let mut clipped: String = text.chars().take(60).collect();
+    if clipped.len() < text.len() {
+        clipped.push('…');
+    }
+    format!("`{}`", clipped.escape_debug())
+}
+
+fn list<S: AsRef<str>>(items: &[S]) -> String {
+    items
+        .iter()
+        .map(|s| {
+            let s = s.as_ref();
+            if s.starts_with('`') {
+                s.to_string()
+            } else {
+                format!("`{s}`")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

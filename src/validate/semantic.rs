@@ -1,0 +1,567 @@
+//! Stage 2b: rules a JSON schema cannot express (cross references, contradictions).
+
+use super::suggest::did_you_mean;
+use crate::findings::Finding;
+use crate::load::node::{escape_pointer, PositionIndex};
+use crate::model::*;
+use crate::source::Sources;
+use std::collections::BTreeMap;
+
+struct Checker<'a> {
+    index: &'a PositionIndex,
+    sources: &'a Sources,
+    findings: Vec<Finding>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, rule: &str, pointer: String, message: String) {
+        let location = self.index.value(&pointer).map(|p| self.sources.locate(p));
+        self.findings
+            .push(Finding::error(rule, location, pointer, message));
+    }
+
+    /// Report at the key (for "this key should not be here" findings).
+    fn error_at_key(&mut self, rule: &str, pointer: String, message: String) {
+        let location = self.index.key(&pointer).map(|p| self.sources.locate(p));
+        self.findings
+            .push(Finding::error(rule, location, pointer, message));
+    }
+}
+
+pub fn check(d: &Descriptor, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
+    let mut c = Checker {
+        index,
+        sources,
+        findings: Vec::new(),
+    };
+    let names = service_names(d, &mut c);
+    check_platform(d, &mut c);
+    check_services(d, &names, &mut c);
+    check_cache(d, &mut c);
+    check_broker(d, &mut c);
+    check_ports(d, &mut c);
+    check_secret_refs(d, &mut c);
+    check_env_collisions(d, &mut c);
+    c.findings
+}
+
+/// Every service name with the pointer that introduced it; duplicates reported.
+fn service_names(d: &Descriptor, c: &mut Checker) -> Vec<String> {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut add = |name: String, pointer: String, c: &mut Checker| {
+        if let Some(first) = seen.get(&name) {
+            c.error_at_key(
+                "duplicate-service",
+                pointer,
+                format!("service name `{name}` is already used at {first}"),
+            );
+        } else {
+            seen.insert(name, pointer);
+        }
+    };
+    if let Some(pg) = &d.postgres {
+        add(
+            pg.service.clone().unwrap_or_else(|| "db".into()),
+            "/postgres".into(),
+            c,
+        );
+    }
+    if let Some(service) = cache_service_name(&d.cache) {
+        add(service, "/cache".into(), c);
+    }
+    for name in d.services.keys() {
+        add(
+            name.clone(),
+            format!("/services/{}", escape_pointer(name)),
+            c,
+        );
+    }
+    for name in d.infrastructure.keys() {
+        add(
+            name.clone(),
+            format!("/infrastructure/{}", escape_pointer(name)),
+            c,
+        );
+    }
+    seen.into_keys().collect()
+}
+
+pub fn cache_service_name(cache: &Cache) -> Option<String> {
+    let runs_container = matches!(cache.provider, None | Some(CacheProvider::Container));
+    match cache.kind {
+        CacheKind::Redis if runs_container => {
+            Some(cache.service.clone().unwrap_or_else(|| "redis".into()))
+        }
+        CacheKind::Memcached if runs_container => {
+            Some(cache.service.clone().unwrap_or_else(|| "memcached".into()))
+        }
+        _ => None,
+    }
+}
+
+fn check_platform(d: &Descriptor, c: &mut Checker) {
+    if d.platform != Platform::Compose {
+        c.error(
+            "unsupported-platform",
+            "/platform".into(),
+            format!(
+                "platform `{}` is not supported by this version of deploygen yet",
+                d.platform.as_str()
+            ),
+        );
+    }
+}
+
+fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
+    let deps = d
+        .services
+        .iter()
+        .map(|(n, s)| (format!("/services/{}", escape_pointer(n)), &s.depends_on, n))
+        .chain(d.infrastructure.iter().map(|(n, s)| {
+            (
+                format!("/infrastructure/{}", escape_pointer(n)),
+                &s.depends_on,
+                n,
+            )
+        }));
+    for (base, depends_on, own) in deps {
+        for (i, dep) in depends_on.iter().enumerate() {
+            let pointer = format!("{base}/depends_on/{i}");
+            if dep == own {
+                c.error(
+                    "unknown-dependency",
+                    pointer,
+                    format!("`{own}` cannot depend on itself"),
+                );
+            } else if !names.contains(dep) {
+                let hint = did_you_mean(dep, names.iter().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_else(|| format!("; known services: {}", names.join(", ")));
+                c.error(
+                    "unknown-dependency",
+                    pointer,
+                    format!("depends on unknown service `{dep}`{hint}"),
+                );
+            }
+        }
+    }
+    for (name, service) in &d.services {
+        let base = format!("/services/{}", escape_pointer(name));
+        match (&service.image, &service.build) {
+            (None, None) => c.error(
+                "image-or-build",
+                base.clone(),
+                format!("service `{name}` needs `image` or `build`"),
+            ),
+            (Some(_), Some(_)) => c.error(
+                "image-or-build",
+                format!("{base}/build"),
+                "set `image` or `build`, not both".into(),
+            ),
+            _ => {}
+        }
+        if service.role().needs_broker() && d.broker.kind == BrokerKind::None {
+            c.error(
+                "worker-needs-broker",
+                format!("{base}/role"),
+                format!(
+                    "a `{}` needs a broker, but `broker.kind` is `none`; set `broker.kind` to `celery` or `pgqueuer`",
+                    serde_json::to_value(service.role()).unwrap_or_default().as_str().unwrap_or("worker")
+                ),
+            );
+        }
+        check_healthcheck(&service.healthcheck, &service.ports, &base, c);
+    }
+    for (name, infra) in &d.infrastructure {
+        let base = format!("/infrastructure/{}", escape_pointer(name));
+        if infra.kind == InfrastructureKind::Custom && infra.image.is_none() {
+            c.error(
+                "image-or-build",
+                base.clone(),
+                format!("a `custom` service (`{name}`) needs an `image`"),
+            );
+        }
+        check_healthcheck(
+            &infra.healthcheck,
+            infra.ports.as_deref().unwrap_or_default(),
+            &base,
+            c,
+        );
+    }
+}
+
+fn check_healthcheck(h: &Option<Healthcheck>, ports: &[String], base: &str, c: &mut Checker) {
+    let Some(h) = h else { return };
+    if h.http.is_some() && h.command.is_some() {
+        c.error(
+            "contradiction",
+            format!("{base}/healthcheck/command"),
+            "set `http` or `command`, not both".into(),
+        );
+    }
+    if h.http.is_none() && h.command.is_none() {
+        c.error(
+            "contradiction",
+            format!("{base}/healthcheck"),
+            "set `http` or `command`".into(),
+        );
+    }
+    if h.http.is_some() && ports.is_empty() {
+        c.error(
+            "contradiction",
+            format!("{base}/healthcheck/http"),
+            "an HTTP health check needs a port: add one to `ports`".into(),
+        );
+    }
+}
+
+fn check_cache(d: &Descriptor, c: &mut Checker) {
+    let cache = &d.cache;
+    let kind = cache.kind;
+    let set = |field: &str| -> bool {
+        match field {
+            "provider" => cache.provider.is_some(),
+            "service" => cache.service.is_some(),
+            "container_name" => cache.container_name.is_some(),
+            "image" => cache.image.is_some(),
+            "port" => cache.port.is_some(),
+            "database" => cache.database.is_some(),
+            "password_secret" => cache.password_secret.is_some(),
+            "maxmemory" => cache.maxmemory.is_some(),
+            "maxmemory_policy" => cache.maxmemory_policy.is_some(),
+            "ttl_seconds" => cache.ttl_seconds.is_some(),
+            _ => false,
+        }
+    };
+    let server_fields = ["provider", "service", "container_name", "image", "port"];
+    let redis_fields = [
+        "database",
+        "password_secret",
+        "maxmemory",
+        "maxmemory_policy",
+    ];
+    let kind_name = serde_json::to_value(kind).unwrap_or_default();
+    let kind_name = kind_name.as_str().unwrap_or_default();
+    let wrong: Vec<&str> = match kind {
+        CacheKind::None | CacheKind::Database => server_fields
+            .iter()
+            .chain(&redis_fields)
+            .copied()
+            .filter(|f| set(f))
+            .collect(),
+        CacheKind::Memcached => redis_fields.iter().copied().filter(|f| set(f)).collect(),
+        CacheKind::Redis => vec![],
+    };
+    for field in wrong {
+        let applies = if redis_fields.contains(&field) {
+            "a Redis cache"
+        } else {
+            "a Redis or memcached cache"
+        };
+        c.error_at_key(
+            "contradiction",
+            format!("/cache/{field}"),
+            format!("`{field}` only applies to {applies}, but `cache.kind` is `{kind_name}`"),
+        );
+    }
+    if let Some(expose) = &cache.expose {
+        let facts: [(&str, &Option<String>, bool); 8] = [
+            ("url", &expose.url, kind == CacheKind::Redis),
+            (
+                "location",
+                &expose.location,
+                matches!(kind, CacheKind::Redis | CacheKind::Memcached),
+            ),
+            (
+                "host",
+                &expose.host,
+                matches!(kind, CacheKind::Redis | CacheKind::Memcached),
+            ),
+            (
+                "port",
+                &expose.port,
+                matches!(kind, CacheKind::Redis | CacheKind::Memcached),
+            ),
+            ("password", &expose.password, kind == CacheKind::Redis),
+            ("key_prefix", &expose.key_prefix, kind != CacheKind::None),
+            ("ttl", &expose.ttl, kind != CacheKind::None),
+            ("enabled", &expose.enabled, true),
+        ];
+        for (fact, name, applies) in facts {
+            if name.is_some() && !applies {
+                c.error_at_key(
+                    "contradiction",
+                    format!("/cache/expose/{fact}"),
+                    format!("a `{kind_name}` cache has no `{fact}` to expose"),
+                );
+            }
+        }
+        if expose.password.is_some() && cache.password_secret.is_none() && kind == CacheKind::Redis
+        {
+            c.error_at_key(
+                "contradiction",
+                "/cache/expose/password".into(),
+                "`expose.password` needs `password_secret`: this Redis has no password".into(),
+            );
+        }
+    }
+    if expose_ttl(cache) && cache.ttl_seconds.is_none() {
+        c.error_at_key(
+            "contradiction",
+            "/cache/expose/ttl".into(),
+            "`expose.ttl` needs `ttl_seconds`".into(),
+        );
+    }
+    if let Some(provider) = cache.provider {
+        if d.platform == Platform::Compose && provider != CacheProvider::Container {
+            let name = serde_json::to_value(provider).unwrap_or_default();
+            c.error(
+                "provider-platform",
+                "/cache/provider".into(),
+                format!(
+                    "provider `{}` is not available on platform `compose`; expected `container`",
+                    name.as_str().unwrap_or_default()
+                ),
+            );
+        }
+    }
+}
+
+fn expose_ttl(cache: &Cache) -> bool {
+    cache.expose.as_ref().is_some_and(|e| e.ttl.is_some())
+}
+
+fn check_broker(d: &Descriptor, c: &mut Checker) {
+    let b = &d.broker;
+    match b.kind {
+        BrokerKind::None => {
+            for (field, is_set) in [
+                ("transport", b.transport.is_some()),
+                ("database", b.database.is_some()),
+                ("channel", b.channel.is_some()),
+            ] {
+                if is_set {
+                    c.error_at_key(
+                        "contradiction",
+                        format!("/broker/{field}"),
+                        format!("`{field}` needs a broker, but `broker.kind` is `none`"),
+                    );
+                }
+            }
+        }
+        BrokerKind::Celery => {
+            if b.channel.is_some() || b.expose.channel.is_some() {
+                let field = if b.channel.is_some() {
+                    "/broker/channel"
+                } else {
+                    "/broker/expose/channel"
+                };
+                c.error_at_key(
+                    "contradiction",
+                    field.into(),
+                    "a channel only applies to PgQueuer".into(),
+                );
+            }
+        }
+        BrokerKind::Pgqueuer => {
+            for (field, is_set) in [
+                ("url", b.expose.url.is_some()),
+                ("result_backend", b.expose.result_backend.is_some()),
+            ] {
+                if is_set {
+                    c.error_at_key(
+                        "contradiction",
+                        format!("/broker/expose/{field}"),
+                        format!("`{field}` only applies to Celery"),
+                    );
+                }
+            }
+        }
+    }
+    match b.transport() {
+        Some(Transport::Redis) if d.cache.kind != CacheKind::Redis => c.error(
+            "broker-transport",
+            if b.transport.is_some() { "/broker/transport" } else { "/broker/kind" }.into(),
+            "the broker's transport is Redis, but `cache.kind` is not `redis`: add a Redis cache or set `broker.transport: database`".into(),
+        ),
+        Some(Transport::Database) if d.postgres.is_none() => c.error(
+            "broker-transport",
+            "/broker".into(),
+            "the broker's transport is the database, but there is no `postgres`".into(),
+        ),
+        Some(Transport::Database) if b.database.is_some() => c.error_at_key(
+            "contradiction",
+            "/broker/database".into(),
+            "`database` (a Redis database number) needs `transport: redis`".into(),
+        ),
+        _ => {}
+    }
+}
+
+/// A published host port, with the address it binds.
+fn host_binding(mapping: &str) -> Option<(String, u32)> {
+    let parts: Vec<&str> = mapping.split(':').collect();
+    match parts.as_slice() {
+        [host, _container] => Some(("0.0.0.0".into(), host.parse().ok()?)),
+        [bind, host, _container] => Some(((*bind).into(), host.parse().ok()?)),
+        _ => None,
+    }
+}
+
+fn check_ports(d: &Descriptor, c: &mut Checker) {
+    let mut taken: Vec<(String, u32, String)> = Vec::new();
+    let all = d
+        .services
+        .iter()
+        .map(|(n, s)| {
+            (
+                format!("/services/{}", escape_pointer(n)),
+                s.ports.as_slice(),
+            )
+        })
+        .chain(d.infrastructure.iter().map(|(n, s)| {
+            (
+                format!("/infrastructure/{}", escape_pointer(n)),
+                s.ports.as_deref().unwrap_or_default(),
+            )
+        }));
+    for (base, ports) in all {
+        for (i, mapping) in ports.iter().enumerate() {
+            let pointer = format!("{base}/ports/{i}");
+            let container_port: Option<u32> =
+                mapping.rsplit(':').next().and_then(|p| p.parse().ok());
+            if !matches!(container_port, Some(1..=65535)) {
+                c.error(
+                    "port-range",
+                    pointer.clone(),
+                    format!("`{mapping}`: ports are 1 to 65535"),
+                );
+                continue;
+            }
+            let Some((bind, port)) = host_binding(mapping) else {
+                continue;
+            };
+            if !(1..=65535).contains(&port) {
+                c.error(
+                    "port-range",
+                    pointer.clone(),
+                    format!("`{mapping}`: ports are 1 to 65535"),
+                );
+                continue;
+            }
+            let clash = taken.iter().find(|(b, p, _)| {
+                *p == port && (*b == bind || b == "0.0.0.0" || bind == "0.0.0.0")
+            });
+            if let Some((_, _, first)) = clash {
+                c.error(
+                    "host-port-clash",
+                    pointer.clone(),
+                    format!("host port {port} is already published at {first}"),
+                );
+            } else {
+                taken.push((bind, port, pointer));
+            }
+        }
+    }
+}
+
+fn check_secret_refs(d: &Descriptor, c: &mut Checker) {
+    let mut declared: Vec<&str> = d.secrets.keys().map(String::as_str).collect();
+    if let Some(pg) = &d.postgres {
+        declared.push(pg.password_secret.as_deref().unwrap_or("postgres-password"));
+    }
+    if let Some(id) = &d.cache.password_secret {
+        declared.push(id);
+    }
+    let maps = std::iter::once(("/env".to_string(), &d.env))
+        .chain(
+            d.services
+                .iter()
+                .map(|(n, s)| (format!("/services/{}/env", escape_pointer(n)), &s.env)),
+        )
+        .chain(
+            d.infrastructure
+                .iter()
+                .map(|(n, s)| (format!("/infrastructure/{}/env", escape_pointer(n)), &s.env)),
+        );
+    for (base, env) in maps {
+        for (name, value) in env {
+            if let EnvValue::Secret { secret } = value {
+                if !declared.contains(&secret.as_str()) {
+                    let hint = did_you_mean(secret, declared.iter().copied())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_else(|| "; declare it under `secrets`".into());
+                    c.error(
+                        "undeclared-secret",
+                        format!("{base}/{}/secret", escape_pointer(name)),
+                        format!("secret `{secret}` is not declared{hint}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Env var names that backing services set, with the descriptor field that sets each.
+pub fn exposed_names(d: &Descriptor) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut add = |field: &str, name: &Option<String>| {
+        if let Some(n) = name {
+            out.push((n.clone(), field.to_string()));
+        }
+    };
+    if let Some(pg) = &d.postgres {
+        let e = &pg.expose;
+        add("/postgres/expose/host", &e.host);
+        add("/postgres/expose/port", &e.port);
+        add("/postgres/expose/database", &e.database);
+        add("/postgres/expose/user", &e.user);
+        add("/postgres/expose/password", &e.password);
+    }
+    let e = crate::plan::wiring::cache_expose(&d.cache);
+    add("/cache/expose/url", &e.url);
+    add("/cache/expose/location", &e.location);
+    add("/cache/expose/host", &e.host);
+    add("/cache/expose/port", &e.port);
+    add("/cache/expose/password", &e.password);
+    add("/cache/expose/key_prefix", &e.key_prefix);
+    add("/cache/expose/ttl", &e.ttl);
+    add("/cache/expose/enabled", &e.enabled);
+    let e = &d.broker.expose;
+    add("/broker/expose/url", &e.url);
+    add("/broker/expose/result_backend", &e.result_backend);
+    add("/broker/expose/channel", &e.channel);
+    out
+}
+
+fn check_env_collisions(d: &Descriptor, c: &mut Checker) {
+    let exposed = exposed_names(d);
+    let mut first: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, field) in &exposed {
+        if let Some(other) = first.get(name.as_str()) {
+            c.error(
+                "env-collision",
+                field.clone(),
+                format!("`{name}` is already exposed by `{other}`"),
+            );
+        } else {
+            first.insert(name, field);
+        }
+    }
+    let maps = std::iter::once(("/env".to_string(), &d.env)).chain(
+        d.services
+            .iter()
+            .map(|(n, s)| (format!("/services/{}/env", escape_pointer(n)), &s.env)),
+    );
+    for (base, env) in maps {
+        for name in env.keys() {
+            if let Some(field) = first.get(name.as_str()) {
+                c.error_at_key(
+                    "env-collision",
+                    format!("{base}/{}", escape_pointer(name)),
+                    format!("`{name}` is set by `{field}` already; remove it here or rename one"),
+                );
+            }
+        }
+    }
+}
