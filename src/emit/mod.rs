@@ -91,6 +91,7 @@ struct Staged {
 /// files already renamed get their previous contents back and nothing else
 /// is touched.
 pub fn write(root: &Path, files: &[RenderedFile], options: WriteOptions) -> Result<WriteReport> {
+    check_root(root)?;
     let mut report = WriteReport::default();
     let mut pending = Vec::new();
     for file in files {
@@ -159,6 +160,23 @@ pub fn write(root: &Path, files: &[RenderedFile], options: WriteOptions) -> Resu
         }
     }
     Ok(report)
+}
+
+/// The output folder must be a folder, or creatable: name the file in the way.
+fn check_root(root: &Path) -> Result<()> {
+    let existing = root
+        .ancestors()
+        .find(|p| p.as_os_str().is_empty() || p.exists());
+    match existing {
+        Some(p) if !p.as_os_str().is_empty() && !p.is_dir() => Err(Error::Write {
+            path: root.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                format!("`{}` is a file, not a folder", p.display()),
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {

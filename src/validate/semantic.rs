@@ -42,6 +42,7 @@ pub fn check(d: &Descriptor, index: &PositionIndex, sources: &Sources) -> Vec<Fi
     check_ports(d, &mut c);
     check_secret_refs(d, &mut c);
     check_env_collisions(d, &mut c);
+    check_env_values(d, &mut c);
     c.findings
 }
 
@@ -560,6 +561,49 @@ fn check_env_collisions(d: &Descriptor, c: &mut Checker) {
                     "env-collision",
                     format!("{base}/{}", escape_pointer(name)),
                     format!("`{name}` is set by `{field}` already; remove it here or rename one"),
+                );
+            }
+        }
+    }
+}
+
+/// Plain values travel into compose files and `.env` examples. Line breaks and
+/// other control characters have no faithful spelling in a dotenv file, and the
+/// descriptor-wide `env` also lands in `.env`, where a single quote cannot be
+/// written safely: refuse both here rather than fail halfway through a render.
+fn check_env_values(d: &Descriptor, c: &mut Checker) {
+    let maps = std::iter::once(("/env".to_string(), &d.env, true))
+        .chain(d.services.iter().map(|(n, s)| {
+            (
+                format!("/services/{}/env", escape_pointer(n)),
+                &s.env,
+                false,
+            )
+        }))
+        .chain(d.infrastructure.iter().map(|(n, s)| {
+            (
+                format!("/infrastructure/{}/env", escape_pointer(n)),
+                &s.env,
+                false,
+            )
+        }));
+    for (base, env, in_dotenv) in maps {
+        for (name, value) in env {
+            let EnvValue::Plain(Scalar::String(text)) = value else {
+                continue;
+            };
+            let pointer = format!("{base}/{}", escape_pointer(name));
+            if text.chars().any(char::is_control) {
+                c.error(
+                    "env-value",
+                    pointer,
+                    format!("`{name}` contains a line break or control character, which env files cannot hold; keep such values in a secret"),
+                );
+            } else if in_dotenv && text.contains('\'') {
+                c.error(
+                    "env-value",
+                    pointer,
+                    format!("`{name}` contains a single quote, which cannot be written safely to the .env examples it goes to"),
                 );
             }
         }

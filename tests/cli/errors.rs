@@ -1,0 +1,225 @@
+//! Bad input: every problem in one run, with file:line:col, a JSON pointer,
+//! and a suggestion where a name is close to a known one.
+
+use crate::support::{Test, MINIMAL};
+
+#[test]
+fn a_clean_descriptor_validates() {
+    Test::new()
+        .write("demo.yaml", MINIMAL)
+        .run(&["validate", "demo.yaml"])
+        .expect(0, "", "demo.yaml: ok\n");
+}
+
+#[test]
+fn schema_errors_name_line_column_pointer_and_the_expected_form() {
+    let run = Test::new()
+        .write(
+            "demo.yaml",
+            "name: demo\nplatform: compose\nservices:\n  web:\n    image: nginx\n    ports: [\"8000:8000\", \"eighty\"]\npostgres:\n  database: app\n  user: 42\n",
+        )
+        .run(&["validate", "demo.yaml"]);
+    run.expect(
+        1,
+        "demo.yaml:6:26: error: /services/web/ports/1: `eighty` is not valid here: expected a published port: `CONTAINER` or `HOST:CONTAINER`, optionally prefixed with an IPv4 bind address (`127.0.0.1:3000:3000`)\n\
+         demo.yaml:9:9: error: /postgres/user: expected a string, found a whole number\n",
+        "demo.yaml: 2 errors, 0 warnings\n",
+    );
+}
+
+#[test]
+fn misspelled_keys_and_enum_values_get_a_suggestion() {
+    let run = Test::new()
+        .write(
+            "demo.yaml",
+            "name: demo\nplatform: compose\nservics:\n  web: {}\ncache:\n  kind: redsi\n  databse: 1\n",
+        )
+        .run(&["validate", "demo.yaml"]);
+    run.expect(
+        1,
+        "demo.yaml:3:1: error: /servics: unknown key `servics`; did you mean `services`?\n\
+         demo.yaml:6:9: error: /cache/kind: `redsi` is not one of `none`, `database`, `memcached`, `redis`; did you mean `redis`?\n\
+         demo.yaml:7:3: error: /cache/databse: unknown key `databse`; did you mean `database`?\n",
+        "demo.yaml: 3 errors, 0 warnings\n",
+    );
+}
+
+#[test]
+fn semantic_rules_report_every_problem_in_one_run() {
+    let run = Test::new()
+        .write(
+            "demo.yaml",
+            "name: demo\nplatform: compose\npostgres: {database: app, user: app}\nservices:\n  web:\n    image: nginx\n    ports: [\"8000:8000\"]\n    depends_on: [dbb]\n  worker:\n    image: nginx\n    role: worker\n    ports: [\"127.0.0.1:8000:80\"]\n    env:\n      KEY: {secret: api-key}\n",
+        )
+        .run(&["validate", "demo.yaml"]);
+    run.expect(
+        1,
+        "demo.yaml:8:18: error: /services/web/depends_on/0: depends on unknown service `dbb`; did you mean `db`?\n\
+         demo.yaml:11:11: error: /services/worker/role: a `worker` needs a broker, but `broker.kind` is `none`; set `broker.kind` to `celery` or `pgqueuer`\n\
+         demo.yaml:12:13: error: /services/worker/ports/0: host port 8000 is already published at /services/web/ports/0\n\
+         demo.yaml:14:21: error: /services/worker/env/KEY/secret: secret `api-key` is not declared; declare it under `secrets`\n",
+        "demo.yaml: 4 errors, 0 warnings\n",
+    );
+}
+
+#[test]
+fn contradictory_cache_settings_are_refused() {
+    Test::new()
+        .write(
+            "demo.yaml",
+            "name: demo\nplatform: compose\npostgres: {database: app, user: app}\ncache:\n  kind: database\n  database: 1\nbroker:\n  kind: celery\n",
+        )
+        .run(&["validate", "demo.yaml"])
+        .expect(
+            1,
+            "demo.yaml:6:3: error: /cache/database: `database` only applies to a Redis cache, but `cache.kind` is `database`\n\
+             demo.yaml:8:9: error: /broker/kind: the broker's transport is Redis, but `cache.kind` is not `redis`: add a Redis cache or set `broker.transport: database`\n",
+            "demo.yaml: 2 errors, 0 warnings\n",
+        );
+}
+
+#[test]
+fn malformed_yaml_is_a_finding_with_its_position() {
+    Test::new()
+        .write(
+            "demo.yaml",
+            "name: demo\nplatform: [compose\nservices: {}\n",
+        )
+        .run(&["validate", "demo.yaml"])
+        .expect(
+            1,
+            "demo.yaml:3:9: error: invalid YAML: illegal placement of ':' indicator\n",
+            "demo.yaml: 1 error, 0 warnings\n",
+        );
+}
+
+#[test]
+fn duplicate_keys_are_malformed() {
+    Test::new()
+        .write("demo.yaml", "name: demo\nplatform: compose\nname: other\n")
+        .run(&["validate", "demo.yaml"])
+        .expect(
+            1,
+            "demo.yaml:3:1: error: invalid YAML: duplicate key `name`\n",
+            "demo.yaml: 1 error, 0 warnings\n",
+        );
+}
+
+#[test]
+fn a_missing_file_cannot_be_validated() {
+    Test::new().run(&["validate", "nothere.yaml"]).expect(
+        2,
+        "",
+        "error: cannot read `nothere.yaml`: no such file\n",
+    );
+}
+
+#[test]
+fn an_extends_cycle_is_reported_where_it_closes() {
+    Test::new()
+        .write("a.yaml", "extends: b.yaml\nname: a\n")
+        .write("b.yaml", "extends: a.yaml\nplatform: compose\n")
+        .run(&["validate", "a.yaml"])
+        .expect(
+            1,
+            "b.yaml:1:10: error: /extends: `extends` goes round in a cycle: a.yaml -> b.yaml -> a.yaml\n",
+            "a.yaml: 1 error, 0 warnings\n",
+        );
+}
+
+#[test]
+fn a_missing_extends_base_is_reported_at_the_extends_key() {
+    Test::new()
+        .write("a.yaml", "name: a\nextends: base.yaml\n")
+        .run(&["validate", "a.yaml"])
+        .expect(
+            1,
+            "a.yaml:2:10: error: /extends: cannot read `base.yaml`: No such file or directory (os error 2)\n",
+            "a.yaml: 1 error, 0 warnings\n",
+        );
+}
+
+#[test]
+fn errors_in_merged_values_point_at_the_file_that_set_them() {
+    Test::new()
+        .write(
+            "_base.yaml",
+            "platform: compose\ncache:\n  kind: redis\n  port: 0\n",
+        )
+        .write(
+            "a.yaml",
+            "extends: _base.yaml\nname: a\ncache:\n  database: 99\n",
+        )
+        .run(&["validate", "a.yaml"])
+        .expect(
+            1,
+            "_base.yaml:4:9: error: /cache/port: 0 is less than the minimum of 1\n\
+             a.yaml:4:13: error: /cache/database: 99 is greater than the maximum of 15\n",
+            "a.yaml: 2 errors, 0 warnings\n",
+        );
+}
+
+#[test]
+fn render_refuses_an_invalid_descriptor_and_writes_nothing() {
+    let test = Test::new().write(
+        "demo.yaml",
+        "name: demo\nplatform: compose\nservices:\n  web: {image: nginx, depends_on: [nope]}\n",
+    );
+    test.run(&["render", "demo.yaml", "-o", "out"]).expect(
+        2,
+        "",
+        "demo.yaml:4:36: error: /services/web/depends_on/0: depends on unknown service `nope`; known services: web\n\
+         error: the descriptor is invalid (1 error)\n",
+    );
+    assert!(!test.path("out").exists());
+}
+
+#[test]
+fn an_unknown_environment_name_gets_a_suggestion() {
+    Test::new()
+        .write("environments/revisbali.yaml", MINIMAL)
+        .run(&["render", "revisbal"])
+        .expect(
+            2,
+            "",
+            "error: no environment `revisbal`: neither a file nor `environments/revisbal.yaml` exists; did you mean `revisbali`?\n",
+        );
+}
+
+#[test]
+fn platforms_still_to_come_are_refused_clearly() {
+    Test::new()
+        .write("demo.yaml", "name: demo\nplatform: render\n")
+        .run(&["validate", "demo.yaml"])
+        .expect(
+            1,
+            "demo.yaml:2:11: error: /platform: platform `render` is not supported by this version of deploygen yet\n",
+            "demo.yaml: 1 error, 0 warnings\n",
+        );
+}
+
+#[test]
+fn github_format_prints_annotations() {
+    Test::new()
+        .write("demo.yaml", "name: demo\nplatform: compose\nservics: {}\n")
+        .run(&["validate", "--format", "github", "demo.yaml"])
+        .expect(
+            1,
+            "::error file=demo.yaml,line=3,col=1,title=deploygen schema::/servics: unknown key `servics`; did you mean `services`?\n",
+            "",
+        );
+}
+
+#[test]
+fn json_format_is_versioned_and_parses() {
+    let run = Test::new()
+        .write("demo.yaml", "name: demo\nplatform: compose\nservics: {}\n")
+        .run(&["validate", "--format", "json", "demo.yaml"]);
+    assert_eq!(run.code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    let finding = &doc["files"][0]["findings"][0];
+    assert_eq!(finding["location"]["line"], 3);
+    assert_eq!(finding["pointer"], "/servics");
+    assert_eq!(finding["rule"], "schema");
+}

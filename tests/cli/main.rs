@@ -1,0 +1,11 @@
+//! One integration test binary: every test runs the real `deploygen` in a
+//! temporary folder and pins what it prints, its exit code and what it writes.
+
+mod errors;
+mod escaping;
+mod render_check;
+mod s2_revisbali;
+mod schema_types;
+mod shipped;
+mod support;
+mod validators;

@@ -1,0 +1,109 @@
+//! The third-party validators in ../shared/tools accept every rendered file.
+//! When they are not installed yet, this test installs them (pinned, once per
+//! machine, about a minute) so that `cargo test` alone is the whole suite.
+//! DEPLOYGEN_SKIP_VALIDATORS=1 skips it (offline work); `.ci/run` never does.
+
+use crate::support::{repo, run_in};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn shared_tools() -> PathBuf {
+    std::env::var_os("DEPLOYGEN_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared"))
+        .join("tools")
+}
+
+fn venv() -> PathBuf {
+    std::env::var_os("VALIDATORS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/deploygen-validators")
+        })
+}
+
+#[test]
+fn rendered_environments_pass_the_third_party_validators() {
+    if std::env::var("DEPLOYGEN_SKIP_VALIDATORS").as_deref() == Ok("1") {
+        eprintln!("SKIPPED: DEPLOYGEN_SKIP_VALIDATORS=1");
+        return;
+    }
+    let tools = shared_tools();
+    assert!(
+        tools.join("validate-outputs.sh").is_file(),
+        "no validators at {} (set DEPLOYGEN_SHARED to the shared/ folder)",
+        tools.display()
+    );
+    if !venv().join("bin/python").exists() {
+        let setup = Command::new("bash")
+            .arg(tools.join("setup-validators.sh"))
+            .output()
+            .unwrap();
+        assert!(
+            setup.status.success(),
+            "setup-validators.sh failed:\n{}",
+            String::from_utf8_lossy(&setup.stderr)
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut envs: Vec<String> = std::fs::read_dir(repo().join("environments"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml") && !n.starts_with('_'))
+        .collect();
+    envs.sort();
+    for name in &envs {
+        let out = dir.path().join(name.trim_end_matches(".yaml"));
+        let run = run_in(
+            &repo(),
+            &[
+                "render",
+                &format!("environments/{name}"),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let output = Command::new("bash")
+        .arg(tools.join("validate-outputs.sh"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "validators failed:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rendered = walk(dir.path());
+    let passed = report.lines().filter(|l| l.starts_with("PASS ")).count();
+    assert_eq!(
+        passed, rendered,
+        "every rendered file must be validated:\n{report}"
+    );
+    for needle in [
+        "compose-spec",
+        "compose-config",
+        "dotenv-linter-rs",
+        "checkov-secrets",
+    ] {
+        assert!(report.contains(needle), "{needle} did not run:\n{report}");
+    }
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            if e.path().is_dir() {
+                walk(&e.path())
+            } else {
+                1
+            }
+        })
+        .sum()
+}
