@@ -14,6 +14,7 @@ pub struct Descriptor {
     pub output: Option<String>,
     #[serde(default)]
     pub naming: Naming,
+    pub azure: Option<Azure>,
     #[serde(default)]
     pub env: IndexMap<String, EnvValue>,
     #[serde(default)]
@@ -27,6 +28,43 @@ pub struct Descriptor {
     pub infrastructure: IndexMap<String, InfrastructureService>,
     #[serde(default)]
     pub secrets: IndexMap<String, SecretDecl>,
+    /// Rule id -> the reason this environment accepts the finding.
+    #[serde(default)]
+    pub accept: IndexMap<String, String>,
+}
+
+impl Descriptor {
+    pub fn is_azure(&self) -> bool {
+        matches!(self.platform, Platform::AzureContainerApps | Platform::AzureAppService)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Azure {
+    pub location: String,
+    pub resource_name: Option<String>,
+    pub stage: Option<String>,
+    pub private_endpoints: Option<bool>,
+    pub key_vault_references: Option<bool>,
+    pub bicep_file: Option<String>,
+    pub app_service: Option<AppServiceSettings>,
+    pub postgres: Option<AzurePostgres>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppServiceSettings {
+    pub sku: Option<String>,
+    pub runtime: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzurePostgres {
+    pub sku: Option<String>,
+    pub tier: Option<String>,
+    pub storage_gb: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -146,6 +184,25 @@ pub struct Service {
     pub uses: Option<Vec<Backing>>,
     pub container_name: Option<String>,
     pub healthcheck: Option<Healthcheck>,
+    pub ingress: Option<Ingress>,
+    pub cpu: Option<f64>,
+    pub memory: Option<String>,
+    pub replicas: Option<Replicas>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ingress {
+    External,
+    Internal,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replicas {
+    pub min: Option<u32>,
+    pub max: Option<u32>,
 }
 
 impl Service {
@@ -244,7 +301,25 @@ pub struct Cache {
     pub maxmemory: Option<String>,
     pub maxmemory_policy: Option<String>,
     pub ttl_seconds: Option<u64>,
+    pub sku: Option<String>,
+    pub capacity: Option<u8>,
+    pub public_network_access: Option<bool>,
+    pub url_query: Option<String>,
     pub expose: Option<CacheExpose>,
+}
+
+impl Cache {
+    /// Who runs the cache, with the platform's default filled in.
+    pub fn provider_on(&self, platform: Platform) -> Option<CacheProvider> {
+        if !matches!(self.kind, CacheKind::Redis | CacheKind::Memcached) {
+            return None;
+        }
+        Some(self.provider.unwrap_or(match platform {
+            Platform::AzureContainerApps | Platform::AzureAppService => CacheProvider::AzureCache,
+            Platform::Render => CacheProvider::RenderPrivateService,
+            Platform::Compose => CacheProvider::Container,
+        }))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

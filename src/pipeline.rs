@@ -23,18 +23,10 @@ pub fn plan(path: &Path) -> Result<(Validated, Plan)> {
     Ok((validated, plan))
 }
 
-pub fn prepare(
-    path: &Path,
-    renderer: &Renderer,
-    output_override: Option<&Path>,
-) -> Result<Prepared> {
+pub fn prepare(path: &Path, renderer: &Renderer, output_override: Option<&Path>) -> Result<Prepared> {
     let (validated, plan) = plan(path)?;
     let files = renderer.render(&plan)?;
-    let output_dir = output_dir(
-        path,
-        validated.descriptor.output.as_deref(),
-        output_override,
-    );
+    let output_dir = output_dir(path, validated.descriptor.output.as_deref(), output_override);
     Ok(Prepared {
         validated,
         plan,

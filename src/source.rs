@@ -77,15 +77,9 @@ pub fn repo_relative(path: &Path) -> String {
     let Ok(full) = path.canonicalize() else {
         return display_path(path);
     };
-    let root = full
-        .ancestors()
-        .skip(1)
-        .find(|dir| dir.join(".git").exists());
+    let root = full.ancestors().skip(1).find(|dir| dir.join(".git").exists());
     let shown = match root {
-        Some(root) => full
-            .strip_prefix(root)
-            .map(Path::to_path_buf)
-            .unwrap_or(full.clone()),
+        Some(root) => full.strip_prefix(root).map(Path::to_path_buf).unwrap_or(full.clone()),
         None => PathBuf::from(full.file_name().unwrap_or_default()),
     };
     shown.to_string_lossy().replace('\\', "/")

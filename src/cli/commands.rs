@@ -60,8 +60,7 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
         Command::Check { envs } => check_cmd(cli, envs, out),
         Command::Plan { env } => plan_cmd(env, out),
         Command::Schema => {
-            out.stdout
-                .write_all(validate::schema::ENVIRONMENT_SCHEMA.as_bytes())?;
+            out.stdout.write_all(validate::schema::ENVIRONMENT_SCHEMA.as_bytes())?;
             Ok(0)
         }
     }
@@ -86,13 +85,7 @@ fn validate_cmd(args: &[String], out: &mut Out) -> Outcome {
     Ok(if failed { 1 } else { 0 })
 }
 
-fn render_cmd(
-    cli: &Cli,
-    env: &str,
-    output: Option<&Path>,
-    options: WriteOptions,
-    out: &mut Out,
-) -> Outcome {
+fn render_cmd(cli: &Cli, env: &str, output: Option<&Path>, options: WriteOptions, out: &mut Out) -> Outcome {
     let path = resolve(env)?;
     let renderer = renderer(cli)?;
     let prepared = pipeline::prepare(&path, &renderer, output)?;

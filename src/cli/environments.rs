@@ -9,8 +9,7 @@ pub const ENVIRONMENTS_DIR: &str = "environments";
 /// A descriptor path, or a name looked up in `environments/`.
 pub fn resolve(arg: &str) -> Result<PathBuf> {
     let path = Path::new(arg);
-    let looks_like_path =
-        arg.ends_with(".yaml") || arg.ends_with(".yml") || arg.contains('/') || arg.contains('\\');
+    let looks_like_path = arg.ends_with(".yaml") || arg.ends_with(".yml") || arg.contains('/') || arg.contains('\\');
     if looks_like_path || path.is_file() {
         if path.is_file() {
             return Ok(path.to_path_buf());

@@ -23,10 +23,7 @@ pub struct Out<'a> {
 
 /// GitHub annotation properties and messages escape `%`, CR, LF (and `:`/`,` in properties).
 fn gh_escape(s: &str, property: bool) -> String {
-    let s = s
-        .replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A");
+    let s = s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
     if property {
         s.replace(':', "%3A").replace(',', "%2C")
     } else {
@@ -53,11 +50,7 @@ fn github_annotation(
         props.push(format!("col={c}"));
     }
     props.push(format!("title={}", gh_escape(title, true)));
-    format!(
-        "::{level} {}::{}",
-        props.join(","),
-        gh_escape(message, false)
-    )
+    format!("::{level} {}::{}", props.join(","), gh_escape(message, false))
 }
 
 impl Out<'_> {
@@ -99,10 +92,7 @@ impl Out<'_> {
                 writeln!(self.stdout, "{line}")?;
             }
             if !self.quiet && self.format == Format::Human {
-                let errors = findings
-                    .iter()
-                    .filter(|f| f.severity == Severity::Error)
-                    .count();
+                let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
                 let warnings = findings.len() - errors;
                 let status = match (errors, warnings) {
                     (0, 0) => "ok".to_string(),
@@ -123,12 +113,7 @@ impl Out<'_> {
         Ok(())
     }
 
-    pub fn render_report(
-        &mut self,
-        descriptor: &Path,
-        dir: &Path,
-        report: &WriteReport,
-    ) -> io::Result<()> {
+    pub fn render_report(&mut self, descriptor: &Path, dir: &Path, report: &WriteReport) -> io::Result<()> {
         for path in &report.stale {
             writeln!(
                 self.stderr,
@@ -222,11 +207,7 @@ impl Out<'_> {
                 writeln!(self.stderr, "missing: `{}`", shown(m))?;
             }
             for s in &drift.stale {
-                writeln!(
-                    self.stderr,
-                    "stale: `{}` (generated, no longer rendered)",
-                    shown(s)
-                )?;
+                writeln!(self.stderr, "stale: `{}` (generated, no longer rendered)", shown(s))?;
             }
             if drift.is_clean() {
                 if !self.quiet {
@@ -357,6 +338,7 @@ fn human_value(v: &EnvValue) -> String {
         .map(|p| match p {
             Part::Text { text } => text.clone(),
             Part::Secret { secret } => format!("<secret {secret}>"),
+            Part::Resource { attribute } => format!("<{attribute}>"),
         })
         .collect()
 }

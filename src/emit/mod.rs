@@ -164,9 +164,7 @@ pub fn write(root: &Path, files: &[RenderedFile], options: WriteOptions) -> Resu
 
 /// The output folder must be a folder, or creatable: name the file in the way.
 fn check_root(root: &Path) -> Result<()> {
-    let existing = root
-        .ancestors()
-        .find(|p| p.as_os_str().is_empty() || p.exists());
+    let existing = root.ancestors().find(|p| p.as_os_str().is_empty() || p.exists());
     match existing {
         Some(p) if !p.as_os_str().is_empty() && !p.is_dir() => Err(Error::Write {
             path: root.display().to_string(),

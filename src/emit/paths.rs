@@ -38,9 +38,7 @@ pub fn contained(root: &Path, relative: &str) -> Result<PathBuf> {
         path.push(component);
         if let Ok(meta) = std::fs::symlink_metadata(&path) {
             if meta.file_type().is_symlink() {
-                return Err(unsafe_path(
-                    "a symbolic link is in the way inside the output folder",
-                ));
+                return Err(unsafe_path("a symbolic link is in the way inside the output folder"));
             }
         }
     }
@@ -56,15 +54,7 @@ mod tests {
         let root = Path::new("/tmp/deploygen-out-does-not-exist");
         assert!(contained(root, "docker-compose.yml").is_ok());
         assert!(contained(root, "infra/modules/redis.bicep").is_ok());
-        for bad in [
-            "../x",
-            "/etc/passwd",
-            "a/../../x",
-            "./x",
-            "",
-            "a\\..\\x",
-            "a\0b",
-        ] {
+        for bad in ["../x", "/etc/passwd", "a/../../x", "./x", "", "a\\..\\x", "a\0b"] {
             assert!(contained(root, bad).is_err(), "{bad:?} accepted");
         }
     }

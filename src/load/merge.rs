@@ -10,8 +10,7 @@ pub fn merge(base: Node, overlay: Node) -> Node {
             for over in overrides {
                 match entries.iter_mut().find(|e| e.key == over.key) {
                     Some(existing) => {
-                        let old =
-                            std::mem::replace(&mut existing.value, placeholder(over.value.pos));
+                        let old = std::mem::replace(&mut existing.value, placeholder(over.value.pos));
                         existing.value = merge(old, over.value);
                         existing.key_pos = over.key_pos;
                     }

@@ -120,10 +120,7 @@ impl PositionIndex {
 
     /// The position of the key that introduced `pointer`, falling back to its value.
     pub fn key(&self, pointer: &str) -> Option<Pos> {
-        self.keys
-            .get(pointer)
-            .copied()
-            .or_else(|| self.value(pointer))
+        self.keys.get(pointer).copied().or_else(|| self.value(pointer))
     }
 }
 

@@ -37,11 +37,7 @@ pub fn parse(text: &str, file: FileId) -> Result<Node, SyntaxError> {
     match documents.len() {
         0 => Ok(Node {
             value: NodeValue::Null,
-            pos: Pos {
-                file,
-                line: 1,
-                col: 1,
-            },
+            pos: Pos { file, line: 1, col: 1 },
         }),
         1 => Ok(documents.remove(0)),
         _ => {
@@ -107,9 +103,7 @@ impl Builder {
                     items.push(node);
                 }
             }
-            Some(Frame::Map {
-                node: map, pending, ..
-            }) => match pending.take() {
+            Some(Frame::Map { node: map, pending, .. }) => match pending.take() {
                 None => {
                     let key = match &node.value {
                         NodeValue::Str(s) => Some(s.clone()),
@@ -126,7 +120,8 @@ impl Builder {
                         );
                         return;
                     };
-                    let duplicate = matches!(&map.value, NodeValue::Map(entries) if entries.iter().any(|e| e.key == key));
+                    let duplicate =
+                        matches!(&map.value, NodeValue::Map(entries) if entries.iter().any(|e| e.key == key));
                     if duplicate {
                         self.fail(node.pos, format!("duplicate key `{key}`"));
                         return;
@@ -174,20 +169,14 @@ impl MarkedEventReceiver for Builder {
                 pending: None,
             }),
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Seq { node, anchor }) | Some(Frame::Map { node, anchor, .. }) => {
-                    self.push(node, anchor)
-                }
+                Some(Frame::Seq { node, anchor }) | Some(Frame::Map { node, anchor, .. }) => self.push(node, anchor),
                 None => self.fail(pos, "unbalanced YAML structure".into()),
             },
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
                 Some(node) => self.push(Node { pos, ..node }, 0),
                 None => self.fail(pos, "alias to an unknown anchor".into()),
             },
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => {}
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {}
         }
     }
 }
@@ -200,9 +189,7 @@ fn scalar(text: String, style: TScalarStyle, forced_string: bool) -> NodeValue {
     }
     match Yaml::from_str(&text) {
         Yaml::Integer(i) => NodeValue::Int(i),
-        Yaml::Real(r) => r
-            .parse::<f64>()
-            .map_or(NodeValue::Str(text), NodeValue::Float),
+        Yaml::Real(r) => r.parse::<f64>().map_or(NodeValue::Str(text), NodeValue::Float),
         Yaml::Boolean(b) => NodeValue::Bool(b),
         Yaml::Null => NodeValue::Null,
         _ => NodeValue::Str(text),
@@ -252,10 +239,7 @@ mod tests {
     #[test]
     fn aliases_expand_to_the_anchored_value() {
         let node = parse0("a: &x {k: 1}\nb: *x\n").unwrap();
-        assert_eq!(
-            node.to_json(),
-            serde_json::json!({"a": {"k": 1}, "b": {"k": 1}})
-        );
+        assert_eq!(node.to_json(), serde_json::json!({"a": {"k": 1}, "b": {"k": 1}}));
     }
 
     #[test]

@@ -2,9 +2,7 @@
 //! what each holds, as models their templates lay out.
 
 use super::wiring::{self, View, SECRET_PLACEHOLDER};
-use super::{
-    EnvValue, EnvVar, FileModel, FilePlan, Part, Plan, ProbeCheck, ServiceKind, ServicePlan,
-};
+use super::{EnvValue, EnvVar, FileModel, FilePlan, Part, Plan, ProbeCheck, ServiceKind, ServicePlan};
 use crate::model::{Build, Command, Descriptor};
 use serde::Serialize;
 
@@ -92,6 +90,9 @@ fn interpolation(value: &EnvValue, plan: &Plan) -> Vec<InterpolationPart> {
         .map(|part| match part {
             Part::Text { text } => InterpolationPart::Text(text),
             Part::Secret { secret } => InterpolationPart::Required(secret_env(plan, &secret)),
+            // Compose files come from descriptors whose services are containers:
+            // there are no cloud resources to refer to.
+            Part::Resource { attribute } => InterpolationPart::Text(attribute),
         })
         .collect()
 }
@@ -111,9 +112,7 @@ fn seconds(n: u32) -> String {
 fn healthcheck(service: &ServicePlan) -> Option<ComposeHealthcheck> {
     let probe = service.healthcheck.as_ref()?;
     let test = match &probe.check {
-        ProbeCheck::Exec { args } => std::iter::once("CMD".to_string())
-            .chain(args.iter().cloned())
-            .collect(),
+        ProbeCheck::Exec { args } => std::iter::once("CMD".to_string()).chain(args.iter().cloned()).collect(),
         ProbeCheck::Shell { command } => vec!["CMD-SHELL".into(), command.clone()],
         ProbeCheck::Http { path, port } => vec![
             "CMD-SHELL".into(),
@@ -129,12 +128,7 @@ fn healthcheck(service: &ServicePlan) -> Option<ComposeHealthcheck> {
     })
 }
 
-fn compose_service(
-    service: &ServicePlan,
-    all: &[ServicePlan],
-    plan: &Plan,
-    ports: Vec<String>,
-) -> ComposeService {
+fn compose_service(service: &ServicePlan, all: &[ServicePlan], plan: &Plan, ports: Vec<String>) -> ComposeService {
     let depends_on = service
         .depends_on
         .iter()
@@ -227,9 +221,7 @@ fn local(plan: &Plan) -> ComposeFile {
                     _ => s.ports.clone(),
                 };
                 let mut service = compose_service(s, &plan.services, plan, ports);
-                service
-                    .depends_on
-                    .retain(|d| names.contains(&d.service.as_str()));
+                service.depends_on.retain(|d| names.contains(&d.service.as_str()));
                 service
             })
             .collect(),
@@ -244,24 +236,18 @@ fn dotenv_value(value: &EnvValue) -> String {
         .into_iter()
         .map(|part| match part {
             Part::Text { text } => text,
-            Part::Secret { .. } => SECRET_PLACEHOLDER.to_string(),
+            Part::Secret { .. } | Part::Resource { .. } => SECRET_PLACEHOLDER.to_string(),
         })
         .collect()
 }
 
-fn push_unique(
-    vars: &mut Vec<DotEnvVar>,
-    seen: &mut Vec<String>,
-    var: &EnvVar,
-    note: Option<String>,
-) {
+fn push_unique(vars: &mut Vec<DotEnvVar>, seen: &mut Vec<String>, var: &EnvVar, note: Option<String>) {
     if seen.contains(&var.name) {
         return;
     }
     seen.push(var.name.clone());
     let note = note.or_else(|| {
-        (!var.value.secrets().is_empty())
-            .then(|| format!("holds a secret: replace `{SECRET_PLACEHOLDER}`"))
+        (!var.value.secrets().is_empty()).then(|| format!("holds a secret: replace `{SECRET_PLACEHOLDER}`"))
     });
     vars.push(DotEnvVar {
         name: var.name.clone(),
@@ -320,9 +306,7 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
     let mut shared = Vec::new();
     for (name, value) in &d.env {
         let value = match value {
-            crate::model::EnvValue::Secret { secret } => EnvValue::Secret {
-                secret: secret.clone(),
-            },
+            crate::model::EnvValue::Secret { secret } => EnvValue::Secret { secret: secret.clone() },
             crate::model::EnvValue::Plain(s) => EnvValue::plain(s.to_env_string()),
         };
         let var = EnvVar {

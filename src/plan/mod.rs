@@ -88,25 +88,27 @@ pub enum EnvValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Part {
-    Text { text: String },
-    Secret { secret: String },
+    Text {
+        text: String,
+    },
+    Secret {
+        secret: String,
+    },
+    /// An attribute of a cloud resource known only at deployment, such as a Redis host name.
+    Resource {
+        attribute: String,
+    },
 }
 
 impl EnvValue {
     pub fn plain(value: impl Into<String>) -> Self {
-        EnvValue::Plain {
-            value: value.into(),
-        }
+        EnvValue::Plain { value: value.into() }
     }
 
     pub fn parts(&self) -> Vec<Part> {
         match self {
-            EnvValue::Plain { value } => vec![Part::Text {
-                text: value.clone(),
-            }],
-            EnvValue::Secret { secret } => vec![Part::Secret {
-                secret: secret.clone(),
-            }],
+            EnvValue::Plain { value } => vec![Part::Text { text: value.clone() }],
+            EnvValue::Secret { secret } => vec![Part::Secret { secret: secret.clone() }],
             EnvValue::Template { parts } => parts.clone(),
         }
     }
@@ -115,15 +117,13 @@ impl EnvValue {
     pub fn from_parts(parts: Vec<Part>) -> Self {
         match parts.as_slice() {
             [] => EnvValue::plain(""),
-            [Part::Secret { secret }] => EnvValue::Secret {
-                secret: secret.clone(),
-            },
+            [Part::Secret { secret }] => EnvValue::Secret { secret: secret.clone() },
             _ if parts.iter().all(|p| matches!(p, Part::Text { .. })) => EnvValue::Plain {
                 value: parts
                     .iter()
                     .map(|p| match p {
                         Part::Text { text } => text.as_str(),
-                        Part::Secret { .. } => "",
+                        Part::Secret { .. } | Part::Resource { .. } => "",
                     })
                     .collect(),
             },
@@ -139,7 +139,7 @@ impl EnvValue {
                 .iter()
                 .filter_map(|p| match p {
                     Part::Secret { secret } => Some(secret.as_str()),
-                    Part::Text { .. } => None,
+                    Part::Text { .. } | Part::Resource { .. } => None,
                 })
                 .collect(),
         }

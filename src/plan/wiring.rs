@@ -2,9 +2,7 @@
 //! URLs, hosts and ports for PostgreSQL, the cache and the broker, as seen from
 //! inside a container or from a process run on the host.
 
-use super::{
-    EnvValue, EnvVar, Mount, Part, Probe, ProbeCheck, SecretPlan, ServiceKind, ServicePlan,
-};
+use super::{EnvValue, EnvVar, Mount, Part, Probe, ProbeCheck, SecretPlan, ServiceKind, ServicePlan};
 use crate::model::*;
 
 /// Where the process reading the environment runs.
@@ -43,9 +41,7 @@ pub fn postgres_service(pg: &Postgres) -> String {
 }
 
 pub fn postgres_password_secret(pg: &Postgres) -> String {
-    pg.password_secret
-        .clone()
-        .unwrap_or_else(|| "postgres-password".into())
+    pg.password_secret.clone().unwrap_or_else(|| "postgres-password".into())
 }
 
 /// The cache's env var names, with the defaults for its kind filled in.
@@ -66,28 +62,60 @@ pub fn cache_expose(cache: &Cache) -> CacheExpose {
     }
 }
 
+/// How to reach a backing service from where the reading process runs.
 struct Endpoint {
-    host: String,
+    /// Literal text (`bs-redis`, `localhost`) or a resource attribute known at deploy time.
+    host: Part,
     port: u16,
+    tls: bool,
+    /// The secret holding the password, when the service requires one.
+    password: Option<String>,
+    query: Option<String>,
 }
 
-fn endpoint(
-    d: &Descriptor,
-    service: String,
-    explicit: &Option<String>,
-    port: u16,
-    view: View,
-) -> Endpoint {
+/// Azure Cache for Redis and Azure Managed Redis listen on TLS only.
+pub const AZURE_CACHE_TLS_PORT: u16 = 6380;
+pub const AZURE_MANAGED_REDIS_PORT: u16 = 10000;
+/// The access key Azure generates for its Redis; read at deployment, never written.
+pub const REDIS_ACCESS_KEY_SECRET: &str = "redis-access-key";
+/// Resource attributes a Plan refers to; each target maps them to its own expression.
+pub const REDIS_HOST_ATTRIBUTE: &str = "redis-host";
+pub const POSTGRES_HOST_ATTRIBUTE: &str = "postgres-host";
+const DEFAULT_TLS_QUERY: &str = "ssl_cert_reqs=required";
+
+fn local_endpoint(d: &Descriptor, service: String, explicit: &Option<String>, port: u16, view: View) -> Endpoint {
     let host = match view {
         View::Host => "localhost".to_string(),
         View::Container => container_name(d, &service, explicit).unwrap_or(service),
     };
-    Endpoint { host, port }
+    Endpoint {
+        host: text(host),
+        port,
+        tls: false,
+        password: None,
+        query: None,
+    }
+}
+
+/// The name other containers reach a service by.
+fn service_host(d: &Descriptor, service: &str, explicit: &Option<String>) -> String {
+    container_name(d, service, explicit).unwrap_or_else(|| service.to_string())
 }
 
 fn postgres_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
     let pg = d.postgres.as_ref()?;
-    Some(endpoint(
+    if d.is_azure() {
+        return Some(Endpoint {
+            host: Part::Resource {
+                attribute: POSTGRES_HOST_ATTRIBUTE.into(),
+            },
+            port: POSTGRES_PORT,
+            tls: true,
+            password: None,
+            query: None,
+        });
+    }
+    Some(local_endpoint(
         d,
         postgres_service(pg),
         &pg.container_name,
@@ -104,14 +132,29 @@ fn cache_port(cache: &Cache) -> u16 {
 }
 
 fn cache_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
-    let service = crate::validate::semantic::cache_service_name(&d.cache)?;
-    Some(endpoint(
-        d,
-        service,
-        &d.cache.container_name,
-        cache_port(&d.cache),
-        view,
-    ))
+    let cache = &d.cache;
+    match cache.provider_on(d.platform)? {
+        CacheProvider::AzureCache | CacheProvider::AzureManaged => Some(Endpoint {
+            host: Part::Resource {
+                attribute: REDIS_HOST_ATTRIBUTE.into(),
+            },
+            port: if cache.provider_on(d.platform) == Some(CacheProvider::AzureManaged) {
+                AZURE_MANAGED_REDIS_PORT
+            } else {
+                AZURE_CACHE_TLS_PORT
+            },
+            tls: true,
+            password: Some(REDIS_ACCESS_KEY_SECRET.into()),
+            query: Some(cache.url_query.clone().unwrap_or_else(|| DEFAULT_TLS_QUERY.into())),
+        }),
+        CacheProvider::Container => {
+            let service = crate::validate::semantic::cache_service_name(d)?;
+            let mut at = local_endpoint(d, service, &cache.container_name, cache_port(cache), view);
+            at.password = cache.password_secret.clone();
+            Some(at)
+        }
+        CacheProvider::RenderPrivateService | CacheProvider::RenderKeyValue | CacheProvider::External => None,
+    }
 }
 
 /// Concatenate parts, merging neighbouring text.
@@ -131,23 +174,24 @@ fn text(s: impl Into<String>) -> Part {
     Part::Text { text: s.into() }
 }
 
-/// `redis://[:password@]host:port/db`
-fn redis_url(cache: &Cache, at: &Endpoint, db: u8) -> EnvValue {
-    let auth = match &cache.password_secret {
-        Some(secret) => vec![
-            text(":"),
-            Part::Secret {
-                secret: secret.clone(),
-            },
-            text("@"),
-        ],
+/// `redis[s]://[:password@]host:port/db[?query]`: the password is part of the
+/// URL wherever the server requires one (seed 003 is the outage caused by leaving it out).
+fn redis_url(at: &Endpoint, db: u8) -> EnvValue {
+    let scheme = if at.tls { "rediss://" } else { "redis://" };
+    let auth = match &at.password {
+        Some(secret) => vec![text(":"), Part::Secret { secret: secret.clone() }, text("@")],
         None => vec![],
     };
+    let query = at.query.as_ref().map(|q| format!("?{q}")).unwrap_or_default();
     EnvValue::from_parts(join(
-        std::iter::once(text("redis://"))
+        std::iter::once(text(scheme))
             .chain(auth)
-            .chain([text(format!("{}:{}/{db}", at.host, at.port))]),
+            .chain([at.host.clone(), text(format!(":{}/{db}{query}", at.port))]),
     ))
+}
+
+fn host_value(at: &Endpoint) -> EnvValue {
+    EnvValue::from_parts(vec![at.host.clone()])
 }
 
 fn var(name: &Option<String>, value: EnvValue, origin: &str) -> Option<EnvVar> {
@@ -171,17 +215,9 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
     if let (Some(pg), Some(at)) = (&d.postgres, postgres_endpoint(d, view)) {
         let e = &pg.expose;
         env.postgres = [
-            var(&e.host, EnvValue::plain(&at.host), "/postgres/expose/host"),
-            var(
-                &e.port,
-                EnvValue::plain(at.port.to_string()),
-                "/postgres/expose/port",
-            ),
-            var(
-                &e.database,
-                EnvValue::plain(&pg.database),
-                "/postgres/expose/database",
-            ),
+            var(&e.host, host_value(&at), "/postgres/expose/host"),
+            var(&e.port, EnvValue::plain(at.port.to_string()), "/postgres/expose/port"),
+            var(&e.database, EnvValue::plain(&pg.database), "/postgres/expose/database"),
             var(&e.user, EnvValue::plain(&pg.user), "/postgres/expose/user"),
             var(
                 &e.password,
@@ -198,11 +234,7 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
 
     let cache = &d.cache;
     let expose = cache_expose(cache);
-    let key_prefix = d
-        .naming
-        .key_prefix
-        .clone()
-        .unwrap_or_else(|| d.name.clone());
+    let key_prefix = d.naming.key_prefix.clone().unwrap_or_else(|| d.name.clone());
     let enabled = matches!(cache.kind, CacheKind::Redis | CacheKind::Memcached);
     let mut cache_vars = vec![var(
         &expose.enabled,
@@ -213,33 +245,23 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
         if cache.kind == CacheKind::Redis {
             cache_vars.push(var(
                 &expose.url,
-                redis_url(cache, &at, cache.database.unwrap_or(0)),
+                redis_url(&at, cache.database.unwrap_or(0)),
                 "/cache/expose/url",
             ));
         }
         cache_vars.extend([
             var(
                 &expose.location,
-                EnvValue::plain(format!("{}:{}", at.host, at.port)),
+                EnvValue::from_parts(join([at.host.clone(), text(format!(":{}", at.port))])),
                 "/cache/expose/location",
             ),
-            var(
-                &expose.host,
-                EnvValue::plain(&at.host),
-                "/cache/expose/host",
-            ),
-            var(
-                &expose.port,
-                EnvValue::plain(at.port.to_string()),
-                "/cache/expose/port",
-            ),
+            var(&expose.host, host_value(&at), "/cache/expose/host"),
+            var(&expose.port, EnvValue::plain(at.port.to_string()), "/cache/expose/port"),
         ]);
-        if let Some(secret) = &cache.password_secret {
+        if let Some(secret) = &at.password {
             cache_vars.push(var(
                 &expose.password,
-                EnvValue::Secret {
-                    secret: secret.clone(),
-                },
+                EnvValue::Secret { secret: secret.clone() },
                 "/cache/expose/password",
             ));
         }
@@ -250,11 +272,7 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
         "/cache/expose/key_prefix",
     ));
     if let Some(ttl) = cache.ttl_seconds {
-        cache_vars.push(var(
-            &expose.ttl,
-            EnvValue::plain(ttl.to_string()),
-            "/cache/expose/ttl",
-        ));
+        cache_vars.push(var(&expose.ttl, EnvValue::plain(ttl.to_string()), "/cache/expose/ttl"));
     }
     env.cache = cache_vars.into_iter().flatten().collect();
 
@@ -264,9 +282,8 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
         Some(Transport::Redis) => {
             if let Some(at) = cache_endpoint(d, view) {
                 let db = broker.database.or(cache.database).unwrap_or(0);
-                let url = redis_url(cache, &at, db);
-                env.broker
-                    .extend(var(&e.url, url.clone(), "/broker/expose/url"));
+                let url = redis_url(&at, db);
+                env.broker.extend(var(&e.url, url.clone(), "/broker/expose/url"));
                 env.broker
                     .extend(var(&e.result_backend, url, "/broker/expose/result_backend"));
             }
@@ -278,32 +295,29 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
                     Part::Secret {
                         secret: postgres_password_secret(pg),
                     },
-                    text(format!("@{}:{}/{}", at.host, at.port, pg.database)),
+                    text("@"),
+                    at.host.clone(),
+                    text(format!(":{}/{}", at.port, pg.database)),
                 ]));
-                env.broker
-                    .extend(var(&e.url, url.clone(), "/broker/expose/url"));
+                env.broker.extend(var(&e.url, url.clone(), "/broker/expose/url"));
                 let backend = EnvValue::from_parts(join([
                     text(format!("db+postgresql://{}:", pg.user)),
                     Part::Secret {
                         secret: postgres_password_secret(pg),
                     },
-                    text(format!("@{}:{}/{}", at.host, at.port, pg.database)),
+                    text("@"),
+                    at.host.clone(),
+                    text(format!(":{}/{}", at.port, pg.database)),
                 ]));
-                env.broker.extend(var(
-                    &e.result_backend,
-                    backend,
-                    "/broker/expose/result_backend",
-                ));
+                env.broker
+                    .extend(var(&e.result_backend, backend, "/broker/expose/result_backend"));
             }
         }
         None => {}
     }
     if let Some(channel) = &broker.channel {
-        env.broker.extend(var(
-            &e.channel,
-            EnvValue::plain(channel),
-            "/broker/expose/channel",
-        ));
+        env.broker
+            .extend(var(&e.channel, EnvValue::plain(channel), "/broker/expose/channel"));
     }
     env
 }
@@ -313,9 +327,7 @@ fn plain_env(map: &indexmap::IndexMap<String, crate::model::EnvValue>, base: &st
         .map(|(name, value)| EnvVar {
             name: name.clone(),
             value: match value {
-                crate::model::EnvValue::Secret { secret } => EnvValue::Secret {
-                    secret: secret.clone(),
-                },
+                crate::model::EnvValue::Secret { secret } => EnvValue::Secret { secret: secret.clone() },
                 crate::model::EnvValue::Plain(s) => EnvValue::plain(s.to_env_string()),
             },
             origin: format!("{base}/{}", crate::load::node::escape_pointer(name)),
@@ -387,16 +399,9 @@ fn data_volume(service: &str, path: &str) -> Mount {
 fn postgres_plan(d: &Descriptor, pg: &Postgres) -> ServicePlan {
     let name = postgres_service(pg);
     let version = pg.version.as_deref().unwrap_or(DEFAULT_POSTGRES_VERSION);
-    let at = endpoint(
-        d,
-        name.clone(),
-        &pg.container_name,
-        POSTGRES_PORT,
-        View::Container,
-    );
     ServicePlan {
         container_name: container_name(d, &name, &pg.container_name),
-        host: at.host,
+        host: service_host(d, &name, &pg.container_name),
         port: Some(POSTGRES_PORT),
         kind: ServiceKind::Database,
         role: None,
@@ -443,15 +448,8 @@ fn postgres_plan(d: &Descriptor, pg: &Postgres) -> ServicePlan {
 
 fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
     let cache = &d.cache;
-    let name = crate::validate::semantic::cache_service_name(cache)?;
+    let name = crate::validate::semantic::cache_service_name(d)?;
     let port = cache_port(cache);
-    let at = endpoint(
-        d,
-        name.clone(),
-        &cache.container_name,
-        port,
-        View::Container,
-    );
     let mut env = Vec::new();
     let (image, command, volumes, check) = match cache.kind {
         CacheKind::Redis => {
@@ -474,16 +472,12 @@ fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
                 Some(secret) => {
                     env.push(EnvVar {
                         name: "REDIS_PASSWORD".into(),
-                        value: EnvValue::Secret {
-                            secret: secret.clone(),
-                        },
+                        value: EnvValue::Secret { secret: secret.clone() },
                         origin: "/cache/password_secret".into(),
                     });
                     env.push(EnvVar {
                         name: "REDISCLI_AUTH".into(),
-                        value: EnvValue::Secret {
-                            secret: secret.clone(),
-                        },
+                        value: EnvValue::Secret { secret: secret.clone() },
                         origin: "/cache/password_secret".into(),
                     });
                     Command::Args(vec![
@@ -495,12 +489,7 @@ fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
                 None => Command::Args(args),
             };
             let check = ProbeCheck::Exec {
-                args: vec![
-                    "redis-cli".into(),
-                    "-p".into(),
-                    port.to_string(),
-                    "ping".into(),
-                ],
+                args: vec!["redis-cli".into(), "-p".into(), port.to_string(), "ping".into()],
             };
             (
                 DEFAULT_REDIS_IMAGE,
@@ -525,7 +514,7 @@ fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
     };
     Some(ServicePlan {
         container_name: container_name(d, &name, &cache.container_name),
-        host: at.host,
+        host: service_host(d, &name, &cache.container_name),
         port: Some(port),
         kind: ServiceKind::Cache,
         role: None,
@@ -557,18 +546,14 @@ fn infra_defaults(kind: InfrastructureKind) -> InfraDefaults {
             command: Some(vec!["-config.file=/etc/loki/local-config.yaml"]),
             ports: vec!["3100:3100"],
             data_path: Some("/loki"),
-            health: Some(
-                "wget --no-verbose --tries=1 --spider http://localhost:3100/ready || exit 1",
-            ),
+            health: Some("wget --no-verbose --tries=1 --spider http://localhost:3100/ready || exit 1"),
         },
         InfrastructureKind::Grafana => InfraDefaults {
             image: "grafana/grafana:11.4.0",
             command: None,
             ports: vec!["3000:3000"],
             data_path: Some("/var/lib/grafana"),
-            health: Some(
-                "wget --no-verbose --tries=1 --spider http://localhost:3000/api/health || exit 1",
-            ),
+            health: Some("wget --no-verbose --tries=1 --spider http://localhost:3000/api/health || exit 1"),
         },
         InfrastructureKind::Alloy => InfraDefaults {
             image: "grafana/alloy:v1.5.1",
@@ -594,13 +579,10 @@ fn infra_defaults(kind: InfrastructureKind) -> InfraDefaults {
 
 /// Published ports of an infrastructure service: its own, or its kind's defaults.
 pub fn infra_ports(infra: &InfrastructureService) -> Vec<String> {
-    infra.ports.clone().unwrap_or_else(|| {
-        infra_defaults(infra.kind)
-            .ports
-            .into_iter()
-            .map(String::from)
-            .collect()
-    })
+    infra
+        .ports
+        .clone()
+        .unwrap_or_else(|| infra_defaults(infra.kind).ports.into_iter().map(String::from).collect())
 }
 
 fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> ServicePlan {
@@ -614,11 +596,7 @@ fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> Serv
                 path: path.clone(),
             })
             .collect(),
-        None => defaults
-            .data_path
-            .map(|p| data_volume(name, p))
-            .into_iter()
-            .collect(),
+        None => defaults.data_path.map(|p| data_volume(name, p)).into_iter().collect(),
     };
     let healthcheck = match &infra.healthcheck {
         Some(_) => declared_probe(&infra.healthcheck, first_port(&ports)),
@@ -626,23 +604,11 @@ fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> Serv
             .health
             .map(|c| probe(ProbeCheck::Shell { command: c.into() }, None)),
     };
-    let at = endpoint(
-        d,
-        name.to_string(),
-        &infra.container_name,
-        0,
-        View::Container,
-    );
     ServicePlan {
         name: name.to_string(),
         kind: ServiceKind::Infrastructure,
         role: None,
-        image: Some(
-            infra
-                .image
-                .clone()
-                .unwrap_or_else(|| defaults.image.to_string()),
-        ),
+        image: Some(infra.image.clone().unwrap_or_else(|| defaults.image.to_string())),
         build: None,
         command: infra.command.clone().or_else(|| {
             defaults
@@ -650,15 +616,12 @@ fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> Serv
                 .map(|c| Command::Args(c.into_iter().map(String::from).collect()))
         }),
         container_name: container_name(d, name, &infra.container_name),
-        host: at.host,
+        host: service_host(d, name, &infra.container_name),
         port: first_port(&ports),
         ports,
         env: plain_env(
             &infra.env,
-            &format!(
-                "/infrastructure/{}/env",
-                crate::load::node::escape_pointer(name)
-            ),
+            &format!("/infrastructure/{}/env", crate::load::node::escape_pointer(name)),
         ),
         depends_on: infra.depends_on.clone(),
         volumes,
@@ -671,29 +634,20 @@ fn app_plan(d: &Descriptor, name: &str, service: &Service, backing: &BackingEnv)
     if service.uses(Backing::Postgres) {
         depends_on.extend(d.postgres.as_ref().map(postgres_service));
     }
-    let cache_service = crate::validate::semantic::cache_service_name(&d.cache);
+    let cache_service = crate::validate::semantic::cache_service_name(d);
     if service.uses(Backing::Cache) {
         depends_on.extend(cache_service.clone());
     }
     if service.uses(Backing::Broker) {
         match d.broker.transport() {
             Some(Transport::Redis) => depends_on.extend(cache_service),
-            Some(Transport::Database) => {
-                depends_on.extend(d.postgres.as_ref().map(postgres_service))
-            }
+            Some(Transport::Database) => depends_on.extend(d.postgres.as_ref().map(postgres_service)),
             None => {}
         }
     }
     depends_on.extend(service.depends_on.iter().cloned());
     let mut seen = std::collections::HashSet::new();
     depends_on.retain(|s| seen.insert(s.clone()));
-    let at = endpoint(
-        d,
-        name.to_string(),
-        &service.container_name,
-        0,
-        View::Container,
-    );
     ServicePlan {
         name: name.to_string(),
         kind: ServiceKind::Application,
@@ -702,7 +656,7 @@ fn app_plan(d: &Descriptor, name: &str, service: &Service, backing: &BackingEnv)
         build: service.build.clone(),
         command: service.command.clone(),
         container_name: container_name(d, name, &service.container_name),
-        host: at.host,
+        host: service_host(d, name, &service.container_name),
         port: first_port(&service.ports),
         ports: service.ports.clone(),
         env: app_env(d, name, service, backing),
@@ -718,16 +672,8 @@ pub fn services(d: &Descriptor) -> Vec<ServicePlan> {
     let mut out = Vec::new();
     out.extend(d.postgres.as_ref().map(|pg| postgres_plan(d, pg)));
     out.extend(cache_plan(d));
-    out.extend(
-        d.services
-            .iter()
-            .map(|(name, s)| app_plan(d, name, s, &backing)),
-    );
-    out.extend(
-        d.infrastructure
-            .iter()
-            .map(|(name, s)| infra_plan(d, name, s)),
-    );
+    out.extend(d.services.iter().map(|(name, s)| app_plan(d, name, s, &backing)));
+    out.extend(d.infrastructure.iter().map(|(name, s)| infra_plan(d, name, s)));
     out
 }
 
@@ -758,11 +704,7 @@ pub fn secrets(d: &Descriptor, services: &[ServicePlan]) -> Vec<SecretPlan> {
             env_name: secret_env_name(&id),
             used_by: services
                 .iter()
-                .filter(|s| {
-                    s.env
-                        .iter()
-                        .any(|e| e.value.secrets().contains(&id.as_str()))
-                })
+                .filter(|s| s.env.iter().any(|e| e.value.secrets().contains(&id.as_str())))
                 .map(|s| s.name.clone())
                 .collect(),
             stored_in: ".env (read by docker compose)".into(),

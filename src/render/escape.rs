@@ -75,8 +75,7 @@ pub fn format_value(lang: Lang, value: &Value, out: &mut String) -> Result<(), E
                 Lang::Yaml => yaml_scalar(s, out),
                 Lang::ComposeYaml => yaml_scalar(&s.replace('$', "$$"), out),
                 Lang::Dotenv => dotenv_value(s, out)?,
-                Lang::Json => out
-                    .push_str(&serde_json::to_string(s).map_err(|e| refuse(lang, &e.to_string()))?),
+                Lang::Json => out.push_str(&serde_json::to_string(s).map_err(|e| refuse(lang, &e.to_string()))?),
             }
         }
         ValueKind::None if lang == Lang::Json => out.push_str("null"),
@@ -98,12 +97,10 @@ fn yaml_plain_safe(s: &str) -> bool {
     let Some(first) = chars.next() else {
         return false;
     };
-    let first_ok =
-        first.is_ascii_alphabetic() || first == '_' || first == '/' || s.starts_with("./");
+    let first_ok = first.is_ascii_alphabetic() || first == '_' || first == '/' || s.starts_with("./");
     first_ok
-        && s.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '=' | '-')
-        })
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '=' | '-'))
         && !s.ends_with(':')
         && !YAML_RESERVED.contains(&s.to_ascii_lowercase().as_str())
 }
@@ -143,10 +140,9 @@ pub fn yaml_scalar(s: &str, out: &mut String) {
 /// interpolation) otherwise. A value no dotenv dialect reads back the same way
 /// (a single quote or a line break inside) is refused.
 fn dotenv_value(s: &str, out: &mut String) -> Result<(), Error> {
-    let bare = s.chars().all(|c| {
-        c.is_ascii_alphanumeric()
-            || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '=' | ',' | '-')
-    });
+    let bare = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '=' | ',' | '-'));
     if bare {
         out.push_str(s);
     } else if s.chars().any(|c| c == '\'' || c.is_control()) {
@@ -165,9 +161,7 @@ fn dotenv_value(s: &str, out: &mut String) -> Result<(), Error> {
 /// One comment line: line breaks and control characters become spaces so a
 /// value can never end the comment and start a line of its own.
 pub fn comment_text(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 #[cfg(test)]
@@ -203,12 +197,7 @@ mod tests {
     #[test]
     fn dotenv_quotes_or_refuses() {
         let mut out = String::new();
-        format_value(
-            Lang::Dotenv,
-            &Value::from("redis://bs-redis:6379/1"),
-            &mut out,
-        )
-        .unwrap();
+        format_value(Lang::Dotenv, &Value::from("redis://bs-redis:6379/1"), &mut out).unwrap();
         assert_eq!(out, "redis://bs-redis:6379/1");
         out.clear();
         format_value(Lang::Dotenv, &Value::from("a b$c"), &mut out).unwrap();
@@ -230,14 +219,8 @@ mod tests {
             Lang::for_template("compose/docker-compose.yml.j2"),
             Some(Lang::ComposeYaml)
         );
-        assert_eq!(
-            Lang::for_template("render/render.yaml.j2"),
-            Some(Lang::Yaml)
-        );
-        assert_eq!(
-            Lang::for_template("dotenv/env.dotenv.j2"),
-            Some(Lang::Dotenv)
-        );
+        assert_eq!(Lang::for_template("render/render.yaml.j2"), Some(Lang::Yaml));
+        assert_eq!(Lang::for_template("dotenv/env.dotenv.j2"), Some(Lang::Dotenv));
         assert_eq!(Lang::for_template("x/unknown.txt.j2"), None);
     }
 }

@@ -126,9 +126,7 @@ fn base_environment() -> Environment<'static> {
         format_value(lang, value, &mut text)?;
         out.write_str(&text).map_err(minijinja::Error::from)
     });
-    env.add_filter("comment", |s: String| {
-        Value::from_safe_string(comment_text(&s))
-    });
+    env.add_filter("comment", |s: String| Value::from_safe_string(comment_text(&s)));
     env.add_filter("interpolate", interpolate);
     env
 }

@@ -1,5 +1,6 @@
 //! Stage 2: is the merged descriptor well-formed (schema) and coherent (semantic rules)?
 
+mod azure;
 pub mod schema;
 pub mod semantic;
 pub mod suggest;
@@ -34,7 +35,9 @@ pub fn validate(path: &Path) -> Result<Validated> {
             "schema",
             index.value("").map(|p| loaded.sources.locate(p)),
             "",
-            format!("the descriptor does not fit deploygen's types although it passed the schema (a deploygen bug): {e}"),
+            format!(
+                "the descriptor does not fit deploygen's types although it passed the schema (a deploygen bug): {e}"
+            ),
         )],
     })?;
     findings.extend(semantic::check(&descriptor, &index, &loaded.sources));
@@ -63,12 +66,9 @@ pub fn findings(path: &Path) -> Result<Vec<Finding>> {
             "",
             format!("invalid YAML: {message}"),
         )]),
-        Err(Error::Extends { location, message }) => Ok(vec![Finding::error(
-            "extends",
-            Some(location),
-            "/extends",
-            message,
-        )]),
+        Err(Error::Extends { location, message }) => {
+            Ok(vec![Finding::error("extends", Some(location), "/extends", message)])
+        }
         Err(e @ Error::ExtendsCycle { .. }) => {
             let Error::ExtendsCycle { location, chain } = &e else {
                 unreachable!()

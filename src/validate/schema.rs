@@ -14,18 +14,13 @@ pub const ENVIRONMENT_SCHEMA: &str = include_str!("../../schemas/environment.sch
 
 pub fn schema_json() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        serde_json::from_str(ENVIRONMENT_SCHEMA)
-            .expect("the embedded schema is valid JSON (tested)")
-    })
+    SCHEMA.get_or_init(|| serde_json::from_str(ENVIRONMENT_SCHEMA).expect("the embedded schema is valid JSON (tested)"))
 }
 
 /// Compiled once per process.
 fn validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        jsonschema::validator_for(schema_json()).expect("the embedded schema compiles (tested)")
-    })
+    VALIDATOR.get_or_init(|| jsonschema::validator_for(schema_json()).expect("the embedded schema compiles (tested)"))
 }
 
 pub fn check(instance: &Value, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
@@ -54,9 +49,7 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
                     let mut message = format!("unknown key `{key}`");
                     match did_you_mean(key, known.iter().copied()) {
                         Some(s) => message.push_str(&format!("; did you mean `{s}`?")),
-                        None if !known.is_empty() => {
-                            message.push_str(&format!("; expected one of {}", list(&known)))
-                        }
+                        None if !known.is_empty() => message.push_str(&format!("; expected one of {}", list(&known))),
                         None => {}
                     }
                     Finding::error(
@@ -78,17 +71,9 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
             let found_text = error.instance().as_str().unwrap_or_default();
             let names = options.iter().map(|o| o.trim_matches('`'));
             if let Some(s) = did_you_mean(found_text, names) {
-                message = format!(
-                    "{found} is not one of {}; did you mean `{s}`?",
-                    list(&options)
-                );
+                message = format!("{found} is not one of {}; did you mean `{s}`?", list(&options));
             }
-            vec![Finding::error(
-                "schema",
-                at_value(&pointer),
-                pointer,
-                message,
-            )]
+            vec![Finding::error("schema", at_value(&pointer), pointer, message)]
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
@@ -105,12 +90,7 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
                 .map(type_names)
                 .unwrap_or_default();
             let message = format!("expected {expected}, found {}", kind_of(error.instance()));
-            vec![Finding::error(
-                "schema",
-                at_value(&pointer),
-                pointer,
-                message,
-            )]
+            vec![Finding::error("schema", at_value(&pointer), pointer, message)]
         }
         ValidationErrorKind::Pattern { .. }
         | ValidationErrorKind::OneOfNotValid { .. }
@@ -121,19 +101,9 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
                 .map(|d| format!(": expected {}", lower_first(d.trim_end_matches('.'))))
                 .unwrap_or_default();
             let message = format!("{} is not valid here{what}", short(error.instance()));
-            vec![Finding::error(
-                "schema",
-                at_value(&pointer),
-                pointer,
-                message,
-            )]
+            vec![Finding::error("schema", at_value(&pointer), pointer, message)]
         }
-        _ => vec![Finding::error(
-            "schema",
-            at_value(&pointer),
-            pointer,
-            error.to_string(),
-        )],
+        _ => vec![Finding::error("schema", at_value(&pointer), pointer, error.to_string())],
     }
 }
 

@@ -7,24 +7,22 @@ use crate::model::*;
 use crate::source::Sources;
 use std::collections::BTreeMap;
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     index: &'a PositionIndex,
     sources: &'a Sources,
     findings: Vec<Finding>,
 }
 
 impl Checker<'_> {
-    fn error(&mut self, rule: &str, pointer: String, message: String) {
+    pub(super) fn error(&mut self, rule: &str, pointer: String, message: String) {
         let location = self.index.value(&pointer).map(|p| self.sources.locate(p));
-        self.findings
-            .push(Finding::error(rule, location, pointer, message));
+        self.findings.push(Finding::error(rule, location, pointer, message));
     }
 
     /// Report at the key (for "this key should not be here" findings).
-    fn error_at_key(&mut self, rule: &str, pointer: String, message: String) {
+    pub(super) fn error_at_key(&mut self, rule: &str, pointer: String, message: String) {
         let location = self.index.key(&pointer).map(|p| self.sources.locate(p));
-        self.findings
-            .push(Finding::error(rule, location, pointer, message));
+        self.findings.push(Finding::error(rule, location, pointer, message));
     }
 }
 
@@ -61,47 +59,33 @@ fn service_names(d: &Descriptor, c: &mut Checker) -> Vec<String> {
         }
     };
     if let Some(pg) = &d.postgres {
-        add(
-            pg.service.clone().unwrap_or_else(|| "db".into()),
-            "/postgres".into(),
-            c,
-        );
+        add(pg.service.clone().unwrap_or_else(|| "db".into()), "/postgres".into(), c);
     }
-    if let Some(service) = cache_service_name(&d.cache) {
+    if let Some(service) = cache_service_name(d) {
         add(service, "/cache".into(), c);
     }
     for name in d.services.keys() {
-        add(
-            name.clone(),
-            format!("/services/{}", escape_pointer(name)),
-            c,
-        );
+        add(name.clone(), format!("/services/{}", escape_pointer(name)), c);
     }
     for name in d.infrastructure.keys() {
-        add(
-            name.clone(),
-            format!("/infrastructure/{}", escape_pointer(name)),
-            c,
-        );
+        add(name.clone(), format!("/infrastructure/{}", escape_pointer(name)), c);
     }
     seen.into_keys().collect()
 }
 
-pub fn cache_service_name(cache: &Cache) -> Option<String> {
-    let runs_container = matches!(cache.provider, None | Some(CacheProvider::Container));
+/// The compose service that runs the cache, when the cache is a container.
+pub fn cache_service_name(d: &Descriptor) -> Option<String> {
+    let cache = &d.cache;
+    let runs_container = cache.provider_on(d.platform) == Some(CacheProvider::Container);
     match cache.kind {
-        CacheKind::Redis if runs_container => {
-            Some(cache.service.clone().unwrap_or_else(|| "redis".into()))
-        }
-        CacheKind::Memcached if runs_container => {
-            Some(cache.service.clone().unwrap_or_else(|| "memcached".into()))
-        }
+        CacheKind::Redis if runs_container => Some(cache.service.clone().unwrap_or_else(|| "redis".into())),
+        CacheKind::Memcached if runs_container => Some(cache.service.clone().unwrap_or_else(|| "memcached".into())),
         _ => None,
     }
 }
 
 fn check_platform(d: &Descriptor, c: &mut Checker) {
-    if d.platform != Platform::Compose {
+    if d.platform == Platform::Render {
         c.error(
             "unsupported-platform",
             "/platform".into(),
@@ -111,6 +95,26 @@ fn check_platform(d: &Descriptor, c: &mut Checker) {
             ),
         );
     }
+    match (&d.azure, d.is_azure()) {
+        (None, true) => c.error(
+            "azure-settings",
+            "".into(),
+            format!(
+                "platform `{}` needs an `azure` section (at least `location`)",
+                d.platform.as_str()
+            ),
+        ),
+        (Some(_), false) => c.error_at_key(
+            "azure-settings",
+            "/azure".into(),
+            format!(
+                "`azure` only applies to the Azure platforms, not `{}`",
+                d.platform.as_str()
+            ),
+        ),
+        _ => {}
+    }
+    super::azure::check(d, c);
 }
 
 fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
@@ -118,13 +122,11 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
         .services
         .iter()
         .map(|(n, s)| (format!("/services/{}", escape_pointer(n)), &s.depends_on, n))
-        .chain(d.infrastructure.iter().map(|(n, s)| {
-            (
-                format!("/infrastructure/{}", escape_pointer(n)),
-                &s.depends_on,
-                n,
-            )
-        }));
+        .chain(
+            d.infrastructure
+                .iter()
+                .map(|(n, s)| (format!("/infrastructure/{}", escape_pointer(n)), &s.depends_on, n)),
+        );
     for (base, depends_on, own) in deps {
         for (i, dep) in depends_on.iter().enumerate() {
             let pointer = format!("{base}/depends_on/{i}");
@@ -149,15 +151,16 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
     for (name, service) in &d.services {
         let base = format!("/services/{}", escape_pointer(name));
         match (&service.image, &service.build) {
-            (None, None) => c.error(
+            (None, None) if d.is_azure() => c.error(
                 "image-or-build",
                 base.clone(),
-                format!("service `{name}` needs `image` or `build`"),
+                format!("service `{name}` needs an `image`: Azure runs published images (`build` is only for the local compose file)"),
             ),
-            (Some(_), Some(_)) => c.error(
+            (None, None) => c.error("image-or-build", base.clone(), format!("service `{name}` needs `image` or `build`")),
+            (None, Some(_)) if d.is_azure() => c.error(
                 "image-or-build",
                 format!("{base}/build"),
-                "set `image` or `build`, not both".into(),
+                format!("service `{name}` needs an `image` too: Azure runs published images, `build` only serves the local compose file"),
             ),
             _ => {}
         }
@@ -167,7 +170,10 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
                 format!("{base}/role"),
                 format!(
                     "a `{}` needs a broker, but `broker.kind` is `none`; set `broker.kind` to `celery` or `pgqueuer`",
-                    serde_json::to_value(service.role()).unwrap_or_default().as_str().unwrap_or("worker")
+                    serde_json::to_value(service.role())
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("worker")
                 ),
             );
         }
@@ -182,12 +188,7 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
                 format!("a `custom` service (`{name}`) needs an `image`"),
             );
         }
-        check_healthcheck(
-            &infra.healthcheck,
-            infra.ports.as_deref().unwrap_or_default(),
-            &base,
-            c,
-        );
+        check_healthcheck(&infra.healthcheck, infra.ports.as_deref().unwrap_or_default(), &base, c);
     }
 }
 
@@ -235,12 +236,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
         }
     };
     let server_fields = ["provider", "service", "container_name", "image", "port"];
-    let redis_fields = [
-        "database",
-        "password_secret",
-        "maxmemory",
-        "maxmemory_policy",
-    ];
+    let redis_fields = ["database", "password_secret", "maxmemory", "maxmemory_policy"];
     let kind_name = serde_json::to_value(kind).unwrap_or_default();
     let kind_name = kind_name.as_str().unwrap_or_default();
     let wrong: Vec<&str> = match kind {
@@ -297,8 +293,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
                 );
             }
         }
-        if expose.password.is_some() && cache.password_secret.is_none() && kind == CacheKind::Redis
-        {
+        if expose.password.is_some() && cache.password_secret.is_none() && kind == CacheKind::Redis {
             c.error_at_key(
                 "contradiction",
                 "/cache/expose/password".into(),
@@ -314,18 +309,38 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
         );
     }
     if let Some(provider) = cache.provider {
-        if d.platform == Platform::Compose && provider != CacheProvider::Container {
-            let name = serde_json::to_value(provider).unwrap_or_default();
+        let allowed: &[CacheProvider] = match d.platform {
+            Platform::Compose => &[CacheProvider::Container],
+            Platform::AzureContainerApps | Platform::AzureAppService => {
+                &[CacheProvider::AzureCache, CacheProvider::AzureManaged]
+            }
+            Platform::Render => &[
+                CacheProvider::RenderPrivateService,
+                CacheProvider::RenderKeyValue,
+                CacheProvider::External,
+            ],
+        };
+        if !allowed.contains(&provider) {
+            let names: Vec<String> = allowed.iter().map(|p| format!("`{}`", provider_name(*p))).collect();
             c.error(
                 "provider-platform",
                 "/cache/provider".into(),
                 format!(
-                    "provider `{}` is not available on platform `compose`; expected `container`",
-                    name.as_str().unwrap_or_default()
+                    "provider `{}` is not available on platform `{}`; expected {}",
+                    provider_name(provider),
+                    d.platform.as_str(),
+                    names.join(" or ")
                 ),
             );
         }
     }
+}
+
+pub(super) fn provider_name(p: CacheProvider) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 fn expose_ttl(cache: &Cache) -> bool {
@@ -414,12 +429,7 @@ fn check_ports(d: &Descriptor, c: &mut Checker) {
     let all = d
         .services
         .iter()
-        .map(|(n, s)| {
-            (
-                format!("/services/{}", escape_pointer(n)),
-                s.ports.as_slice(),
-            )
-        })
+        .map(|(n, s)| (format!("/services/{}", escape_pointer(n)), s.ports.as_slice()))
         .chain(d.infrastructure.iter().map(|(n, s)| {
             (
                 format!("/infrastructure/{}", escape_pointer(n)),
@@ -429,8 +439,7 @@ fn check_ports(d: &Descriptor, c: &mut Checker) {
     for (base, ports) in all {
         for (i, mapping) in ports.iter().enumerate() {
             let pointer = format!("{base}/ports/{i}");
-            let container_port: Option<u32> =
-                mapping.rsplit(':').next().and_then(|p| p.parse().ok());
+            let container_port: Option<u32> = mapping.rsplit(':').next().and_then(|p| p.parse().ok());
             if !matches!(container_port, Some(1..=65535)) {
                 c.error(
                     "port-range",
@@ -450,9 +459,9 @@ fn check_ports(d: &Descriptor, c: &mut Checker) {
                 );
                 continue;
             }
-            let clash = taken.iter().find(|(b, p, _)| {
-                *p == port && (*b == bind || b == "0.0.0.0" || bind == "0.0.0.0")
-            });
+            let clash = taken
+                .iter()
+                .find(|(b, p, _)| *p == port && (*b == bind || b == "0.0.0.0" || bind == "0.0.0.0"));
             if let Some((_, _, first)) = clash {
                 c.error(
                     "host-port-clash",
@@ -573,20 +582,16 @@ fn check_env_collisions(d: &Descriptor, c: &mut Checker) {
 /// written safely: refuse both here rather than fail halfway through a render.
 fn check_env_values(d: &Descriptor, c: &mut Checker) {
     let maps = std::iter::once(("/env".to_string(), &d.env, true))
-        .chain(d.services.iter().map(|(n, s)| {
-            (
-                format!("/services/{}/env", escape_pointer(n)),
-                &s.env,
-                false,
-            )
-        }))
-        .chain(d.infrastructure.iter().map(|(n, s)| {
-            (
-                format!("/infrastructure/{}/env", escape_pointer(n)),
-                &s.env,
-                false,
-            )
-        }));
+        .chain(
+            d.services
+                .iter()
+                .map(|(n, s)| (format!("/services/{}/env", escape_pointer(n)), &s.env, false)),
+        )
+        .chain(
+            d.infrastructure
+                .iter()
+                .map(|(n, s)| (format!("/infrastructure/{}/env", escape_pointer(n)), &s.env, false)),
+        );
     for (base, env, in_dotenv) in maps {
         for (name, value) in env {
             let EnvValue::Plain(Scalar::String(text)) = value else {

@@ -81,10 +81,7 @@ fn contradictory_cache_settings_are_refused() {
 #[test]
 fn malformed_yaml_is_a_finding_with_its_position() {
     Test::new()
-        .write(
-            "demo.yaml",
-            "name: demo\nplatform: [compose\nservices: {}\n",
-        )
+        .write("demo.yaml", "name: demo\nplatform: [compose\nservices: {}\n")
         .run(&["validate", "demo.yaml"])
         .expect(
             1,
@@ -107,11 +104,9 @@ fn duplicate_keys_are_malformed() {
 
 #[test]
 fn a_missing_file_cannot_be_validated() {
-    Test::new().run(&["validate", "nothere.yaml"]).expect(
-        2,
-        "",
-        "error: cannot read `nothere.yaml`: no such file\n",
-    );
+    Test::new()
+        .run(&["validate", "nothere.yaml"])
+        .expect(2, "", "error: cannot read `nothere.yaml`: no such file\n");
 }
 
 #[test]
@@ -142,14 +137,8 @@ fn a_missing_extends_base_is_reported_at_the_extends_key() {
 #[test]
 fn errors_in_merged_values_point_at_the_file_that_set_them() {
     Test::new()
-        .write(
-            "_base.yaml",
-            "platform: compose\ncache:\n  kind: redis\n  port: 0\n",
-        )
-        .write(
-            "a.yaml",
-            "extends: _base.yaml\nname: a\ncache:\n  database: 99\n",
-        )
+        .write("_base.yaml", "platform: compose\ncache:\n  kind: redis\n  port: 0\n")
+        .write("a.yaml", "extends: _base.yaml\nname: a\ncache:\n  database: 99\n")
         .run(&["validate", "a.yaml"])
         .expect(
             1,

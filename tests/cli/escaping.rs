@@ -15,8 +15,7 @@ fn hostile_values_round_trip_through_compose_yaml() {
     let test = Test::new().write("demo.yaml", &descriptor);
     let run = test.run(&["render", "demo.yaml", "-o", "out"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(&test.read("out/docker-compose.yml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&test.read("out/docker-compose.yml")).unwrap();
     let web = &doc["services"]["web"];
     // Compose reads `$$` as a literal `$`.
     let unescape = |v: &serde_yaml::Value| v.as_str().unwrap().replace("$$", "$");

@@ -49,10 +49,7 @@ fn production_compose_has_every_s2_service_and_bs_redis() {
     );
     assert_eq!(doc["services"]["redis"]["container_name"], "bs-redis");
     for volume in ["db-data", "redis-data"] {
-        assert!(
-            doc["volumes"].get(volume).is_some(),
-            "named volume {volume}"
-        );
+        assert!(doc["volumes"].get(volume).is_some(), "named volume {volume}");
     }
     for app in ["bs-core", "bs-worker"] {
         let s = &doc["services"][app];
@@ -70,9 +67,7 @@ fn production_compose_has_every_s2_service_and_bs_redis() {
             "secrets come from .env, never inline: {secret}"
         );
     }
-    assert!(doc["services"]["redis"]["healthcheck"]["test"]
-        .as_sequence()
-        .is_some());
+    assert!(doc["services"]["redis"]["healthcheck"]["test"].as_sequence().is_some());
     assert!(
         doc["services"]["db"]["ports"].is_null(),
         "the database is not published in production"
@@ -125,8 +120,5 @@ fn the_memcached_state_has_memcached_and_no_redis() {
     for gone in ["REDIS_URL", "REDIS_HOST", "REDIS_PORT", "PGQUEUE_CHANNEL"] {
         assert!(!env.contains_key(gone), "{gone} in the memcached state");
     }
-    assert_eq!(
-        env.get("CACHE_KEY_PREFIX").map(String::as_str),
-        Some("revisbali")
-    );
+    assert_eq!(env.get("CACHE_KEY_PREFIX").map(String::as_str), Some("revisbali"));
 }

@@ -52,10 +52,7 @@ fn used_properties(schema_at: &str, instance: &Value, out: &mut BTreeSet<String>
                     let at = format!("{schema_at}/properties/{key}");
                     out.insert(at.clone());
                     used_properties(&at, value, out);
-                } else if schema
-                    .get("additionalProperties")
-                    .is_some_and(Value::is_object)
-                {
+                } else if schema.get("additionalProperties").is_some_and(Value::is_object) {
                     used_properties(&format!("{schema_at}/additionalProperties"), value, out);
                 }
             }
@@ -113,9 +110,6 @@ fn every_schema_property_has_a_description() {
                 .and_then(Value::as_str)
                 .and_then(|r| schema_json().pointer(r.trim_start_matches('#')))
                 .is_some_and(|target| target.get("description").is_some());
-        assert!(
-            described,
-            "{pointer} has no description (editors show them)"
-        );
+        assert!(described, "{pointer} has no description (editors show them)");
     }
 }

@@ -10,10 +10,7 @@ fn environments() -> Vec<String> {
         .filter(|n| n.ends_with(".yaml") && !n.starts_with('_'))
         .collect();
     names.sort();
-    assert!(
-        names.len() >= 2,
-        "expected the shipped environments, found {names:?}"
-    );
+    assert!(names.len() >= 2, "expected the shipped environments, found {names:?}");
     names
 }
 
@@ -21,12 +18,7 @@ fn environments() -> Vec<String> {
 fn every_shipped_environment_validates_cleanly() {
     for name in environments() {
         let run = run_in(&repo(), &["validate", &format!("environments/{name}")]);
-        assert_eq!(
-            (run.code, run.stdout.as_str()),
-            (0, ""),
-            "{name}: {}",
-            run.stderr
-        );
+        assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{name}: {}", run.stderr);
     }
 }
 
@@ -41,9 +33,8 @@ fn every_shipped_environment_matches_its_committed_output() {
     for name in environments() {
         let stem = name.trim_end_matches(".yaml");
         assert!(
-            run.stderr.contains(&format!(
-                "in sync: `environments/{stem}` matches `environments/{name}`"
-            )),
+            run.stderr
+                .contains(&format!("in sync: `environments/{stem}` matches `environments/{name}`")),
             "{name} was not checked: {}",
             run.stderr
         );
@@ -58,12 +49,7 @@ fn every_shipped_environment_renders_identically_into_a_fresh_folder() {
         let out = dir.path().join(stem);
         let run = run_in(
             &repo(),
-            &[
-                "render",
-                &format!("environments/{name}"),
-                "-o",
-                out.to_str().unwrap(),
-            ],
+            &["render", &format!("environments/{name}"), "-o", out.to_str().unwrap()],
         );
         assert_eq!(run.code, 0, "{name}: {}", run.stderr);
         let committed = repo().join("environments").join(stem);
@@ -77,10 +63,7 @@ fn every_shipped_environment_renders_identically_into_a_fresh_folder() {
         for file in files {
             let fresh = std::fs::read_to_string(out.join(&file)).unwrap();
             let kept = std::fs::read_to_string(committed.join(&file)).unwrap();
-            assert_eq!(
-                fresh, kept,
-                "{name}: {file:?} differs from the committed copy"
-            );
+            assert_eq!(fresh, kept, "{name}: {file:?} differs from the committed copy");
         }
     }
 }

@@ -18,8 +18,7 @@ fn venv() -> PathBuf {
     std::env::var_os("VALIDATORS_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/deploygen-validators")
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/deploygen-validators")
         })
 }
 
@@ -58,12 +57,7 @@ fn rendered_environments_pass_the_third_party_validators() {
         let out = dir.path().join(name.trim_end_matches(".yaml"));
         let run = run_in(
             &repo(),
-            &[
-                "render",
-                &format!("environments/{name}"),
-                "-o",
-                out.to_str().unwrap(),
-            ],
+            &["render", &format!("environments/{name}"), "-o", out.to_str().unwrap()],
         );
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
@@ -80,16 +74,8 @@ fn rendered_environments_pass_the_third_party_validators() {
     );
     let rendered = walk(dir.path());
     let passed = report.lines().filter(|l| l.starts_with("PASS ")).count();
-    assert_eq!(
-        passed, rendered,
-        "every rendered file must be validated:\n{report}"
-    );
-    for needle in [
-        "compose-spec",
-        "compose-config",
-        "dotenv-linter-rs",
-        "checkov-secrets",
-    ] {
+    assert_eq!(passed, rendered, "every rendered file must be validated:\n{report}");
+    for needle in ["compose-spec", "compose-config", "dotenv-linter-rs", "checkov-secrets"] {
         assert!(report.contains(needle), "{needle} did not run:\n{report}");
     }
 }
@@ -98,12 +84,6 @@ fn walk(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
         .flatten()
-        .map(|e| {
-            if e.path().is_dir() {
-                walk(&e.path())
-            } else {
-                1
-            }
-        })
+        .map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 })
         .sum()
 }

@@ -1,0 +1,240 @@
+//! Semantic rules for the Azure platforms: what Azure accepts, and settings
+//! that only mean something on one platform.
+
+use super::semantic::{provider_name, Checker};
+use crate::load::node::escape_pointer;
+use crate::model::*;
+
+const CLASSIC_SKUS: &[&str] = &["Basic", "Standard", "Premium"];
+
+/// The base of Azure resource names.
+pub fn resource_base(d: &Descriptor) -> String {
+    d.azure
+        .as_ref()
+        .and_then(|a| a.resource_name.clone())
+        .unwrap_or_else(|| d.name.clone())
+}
+
+pub(super) fn check(d: &Descriptor, c: &mut Checker) {
+    check_platform_only_fields(d, c);
+    if !d.is_azure() {
+        return;
+    }
+    let base = resource_base(d);
+    if format!("kv-{base}").len() > 24 {
+        c.error(
+            "azure-name",
+            if d.azure.as_ref().is_some_and(|a| a.resource_name.is_some()) {
+                "/azure/resource_name"
+            } else {
+                "/name"
+            }
+            .into(),
+            format!(
+                "Key Vault name `kv-{base}` is longer than Azure's 24 characters; set a shorter `azure.resource_name`"
+            ),
+        );
+    }
+    check_cache(d, c);
+    match d.platform {
+        Platform::AzureContainerApps => {
+            for name in d.services.keys() {
+                let app = format!("{base}-{name}");
+                if app.len() > 32 {
+                    c.error_at_key(
+                        "azure-name",
+                        format!("/services/{}", escape_pointer(name)),
+                        format!("container app name `{app}` is longer than Azure's 32 characters; shorten the service name or `azure.resource_name`"),
+                    );
+                }
+            }
+        }
+        Platform::AzureAppService => {
+            let web: Vec<&String> = d
+                .services
+                .iter()
+                .filter(|(_, s)| s.role() == Role::Web)
+                .map(|(n, _)| n)
+                .collect();
+            if d.services.len() != 1 || web.len() != 1 {
+                c.error(
+                    "app-service-shape",
+                    "/services".into(),
+                    "`azure-app-service` runs exactly one `web` service; run workers on `azure-container-apps`".into(),
+                );
+            }
+            if d.broker.kind != BrokerKind::None {
+                c.error(
+                    "app-service-shape",
+                    "/broker/kind".into(),
+                    "`azure-app-service` has no worker to consume a broker; use `azure-container-apps`".into(),
+                );
+            }
+            if !d.infrastructure.is_empty() {
+                c.error_at_key(
+                    "app-service-shape",
+                    "/infrastructure".into(),
+                    "`azure-app-service` deploys no infrastructure containers".into(),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
+    let aca = d.platform == Platform::AzureContainerApps;
+    for (name, s) in &d.services {
+        for (field, set) in [
+            ("ingress", s.ingress.is_some()),
+            ("cpu", s.cpu.is_some()),
+            ("memory", s.memory.is_some()),
+            ("replicas", s.replicas.is_some()),
+        ] {
+            if set && !aca {
+                c.error_at_key(
+                    "platform-field",
+                    format!("/services/{}/{field}", escape_pointer(name)),
+                    format!("`{field}` only applies to `azure-container-apps`"),
+                );
+            }
+        }
+        if let (Some(min), Some(max)) = (s.replicas.and_then(|r| r.min), s.replicas.and_then(|r| r.max)) {
+            if min > max {
+                c.error(
+                    "contradiction",
+                    format!("/services/{}/replicas/min", escape_pointer(name)),
+                    format!("`min` ({min}) is above `max` ({max})"),
+                );
+            }
+        }
+    }
+    if let Some(azure) = &d.azure {
+        for (field, set, platform) in [
+            (
+                "private_endpoints",
+                azure.private_endpoints.is_some(),
+                Platform::AzureContainerApps,
+            ),
+            (
+                "key_vault_references",
+                azure.key_vault_references.is_some(),
+                Platform::AzureContainerApps,
+            ),
+            ("bicep_file", azure.bicep_file.is_some(), Platform::AzureAppService),
+            ("app_service", azure.app_service.is_some(), Platform::AzureAppService),
+        ] {
+            if set && d.platform != platform {
+                c.error_at_key(
+                    "platform-field",
+                    format!("/azure/{field}"),
+                    format!("`{field}` only applies to `{}`", platform.as_str()),
+                );
+            }
+        }
+    }
+    let azure_cache = matches!(
+        d.cache.provider_on(d.platform),
+        Some(CacheProvider::AzureCache | CacheProvider::AzureManaged)
+    );
+    for (field, set) in [
+        ("sku", d.cache.sku.is_some()),
+        ("capacity", d.cache.capacity.is_some()),
+        ("public_network_access", d.cache.public_network_access.is_some()),
+    ] {
+        if set && !azure_cache {
+            c.error_at_key(
+                "platform-field",
+                format!("/cache/{field}"),
+                "only applies to Azure Cache for Redis or Azure Managed Redis".into(),
+            );
+        }
+    }
+}
+
+fn check_cache(d: &Descriptor, c: &mut Checker) {
+    let cache = &d.cache;
+    let Some(provider) = cache.provider_on(d.platform) else {
+        return;
+    };
+    if cache.kind == CacheKind::Memcached {
+        c.error(
+            "provider-platform",
+            "/cache/kind".into(),
+            "Azure has no managed memcached; use `kind: redis` (or `database`)".into(),
+        );
+        return;
+    }
+    for field in ["service", "container_name", "image", "password_secret", "maxmemory"] {
+        let set = match field {
+            "service" => cache.service.is_some(),
+            "container_name" => cache.container_name.is_some(),
+            "image" => cache.image.is_some(),
+            "password_secret" => cache.password_secret.is_some(),
+            _ => cache.maxmemory.is_some(),
+        };
+        if set {
+            c.error_at_key(
+                "contradiction",
+                format!("/cache/{field}"),
+                format!(
+                    "`{field}` does not apply to `{}`: Azure runs the cache and holds its access key",
+                    provider_name(provider)
+                ),
+            );
+        }
+    }
+    if cache.port.is_some() {
+        c.error_at_key(
+            "contradiction",
+            "/cache/port".into(),
+            "Azure fixes the port (6380 for Azure Cache for Redis, 10000 for Azure Managed Redis)".into(),
+        );
+    }
+    let sku = cache.sku.as_deref();
+    match provider {
+        CacheProvider::AzureCache => {
+            if let Some(s) = sku.filter(|s| !CLASSIC_SKUS.contains(s)) {
+                c.error("azure-sku", "/cache/sku".into(), format!("`{s}` is an Azure Managed Redis SKU; Azure Cache for Redis takes `Basic`, `Standard` or `Premium` (or set `provider: azure-managed`)"));
+            }
+            let premium = sku == Some("Premium");
+            if let Some(cap) = cache.capacity {
+                if premium && !(1..=5).contains(&cap) {
+                    c.error(
+                        "azure-sku",
+                        "/cache/capacity".into(),
+                        format!("Premium sizes are P1-P5; `capacity: {cap}` does not exist"),
+                    );
+                }
+            }
+        }
+        CacheProvider::AzureManaged => {
+            if let Some(s) = sku.filter(|s| CLASSIC_SKUS.contains(s)) {
+                c.error("azure-sku", "/cache/sku".into(), format!("`{s}` is an Azure Cache for Redis SKU; Azure Managed Redis takes `Balanced_B0`, `Balanced_B1`..."));
+            }
+            if cache.capacity.is_some() {
+                c.error_at_key(
+                    "azure-sku",
+                    "/cache/capacity".into(),
+                    "Azure Managed Redis sizes are in the SKU name (`Balanced_B1`); remove `capacity`".into(),
+                );
+            }
+            // One database, and clients cannot SELECT another one.
+            if cache.database.is_some_and(|db| db != 0) {
+                c.error(
+                    "azure-managed-database",
+                    "/cache/database".into(),
+                    "Azure Managed Redis has a single database (0); separate data with key prefixes instead".into(),
+                );
+            }
+            if d.broker.transport() == Some(Transport::Redis) && d.broker.database.is_some_and(|db| db != 0) {
+                c.error(
+                    "azure-managed-database",
+                    "/broker/database".into(),
+                    "Azure Managed Redis has a single database (0); the broker cannot use another one".into(),
+                );
+            }
+        }
+        _ => {}
+    }
+}
