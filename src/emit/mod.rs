@@ -3,7 +3,7 @@
 pub mod paths;
 
 use crate::error::{Error, Result};
-use crate::render::{RenderedFile, MARKER};
+use crate::render::{manifest_entries, RenderedFile, MANIFEST, MARKER};
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
@@ -25,9 +25,21 @@ fn read_existing(path: &Path) -> Result<Option<String>> {
     }
 }
 
-/// Generated files under `root` (by their header) that are not in `keep`.
+/// Paths the manifest on disk says deploygen wrote (files without a header).
+fn owned_by_manifest(root: &Path) -> BTreeSet<String> {
+    match fs::read_to_string(root.join(MANIFEST)) {
+        Ok(text) if is_generated(&text) => manifest_entries(&text).into_iter().collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// Generated files under `root` (by their header, or listed in its manifest)
+/// that are not in `keep`.
 pub fn stale_files(root: &Path, keep: &BTreeSet<String>) -> Vec<String> {
-    let mut found = Vec::new();
+    let mut found: Vec<String> = owned_by_manifest(root)
+        .into_iter()
+        .filter(|p| !keep.contains(p) && paths::contained(root, p).is_ok_and(|full| full.is_file()))
+        .collect();
     let mut dirs = vec![PathBuf::new()];
     while let Some(rel) = dirs.pop() {
         let Ok(entries) = fs::read_dir(root.join(&rel)) else {
@@ -45,7 +57,7 @@ pub fn stale_files(root: &Path, keep: &BTreeSet<String>) -> Vec<String> {
                 dirs.push(rel_path);
             } else if kind.is_file() {
                 let shown = rel_path.to_string_lossy().replace('\\', "/");
-                if !keep.contains(&shown) && starts_with_marker(&entry.path()) {
+                if !keep.contains(&shown) && !found.contains(&shown) && starts_with_marker(&entry.path()) {
                     found.push(shown);
                 }
             }
@@ -92,6 +104,7 @@ struct Staged {
 /// is touched.
 pub fn write(root: &Path, files: &[RenderedFile], options: WriteOptions) -> Result<WriteReport> {
     check_root(root)?;
+    let owned = owned_by_manifest(root);
     let mut report = WriteReport::default();
     let mut pending = Vec::new();
     for file in files {
@@ -99,7 +112,7 @@ pub fn write(root: &Path, files: &[RenderedFile], options: WriteOptions) -> Resu
         let previous = read_existing(&target)?;
         match &previous {
             Some(old) if *old == file.contents => report.unchanged.push(file.path.clone()),
-            Some(old) if !options.force && !is_generated(old) => {
+            Some(old) if !options.force && !is_generated(old) && !owned.contains(&file.path) => {
                 return Err(Error::WouldOverwrite {
                     path: target.display().to_string(),
                 })

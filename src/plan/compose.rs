@@ -361,3 +361,41 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
         },
     ]
 }
+
+/// `.env.example` for an app developed on the host while its cache is an
+/// Azure resource a laptop cannot reach (seed 002): the cache is off, its
+/// connection settings are placeholders to fill in when testing against Azure.
+pub fn env_without_local_cache(local: &Descriptor, local_plan: &Plan) -> FilePlan {
+    let mut file = dotenv(local, local_plan, View::Host);
+    let expose = wiring::cache_expose(&local.cache);
+    let connection: Vec<&String> = [
+        &expose.url,
+        &expose.location,
+        &expose.host,
+        &expose.port,
+        &expose.password,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for section in &mut file.sections {
+        for var in &mut section.vars {
+            if Some(&var.name) == expose.enabled.as_ref() {
+                var.value = "false".into();
+                var.note = Some("the cache is an Azure resource: off for local development".into());
+            } else if connection.contains(&&var.name) {
+                var.value = SECRET_PLACEHOLDER.into();
+                var.note = Some("to test against the Azure cache, fill in its connection settings".into());
+            }
+        }
+    }
+    file.about = vec![
+        "For local development on the host; in Azure, App Service settings hold these values.".into(),
+        "Copy to .env; secrets and the cache connection are placeholders.".into(),
+    ];
+    FilePlan {
+        path: ".env.example".into(),
+        template: "dotenv/env.dotenv.j2".into(),
+        model: FileModel::DotEnv(file),
+    }
+}

@@ -3,6 +3,8 @@
 //! reference), which secrets exist, which resources, which files to emit.
 //! Templates only lay the Plan out.
 
+pub mod azure;
+pub mod bicep;
 pub mod compose;
 pub mod wiring;
 
@@ -187,6 +189,8 @@ pub struct SecretPlan {
     /// Where the operator keeps the value.
     pub stored_in: String,
     pub used_by: Vec<String>,
+    /// Built at deployment from other secrets or resources, not supplied by anyone.
+    pub derived: bool,
 }
 
 /// Something that exists (and may cost money) because of this environment.
@@ -211,6 +215,8 @@ pub struct FilePlan {
 pub enum FileModel {
     Compose(compose::ComposeFile),
     DotEnv(compose::DotEnvFile),
+    ContainerApps(Box<azure::container_apps::ContainerAppsModel>),
+    AppService(Box<azure::app_service::AppServiceModel>),
 }
 
 /// Build the Plan for a validated descriptor. `descriptor` is the name the
@@ -222,15 +228,6 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
         .iter()
         .flat_map(|s| s.volumes.iter().map(|m| m.volume.clone()))
         .collect();
-    let resources = services
-        .iter()
-        .filter(|s| s.kind != ServiceKind::Application)
-        .map(|s| Resource {
-            kind: "container".into(),
-            name: s.name.clone(),
-            detail: s.image.clone().unwrap_or_default(),
-        })
-        .collect();
     let mut plan = Plan {
         version: PLAN_FORMAT_VERSION,
         environment: d.name.clone(),
@@ -239,14 +236,57 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
         descriptor,
         services,
         secrets,
-        resources,
+        resources: Vec::new(),
         volumes,
         files: Vec::new(),
     };
-    plan.files = match d.platform {
-        Platform::Compose => compose::files(d, &plan),
-        // Rejected by validation until these platforms land.
-        Platform::AzureContainerApps | Platform::AzureAppService | Platform::Render => Vec::new(),
-    };
+    match d.platform {
+        Platform::Compose => {
+            plan.resources = container_resources(&plan);
+            plan.files = compose::files(d, &plan);
+        }
+        Platform::AzureContainerApps | Platform::AzureAppService => {
+            plan.volumes.clear();
+            let derived = azure::derived_secrets(&plan);
+            plan.secrets.extend(derived);
+            let vault = format!("kv-{}", crate::validate::azure::resource_base(d));
+            for secret in &mut plan.secrets {
+                secret.stored_in = if secret.derived {
+                    format!("Key Vault `{vault}` (written by the deployment)")
+                } else {
+                    format!("Key Vault `{vault}` (from a secure deployment parameter)")
+                };
+            }
+            plan.resources = azure::resources(d, &plan);
+            let local = azure::local_descriptor(d);
+            let local_plan = build(&local, plan.descriptor.clone());
+            if d.platform == Platform::AzureContainerApps {
+                plan.files = azure::container_apps::files(d, &plan);
+                plan.files.extend(
+                    local_plan
+                        .files
+                        .into_iter()
+                        .filter(|f| f.path == "docker-compose.yml" || f.path == ".env.example"),
+                );
+            } else {
+                plan.files = azure::app_service::files(d, &plan);
+                plan.files.push(compose::env_without_local_cache(&local, &local_plan));
+            }
+        }
+        // Rejected by validation until this platform lands.
+        Platform::Render => {}
+    }
     plan
+}
+
+fn container_resources(plan: &Plan) -> Vec<Resource> {
+    plan.services
+        .iter()
+        .filter(|s| s.kind != ServiceKind::Application)
+        .map(|s| Resource {
+            kind: "container".into(),
+            name: s.name.clone(),
+            detail: s.image.clone().unwrap_or_default(),
+        })
+        .collect()
 }

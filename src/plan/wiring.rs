@@ -708,6 +708,7 @@ pub fn secrets(d: &Descriptor, services: &[ServicePlan]) -> Vec<SecretPlan> {
                 .map(|s| s.name.clone())
                 .collect(),
             stored_in: ".env (read by docker compose)".into(),
+            derived: false,
             description,
             id,
         })

@@ -13,6 +13,9 @@ pub enum Lang {
     ComposeYaml,
     Dotenv,
     Json,
+    Bicep,
+    /// POSIX shell scripts (`bash`).
+    Shell,
 }
 
 impl Lang {
@@ -23,13 +26,22 @@ impl Lang {
             Lang::ComposeYaml => "compose-yaml",
             Lang::Dotenv => "dotenv",
             Lang::Json => "json",
+            Lang::Bicep => "bicep",
+            Lang::Shell => "shell",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Lang> {
-        [Lang::Yaml, Lang::ComposeYaml, Lang::Dotenv, Lang::Json]
-            .into_iter()
-            .find(|l| l.name() == name)
+        [
+            Lang::Yaml,
+            Lang::ComposeYaml,
+            Lang::Dotenv,
+            Lang::Json,
+            Lang::Bicep,
+            Lang::Shell,
+        ]
+        .into_iter()
+        .find(|l| l.name() == name)
     }
 
     /// From a template name such as `compose/docker-compose.yml.j2`.
@@ -44,6 +56,8 @@ impl Lang {
             "yml" | "yaml" => Some(Lang::Yaml),
             "dotenv" => Some(Lang::Dotenv),
             "json" => Some(Lang::Json),
+            "bicep" => Some(Lang::Bicep),
+            "sh" => Some(Lang::Shell),
             _ => None,
         }
     }
@@ -51,7 +65,8 @@ impl Lang {
     /// How a comment line starts, or `None` where the format has no comments.
     pub fn comment_prefix(self) -> Option<&'static str> {
         match self {
-            Lang::Yaml | Lang::ComposeYaml | Lang::Dotenv => Some("# "),
+            Lang::Yaml | Lang::ComposeYaml | Lang::Dotenv | Lang::Shell => Some("# "),
+            Lang::Bicep => Some("// "),
             Lang::Json => None,
         }
     }
@@ -76,6 +91,8 @@ pub fn format_value(lang: Lang, value: &Value, out: &mut String) -> Result<(), E
                 Lang::ComposeYaml => yaml_scalar(&s.replace('$', "$$"), out),
                 Lang::Dotenv => dotenv_value(s, out)?,
                 Lang::Json => out.push_str(&serde_json::to_string(s).map_err(|e| refuse(lang, &e.to_string()))?),
+                Lang::Bicep => bicep_string(s, out),
+                Lang::Shell => shell_word(s, out),
             }
         }
         ValueKind::None if lang == Lang::Json => out.push_str("null"),
@@ -83,6 +100,46 @@ pub fn format_value(lang: Lang, value: &Value, out: &mut String) -> Result<(), E
         other => return Err(refuse(lang, &format!("a value of kind {other}"))),
     }
     Ok(())
+}
+
+/// A Bicep string literal: single quotes, with `\\`, `\'`, `\$` (no
+/// interpolation) and control characters escaped.
+pub fn bicep_string(s: &str, out: &mut String) {
+    out.push('\'');
+    bicep_string_body(s, out);
+    out.push('\'');
+}
+
+pub fn bicep_string_body(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '$' => out.push_str("\\$"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' || c == '\u{feff}' => {
+                out.push_str(&format!("\\u{{{:X}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// One shell word: bare when only safe characters, else single-quoted.
+pub fn shell_word(s: &str, out: &mut String) {
+    let bare = !s.is_empty()
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '=' | '@' | '%' | '+' | ',' | '-')
+        });
+    if bare {
+        out.push_str(s);
+    } else {
+        out.push('\'');
+        out.push_str(&s.replace('\'', "'\\''"));
+        out.push('\'');
+    }
 }
 
 /// YAML words that a plain scalar would turn into something other than a string
@@ -208,9 +265,32 @@ mod tests {
 
     #[test]
     fn maps_and_lists_are_refused_everywhere() {
-        for lang in [Lang::Yaml, Lang::ComposeYaml, Lang::Dotenv, Lang::Json] {
+        for lang in [
+            Lang::Yaml,
+            Lang::ComposeYaml,
+            Lang::Dotenv,
+            Lang::Json,
+            Lang::Bicep,
+            Lang::Shell,
+        ] {
             assert!(format_value(lang, &Value::from(vec![1, 2]), &mut String::new()).is_err());
         }
+    }
+
+    #[test]
+    fn bicep_strings_cannot_interpolate_or_end_early() {
+        let mut out = String::new();
+        bicep_string("it's ${x} \\ \n", &mut out);
+        assert_eq!(out, "'it\\'s \\${x} \\\\ \\n'");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        let mut out = String::new();
+        shell_word("redis-url", &mut out);
+        out.push(' ');
+        shell_word("a'b $(x)", &mut out);
+        assert_eq!(out, "redis-url 'a'\\''b $(x)'");
     }
 
     #[test]
@@ -221,6 +301,14 @@ mod tests {
         );
         assert_eq!(Lang::for_template("render/render.yaml.j2"), Some(Lang::Yaml));
         assert_eq!(Lang::for_template("dotenv/env.dotenv.j2"), Some(Lang::Dotenv));
+        assert_eq!(
+            Lang::for_template("azure/container-apps/main.bicep.j2"),
+            Some(Lang::Bicep)
+        );
+        assert_eq!(
+            Lang::for_template("azure/container-apps/update.sh.j2"),
+            Some(Lang::Shell)
+        );
         assert_eq!(Lang::for_template("x/unknown.txt.j2"), None);
     }
 }

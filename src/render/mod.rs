@@ -45,7 +45,9 @@ impl Renderer {
     }
 
     pub fn render(&self, plan: &Plan) -> Result<Vec<RenderedFile>> {
-        plan.files
+        let mut headerless = Vec::new();
+        let mut files = plan
+            .files
             .iter()
             .map(|file| {
                 let fail = |e: minijinja::Error| Error::Template {
@@ -63,13 +65,48 @@ impl Renderer {
                     name: file.template.clone(),
                     message: "no output language is known for this template name".into(),
                 })?;
+                if lang.comment_prefix().is_none() {
+                    headerless.push(file.path.clone());
+                }
                 Ok(RenderedFile {
                     path: file.path.clone(),
                     contents: finish(lang, &header(plan, &file.template), body),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        if !headerless.is_empty() {
+            files.push(manifest(plan, &headerless));
+        }
+        Ok(files)
     }
+}
+
+/// Lists the files deploygen owns in an output folder that cannot carry a
+/// header (JSON), so `render` may overwrite them and `check` can find them stale.
+pub const MANIFEST: &str = ".deploygen-manifest";
+
+fn manifest(plan: &Plan, paths: &[String]) -> RenderedFile {
+    let mut contents = format!(
+        "# {MARKER} from {}. Do not edit.\n# Generated files here that cannot carry a header:\n",
+        comment_text(&plan.descriptor)
+    );
+    for path in paths {
+        contents.push_str(path);
+        contents.push('\n');
+    }
+    RenderedFile {
+        path: MANIFEST.into(),
+        contents,
+    }
+}
+
+/// The paths a manifest lists.
+pub fn manifest_entries(contents: &str) -> Vec<String> {
+    contents
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn header(plan: &Plan, template: &str) -> String {
@@ -79,10 +116,20 @@ fn header(plan: &Plan, template: &str) -> String {
     )
 }
 
-/// Header first, LF line endings, exactly one final newline.
+/// Header first (after a `#!` line), LF line endings, exactly one final newline.
 fn finish(lang: Lang, header: &str, body: String) -> String {
     let body = body.replace("\r\n", "\n");
     let mut out = String::with_capacity(body.len() + header.len() + 4);
+    let body = match body.strip_prefix("#!") {
+        Some(rest) => {
+            let (shebang, rest) = rest.split_once('\n').unwrap_or((rest, ""));
+            out.push_str("#!");
+            out.push_str(shebang);
+            out.push('\n');
+            rest.to_string()
+        }
+        None => body,
+    };
     if let Some(prefix) = lang.comment_prefix() {
         out.push_str(prefix);
         out.push_str(&comment_text(header));
@@ -128,7 +175,68 @@ fn base_environment() -> Environment<'static> {
     });
     env.add_filter("comment", |s: String| Value::from_safe_string(comment_text(&s)));
     env.add_filter("interpolate", interpolate);
+    env.add_filter("bicep", bicep_value);
+    env.add_filter("ident", identifier);
     env
+}
+
+fn invalid(message: String) -> minijinja::Error {
+    minijinja::Error::new(ErrorKind::InvalidOperation, message)
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A name printed as code (a Bicep symbol, a shell variable): only ever an
+/// identifier, so it needs no quoting; anything else is refused.
+fn identifier(value: String) -> Result<Value, minijinja::Error> {
+    if is_identifier(&value) {
+        Ok(Value::from_safe_string(value))
+    } else {
+        Err(invalid(format!("`{value}` is not an identifier")))
+    }
+}
+
+/// An expression the Plan chose: identifiers, member access, `()` calls.
+fn is_bicep_expression(s: &str) -> bool {
+    s.split('.')
+        .all(|segment| is_identifier(segment.strip_suffix("()").unwrap_or(segment)))
+}
+
+/// A Plan value for Bicep: a bare expression, or a string with the
+/// expressions interpolated and the text escaped.
+fn bicep_value(state: &State, parts: Value) -> Result<Value, minijinja::Error> {
+    if state.auto_escape() != AutoEscape::Custom(Lang::Bicep.name()) {
+        return Err(invalid("`bicep` only applies to Bicep files".into()));
+    }
+    let mut texts: Vec<(bool, String)> = Vec::new();
+    for part in parts.try_iter()? {
+        let (is_expr, content) = match (part.get_attr("expr")?, part.get_attr("text")?) {
+            (e, _) if !e.is_undefined() => (true, e.as_str().unwrap_or_default().to_string()),
+            (_, t) if !t.is_undefined() => (false, t.as_str().unwrap_or_default().to_string()),
+            _ => return Err(invalid("a Bicep value part is neither text nor an expression".into())),
+        };
+        if is_expr && !is_bicep_expression(&content) {
+            return Err(invalid(format!("`{content}` is not an expression deploygen writes")));
+        }
+        texts.push((is_expr, content));
+    }
+    if let [(true, expression)] = texts.as_slice() {
+        return Ok(Value::from_safe_string(expression.clone()));
+    }
+    let mut out = String::from("'");
+    for (is_expr, content) in texts {
+        if is_expr {
+            out.push_str(&format!("${{{content}}}"));
+        } else {
+            escape::bicep_string_body(&content, &mut out);
+        }
+    }
+    out.push('\'');
+    Ok(Value::from_safe_string(out))
 }
 
 /// Compose interpolation parts -> one YAML scalar: literal text has `$`

@@ -1,6 +1,6 @@
 //! Stage 2: is the merged descriptor well-formed (schema) and coherent (semantic rules)?
 
-mod azure;
+pub mod azure;
 pub mod schema;
 pub mod semantic;
 pub mod suggest;

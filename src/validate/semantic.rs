@@ -293,7 +293,10 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
                 );
             }
         }
-        if expose.password.is_some() && cache.password_secret.is_none() && kind == CacheKind::Redis {
+        if expose.password.is_some()
+            && cache.password_secret.is_none()
+            && cache.provider_on(d.platform) == Some(CacheProvider::Container)
+        {
             c.error_at_key(
                 "contradiction",
                 "/cache/expose/password".into(),

@@ -4,8 +4,10 @@
 mod errors;
 mod escaping;
 mod render_check;
+mod s1_s3_azure;
 mod s2_revisbali;
 mod schema_types;
 mod shipped;
 mod support;
+mod templates;
 mod validators;

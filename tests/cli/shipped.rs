@@ -53,17 +53,34 @@ fn every_shipped_environment_renders_identically_into_a_fresh_folder() {
         );
         assert_eq!(run.code, 0, "{name}: {}", run.stderr);
         let committed = repo().join("environments").join(stem);
-        let mut files: Vec<_> = std::fs::read_dir(&out)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        files.sort();
-        assert!(!files.is_empty());
-        for file in files {
+        let fresh_files = relative_files(&out);
+        assert!(!fresh_files.is_empty());
+        assert_eq!(
+            fresh_files,
+            relative_files(&committed),
+            "{name}: the committed folder has other files"
+        );
+        for file in fresh_files {
             let fresh = std::fs::read_to_string(out.join(&file)).unwrap();
             let kept = std::fs::read_to_string(committed.join(&file)).unwrap();
-            assert_eq!(fresh, kept, "{name}: {file:?} differs from the committed copy");
+            assert_eq!(fresh, kept, "{name}: {file} differs from the committed copy");
         }
     }
+}
+
+fn relative_files(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -1,0 +1,388 @@
+//! `azure-container-apps` (S1, seeds 000 and 003): `infra/main.bicep` and its
+//! modules, the parameters file, the `az containerapp` update script, and the
+//! developers' local compose file and `.env.example`.
+
+use super::*;
+use crate::plan::bicep::{expr, BicepPart};
+use crate::plan::wiring::{POSTGRES_HOST_ATTRIBUTE, REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
+use crate::plan::{FileModel, FilePlan};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerAppsModel {
+    pub location: String,
+    pub stage: String,
+    pub use_key_vault_references: bool,
+    pub private_network: bool,
+    pub network: Network,
+    pub names: Names,
+    pub secure_params: Vec<SecureParam>,
+    /// Parameters the Key Vault and Container Apps modules both take, with what main passes.
+    pub inputs: Vec<ModuleInput>,
+    pub redis: Option<RedisModel>,
+    pub postgres: Option<PostgresModel>,
+    pub key_vault: KeyVaultModel,
+    pub secrets: Vec<SecretValue>,
+    pub apps: Vec<ContainerApp>,
+    pub private_endpoints: Vec<PrivateEndpoint>,
+    pub role_definition_id: &'static str,
+}
+
+/// The VNet: a /23 delegated to the Container Apps environment (room for a
+/// workload-profiles environment to grow) and a /24 for private endpoints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Network {
+    pub address_space: &'static str,
+    pub apps_subnet: &'static str,
+    pub endpoints_subnet: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Names {
+    pub vnet: String,
+    pub log_analytics: String,
+    pub environment: String,
+    pub identity: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleInput {
+    pub name: String,
+    pub secure: bool,
+    pub description: String,
+    pub from_main: BicepValue,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerApp {
+    /// Bicep symbol of the resource.
+    pub symbol: String,
+    pub name: String,
+    pub service: String,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub ingress: Option<AppIngress>,
+    pub cpu: String,
+    pub memory: String,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub env: Vec<AppEnv>,
+    pub secrets: Vec<AppSecret>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppIngress {
+    pub external: bool,
+    pub target_port: u16,
+}
+
+/// A container app secret in both modes: a Key Vault reference, or the value.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppSecret {
+    pub name: String,
+    pub key_vault_url: BicepValue,
+    pub value: BicepValue,
+    /// The variable the update script reads the value from in direct mode.
+    pub env_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrivateEndpoint {
+    pub symbol: String,
+    pub name: String,
+    /// The private-endpoints module parameter holding the target's resource id.
+    pub target_param: String,
+    pub target_from_main: BicepValue,
+    pub group_id: &'static str,
+    pub dns_zone: &'static str,
+}
+
+/// How the shared modules name secrets and attributes: by their parameters.
+fn module_symbols(params: &[SecureParam]) -> Symbols {
+    let mut symbols = Symbols::default();
+    for p in params {
+        symbols.secrets.insert(p.secret.clone(), p.name.clone());
+    }
+    symbols
+        .secrets
+        .insert(REDIS_ACCESS_KEY_SECRET.into(), "redisAccessKey".into());
+    symbols
+        .resources
+        .insert(REDIS_HOST_ATTRIBUTE.into(), "redisHostName".into());
+    symbols
+        .resources
+        .insert(POSTGRES_HOST_ATTRIBUTE.into(), "postgresHostName".into());
+    symbols
+}
+
+fn inputs(params: &[SecureParam], redis: &Option<RedisModel>, postgres: &Option<PostgresModel>) -> Vec<ModuleInput> {
+    let mut out: Vec<ModuleInput> = params
+        .iter()
+        .map(|p| ModuleInput {
+            name: p.name.clone(),
+            secure: true,
+            description: p.description.clone(),
+            from_main: expr(&p.name),
+        })
+        .collect();
+    if let Some(r) = redis {
+        out.push(ModuleInput {
+            name: "redisAccessKey".into(),
+            secure: true,
+            description: "Redis access key, read from the cache by main.bicep.".into(),
+            from_main: expr(if r.managed {
+                "redisDatabase.listKeys().primaryKey"
+            } else {
+                "redisCache.listKeys().primaryKey"
+            }),
+        });
+        out.push(ModuleInput {
+            name: "redisHostName".into(),
+            secure: false,
+            description: "Redis host name.".into(),
+            from_main: expr("redis.outputs.hostName"),
+        });
+    }
+    if postgres.is_some() {
+        out.push(ModuleInput {
+            name: "postgresHostName".into(),
+            secure: false,
+            description: "PostgreSQL server host name.".into(),
+            from_main: expr("postgres.outputs.fullyQualifiedDomainName"),
+        });
+    }
+    out
+}
+
+/// Bicep identifier for a service: `bs-worker` -> `bsWorkerApp`.
+fn app_symbol(service: &str) -> String {
+    format!("{}App", camel(service))
+}
+
+/// A command line as an argument vector: split on spaces when that is
+/// unambiguous, else run through `sh -c`.
+fn command_args(command: &Command) -> Vec<String> {
+    match command {
+        Command::Args(args) => args.clone(),
+        Command::Shell(line) => {
+            let plain = line
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " _./:=@,+-".contains(c));
+            if plain {
+                line.split_whitespace().map(String::from).collect()
+            } else {
+                vec!["sh".into(), "-c".into(), line.clone()]
+            }
+        }
+    }
+}
+
+pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
+    let azure = d.azure.clone().expect("validated: Azure platforms have `azure`");
+    let base = resource_base(d);
+    let private = azure.private_endpoints.unwrap_or(true);
+    let redis = redis_model(d);
+    let postgres = postgres_model(d, !private);
+    let key_vault = key_vault_model(d, !private);
+    let params = secure_params(plan);
+    let symbols = module_symbols(&params);
+    let delivery = delivery(plan, &symbols);
+
+    let mut secret_values: Vec<(String, EnvValue)> = delivery.secrets.clone();
+    if redis.is_some() && !secret_values.iter().any(|(n, _)| n == REDIS_ACCESS_KEY_SECRET) {
+        secret_values.insert(
+            0,
+            (
+                REDIS_ACCESS_KEY_SECRET.into(),
+                EnvValue::Secret {
+                    secret: REDIS_ACCESS_KEY_SECRET.into(),
+                },
+            ),
+        );
+    }
+    let about = |name: &str| {
+        plan.secrets
+            .iter()
+            .find(|s| s.id == name)
+            .map(|s| s.description.clone())
+            .unwrap_or_default()
+    };
+    let secrets: Vec<SecretValue> = secret_values
+        .iter()
+        .map(|(name, value)| SecretValue {
+            name: name.clone(),
+            value: symbols.value(value),
+            about: about(name),
+        })
+        .collect();
+
+    let apps = delivery
+        .apps
+        .iter()
+        .map(|(service_name, env)| {
+            let service = &d.services[service_name];
+            let mut app_secrets: Vec<AppSecret> = Vec::new();
+            for e in env {
+                let Some(secret) = &e.secret else { continue };
+                if app_secrets.iter().any(|s| &s.name == secret) {
+                    continue;
+                }
+                let value = secrets
+                    .iter()
+                    .find(|s| &s.name == secret)
+                    .map(|s| s.value.clone())
+                    .unwrap_or_default();
+                app_secrets.push(AppSecret {
+                    name: secret.clone(),
+                    key_vault_url: vec![
+                        BicepPart::Expr("keyVaultUri".into()),
+                        BicepPart::Text(format!("secrets/{secret}")),
+                    ],
+                    value,
+                    env_name: secret_env_name(secret),
+                });
+            }
+            let port = service
+                .ports
+                .first()
+                .and_then(|p| p.rsplit(':').next())
+                .and_then(|p| p.parse().ok());
+            let ingress_kind = service.ingress.unwrap_or(match (service.role(), port) {
+                (Role::Web | Role::Frontend, Some(_)) => Ingress::External,
+                _ => Ingress::None,
+            });
+            let ingress = match (ingress_kind, port) {
+                (Ingress::None, _) | (_, None) => None,
+                (kind, Some(target_port)) => Some(AppIngress {
+                    external: kind == Ingress::External,
+                    target_port,
+                }),
+            };
+            let cpu = service.cpu.unwrap_or(0.5);
+            let replicas = service.replicas.unwrap_or_default();
+            ContainerApp {
+                symbol: app_symbol(service_name),
+                name: format!("{base}-{service_name}"),
+                service: service_name.clone(),
+                image: service.image.clone().unwrap_or_default(),
+                command: service.command.as_ref().map(command_args),
+                ingress,
+                cpu: format!("{cpu}"),
+                memory: service.memory.clone().unwrap_or_else(|| format!("{}Gi", cpu * 2.0)),
+                min_replicas: replicas.min.unwrap_or(1),
+                max_replicas: replicas.max.unwrap_or(3),
+                env: env.clone(),
+                secrets: app_secrets,
+            }
+        })
+        .collect();
+
+    let mut private_endpoints = Vec::new();
+    if private {
+        if let Some(r) = &redis {
+            private_endpoints.push(PrivateEndpoint {
+                symbol: "redis".into(),
+                name: format!("pe-{}", r.name),
+                target_param: "redisId".into(),
+                target_from_main: expr("redis.outputs.id"),
+                group_id: r.private_endpoint_group,
+                dns_zone: r.private_dns_zone,
+            });
+        }
+        if let Some(p) = &postgres {
+            private_endpoints.push(PrivateEndpoint {
+                symbol: "postgres".into(),
+                name: format!("pe-{}", p.name),
+                target_param: "postgresId".into(),
+                target_from_main: expr("postgres.outputs.id"),
+                group_id: "postgresqlServer",
+                dns_zone: "privatelink.postgres.database.azure.com",
+            });
+        }
+        private_endpoints.push(PrivateEndpoint {
+            symbol: "keyVault".into(),
+            name: format!("pe-{}", key_vault.name),
+            target_param: "keyVaultId".into(),
+            target_from_main: expr("keyVault.outputs.id"),
+            group_id: "vault",
+            dns_zone: "privatelink.vaultcore.azure.net",
+        });
+    }
+
+    ContainerAppsModel {
+        location: azure.location.clone(),
+        stage: azure.stage.clone().unwrap_or_else(|| "main".into()),
+        use_key_vault_references: azure.key_vault_references.unwrap_or(true),
+        private_network: private,
+        network: Network {
+            address_space: "10.42.0.0/16",
+            apps_subnet: "10.42.0.0/23",
+            endpoints_subnet: "10.42.2.0/24",
+        },
+        names: Names {
+            vnet: format!("vnet-{base}"),
+            log_analytics: format!("log-{base}"),
+            environment: format!("cae-{base}"),
+            identity: format!("id-{base}"),
+        },
+        inputs: inputs(&params, &redis, &postgres),
+        secure_params: params,
+        redis,
+        postgres,
+        key_vault,
+        secrets,
+        apps,
+        private_endpoints,
+        role_definition_id: KEY_VAULT_SECRETS_USER_ROLE,
+    }
+}
+
+pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
+    let m = model(d, plan);
+    let file = |path: String, template: &str| FilePlan {
+        path,
+        template: template.to_string(),
+        model: FileModel::ContainerApps(Box::new(m.clone())),
+    };
+    let mut files = vec![file("infra/main.bicep".into(), "azure/container-apps/main.bicep.j2")];
+    if m.private_network {
+        files.push(file(
+            "infra/modules/network.bicep".into(),
+            "azure/container-apps/network.bicep.j2",
+        ));
+    }
+    if m.postgres.is_some() {
+        files.push(file(
+            "infra/modules/postgres.bicep".into(),
+            "azure/container-apps/postgres.bicep.j2",
+        ));
+    }
+    if m.redis.is_some() {
+        files.push(file(
+            "infra/modules/redis.bicep".into(),
+            "azure/container-apps/redis.bicep.j2",
+        ));
+    }
+    files.push(file(
+        "infra/modules/keyvault.bicep".into(),
+        "azure/container-apps/keyvault.bicep.j2",
+    ));
+    files.push(file(
+        "infra/modules/container-apps.bicep".into(),
+        "azure/container-apps/container-apps.bicep.j2",
+    ));
+    if m.private_network {
+        files.push(file(
+            "infra/modules/private-endpoints.bicep".into(),
+            "azure/container-apps/private-endpoints.bicep.j2",
+        ));
+    }
+    files.push(file(
+        format!("infra/parameters.{}.json", m.stage),
+        "azure/container-apps/parameters.json.j2",
+    ));
+    files.push(file(
+        "infra/update-container-app-secrets.sh".into(),
+        "azure/container-apps/update-container-app-secrets.sh.j2",
+    ));
+    files
+}

@@ -1,0 +1,438 @@
+//! The Azure platforms: names, Redis (Azure Cache for Redis or Azure Managed
+//! Redis), PostgreSQL flexible server, Key Vault, and which secrets exist.
+
+pub mod app_service;
+pub mod container_apps;
+
+use super::bicep::{camel, kebab, BicepValue, Symbols};
+use super::wiring::{REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
+use super::{EnvValue, Part, Plan, ServiceKind};
+use crate::model::*;
+use crate::validate::azure::resource_base;
+use serde::Serialize;
+
+pub const KEY_VAULT_SECRETS_USER_ROLE: &str = "4633458b-17de-408a-b874-0445c86b69e6";
+
+/// A Checkov check the generated file suppresses, because the descriptor
+/// accepted the finding with this reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppression {
+    pub check: &'static str,
+    pub reason: String,
+}
+
+fn suppressions(d: &Descriptor, rule: &str, checks: &[&'static str]) -> Vec<Suppression> {
+    match d.accept.get(rule) {
+        Some(reason) => checks
+            .iter()
+            .map(|check| Suppression {
+                check,
+                reason: format!("accepted as `{rule}`: {reason}"),
+            })
+            .collect(),
+        None => vec![],
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedisModel {
+    /// Azure Managed Redis (`redisEnterprise`) rather than Azure Cache for Redis.
+    pub managed: bool,
+    pub name: String,
+    pub sku_name: String,
+    pub sku_family: &'static str,
+    pub capacity: u8,
+    pub port: u16,
+    pub public_network_access: bool,
+    /// Azure Cache for Redis spelling (`allkeys-lru`).
+    pub maxmemory_policy: Option<String>,
+    /// Azure Managed Redis spelling (`AllKeysLRU`).
+    pub eviction_policy: String,
+    pub private_endpoint_group: &'static str,
+    pub private_dns_zone: &'static str,
+    pub suppressions: Vec<Suppression>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PostgresModel {
+    pub name: String,
+    pub version: String,
+    pub sku: String,
+    pub tier: String,
+    pub storage_gb: u32,
+    pub database: String,
+    pub admin_user: String,
+    pub password_param: String,
+    pub public_network_access: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyVaultModel {
+    pub name: String,
+    pub public_network_access: bool,
+    pub suppressions: Vec<Suppression>,
+}
+
+/// A `@secure()` parameter of the deployment, for a secret the operator supplies.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecureParam {
+    pub name: String,
+    pub secret: String,
+    pub description: String,
+}
+
+/// A secret as stored in Key Vault (and offered to the apps).
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretValue {
+    pub name: String,
+    pub value: BicepValue,
+    /// Where the value comes from, for the comment above it.
+    pub about: String,
+}
+
+/// How one app receives one env var: a value, or a reference to a secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppEnv {
+    pub name: String,
+    pub value: Option<BicepValue>,
+    pub secret: Option<String>,
+}
+
+pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
+    let cache = &d.cache;
+    let provider = cache.provider_on(d.platform)?;
+    if cache.kind != CacheKind::Redis {
+        return None;
+    }
+    let base = resource_base(d);
+    let public = cache.public_network_access.unwrap_or(false);
+    let policy = cache.maxmemory_policy.clone();
+    let managed = provider == CacheProvider::AzureManaged;
+    let sku = cache
+        .sku
+        .clone()
+        .unwrap_or_else(|| if managed { "Balanced_B0" } else { "Basic" }.into());
+    let suppressions = if public {
+        suppressions(d, "redis-public-network-access", &["CKV_AZURE_89"])
+    } else {
+        vec![]
+    };
+    Some(RedisModel {
+        managed,
+        name: if managed {
+            format!("amr-{base}")
+        } else {
+            format!("red-{base}")
+        },
+        sku_family: if sku == "Premium" { "P" } else { "C" },
+        capacity: cache.capacity.unwrap_or(if sku == "Premium" { 1 } else { 0 }),
+        sku_name: sku,
+        port: if managed {
+            super::wiring::AZURE_MANAGED_REDIS_PORT
+        } else {
+            super::wiring::AZURE_CACHE_TLS_PORT
+        },
+        public_network_access: public,
+        eviction_policy: managed_eviction(policy.as_deref()),
+        maxmemory_policy: policy,
+        private_endpoint_group: if managed { "redisEnterprise" } else { "redisCache" },
+        private_dns_zone: if managed {
+            "privatelink.redis.azure.net"
+        } else {
+            "privatelink.redis.cache.windows.net"
+        },
+        suppressions,
+    })
+}
+
+/// `allkeys-lru` -> `AllKeysLRU`, Azure Managed Redis's spelling.
+fn managed_eviction(policy: Option<&str>) -> String {
+    match policy.unwrap_or("volatile-lru") {
+        "noeviction" => "NoEviction",
+        "allkeys-lru" => "AllKeysLRU",
+        "allkeys-lfu" => "AllKeysLFU",
+        "allkeys-random" => "AllKeysRandom",
+        "volatile-lfu" => "VolatileLFU",
+        "volatile-random" => "VolatileRandom",
+        "volatile-ttl" => "VolatileTTL",
+        _ => "VolatileLRU",
+    }
+    .to_string()
+}
+
+pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
+    let pg = d.postgres.as_ref()?;
+    let size = d.azure.as_ref().and_then(|a| a.postgres.clone()).unwrap_or_default();
+    Some(PostgresModel {
+        name: format!("psql-{}", resource_base(d)),
+        version: pg.version.clone().unwrap_or_else(|| "16".into()),
+        sku: size.sku.unwrap_or_else(|| "Standard_B1ms".into()),
+        tier: size.tier.unwrap_or_else(|| "Burstable".into()),
+        storage_gb: size.storage_gb.unwrap_or(32),
+        database: pg.database.clone(),
+        admin_user: pg.user.clone(),
+        password_param: camel(&super::wiring::postgres_password_secret(pg)),
+        public_network_access: public,
+    })
+}
+
+pub fn key_vault_model(d: &Descriptor, public: bool) -> KeyVaultModel {
+    KeyVaultModel {
+        name: format!("kv-{}", resource_base(d)),
+        public_network_access: public,
+        suppressions: if public {
+            suppressions(
+                d,
+                "key-vault-public-network-access",
+                &["CKV_AZURE_109", "CKV_AZURE_189"],
+            )
+        } else {
+            vec![]
+        },
+    }
+}
+
+/// One secure parameter per secret the operator supplies (declared ones and
+/// the database password); the Redis access key is read from Redis instead.
+pub fn secure_params(plan: &Plan) -> Vec<SecureParam> {
+    plan.secrets
+        .iter()
+        .filter(|s| s.id != REDIS_ACCESS_KEY_SECRET && !s.derived)
+        .map(|s| SecureParam {
+            name: camel(&s.id),
+            secret: s.id.clone(),
+            description: if s.description.is_empty() {
+                format!("Secret `{}`.", s.id)
+            } else {
+                format!("{} (secret `{}`).", s.description.trim_end_matches('.'), s.id)
+            },
+        })
+        .collect()
+}
+
+/// Env delivery for every application service, and the secrets that delivery
+/// needs: a declared secret keeps its id; a value built from secrets (a URL
+/// carrying the access key) becomes a secret named after its variable.
+pub struct Delivery {
+    pub apps: Vec<(String, Vec<AppEnv>)>,
+    /// Secret name -> its value as an env value, in first-use order.
+    pub secrets: Vec<(String, EnvValue)>,
+}
+
+pub fn delivery(plan: &Plan, symbols: &Symbols) -> Delivery {
+    let mut secrets: Vec<(String, EnvValue)> = Vec::new();
+    let mut apps = Vec::new();
+    for service in plan.services.iter().filter(|s| s.kind == ServiceKind::Application) {
+        let mut env = Vec::new();
+        for var in &service.env {
+            let entry = match &var.value {
+                EnvValue::Secret { secret } => {
+                    if !secrets.iter().any(|(n, _)| n == secret) {
+                        secrets.push((secret.clone(), var.value.clone()));
+                    }
+                    AppEnv {
+                        name: var.name.clone(),
+                        value: None,
+                        secret: Some(secret.clone()),
+                    }
+                }
+                value if !value.secrets().is_empty() => {
+                    let name = kebab(&var.name);
+                    if !secrets.iter().any(|(n, _)| *n == name) {
+                        secrets.push((name.clone(), value.clone()));
+                    }
+                    AppEnv {
+                        name: var.name.clone(),
+                        value: None,
+                        secret: Some(name),
+                    }
+                }
+                value => AppEnv {
+                    name: var.name.clone(),
+                    value: Some(symbols.value(value)),
+                    secret: None,
+                },
+            };
+            env.push(entry);
+        }
+        apps.push((service.name.clone(), env));
+    }
+    Delivery { apps, secrets }
+}
+
+/// Secrets derived from other secrets (the URLs carrying the Redis access key)
+/// and the access key itself, added to the Plan's list so that diffs and
+/// `.env` examples know them.
+pub fn derived_secrets(plan: &Plan) -> Vec<super::SecretPlan> {
+    let symbols = Symbols::default();
+    let delivery = delivery(plan, &symbols);
+    let mut out = Vec::new();
+    let uses_access_key = plan.services.iter().any(|s| {
+        s.env
+            .iter()
+            .any(|e| e.value.secrets().contains(&REDIS_ACCESS_KEY_SECRET))
+    });
+    if uses_access_key {
+        out.push(derived(
+            REDIS_ACCESS_KEY_SECRET,
+            "Redis access key, read from the cache at deployment",
+        ));
+    }
+    for (name, value) in &delivery.secrets {
+        if matches!(value, EnvValue::Template { .. }) {
+            let about = if value
+                .parts()
+                .iter()
+                .any(|p| matches!(p, Part::Resource { attribute } if attribute == REDIS_HOST_ATTRIBUTE))
+            {
+                "Redis URL with the access key, built at deployment"
+            } else {
+                "built at deployment from other secrets"
+            };
+            out.push(derived(name, about));
+        }
+    }
+    out
+}
+
+fn derived(id: &str, description: &str) -> super::SecretPlan {
+    super::SecretPlan {
+        id: id.to_string(),
+        env_name: secret_env_name(id),
+        description: description.to_string(),
+        stored_in: String::new(),
+        used_by: vec![],
+        derived: true,
+    }
+}
+
+/// Descriptor for the developers' local compose file: the same services, the
+/// cache as a container instead of an Azure resource.
+pub fn local_descriptor(d: &Descriptor) -> Descriptor {
+    let mut local = d.clone();
+    local.platform = Platform::Compose;
+    local.azure = None;
+    if matches!(local.cache.kind, CacheKind::Redis | CacheKind::Memcached) {
+        local.cache.provider = Some(CacheProvider::Container);
+    }
+    local.cache.sku = None;
+    local.cache.capacity = None;
+    local.cache.public_network_access = None;
+    local.cache.url_query = None;
+    for service in local.services.values_mut() {
+        service.ingress = None;
+        service.cpu = None;
+        service.memory = None;
+        service.replicas = None;
+    }
+    local
+}
+
+/// The Azure resources the environment creates, by ARM type and name.
+pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
+    let base = resource_base(d);
+    let mut out = Vec::new();
+    let mut add = |kind: &str, name: String, detail: String| {
+        out.push(super::Resource {
+            kind: kind.into(),
+            name,
+            detail,
+        })
+    };
+    let private = d.platform == Platform::AzureContainerApps
+        && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
+    if let Some(r) = redis_model(d) {
+        if r.managed {
+            add("Microsoft.Cache/redisEnterprise", r.name.clone(), r.sku_name.clone());
+        } else {
+            add(
+                "Microsoft.Cache/redis",
+                r.name.clone(),
+                format!("{} {}{}", r.sku_name, r.sku_family, r.capacity),
+            );
+        }
+        if private {
+            add(
+                "Microsoft.Network/privateEndpoints",
+                format!("pe-{}", r.name),
+                r.private_endpoint_group.into(),
+            );
+            add(
+                "Microsoft.Network/privateDnsZones",
+                r.private_dns_zone.into(),
+                String::new(),
+            );
+        }
+    }
+    if let Some(p) = postgres_model(d, !private) {
+        add(
+            "Microsoft.DBforPostgreSQL/flexibleServers",
+            p.name.clone(),
+            format!("{} {}", p.tier, p.sku),
+        );
+        if private {
+            add(
+                "Microsoft.Network/privateEndpoints",
+                format!("pe-{}", p.name),
+                "postgresqlServer".into(),
+            );
+            add(
+                "Microsoft.Network/privateDnsZones",
+                "privatelink.postgres.database.azure.com".into(),
+                String::new(),
+            );
+        }
+    }
+    add("Microsoft.KeyVault/vaults", format!("kv-{base}"), "standard".into());
+    let _ = plan;
+    match d.platform {
+        Platform::AzureContainerApps => {
+            if private {
+                add(
+                    "Microsoft.Network/privateEndpoints",
+                    format!("pe-kv-{base}"),
+                    "vault".into(),
+                );
+                add(
+                    "Microsoft.Network/privateDnsZones",
+                    "privatelink.vaultcore.azure.net".into(),
+                    String::new(),
+                );
+                add(
+                    "Microsoft.Network/virtualNetworks",
+                    format!("vnet-{base}"),
+                    String::new(),
+                );
+            }
+            add(
+                "Microsoft.ManagedIdentity/userAssignedIdentities",
+                format!("id-{base}"),
+                String::new(),
+            );
+            add(
+                "Microsoft.OperationalInsights/workspaces",
+                format!("log-{base}"),
+                "PerGB2018".into(),
+            );
+            add(
+                "Microsoft.App/managedEnvironments",
+                format!("cae-{base}"),
+                "Consumption".into(),
+            );
+            for name in d.services.keys() {
+                add("Microsoft.App/containerApps", format!("{base}-{name}"), String::new());
+            }
+        }
+        _ => {
+            let sku = d
+                .azure
+                .as_ref()
+                .and_then(|a| a.app_service.as_ref())
+                .and_then(|a| a.sku.clone())
+                .unwrap_or_else(|| "B1".into());
+            add("Microsoft.Web/serverfarms", format!("asp-{base}"), sku);
+            add("Microsoft.Web/sites", format!("app-{base}"), String::new());
+        }
+    }
+    out
+}
