@@ -59,6 +59,10 @@ pub enum Error {
         context: String,
         source: io::Error,
     },
+    UnknownRule {
+        rule: String,
+        suggestion: Option<String>,
+    },
 }
 
 impl Error {
@@ -111,6 +115,13 @@ impl fmt::Display for Error {
             ),
             Error::Write { path, source } => write!(f, "cannot write `{path}`: {source}"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
+            Error::UnknownRule { rule, suggestion } => {
+                write!(f, "no lint rule `{rule}`")?;
+                match suggestion {
+                    Some(s) => write!(f, "; did you mean `{s}`?"),
+                    None => write!(f, "; `deploygen explain` lists them"),
+                }
+            }
         }
     }
 }

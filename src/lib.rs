@@ -12,6 +12,7 @@ pub mod cli;
 pub mod emit;
 pub mod error;
 pub mod findings;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod pipeline;

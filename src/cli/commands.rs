@@ -8,7 +8,6 @@ use crate::error::Error;
 use crate::findings::{has_errors, Finding};
 use crate::pipeline;
 use crate::render::Renderer;
-use crate::source::display_path;
 use crate::validate;
 use std::path::{Path, PathBuf};
 
@@ -59,6 +58,7 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
         ),
         Command::Check { envs } => check_cmd(cli, envs, out),
         Command::Plan { env } => plan_cmd(env, out),
+        Command::Explain { rule } => explain_cmd(rule.as_deref(), out),
         Command::Schema => {
             out.stdout.write_all(validate::schema::ENVIRONMENT_SCHEMA.as_bytes())?;
             Ok(0)
@@ -133,6 +133,37 @@ fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
         }
         Format::Human | Format::Github => out.plan_human(&plan)?,
     }
-    let _ = display_path;
     Ok(0)
+}
+
+fn explain_cmd(rule: Option<&str>, out: &mut Out) -> Outcome {
+    use crate::lint::rules::{find, RULES};
+    match rule {
+        None => {
+            for r in RULES {
+                writeln!(out.stdout, "{:<36} {:<8} {}", r.id, r.severity.to_string(), r.summary)?;
+            }
+            Ok(0)
+        }
+        Some(id) => match find(id) {
+            Some(r) => {
+                writeln!(
+                    out.stdout,
+                    "{} ({}): {}\n\n{}",
+                    r.id, r.severity, r.summary, r.explanation
+                )?;
+                writeln!(
+                    out.stdout,
+                    "\nAccept it in a descriptor, with the reason:\n  accept:\n    {}: <why this environment needs it>",
+                    r.id
+                )?;
+                Ok(0)
+            }
+            None => Err(Error::UnknownRule {
+                rule: id.to_string(),
+                suggestion: crate::validate::suggest::did_you_mean(id, RULES.iter().map(|r| r.id)).map(String::from),
+            }
+            .into()),
+        },
+    }
 }

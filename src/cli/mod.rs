@@ -74,6 +74,11 @@ pub enum Command {
     },
     /// Print the environment JSON schema (for editors and the YAML language server).
     Schema,
+    /// List the lint rules, or explain one.
+    Explain {
+        /// A rule id, such as `redis-url-without-password`.
+        rule: Option<String>,
+    },
 }
 
 /// Run deploygen with `args`; returns the exit code.
@@ -85,7 +90,13 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let text = e.render().ansi().to_string();
+            let styled = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let text = if styled {
+                e.render().ansi().to_string()
+            } else {
+                e.render().to_string()
+            };
             if e.use_stderr() {
                 let _ = stderr.write_all(text.as_bytes());
                 return 2;

@@ -1,6 +1,7 @@
 //! `extends`: maps deep-merge, everything else (lists, scalars) is replaced by
-//! the extending file's value. Every node keeps the position of the file that
-//! set it, so errors in merged values point at the right file.
+//! the extending file's value, and `null` removes the key (as in Helm). Every
+//! node keeps the position of the file that set it, so errors in merged values
+//! point at the right file.
 
 use super::node::{Node, NodeValue};
 
@@ -8,6 +9,10 @@ pub fn merge(base: Node, overlay: Node) -> Node {
     match (base.value, overlay.value) {
         (NodeValue::Map(mut entries), NodeValue::Map(overrides)) => {
             for over in overrides {
+                if matches!(over.value.value, NodeValue::Null) {
+                    entries.retain(|e| e.key != over.key);
+                    continue;
+                }
                 match entries.iter_mut().find(|e| e.key == over.key) {
                     Some(existing) => {
                         let old = std::mem::replace(&mut existing.value, placeholder(over.value.pos));
@@ -55,5 +60,12 @@ mod tests {
         assert_eq!(index.value("/a/x").unwrap().file, FileId(0));
         assert_eq!(index.value("/a/y/0").unwrap().file, FileId(1));
         assert_eq!(index.value("/b").unwrap().file, FileId(0));
+    }
+
+    #[test]
+    fn null_removes_a_key_from_the_base() {
+        let base = parse("a: {x: 1, y: 2}\nb: 3\n", FileId(0)).unwrap();
+        let over = parse("a: {x: null}\nb: ~\n", FileId(1)).unwrap();
+        assert_eq!(merge(base, over).to_json(), serde_json::json!({"a": {"y": 2}}));
     }
 }

@@ -41,6 +41,11 @@ pub fn validate(path: &Path) -> Result<Validated> {
         )],
     })?;
     findings.extend(semantic::check(&descriptor, &index, &loaded.sources));
+    if !has_errors(&findings) {
+        // Lints read the Plan: what the environment will really get.
+        let plan = crate::plan::build(&descriptor, crate::source::repo_relative(path));
+        findings.extend(crate::lint::run(&descriptor, &plan, &index, &loaded.sources));
+    }
     findings.sort();
     findings.dedup();
     if has_errors(&findings) {

@@ -3,6 +3,7 @@
 
 mod errors;
 mod escaping;
+mod lints;
 mod render_check;
 mod s1_s3_azure;
 mod s2_revisbali;

@@ -1,0 +1,281 @@
+//! Stage 5: lint the Plan (and the descriptor behind it) for deployments that
+//! would validate but fail or leak in production. Each finding has a rule id;
+//! a descriptor accepts one with a written reason under `accept:`.
+
+pub mod rules;
+
+use crate::findings::Finding;
+use crate::load::node::{escape_pointer, PositionIndex};
+use crate::model::{CacheKind, CacheProvider, Descriptor, EnvValue as DescriptorValue, Platform, Scalar};
+use crate::plan::{Part, Plan};
+use crate::source::Sources;
+use crate::validate::suggest::did_you_mean;
+
+struct Hit {
+    rule: &'static str,
+    pointer: String,
+    message: String,
+}
+
+/// Every lint finding for the environment, minus the ones it accepts.
+pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
+    let mut hits = Vec::new();
+    redis_urls(d, plan, &mut hits);
+    public_access(d, &mut hits);
+    secret_literals(d, &mut hits);
+    unused_secrets(d, plan, &mut hits);
+    retirement(d, &mut hits);
+
+    let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
+    let mut findings = Vec::new();
+    for hit in &hits {
+        if d.accept.contains_key(hit.rule) {
+            continue;
+        }
+        let rule = rules::find(hit.rule).expect("every hit names a known rule");
+        findings.push(Finding {
+            location: locate(&hit.pointer),
+            severity: rule.severity,
+            rule: hit.rule.to_string(),
+            pointer: hit.pointer.clone(),
+            message: format!("{} (`deploygen explain {}`)", hit.message, hit.rule),
+        });
+    }
+    for rule in d.accept.keys() {
+        let pointer = format!("/accept/{}", escape_pointer(rule));
+        let location = index.key(&pointer).map(|p| sources.locate(p));
+        if rules::find(rule).is_none() {
+            let hint = did_you_mean(rule, rules::RULES.iter().map(|r| r.id))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| "; `deploygen explain` lists the rules".into());
+            findings.push(Finding::error(
+                "accept",
+                location,
+                pointer,
+                format!("no lint rule `{rule}`{hint}"),
+            ));
+        } else if !hits.iter().any(|h| h.rule == rule) {
+            findings.push(Finding {
+                severity: crate::findings::Severity::Warning,
+                ..Finding::error(
+                    "accept",
+                    location,
+                    pointer,
+                    format!("`{rule}` is accepted but no longer occurs; remove it"),
+                )
+            });
+        }
+    }
+    findings
+}
+
+/// A Redis URL broken down far enough to check it.
+struct RedisUrl {
+    tls: bool,
+    password: bool,
+    port: Option<u16>,
+}
+
+fn parse_redis_url(url: &str) -> Option<RedisUrl> {
+    let (tls, rest) = if let Some(rest) = url.strip_prefix("rediss://") {
+        (true, rest)
+    } else {
+        (false, url.strip_prefix("redis://")?)
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, authority),
+    };
+    let password = userinfo.is_some_and(|u| u.split_once(':').is_some_and(|(_, p)| !p.is_empty()));
+    let port = hostport.rsplit_once(':').and_then(|(_, p)| p.parse().ok());
+    Some(RedisUrl { tls, password, port })
+}
+
+/// The seed-003 class: URLs that cannot work against the environment's Redis.
+/// Checked on the values the Plan will deliver, so a hand-written URL and a
+/// deploygen bug are caught alike.
+fn redis_urls(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
+    if d.cache.kind != CacheKind::Redis {
+        return;
+    }
+    let provider = d.cache.provider_on(d.platform);
+    let azure = matches!(provider, Some(CacheProvider::AzureCache | CacheProvider::AzureManaged));
+    let auth = azure || d.cache.password_secret.is_some();
+    let mut seen = Vec::new();
+    for service in &plan.services {
+        for var in &service.env {
+            let url: String = var
+                .value
+                .parts()
+                .iter()
+                .map(|p| match p {
+                    Part::Text { text } => text.as_str(),
+                    Part::Secret { .. } => "SECRET",
+                    Part::Resource { .. } => "host",
+                })
+                .collect();
+            let Some(parsed) = parse_redis_url(&url) else { continue };
+            if seen.contains(&var.origin) {
+                continue;
+            }
+            seen.push(var.origin.clone());
+            let name = &var.name;
+            if auth && !parsed.password {
+                hits.push(Hit {
+                    rule: "redis-url-without-password",
+                    pointer: var.origin.clone(),
+                    message: format!(
+                        "`{name}` has no password, but this Redis requires one: the app will fail to authenticate"
+                    ),
+                });
+            }
+            if azure && !parsed.tls {
+                hits.push(Hit {
+                    rule: "redis-url-without-tls",
+                    pointer: var.origin.clone(),
+                    message: format!("`{name}` uses `redis://`, but Azure's Redis only accepts TLS (`rediss://`)"),
+                });
+            }
+            if azure && parsed.port == Some(6379) {
+                let expected = if provider == Some(CacheProvider::AzureManaged) {
+                    10000
+                } else {
+                    6380
+                };
+                hits.push(Hit {
+                    rule: "redis-url-wrong-port",
+                    pointer: var.origin.clone(),
+                    message: format!("`{name}` uses port 6379; this Redis listens on {expected} (TLS)"),
+                });
+            }
+        }
+    }
+}
+
+fn public_access(d: &Descriptor, hits: &mut Vec<Hit>) {
+    let azure_redis = matches!(
+        d.cache.provider_on(d.platform),
+        Some(CacheProvider::AzureCache | CacheProvider::AzureManaged)
+    );
+    if azure_redis && d.cache.kind == CacheKind::Redis && d.cache.public_network_access == Some(true) {
+        hits.push(Hit {
+            rule: "redis-public-network-access",
+            pointer: "/cache/public_network_access".into(),
+            message: "Redis is reachable from the internet".into(),
+        });
+    }
+    let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
+    match d.platform {
+        Platform::AzureAppService => hits.push(Hit {
+            rule: "key-vault-public-network-access",
+            pointer: "/platform".into(),
+            message: "App Service without VNet integration reads Key Vault over its public endpoint".into(),
+        }),
+        Platform::AzureContainerApps if !private => hits.push(Hit {
+            rule: "key-vault-public-network-access",
+            pointer: "/azure/private_endpoints".into(),
+            message: "without private endpoints, Key Vault must accept public connections".into(),
+        }),
+        _ => {}
+    }
+}
+
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "ACCESS_KEY",
+    "PRIVATE_KEY",
+];
+
+fn looks_secret(name: &str, value: &str) -> bool {
+    let named = SECRET_WORDS.iter().any(|w| name.contains(w)) && !value.is_empty();
+    let credentials_in_url = value.split_once("://").is_some_and(|(_, rest)| {
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        authority
+            .rsplit_once('@')
+            .is_some_and(|(user, _)| user.split_once(':').is_some_and(|(_, p)| !p.is_empty()))
+    });
+    named || credentials_in_url
+}
+
+fn secret_literals(d: &Descriptor, hits: &mut Vec<Hit>) {
+    let maps = std::iter::once(("/env".to_string(), &d.env))
+        .chain(
+            d.services
+                .iter()
+                .map(|(n, s)| (format!("/services/{}/env", escape_pointer(n)), &s.env)),
+        )
+        .chain(
+            d.infrastructure
+                .iter()
+                .map(|(n, s)| (format!("/infrastructure/{}/env", escape_pointer(n)), &s.env)),
+        );
+    for (base, env) in maps {
+        for (name, value) in env {
+            let DescriptorValue::Plain(Scalar::String(text)) = value else {
+                continue;
+            };
+            if looks_secret(name, text) {
+                hits.push(Hit {
+                    rule: "secret-literal",
+                    pointer: format!("{base}/{}", escape_pointer(name)),
+                    message: format!("`{name}` holds what looks like a secret as a plain value; declare it under `secrets` and use `{{secret: ID}}`"),
+                });
+            }
+        }
+    }
+}
+
+fn unused_secrets(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
+    for id in d.secrets.keys() {
+        let used = plan
+            .services
+            .iter()
+            .any(|s| s.env.iter().any(|e| e.value.secrets().contains(&id.as_str())));
+        if !used {
+            hits.push(Hit {
+                rule: "unused-secret",
+                pointer: format!("/secrets/{}", escape_pointer(id)),
+                message: format!("secret `{id}` is declared but no service uses it"),
+            });
+        }
+    }
+}
+
+fn retirement(d: &Descriptor, hits: &mut Vec<Hit>) {
+    if d.cache.kind == CacheKind::Redis && d.cache.provider_on(d.platform) == Some(CacheProvider::AzureCache) {
+        hits.push(Hit {
+            rule: "azure-cache-retirement",
+            pointer: "/cache/provider".into(),
+            message: "Azure Cache for Redis retires on 2028-09-30; plan the move to Azure Managed Redis (`provider: azure-managed`)".into(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_urls_are_taken_apart() {
+        let u = parse_redis_url("rediss://default@red.redis.cache.windows.net:6380/0?ssl_cert_reqs=required").unwrap();
+        assert!(u.tls && !u.password && u.port == Some(6380));
+        let u = parse_redis_url("rediss://:SECRET@host:6380/0").unwrap();
+        assert!(u.password);
+        let u = parse_redis_url("redis://host:6379").unwrap();
+        assert!(!u.tls && !u.password && u.port == Some(6379));
+        assert!(parse_redis_url("postgres://x").is_none());
+    }
+
+    #[test]
+    fn secret_looking_values() {
+        assert!(looks_secret("DB_PASSWORD", "hunter2"));
+        assert!(looks_secret("CACHE", "redis://:hunter2@host:6379/0"));
+        assert!(!looks_secret("CACHE_KEY_PREFIX", "revisbali"));
+        assert!(!looks_secret("REDIS_URL", "redis://host:6379/0"));
+    }
+}
