@@ -15,6 +15,7 @@ pub struct Descriptor {
     #[serde(default)]
     pub naming: Naming,
     pub azure: Option<Azure>,
+    pub render: Option<RenderSettings>,
     #[serde(default)]
     pub env: IndexMap<String, EnvValue>,
     #[serde(default)]
@@ -50,6 +51,16 @@ pub struct Azure {
     pub bicep_file: Option<String>,
     pub app_service: Option<AppServiceSettings>,
     pub postgres: Option<AzurePostgres>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderSettings {
+    pub region: Option<String>,
+    pub plan: Option<String>,
+    pub database_plan: Option<String>,
+    pub key_value_plan: Option<String>,
+    pub root: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -185,6 +196,7 @@ pub struct Service {
     pub container_name: Option<String>,
     pub healthcheck: Option<Healthcheck>,
     pub ingress: Option<Ingress>,
+    pub schedule: Option<String>,
     pub cpu: Option<f64>,
     pub memory: Option<String>,
     pub replicas: Option<Replicas>,
@@ -259,6 +271,7 @@ pub struct Postgres {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresExpose {
+    pub url: Option<String>,
     pub host: Option<String>,
     pub port: Option<String>,
     pub database: Option<String>,
@@ -305,7 +318,22 @@ pub struct Cache {
     pub capacity: Option<u8>,
     pub public_network_access: Option<bool>,
     pub url_query: Option<String>,
+    pub url_secret: Option<String>,
+    pub persistence: Option<Persistence>,
+    pub disabled_commands: Option<Vec<String>>,
+    pub loglevel: Option<String>,
     pub expose: Option<CacheExpose>,
+    /// Not in the schema: set when a local compose file builds the cache from
+    /// the same Dockerfile as the cloud (a Render private service).
+    #[serde(skip)]
+    pub local_build: Option<Build>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Persistence {
+    pub rdb: Option<bool>,
+    pub aof: Option<bool>,
 }
 
 impl Cache {

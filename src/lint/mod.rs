@@ -25,6 +25,7 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     secret_literals(d, &mut hits);
     unused_secrets(d, plan, &mut hits);
     retirement(d, &mut hits);
+    dangerous_commands(d, &mut hits);
 
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
     let mut findings = Vec::new();
@@ -243,6 +244,25 @@ fn unused_secrets(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
                 message: format!("secret `{id}` is declared but no service uses it"),
             });
         }
+    }
+}
+
+fn dangerous_commands(d: &Descriptor, hits: &mut Vec<Hit>) {
+    if d.cache.kind != CacheKind::Redis || d.cache.provider_on(d.platform) != Some(CacheProvider::RenderPrivateService)
+    {
+        return;
+    }
+    let disabled = crate::plan::render::redis_conf(d).disabled_commands;
+    let enabled: Vec<&str> = ["FLUSHDB", "FLUSHALL"]
+        .into_iter()
+        .filter(|c| !disabled.iter().any(|d| d == c))
+        .collect();
+    if !enabled.is_empty() {
+        hits.push(Hit {
+            rule: "redis-dangerous-commands",
+            pointer: "/cache/disabled_commands".into(),
+            message: format!("{} stay enabled on the self-hosted Redis", enabled.join(" and ")),
+        });
     }
 }
 

@@ -69,6 +69,15 @@ token or key, or a URL with credentials in it, belongs in `secrets:` and is refe
 that someone must fill in. Remove the declaration or reference it with `{secret: ID}`.",
     },
     Rule {
+        id: "redis-dangerous-commands",
+        severity: Severity::Warning,
+        summary: "a self-hosted Redis lets any client run FLUSHDB or FLUSHALL",
+        explanation: "Every service on the private network can reach a self-hosted Redis, and one stray \
+FLUSHALL (a script, a debug shell, a bug) empties the cache, the Celery queue and every session at once. \
+deploygen renames the dangerous commands away in redis.conf (`FLUSHDB`, `FLUSHALL`, `DEBUG`, `CONFIG`, \
+`SHUTDOWN` by default); this fires when `cache.disabled_commands` leaves FLUSHDB or FLUSHALL enabled.",
+    },
+    Rule {
         id: "azure-cache-retirement",
         severity: Severity::Warning,
         summary: "Azure Cache for Redis retires on 2028-09-30",

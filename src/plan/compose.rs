@@ -2,7 +2,7 @@
 //! what each holds, as models their templates lay out.
 
 use super::wiring::{self, View, SECRET_PLACEHOLDER};
-use super::{EnvValue, EnvVar, FileModel, FilePlan, Part, Plan, ProbeCheck, ServiceKind, ServicePlan};
+use super::{EnvValue, FileModel, FilePlan, Part, Plan, ProbeCheck, ServiceKind, ServicePlan};
 use crate::model::{Build, Command, Descriptor};
 use serde::Serialize;
 
@@ -77,7 +77,8 @@ pub struct DotEnvSection {
 #[derive(Debug, Clone, Serialize)]
 pub struct DotEnvVar {
     pub name: String,
-    pub value: String,
+    /// Text, and `${VAR}` references to the secrets defined in the same file.
+    pub value: Vec<InterpolationPart>,
     /// A comment line above the variable, such as what a secret is.
     pub note: Option<String>,
 }
@@ -230,28 +231,39 @@ fn local(plan: &Plan) -> ComposeFile {
 }
 
 /// The value a `.env` file holds for an env var: secrets become placeholders.
-fn dotenv_value(value: &EnvValue) -> String {
+/// A value in a `.env` file: a secret is referenced as `${VAR}` (defined once,
+/// in the secrets section, and expanded by docker compose and python-dotenv),
+/// never written out, not even as a placeholder inside a URL.
+fn dotenv_value(value: &EnvValue, plan: &Plan) -> Vec<InterpolationPart> {
     value
         .parts()
         .into_iter()
         .map(|part| match part {
-            Part::Text { text } => text,
-            Part::Secret { .. } | Part::Resource { .. } => SECRET_PLACEHOLDER.to_string(),
+            Part::Text { text } => InterpolationPart::Text(text),
+            Part::Secret { secret } => InterpolationPart::Required(secret_env(plan, &secret)),
+            Part::Resource { .. } => InterpolationPart::Text(SECRET_PLACEHOLDER.into()),
         })
         .collect()
 }
 
-fn push_unique(vars: &mut Vec<DotEnvVar>, seen: &mut Vec<String>, var: &EnvVar, note: Option<String>) {
-    if seen.contains(&var.name) {
+fn placeholder() -> Vec<InterpolationPart> {
+    vec![InterpolationPart::Text(SECRET_PLACEHOLDER.into())]
+}
+
+fn push_unique(
+    vars: &mut Vec<DotEnvVar>,
+    seen: &mut Vec<String>,
+    name: &str,
+    value: Vec<InterpolationPart>,
+    note: Option<String>,
+) {
+    if seen.iter().any(|s| s == name) {
         return;
     }
-    seen.push(var.name.clone());
-    let note = note.or_else(|| {
-        (!var.value.secrets().is_empty()).then(|| format!("holds a secret: replace `{SECRET_PLACEHOLDER}`"))
-    });
+    seen.push(name.to_string());
     vars.push(DotEnvVar {
-        name: var.name.clone(),
-        value: dotenv_value(&var.value),
+        name: name.to_string(),
+        value,
         note,
     });
 }
@@ -263,13 +275,6 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
 
     let mut secret_vars = Vec::new();
     for secret in &plan.secrets {
-        let var = EnvVar {
-            name: secret.env_name.clone(),
-            value: EnvValue::Secret {
-                secret: secret.id.clone(),
-            },
-            origin: String::new(),
-        };
         let note = if secret.description.is_empty() {
             format!("secret `{}`: replace `{SECRET_PLACEHOLDER}`", secret.id)
         } else {
@@ -278,7 +283,7 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
                 secret.description, secret.id
             )
         };
-        push_unique(&mut secret_vars, &mut seen, &var, Some(note));
+        push_unique(&mut secret_vars, &mut seen, &secret.env_name, placeholder(), Some(note));
     }
     sections.push(DotEnvSection {
         heading: "Secrets: never commit real values".into(),
@@ -294,7 +299,7 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
     for (heading, vars) in groups {
         let mut out = Vec::new();
         for var in vars {
-            push_unique(&mut out, &mut seen, var, None);
+            push_unique(&mut out, &mut seen, &var.name, dotenv_value(&var.value, plan), None);
         }
         if !out.is_empty() {
             sections.push(DotEnvSection {
@@ -309,12 +314,7 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
             crate::model::EnvValue::Secret { secret } => EnvValue::Secret { secret: secret.clone() },
             crate::model::EnvValue::Plain(s) => EnvValue::plain(s.to_env_string()),
         };
-        let var = EnvVar {
-            name: name.clone(),
-            value,
-            origin: String::new(),
-        };
-        push_unique(&mut shared, &mut seen, &var, None);
+        push_unique(&mut shared, &mut seen, name, dotenv_value(&value, plan), None);
     }
     if !shared.is_empty() {
         sections.push(DotEnvSection {
@@ -328,10 +328,12 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
         View::Container => vec![
             "For containers (docker-compose.yml): copy to .env next to the compose file.".into(),
             "docker compose reads the secrets from it; hosts are container names.".into(),
+            "${VAR} refers to a secret above (docker compose and python-dotenv expand it).".into(),
         ],
         View::Host => vec![
             "For application processes run on the host against docker-compose-local.yml:".into(),
             "copy to .env; backing services are published on localhost.".into(),
+            "${VAR} refers to a secret above (docker compose and python-dotenv expand it).".into(),
         ],
     };
     DotEnvFile { about, sections }
@@ -381,10 +383,10 @@ pub fn env_without_local_cache(local: &Descriptor, local_plan: &Plan) -> FilePla
     for section in &mut file.sections {
         for var in &mut section.vars {
             if Some(&var.name) == expose.enabled.as_ref() {
-                var.value = "false".into();
+                var.value = vec![InterpolationPart::Text("false".into())];
                 var.note = Some("the cache is an Azure resource: off for local development".into());
             } else if connection.contains(&&var.name) {
-                var.value = SECRET_PLACEHOLDER.into();
+                var.value = placeholder();
                 var.note = Some("to test against the Azure cache, fill in its connection settings".into());
             }
         }
@@ -398,4 +400,46 @@ pub fn env_without_local_cache(local: &Descriptor, local_plan: &Plan) -> FilePla
         template: "dotenv/env.dotenv.j2".into(),
         model: FileModel::DotEnv(file),
     }
+}
+
+/// Render's companion files: `docker-compose.celery.yml` runs the workers and
+/// the scheduler locally against the same Redis (built from the same
+/// Dockerfile), and `.env.example` feeds it.
+pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
+    let workers: Vec<&ServicePlan> = local_plan
+        .services
+        .iter()
+        .filter(|s| matches!(s.role, Some(crate::model::Role::Worker | crate::model::Role::Scheduler)))
+        .collect();
+    let mut files = Vec::new();
+    if !workers.is_empty() {
+        let mut chosen: Vec<&ServicePlan> = local_plan
+            .services
+            .iter()
+            .filter(|s| matches!(s.kind, ServiceKind::Database | ServiceKind::Cache))
+            .collect();
+        chosen.extend(workers);
+        files.push(FilePlan {
+            path: "docker-compose.celery.yml".into(),
+            template: "compose/docker-compose.yml.j2".into(),
+            model: FileModel::Compose(ComposeFile {
+                project: format!("{}-celery", local_plan.environment),
+                about: vec![
+                    "Celery workers and scheduler with their Redis and database, for local runs.".into(),
+                    "Secrets come from .env next to this file (start from .env.example).".into(),
+                ],
+                services: chosen
+                    .iter()
+                    .map(|s| compose_service(s, &local_plan.services, local_plan, s.ports.clone()))
+                    .collect(),
+                volumes: volumes_of(&chosen),
+            }),
+        });
+    }
+    files.push(FilePlan {
+        path: ".env.example".into(),
+        template: "dotenv/env.dotenv.j2".into(),
+        model: FileModel::DotEnv(dotenv(local, local_plan, View::Container)),
+    });
+    files
 }

@@ -6,6 +6,7 @@
 pub mod azure;
 pub mod bicep;
 pub mod compose;
+pub mod render;
 pub mod wiring;
 
 use crate::model::{Build, Command, Descriptor, Platform, Role};
@@ -217,6 +218,9 @@ pub enum FileModel {
     DotEnv(compose::DotEnvFile),
     ContainerApps(Box<azure::container_apps::ContainerAppsModel>),
     AppService(Box<azure::app_service::AppServiceModel>),
+    Render(Box<render::RenderModel>),
+    RedisConf(render::RedisConf),
+    RedisDockerfile(render::RedisDockerfile),
 }
 
 /// Build the Plan for a validated descriptor. `descriptor` is the name the
@@ -273,10 +277,72 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
                 plan.files.push(compose::env_without_local_cache(&local, &local_plan));
             }
         }
-        // Rejected by validation until this platform lands.
-        Platform::Render => {}
+        Platform::Render => {
+            plan.volumes.clear();
+            for secret in &mut plan.secrets {
+                secret.stored_in = "Render Dashboard (`sync: false`, prompted when the Blueprint is created)".into();
+            }
+            plan.resources = render_resources(d);
+            let local = render::local_descriptor(d);
+            let local_plan = build(&local, plan.descriptor.clone());
+            plan.files = render::files(d, &plan);
+            plan.files.extend(compose::celery_files(&local, &local_plan));
+        }
     }
     plan
+}
+
+fn render_resources(d: &Descriptor) -> Vec<Resource> {
+    let settings = d.render.clone().unwrap_or_default();
+    let plan = settings.plan.clone().unwrap_or_else(|| render::DEFAULT_PLAN.into());
+    let mut out = Vec::new();
+    if let Some(pg) = &d.postgres {
+        out.push(Resource {
+            kind: "render database".into(),
+            name: format!("{}-db", d.name),
+            detail: format!(
+                "PostgreSQL {} {}",
+                pg.version.as_deref().unwrap_or("16"),
+                settings.database_plan.as_deref().unwrap_or("basic-256mb")
+            ),
+        });
+    }
+    match d.cache.provider_on(d.platform) {
+        Some(crate::model::CacheProvider::RenderPrivateService) => out.push(Resource {
+            kind: "render pserv".into(),
+            name: wiring::render_redis_name(d),
+            detail: format!("Redis (docker) {plan}"),
+        }),
+        Some(crate::model::CacheProvider::RenderKeyValue) => out.push(Resource {
+            kind: "render keyvalue".into(),
+            name: wiring::render_redis_name(d),
+            detail: settings
+                .key_value_plan
+                .clone()
+                .unwrap_or_else(|| render::DEFAULT_PLAN.into()),
+        }),
+        Some(crate::model::CacheProvider::External) => out.push(Resource {
+            kind: "external redis".into(),
+            name: d.cache.url_secret.clone().unwrap_or_default(),
+            detail: "outside Render".into(),
+        }),
+        _ => {}
+    }
+    for (name, s) in &d.services {
+        let kind = if s.schedule.is_some() {
+            "render cron"
+        } else if matches!(s.role(), crate::model::Role::Web | crate::model::Role::Frontend) {
+            "render web"
+        } else {
+            "render worker"
+        };
+        out.push(Resource {
+            kind: kind.into(),
+            name: name.clone(),
+            detail: plan.clone(),
+        });
+    }
+    out
 }
 
 fn container_resources(plan: &Plan) -> Vec<Resource> {

@@ -153,7 +153,80 @@ fn cache_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
             at.password = cache.password_secret.clone();
             Some(at)
         }
-        CacheProvider::RenderPrivateService | CacheProvider::RenderKeyValue | CacheProvider::External => None,
+        // A private service is reached by its name on Render's private network.
+        CacheProvider::RenderPrivateService => Some(Endpoint {
+            host: text(render_redis_name(d)),
+            port: cache_port(cache),
+            tls: false,
+            password: cache.password_secret.clone(),
+            query: None,
+        }),
+        CacheProvider::RenderKeyValue | CacheProvider::External => None,
+    }
+}
+
+/// The name of the Redis private service on Render.
+pub fn render_redis_name(d: &Descriptor) -> String {
+    d.cache.service.clone().unwrap_or_else(|| format!("{}-redis", d.name))
+}
+
+/// Render attributes (`fromDatabase` / `fromService` properties).
+pub const RENDER_DATABASE_PREFIX: &str = "postgres-";
+pub const REDIS_CONNECTION_STRING_ATTRIBUTE: &str = "redis-connection-string";
+
+fn resource(attribute: &str) -> EnvValue {
+    EnvValue::Template {
+        parts: vec![Part::Resource {
+            attribute: attribute.to_string(),
+        }],
+    }
+}
+
+/// How each connection fact of the cache reaches the app, for one database number.
+struct CacheFacts {
+    url: Option<EnvValue>,
+    location: Option<EnvValue>,
+    host: Option<EnvValue>,
+    port: Option<EnvValue>,
+    password: Option<EnvValue>,
+}
+
+fn cache_facts(d: &Descriptor, view: View, db: Option<u8>) -> Option<CacheFacts> {
+    let cache = &d.cache;
+    match cache.provider_on(d.platform)? {
+        CacheProvider::RenderKeyValue => Some(CacheFacts {
+            url: Some(resource(REDIS_CONNECTION_STRING_ATTRIBUTE)),
+            location: Some(resource("redis-hostport")),
+            host: Some(resource("redis-host")),
+            port: Some(resource("redis-port")),
+            password: None,
+        }),
+        CacheProvider::External => Some(CacheFacts {
+            url: cache
+                .url_secret
+                .as_ref()
+                .map(|secret| EnvValue::Secret { secret: secret.clone() }),
+            location: None,
+            host: None,
+            port: None,
+            password: None,
+        }),
+        _ => {
+            let at = cache_endpoint(d, view)?;
+            Some(CacheFacts {
+                url: (cache.kind == CacheKind::Redis).then(|| redis_url(&at, db)),
+                location: Some(EnvValue::from_parts(join([
+                    at.host.clone(),
+                    text(format!(":{}", at.port)),
+                ]))),
+                host: Some(host_value(&at)),
+                port: Some(EnvValue::plain(at.port.to_string())),
+                password: at
+                    .password
+                    .as_ref()
+                    .map(|secret| EnvValue::Secret { secret: secret.clone() }),
+            })
+        }
     }
 }
 
@@ -176,18 +249,21 @@ fn text(s: impl Into<String>) -> Part {
 
 /// `redis[s]://[:password@]host:port/db[?query]`: the password is part of the
 /// URL wherever the server requires one (seed 003 is the outage caused by leaving it out).
-fn redis_url(at: &Endpoint, db: u8) -> EnvValue {
+fn redis_url(at: &Endpoint, db: Option<u8>) -> EnvValue {
     let scheme = if at.tls { "rediss://" } else { "redis://" };
     let auth = match &at.password {
         Some(secret) => vec![text(":"), Part::Secret { secret: secret.clone() }, text("@")],
         None => vec![],
     };
     let query = at.query.as_ref().map(|q| format!("?{q}")).unwrap_or_default();
-    EnvValue::from_parts(join(
-        std::iter::once(text(scheme))
-            .chain(auth)
-            .chain([at.host.clone(), text(format!(":{}/{db}{query}", at.port))]),
-    ))
+    EnvValue::from_parts(join(std::iter::once(text(scheme)).chain(auth).chain([
+        at.host.clone(),
+        text(format!(
+            ":{}{}{query}",
+            at.port,
+            db.map(|db| format!("/{db}")).unwrap_or_default()
+        )),
+    ])))
 }
 
 fn host_value(at: &Endpoint) -> EnvValue {
@@ -212,20 +288,16 @@ pub struct BackingEnv {
 
 pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
     let mut env = BackingEnv::default();
-    if let (Some(pg), Some(at)) = (&d.postgres, postgres_endpoint(d, view)) {
+    if let Some(pg) = &d.postgres {
         let e = &pg.expose;
+        let facts = postgres_facts(d, pg, view);
         env.postgres = [
-            var(&e.host, host_value(&at), "/postgres/expose/host"),
-            var(&e.port, EnvValue::plain(at.port.to_string()), "/postgres/expose/port"),
-            var(&e.database, EnvValue::plain(&pg.database), "/postgres/expose/database"),
-            var(&e.user, EnvValue::plain(&pg.user), "/postgres/expose/user"),
-            var(
-                &e.password,
-                EnvValue::Secret {
-                    secret: postgres_password_secret(pg),
-                },
-                "/postgres/expose/password",
-            ),
+            var(&e.url, facts.url, "/postgres/expose/url"),
+            var(&e.host, facts.host, "/postgres/expose/host"),
+            var(&e.port, facts.port, "/postgres/expose/port"),
+            var(&e.database, facts.database, "/postgres/expose/database"),
+            var(&e.user, facts.user, "/postgres/expose/user"),
+            var(&e.password, facts.password, "/postgres/expose/password"),
         ]
         .into_iter()
         .flatten()
@@ -241,30 +313,17 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
         EnvValue::plain(enabled.to_string()),
         "/cache/expose/enabled",
     )];
-    if let Some(at) = cache_endpoint(d, view) {
-        if cache.kind == CacheKind::Redis {
-            cache_vars.push(var(
-                &expose.url,
-                redis_url(&at, cache.database.unwrap_or(0)),
-                "/cache/expose/url",
-            ));
-        }
-        cache_vars.extend([
-            var(
-                &expose.location,
-                EnvValue::from_parts(join([at.host.clone(), text(format!(":{}", at.port))])),
-                "/cache/expose/location",
-            ),
-            var(&expose.host, host_value(&at), "/cache/expose/host"),
-            var(&expose.port, EnvValue::plain(at.port.to_string()), "/cache/expose/port"),
-        ]);
-        if let Some(secret) = &at.password {
-            cache_vars.push(var(
-                &expose.password,
-                EnvValue::Secret { secret: secret.clone() },
-                "/cache/expose/password",
-            ));
-        }
+    if let Some(facts) = cache_facts(d, view, cache.database) {
+        let mut add = |name: &Option<String>, value: Option<EnvValue>, origin: &str| {
+            if let Some(value) = value {
+                cache_vars.push(var(name, value, origin));
+            }
+        };
+        add(&expose.url, facts.url, "/cache/expose/url");
+        add(&expose.location, facts.location, "/cache/expose/location");
+        add(&expose.host, facts.host, "/cache/expose/host");
+        add(&expose.port, facts.port, "/cache/expose/port");
+        add(&expose.password, facts.password, "/cache/expose/password");
     }
     cache_vars.push(var(
         &expose.key_prefix,
@@ -280,37 +339,36 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
     let e = &broker.expose;
     match broker.transport() {
         Some(Transport::Redis) => {
-            if let Some(at) = cache_endpoint(d, view) {
-                let db = broker.database.or(cache.database).unwrap_or(0);
-                let url = redis_url(&at, db);
+            let db = broker.database.or(cache.database);
+            if let Some(url) = cache_facts(d, view, db).and_then(|f| f.url) {
                 env.broker.extend(var(&e.url, url.clone(), "/broker/expose/url"));
                 env.broker
                     .extend(var(&e.result_backend, url, "/broker/expose/result_backend"));
             }
         }
         Some(Transport::Database) => {
-            if let (Some(pg), Some(at)) = (&d.postgres, postgres_endpoint(d, view)) {
-                let url = EnvValue::from_parts(join([
-                    text(format!("sqla+postgresql://{}:", pg.user)),
-                    Part::Secret {
-                        secret: postgres_password_secret(pg),
-                    },
-                    text("@"),
-                    at.host.clone(),
-                    text(format!(":{}/{}", at.port, pg.database)),
-                ]));
-                env.broker.extend(var(&e.url, url.clone(), "/broker/expose/url"));
-                let backend = EnvValue::from_parts(join([
-                    text(format!("db+postgresql://{}:", pg.user)),
-                    Part::Secret {
-                        secret: postgres_password_secret(pg),
-                    },
-                    text("@"),
-                    at.host.clone(),
-                    text(format!(":{}/{}", at.port, pg.database)),
-                ]));
+            if let Some(pg) = &d.postgres {
+                let f = postgres_facts(d, pg, view);
+                let url = |scheme: &str| {
+                    let mut parts = vec![text(format!("{scheme}://"))];
+                    parts.extend(f.user.parts());
+                    parts.push(text(":"));
+                    parts.extend(f.password.parts());
+                    parts.push(text("@"));
+                    parts.extend(f.host.parts());
+                    parts.push(text(":"));
+                    parts.extend(f.port.parts());
+                    parts.push(text("/"));
+                    parts.extend(f.database.parts());
+                    EnvValue::from_parts(join(parts))
+                };
                 env.broker
-                    .extend(var(&e.result_backend, backend, "/broker/expose/result_backend"));
+                    .extend(var(&e.url, url("sqla+postgresql"), "/broker/expose/url"));
+                env.broker.extend(var(
+                    &e.result_backend,
+                    url("db+postgresql"),
+                    "/broker/expose/result_backend",
+                ));
             }
         }
         None => {}
@@ -320,6 +378,50 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
             .extend(var(&e.channel, EnvValue::plain(channel), "/broker/expose/channel"));
     }
     env
+}
+
+/// Each PostgreSQL connection fact, as the app in `view` receives it.
+struct PostgresFacts {
+    url: EnvValue,
+    host: EnvValue,
+    port: EnvValue,
+    database: EnvValue,
+    user: EnvValue,
+    password: EnvValue,
+}
+
+fn postgres_facts(d: &Descriptor, pg: &Postgres, view: View) -> PostgresFacts {
+    if d.platform == Platform::Render {
+        // Render creates the database and hands out every fact itself.
+        let fact = |name: &str| resource(&format!("{RENDER_DATABASE_PREFIX}{name}"));
+        return PostgresFacts {
+            url: fact("connectionString"),
+            host: fact("host"),
+            port: fact("port"),
+            database: fact("database"),
+            user: fact("user"),
+            password: fact("password"),
+        };
+    }
+    let at = postgres_endpoint(d, view).expect("postgres exists");
+    let password = Part::Secret {
+        secret: postgres_password_secret(pg),
+    };
+    let query = if at.tls { "?sslmode=require" } else { "" };
+    PostgresFacts {
+        url: EnvValue::from_parts(join([
+            text(format!("postgresql://{}:", pg.user)),
+            password.clone(),
+            text("@"),
+            at.host.clone(),
+            text(format!(":{}/{}{query}", at.port, pg.database)),
+        ])),
+        host: host_value(&at),
+        port: EnvValue::plain(at.port.to_string()),
+        database: EnvValue::plain(&pg.database),
+        user: EnvValue::plain(&pg.user),
+        password: EnvValue::from_parts(vec![password]),
+    }
 }
 
 fn plain_env(map: &indexmap::IndexMap<String, crate::model::EnvValue>, base: &str) -> Vec<EnvVar> {
@@ -518,9 +620,13 @@ fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
         port: Some(port),
         kind: ServiceKind::Cache,
         role: None,
-        image: Some(cache.image.clone().unwrap_or_else(|| image.to_string())),
-        build: None,
-        command,
+        // Built from the cloud's own Dockerfile (and its redis.conf) when there is one.
+        image: match &cache.local_build {
+            Some(_) => None,
+            None => Some(cache.image.clone().unwrap_or_else(|| image.to_string())),
+        },
+        command: if cache.local_build.is_some() { None } else { command },
+        build: cache.local_build.clone(),
         ports: vec![],
         env,
         depends_on: vec![],
@@ -670,7 +776,10 @@ fn app_plan(d: &Descriptor, name: &str, service: &Service, backing: &BackingEnv)
 pub fn services(d: &Descriptor) -> Vec<ServicePlan> {
     let backing = backing_env(d, View::Container);
     let mut out = Vec::new();
-    out.extend(d.postgres.as_ref().map(|pg| postgres_plan(d, pg)));
+    // Elsewhere the database is a managed resource, not a service of ours.
+    if d.platform == Platform::Compose {
+        out.extend(d.postgres.as_ref().map(|pg| postgres_plan(d, pg)));
+    }
     out.extend(cache_plan(d));
     out.extend(d.services.iter().map(|(name, s)| app_plan(d, name, s, &backing)));
     out.extend(d.infrastructure.iter().map(|(name, s)| infra_plan(d, name, s)));
@@ -680,7 +789,14 @@ pub fn services(d: &Descriptor) -> Vec<ServicePlan> {
 /// Declared secrets plus the ones backing services bring (database and Redis passwords).
 pub fn secrets(d: &Descriptor, services: &[ServicePlan]) -> Vec<SecretPlan> {
     let mut list: Vec<(String, String)> = Vec::new();
-    if let Some(pg) = &d.postgres {
+    if let Some(url) = &d.cache.url_secret {
+        list.push((
+            url.clone(),
+            "Redis URL from the hosted provider, with its password".into(),
+        ));
+    }
+    // Render creates the database and its password itself.
+    if let Some(pg) = d.postgres.as_ref().filter(|_| d.platform != Platform::Render) {
         list.push((
             postgres_password_secret(pg),
             format!("PostgreSQL password of user `{}`", pg.user),

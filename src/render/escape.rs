@@ -16,6 +16,10 @@ pub enum Lang {
     Bicep,
     /// POSIX shell scripts (`bash`).
     Shell,
+    /// `redis.conf`, read by redis-server's argument splitter.
+    RedisConf,
+    /// Dockerfile instructions: only plain words are allowed in.
+    Dockerfile,
 }
 
 impl Lang {
@@ -28,20 +32,24 @@ impl Lang {
             Lang::Json => "json",
             Lang::Bicep => "bicep",
             Lang::Shell => "shell",
+            Lang::RedisConf => "redis-conf",
+            Lang::Dockerfile => "dockerfile",
         }
     }
 
+    pub const ALL: [Lang; 8] = [
+        Lang::Yaml,
+        Lang::ComposeYaml,
+        Lang::Dotenv,
+        Lang::Json,
+        Lang::Bicep,
+        Lang::Shell,
+        Lang::RedisConf,
+        Lang::Dockerfile,
+    ];
+
     pub fn from_name(name: &str) -> Option<Lang> {
-        [
-            Lang::Yaml,
-            Lang::ComposeYaml,
-            Lang::Dotenv,
-            Lang::Json,
-            Lang::Bicep,
-            Lang::Shell,
-        ]
-        .into_iter()
-        .find(|l| l.name() == name)
+        Self::ALL.into_iter().find(|l| l.name() == name)
     }
 
     /// From a template name such as `compose/docker-compose.yml.j2`.
@@ -58,6 +66,8 @@ impl Lang {
             "json" => Some(Lang::Json),
             "bicep" => Some(Lang::Bicep),
             "sh" => Some(Lang::Shell),
+            "conf" if file.starts_with("redis") => Some(Lang::RedisConf),
+            _ if file == "Dockerfile" => Some(Lang::Dockerfile),
             _ => None,
         }
     }
@@ -65,7 +75,9 @@ impl Lang {
     /// How a comment line starts, or `None` where the format has no comments.
     pub fn comment_prefix(self) -> Option<&'static str> {
         match self {
-            Lang::Yaml | Lang::ComposeYaml | Lang::Dotenv | Lang::Shell => Some("# "),
+            Lang::Yaml | Lang::ComposeYaml | Lang::Dotenv | Lang::Shell | Lang::RedisConf | Lang::Dockerfile => {
+                Some("# ")
+            }
             Lang::Bicep => Some("// "),
             Lang::Json => None,
         }
@@ -93,6 +105,8 @@ pub fn format_value(lang: Lang, value: &Value, out: &mut String) -> Result<(), E
                 Lang::Json => out.push_str(&serde_json::to_string(s).map_err(|e| refuse(lang, &e.to_string()))?),
                 Lang::Bicep => bicep_string(s, out),
                 Lang::Shell => shell_word(s, out),
+                Lang::RedisConf => redis_conf_word(s, out),
+                Lang::Dockerfile => dockerfile_word(s, out)?,
             }
         }
         ValueKind::None if lang == Lang::Json => out.push_str("null"),
@@ -125,6 +139,47 @@ pub fn bicep_string_body(s: &str, out: &mut String) {
             c => out.push(c),
         }
     }
+}
+
+/// One redis.conf argument: bare when plain, else double-quoted with the
+/// escapes redis-server's splitter understands.
+pub fn redis_conf_word(s: &str, out: &mut String) {
+    let bare = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '-'));
+    if bare {
+        out.push_str(s);
+        return;
+    }
+    out.push('"');
+    for b in s.bytes() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(b as char),
+            other => out.push_str(&format!("\\x{other:02x}")),
+        }
+    }
+    out.push('"');
+}
+
+/// A word in a Dockerfile instruction: paths and image names only. Dockerfile
+/// quoting differs between instructions, so anything else is refused.
+fn dockerfile_word(s: &str, out: &mut String) -> Result<(), Error> {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '@' | '-'));
+    if !plain {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{s:?} cannot be written into a Dockerfile (only paths and image names)"),
+        ));
+    }
+    out.push_str(s);
+    Ok(())
 }
 
 /// One shell word: bare when only safe characters, else single-quoted.
@@ -265,14 +320,7 @@ mod tests {
 
     #[test]
     fn maps_and_lists_are_refused_everywhere() {
-        for lang in [
-            Lang::Yaml,
-            Lang::ComposeYaml,
-            Lang::Dotenv,
-            Lang::Json,
-            Lang::Bicep,
-            Lang::Shell,
-        ] {
+        for lang in Lang::ALL {
             assert!(format_value(lang, &Value::from(vec![1, 2]), &mut String::new()).is_err());
         }
     }
@@ -294,6 +342,15 @@ mod tests {
     }
 
     #[test]
+    fn redis_conf_words_are_quoted_like_redis_reads_them() {
+        let mut out = String::new();
+        redis_conf_word("allkeys-lru", &mut out);
+        out.push(' ');
+        redis_conf_word("a \"b\"\nc é", &mut out);
+        assert_eq!(out, "allkeys-lru \"a \\\"b\\\"\\nc \\xc3\\xa9\"");
+    }
+
+    #[test]
     fn template_names_pick_the_language() {
         assert_eq!(
             Lang::for_template("compose/docker-compose.yml.j2"),
@@ -309,6 +366,8 @@ mod tests {
             Lang::for_template("azure/container-apps/update.sh.j2"),
             Some(Lang::Shell)
         );
+        assert_eq!(Lang::for_template("redis/redis.conf.j2"), Some(Lang::RedisConf));
+        assert_eq!(Lang::for_template("redis/Dockerfile.j2"), Some(Lang::Dockerfile));
         assert_eq!(Lang::for_template("x/unknown.txt.j2"), None);
     }
 }

@@ -239,20 +239,24 @@ fn bicep_value(state: &State, parts: Value) -> Result<Value, minijinja::Error> {
     Ok(Value::from_safe_string(out))
 }
 
-/// Compose interpolation parts -> one YAML scalar: literal text has `$`
-/// doubled; `{required: NAME}` becomes `${NAME:?...}`.
+/// Interpolation parts -> one value: literal text, and `{required: NAME}`
+/// references. In compose files: one YAML scalar, `$` doubled, references as
+/// `${NAME:?...}`. In dotenv files: `${NAME}` between bare words (expanded by
+/// docker compose and python-dotenv); text that needs quoting cannot mix with
+/// a reference and is refused.
 fn interpolate(state: &State, parts: Value) -> Result<Value, minijinja::Error> {
-    if state.auto_escape() != AutoEscape::Custom(Lang::ComposeYaml.name()) {
-        return Err(minijinja::Error::new(
-            ErrorKind::InvalidOperation,
-            "`interpolate` only applies to docker compose files",
+    let compose = state.auto_escape() == AutoEscape::Custom(Lang::ComposeYaml.name());
+    let dotenv = state.auto_escape() == AutoEscape::Custom(Lang::Dotenv.name());
+    if !compose && !dotenv {
+        return Err(invalid(
+            "`interpolate` only applies to docker compose and dotenv files".into(),
         ));
     }
-    let mut text = String::new();
+    let mut texts: Vec<(bool, String)> = Vec::new();
     for part in parts.try_iter()? {
         if let Ok(literal) = part.get_attr("text") {
             if !literal.is_undefined() {
-                text.push_str(&literal.as_str().unwrap_or_default().replace('$', "$$"));
+                texts.push((false, literal.as_str().unwrap_or_default().to_string()));
                 continue;
             }
         }
@@ -264,14 +268,39 @@ fn interpolate(state: &State, parts: Value) -> Result<Value, minijinja::Error> {
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if !valid {
-            return Err(minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                format!("`{name}` is not a valid variable name"),
-            ));
+            return Err(invalid(format!("`{name}` is not a valid variable name")));
         }
-        text.push_str(&format!("${{{name}:?{name} is not set: see .env.example}}"));
+        texts.push((true, name.to_string()));
     }
     let mut out = String::new();
-    yaml_scalar(&text, &mut out);
+    if compose {
+        let mut text = String::new();
+        for (is_ref, content) in &texts {
+            if *is_ref {
+                text.push_str(&format!("${{{content}:?{content} is not set: see .env.example}}"));
+            } else {
+                text.push_str(&content.replace('$', "$$"));
+            }
+        }
+        yaml_scalar(&text, &mut out);
+    } else if texts.iter().all(|(is_ref, _)| !is_ref) {
+        let text: String = texts.into_iter().map(|(_, t)| t).collect();
+        format_value(Lang::Dotenv, &Value::from(text), &mut out)?;
+    } else {
+        for (is_ref, content) in texts {
+            if is_ref {
+                out.push_str(&format!("${{{content}}}"));
+            } else if content
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_./:@+=,-".contains(c))
+            {
+                out.push_str(&content);
+            } else {
+                return Err(invalid(format!(
+                    "{content:?} cannot sit next to a `${{...}}` reference in a dotenv file"
+                )));
+            }
+        }
+    }
     Ok(Value::from_safe_string(out))
 }

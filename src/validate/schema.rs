@@ -75,6 +75,23 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
             }
             vec![Finding::error("schema", at_value(&pointer), pointer, message)]
         }
+        ValidationErrorKind::PropertyNames { error: inner } => {
+            // The inner error's instance is the offending key itself.
+            let key = inner.instance().as_str().unwrap_or_default().to_string();
+            let key_pointer = format!("{pointer}/{}", escape_pointer(&key));
+            let names = subschema(parent(inner.schema_path().as_str()))
+                .and_then(|n| n.get("description"))
+                .and_then(Value::as_str)
+                .map(|d| format!(": expected {}", lower_first(d.trim_end_matches('.'))))
+                .unwrap_or_default();
+            let location = index.key(&key_pointer).map(|p| sources.locate(p));
+            vec![Finding::error(
+                "schema",
+                location,
+                key_pointer,
+                format!("`{key}` is not a valid name here{names}"),
+            )]
+        }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             vec![Finding::error(

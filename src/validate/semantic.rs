@@ -85,16 +85,7 @@ pub fn cache_service_name(d: &Descriptor) -> Option<String> {
 }
 
 fn check_platform(d: &Descriptor, c: &mut Checker) {
-    if d.platform == Platform::Render {
-        c.error(
-            "unsupported-platform",
-            "/platform".into(),
-            format!(
-                "platform `{}` is not supported by this version of deploygen yet",
-                d.platform.as_str()
-            ),
-        );
-    }
+    super::render::check(d, c);
     match (&d.azure, d.is_azure()) {
         (None, true) => c.error(
             "azure-settings",

@@ -176,18 +176,6 @@ fn an_unknown_environment_name_gets_a_suggestion() {
 }
 
 #[test]
-fn platforms_still_to_come_are_refused_clearly() {
-    Test::new()
-        .write("demo.yaml", "name: demo\nplatform: render\n")
-        .run(&["validate", "demo.yaml"])
-        .expect(
-            1,
-            "demo.yaml:2:11: error: /platform: platform `render` is not supported by this version of deploygen yet\n",
-            "demo.yaml: 1 error, 0 warnings\n",
-        );
-}
-
-#[test]
 fn github_format_prints_annotations() {
     Test::new()
         .write("demo.yaml", "name: demo\nplatform: compose\nservics: {}\n")
@@ -211,4 +199,16 @@ fn json_format_is_versioned_and_parses() {
     assert_eq!(finding["location"]["line"], 3);
     assert_eq!(finding["pointer"], "/servics");
     assert_eq!(finding["rule"], "schema");
+}
+
+#[test]
+fn an_invalid_map_key_is_reported_at_the_key_with_the_expected_form() {
+    Test::new()
+        .write("demo.yaml", "name: demo\nplatform: compose\nservices:\n  Web:\n    image: nginx\n")
+        .run(&["validate", "demo.yaml"])
+        .expect(
+            1,
+            "demo.yaml:4:3: error: /services/Web: `Web` is not a valid name here: expected a service name: lower-case letters, digits, dashes and underscores, starting with a letter\n",
+            "demo.yaml: 1 error, 0 warnings\n",
+        );
 }

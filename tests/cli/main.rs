@@ -7,6 +7,7 @@ mod lints;
 mod render_check;
 mod s1_s3_azure;
 mod s2_revisbali;
+mod s4_render;
 mod schema_types;
 mod shipped;
 mod support;

@@ -1,0 +1,424 @@
+//! The `render` platform (S4, seed 004): `render.yaml` (a Render Blueprint),
+//! a self-hosted Redis private service with its `redis/redis.conf` and
+//! `redis/Dockerfile`, and `docker-compose.celery.yml` for the workers.
+
+use super::wiring::{render_redis_name, REDIS_CONNECTION_STRING_ATTRIBUTE, RENDER_DATABASE_PREFIX};
+use super::{EnvValue, FileModel, FilePlan, Part, Plan, ServiceKind};
+use crate::model::*;
+use serde::Serialize;
+
+pub const DEFAULT_REGION: &str = "oregon";
+pub const DEFAULT_PLAN: &str = "starter";
+const DEFAULT_DATABASE_PLAN: &str = "basic-256mb";
+/// Seed 004's redis.conf, the defaults for a self-hosted Redis.
+const DEFAULT_MAXMEMORY: &str = "256mb";
+const DEFAULT_POLICY: &str = "allkeys-lru";
+const DEFAULT_LOGLEVEL: &str = "warning";
+pub const DEFAULT_DISABLED_COMMANDS: &[&str] = &["FLUSHDB", "FLUSHALL", "DEBUG", "CONFIG", "SHUTDOWN"];
+const REDIS_IMAGE: &str = "redis:7.4-alpine";
+const REDIS_DATA: &str = "/data";
+const REDIS_CONF_IN_IMAGE: &str = "/usr/local/etc/redis/redis.conf";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderModel {
+    pub databases: Vec<Database>,
+    pub env_groups: Vec<EnvGroup>,
+    pub services: Vec<Service>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Database {
+    pub name: String,
+    pub database_name: String,
+    pub user: String,
+    pub plan: String,
+    pub region: String,
+    pub postgres_major_version: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvGroup {
+    pub name: String,
+    pub vars: Vec<Env>,
+}
+
+/// One `envVars` entry of a service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Env {
+    Value {
+        key: String,
+        value: String,
+    },
+    /// `sync: false`: the value is entered in the Render Dashboard, never written.
+    Secret {
+        key: String,
+    },
+    FromDatabase {
+        key: String,
+        name: String,
+        property: String,
+    },
+    FromService {
+        key: String,
+        service_type: String,
+        name: String,
+        property: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Disk {
+    pub name: String,
+    pub mount_path: String,
+    pub size_gb: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    /// `web`, `worker`, `pserv`, `cron` or `keyvalue`.
+    pub service_type: String,
+    pub name: String,
+    pub runtime: Option<String>,
+    pub plan: String,
+    pub region: String,
+    pub image_url: Option<String>,
+    pub dockerfile_path: Option<String>,
+    pub docker_context: Option<String>,
+    pub docker_command: Option<String>,
+    pub schedule: Option<String>,
+    pub health_check_path: Option<String>,
+    pub auto_deploy: Option<bool>,
+    pub disk: Option<Disk>,
+    pub env_groups: Vec<String>,
+    pub env: Vec<Env>,
+    /// Key Value only; Render requires it (empty: reachable from Render services only).
+    pub ip_allow_list: Option<Vec<String>>,
+    pub maxmemory_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedisConf {
+    pub port: u16,
+    pub maxmemory: String,
+    pub maxmemory_policy: String,
+    /// `save <seconds> <changes>` rules; empty disables RDB snapshots.
+    pub save: Vec<SaveRule>,
+    pub appendonly: bool,
+    pub loglevel: String,
+    pub disabled_commands: Vec<String>,
+    pub dir: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SaveRule {
+    pub seconds: u32,
+    pub changes: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedisDockerfile {
+    pub image: &'static str,
+    pub conf_source: &'static str,
+    pub conf_target: &'static str,
+    pub port: u16,
+}
+
+fn settings(d: &Descriptor) -> RenderSettings {
+    d.render.clone().unwrap_or_default()
+}
+
+fn database_name(d: &Descriptor) -> String {
+    format!("{}-db", d.name)
+}
+
+/// `./backend` below `root`, as Render wants paths: from the repository root.
+fn from_root(root: &str, path: &str) -> String {
+    let path = path.trim_start_matches("./");
+    match (root.trim_end_matches('/'), path) {
+        (".", "" | ".") => ".".into(),
+        (root, "" | ".") => root.to_string(),
+        (".", path) => format!("./{path}"),
+        (root, path) => format!("{root}/{path}"),
+    }
+}
+
+/// How a Plan env value reaches a Render service.
+fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
+    let key = key.to_string();
+    match value {
+        EnvValue::Plain { value } => Env::Value {
+            key,
+            value: value.clone(),
+        },
+        EnvValue::Secret { .. } => Env::Secret { key },
+        EnvValue::Template { parts } => match parts.as_slice() {
+            [Part::Resource { attribute }] => {
+                if let Some(property) = attribute.strip_prefix(RENDER_DATABASE_PREFIX) {
+                    Env::FromDatabase {
+                        key,
+                        name: database_name(d),
+                        property: property.to_string(),
+                    }
+                } else {
+                    let property = match attribute.as_str() {
+                        REDIS_CONNECTION_STRING_ATTRIBUTE => "connectionString",
+                        "redis-hostport" => "hostport",
+                        "redis-port" => "port",
+                        _ => "host",
+                    };
+                    Env::FromService {
+                        key,
+                        service_type: "keyvalue".into(),
+                        name: render_redis_name(d),
+                        property: property.into(),
+                    }
+                }
+            }
+            // Render cannot assemble a value from pieces: the operator enters it.
+            _ => Env::Secret { key },
+        },
+    }
+}
+
+pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
+    let s = settings(d);
+    let region = s.region.clone().unwrap_or_else(|| DEFAULT_REGION.into());
+    let plan_name = s.plan.clone().unwrap_or_else(|| DEFAULT_PLAN.into());
+    let root = s.root.clone().unwrap_or_else(|| ".".into());
+
+    let databases = d
+        .postgres
+        .iter()
+        .map(|pg| Database {
+            name: database_name(d),
+            database_name: pg.database.clone(),
+            user: pg.user.clone(),
+            plan: s.database_plan.clone().unwrap_or_else(|| DEFAULT_DATABASE_PLAN.into()),
+            region: region.clone(),
+            postgres_major_version: pg.version.clone().unwrap_or_else(|| "16".into()),
+        })
+        .collect();
+
+    // The descriptor-wide `env` is shared by every application service: one group.
+    let group_name = format!("{}-shared", d.name);
+    let group_vars: Vec<Env> = d
+        .env
+        .iter()
+        .map(|(key, value)| match value {
+            crate::model::EnvValue::Plain(v) => Env::Value {
+                key: key.clone(),
+                value: v.to_env_string(),
+            },
+            crate::model::EnvValue::Secret { .. } => Env::Secret { key: key.clone() },
+        })
+        .collect();
+    let env_groups = if group_vars.is_empty() {
+        vec![]
+    } else {
+        vec![EnvGroup {
+            name: group_name.clone(),
+            vars: group_vars,
+        }]
+    };
+
+    let mut services = Vec::new();
+    match d.cache.provider_on(d.platform) {
+        Some(CacheProvider::RenderPrivateService) => services.push(Service {
+            service_type: "pserv".into(),
+            name: render_redis_name(d),
+            runtime: Some("docker".into()),
+            plan: plan_name.clone(),
+            region: region.clone(),
+            image_url: None,
+            dockerfile_path: Some(from_root(&root, "redis/Dockerfile")),
+            docker_context: Some(from_root(&root, ".")),
+            docker_command: None,
+            schedule: None,
+            health_check_path: None,
+            // Redis restarts drop connections: deploy it on purpose, not on every push.
+            auto_deploy: Some(false),
+            disk: Some(Disk {
+                name: "redis-data".into(),
+                mount_path: REDIS_DATA.into(),
+                size_gb: 1,
+            }),
+            env_groups: vec![],
+            env: vec![],
+            ip_allow_list: None,
+            maxmemory_policy: None,
+        }),
+        Some(CacheProvider::RenderKeyValue) => services.push(Service {
+            service_type: "keyvalue".into(),
+            name: render_redis_name(d),
+            runtime: None,
+            plan: s.key_value_plan.clone().unwrap_or_else(|| DEFAULT_PLAN.into()),
+            region: region.clone(),
+            image_url: None,
+            dockerfile_path: None,
+            docker_context: None,
+            docker_command: None,
+            schedule: None,
+            health_check_path: None,
+            auto_deploy: None,
+            disk: None,
+            env_groups: vec![],
+            env: vec![],
+            ip_allow_list: Some(vec![]),
+            maxmemory_policy: Some(
+                d.cache
+                    .maxmemory_policy
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_POLICY.into()),
+            ),
+        }),
+        _ => {}
+    }
+    for service in plan.services.iter().filter(|s| s.kind == ServiceKind::Application) {
+        let declared = &d.services[&service.name];
+        let service_type = if declared.schedule.is_some() {
+            "cron"
+        } else if service.role == Some(Role::Web) || service.role == Some(Role::Frontend) {
+            "web"
+        } else {
+            "worker"
+        };
+        let env = service
+            .env
+            .iter()
+            .filter(|e| !e.origin.starts_with("/env/"))
+            .map(|e| env_entry(d, &e.name, &e.value))
+            .collect();
+        let (runtime, image_url, dockerfile_path, docker_context) = match (&declared.image, &declared.build) {
+            (_, Some(build)) => (
+                "docker",
+                None,
+                Some(from_root(
+                    &root,
+                    &format!(
+                        "{}/{}",
+                        build.context.trim_end_matches('/'),
+                        build.dockerfile.as_deref().unwrap_or("Dockerfile")
+                    ),
+                )),
+                Some(from_root(&root, &build.context)),
+            ),
+            (image, None) => ("image", image.clone(), None, None),
+        };
+        services.push(Service {
+            service_type: service_type.into(),
+            name: service.name.clone(),
+            runtime: Some(runtime.into()),
+            plan: plan_name.clone(),
+            region: region.clone(),
+            image_url,
+            dockerfile_path,
+            docker_context,
+            docker_command: declared.command.as_ref().map(|c| match c {
+                Command::Shell(line) => line.clone(),
+                Command::Args(args) => args.join(" "),
+            }),
+            schedule: declared.schedule.clone(),
+            health_check_path: declared.healthcheck.as_ref().and_then(|h| h.http.clone()),
+            auto_deploy: None,
+            disk: None,
+            env_groups: if env_groups.is_empty() {
+                vec![]
+            } else {
+                vec![group_name.clone()]
+            },
+            env,
+            ip_allow_list: None,
+            maxmemory_policy: None,
+        });
+    }
+    RenderModel {
+        databases,
+        env_groups,
+        services,
+    }
+}
+
+pub fn redis_conf(d: &Descriptor) -> RedisConf {
+    let cache = &d.cache;
+    let persistence = cache.persistence.unwrap_or_default();
+    RedisConf {
+        port: cache.port.unwrap_or(super::wiring::REDIS_PORT),
+        maxmemory: cache.maxmemory.clone().unwrap_or_else(|| DEFAULT_MAXMEMORY.into()),
+        maxmemory_policy: cache.maxmemory_policy.clone().unwrap_or_else(|| DEFAULT_POLICY.into()),
+        save: if persistence.rdb.unwrap_or(true) {
+            [(900, 1), (300, 10), (60, 10000)]
+                .into_iter()
+                .map(|(seconds, changes)| SaveRule { seconds, changes })
+                .collect()
+        } else {
+            vec![]
+        },
+        appendonly: persistence.aof.unwrap_or(true),
+        loglevel: cache.loglevel.clone().unwrap_or_else(|| DEFAULT_LOGLEVEL.into()),
+        disabled_commands: cache
+            .disabled_commands
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DISABLED_COMMANDS.iter().map(|c| c.to_string()).collect()),
+        dir: REDIS_DATA,
+    }
+}
+
+pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
+    let mut files = vec![FilePlan {
+        path: "render.yaml".into(),
+        template: "render/render.yaml.j2".into(),
+        model: FileModel::Render(Box::new(model(d, plan))),
+    }];
+    if d.cache.kind == CacheKind::Redis && d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService)
+    {
+        let conf = redis_conf(d);
+        files.push(FilePlan {
+            path: "redis/redis.conf".into(),
+            template: "redis/redis.conf.j2".into(),
+            model: FileModel::RedisConf(conf.clone()),
+        });
+        files.push(FilePlan {
+            path: "redis/Dockerfile".into(),
+            template: "redis/Dockerfile.j2".into(),
+            model: FileModel::RedisDockerfile(RedisDockerfile {
+                image: REDIS_IMAGE,
+                conf_source: "redis/redis.conf",
+                conf_target: REDIS_CONF_IN_IMAGE,
+                port: conf.port,
+            }),
+        });
+    }
+    files
+}
+
+/// Descriptor for the local compose file: the Redis private service becomes a
+/// container built from the same Dockerfile; Key Value becomes a plain Redis.
+pub fn local_descriptor(d: &Descriptor) -> Descriptor {
+    let mut local = d.clone();
+    local.platform = Platform::Compose;
+    local.render = None;
+    match d.cache.provider_on(d.platform) {
+        Some(CacheProvider::RenderPrivateService) => {
+            local.cache.provider = Some(CacheProvider::Container);
+            local.cache.service = Some(render_redis_name(d));
+            local.cache.local_build = Some(Build {
+                context: ".".into(),
+                dockerfile: Some("redis/Dockerfile".into()),
+                target: None,
+            });
+        }
+        Some(CacheProvider::RenderKeyValue) => {
+            local.cache.provider = Some(CacheProvider::Container);
+            local.cache.service = Some(render_redis_name(d));
+        }
+        _ => {}
+    }
+    local.cache.persistence = None;
+    local.cache.disabled_commands = None;
+    local.cache.loglevel = None;
+    for service in local.services.values_mut() {
+        service.schedule = None;
+    }
+    local
+}

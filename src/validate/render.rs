@@ -1,0 +1,197 @@
+//! Semantic rules for the `render` platform: what a Blueprint can express and
+//! what Render accepts.
+
+use super::semantic::Checker;
+use crate::load::node::escape_pointer;
+use crate::model::*;
+
+/// Render service names double as host names on the private network.
+fn render_name_ok(name: &str) -> bool {
+    name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+}
+
+pub(super) fn check(d: &Descriptor, c: &mut Checker) {
+    let render = d.platform == Platform::Render;
+    if d.render.is_some() && !render {
+        c.error_at_key(
+            "platform-field",
+            "/render".into(),
+            format!(
+                "`render` only applies to the `render` platform, not `{}`",
+                d.platform.as_str()
+            ),
+        );
+    }
+    for (name, s) in &d.services {
+        if s.schedule.is_some() && !render {
+            c.error_at_key(
+                "platform-field",
+                format!("/services/{}/schedule", escape_pointer(name)),
+                "`schedule` (a cron job) only applies to `render`".into(),
+            );
+        }
+    }
+    let self_hosted = d.cache.kind == CacheKind::Redis
+        && d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService);
+    for (field, set) in [
+        ("persistence", d.cache.persistence.is_some()),
+        ("disabled_commands", d.cache.disabled_commands.is_some()),
+        ("loglevel", d.cache.loglevel.is_some()),
+    ] {
+        if set && !self_hosted {
+            c.error_at_key(
+                "platform-field",
+                format!("/cache/{field}"),
+                format!("`{field}` configures redis.conf, written only for a Redis private service on Render (`provider: render-private-service`)"),
+            );
+        }
+    }
+    let external = d.cache.provider_on(d.platform) == Some(CacheProvider::External);
+    match (&d.cache.url_secret, external) {
+        (Some(_), false) => c.error_at_key(
+            "contradiction",
+            "/cache/url_secret".into(),
+            "`url_secret` only applies to `provider: external`".into(),
+        ),
+        (None, true) => c.error(
+            "contradiction",
+            "/cache/provider".into(),
+            "an `external` Redis needs `url_secret`: the id of the secret holding its URL".into(),
+        ),
+        _ => {}
+    }
+    if render {
+        check_render(d, c);
+    }
+}
+
+fn check_render(d: &Descriptor, c: &mut Checker) {
+    for (name, _) in d.services.iter() {
+        if !render_name_ok(name) {
+            c.error_at_key(
+                "render-name",
+                format!("/services/{}", escape_pointer(name)),
+                format!("Render rejects the service name `{name}`: use lower-case letters, digits and dashes (it is also a host name)"),
+            );
+        }
+    }
+    if !d.infrastructure.is_empty() {
+        c.error_at_key(
+            "platform-field",
+            "/infrastructure".into(),
+            "`render` deploys no infrastructure containers; run them as services of their own".into(),
+        );
+    }
+    if let Some(pg) = &d.postgres {
+        if pg.password_secret.is_some() {
+            c.error_at_key(
+                "contradiction",
+                "/postgres/password_secret".into(),
+                "Render generates the database password; services read it with `fromDatabase`".into(),
+            );
+        }
+    }
+    for (key, value) in &d.env {
+        if let EnvValue::Secret { .. } = value {
+            c.error(
+                "render-env-group",
+                format!("/env/{}", escape_pointer(key)),
+                format!("`{key}`: the descriptor-wide `env` becomes a Render environment group, and Render does not allow `sync: false` secrets in groups; set it in each service's `env`"),
+            );
+        }
+    }
+    let cache = &d.cache;
+    let Some(provider) = cache.provider_on(d.platform) else {
+        return;
+    };
+    if cache.kind == CacheKind::Memcached {
+        c.error(
+            "provider-platform",
+            "/cache/kind".into(),
+            "Render has no memcached; use `kind: redis`".into(),
+        );
+        return;
+    }
+    if provider == CacheProvider::RenderPrivateService {
+        let name = crate::plan::wiring::render_redis_name(d);
+        if !render_name_ok(&name) {
+            c.error(
+                "render-name",
+                "/cache/service".into(),
+                format!("Render rejects the service name `{name}`"),
+            );
+        }
+    }
+    for field in ["container_name", "image"] {
+        let set = if field == "image" {
+            cache.image.is_some()
+        } else {
+            cache.container_name.is_some()
+        };
+        if set {
+            c.error_at_key(
+                "contradiction",
+                format!("/cache/{field}"),
+                format!("`{field}` does not apply on Render"),
+            );
+        }
+    }
+    if cache.password_secret.is_some() && provider != CacheProvider::Container {
+        c.error_at_key(
+            "contradiction",
+            "/cache/password_secret".into(),
+            "Render cannot build a URL from a secret: a private service is reachable only inside Render's private network, so leave it without a password, or use `render-key-value`".into(),
+        );
+    }
+    if matches!(provider, CacheProvider::RenderKeyValue | CacheProvider::External) {
+        let what = if provider == CacheProvider::External {
+            "an external Redis's URL"
+        } else {
+            "a Key Value connection string"
+        };
+        if cache.database.is_some() {
+            c.error_at_key(
+                "contradiction",
+                "/cache/database".into(),
+                format!("{what} has no database number to set"),
+            );
+        }
+        if d.broker.database.is_some() {
+            c.error_at_key(
+                "contradiction",
+                "/broker/database".into(),
+                format!("{what} has no database number to set"),
+            );
+        }
+        if cache.port.is_some() {
+            c.error_at_key(
+                "contradiction",
+                "/cache/port".into(),
+                format!("the port of {what} is not ours to choose"),
+            );
+        }
+    }
+    if provider == CacheProvider::External {
+        if let Some(e) = &cache.expose {
+            for (fact, set) in [
+                ("location", e.location.is_some()),
+                ("host", e.host.is_some()),
+                ("port", e.port.is_some()),
+                ("password", e.password.is_some()),
+            ] {
+                if set {
+                    c.error_at_key(
+                        "contradiction",
+                        format!("/cache/expose/{fact}"),
+                        "an external Redis is known only by its URL (`expose.url`)".into(),
+                    );
+                }
+            }
+        }
+    }
+}
