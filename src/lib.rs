@@ -9,6 +9,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cli;
+pub mod cost;
 pub mod emit;
 pub mod error;
 pub mod findings;

@@ -32,6 +32,16 @@ pub struct Descriptor {
     /// Rule id -> the reason this environment accepts the finding.
     #[serde(default)]
     pub accept: IndexMap<String, String>,
+    #[serde(default)]
+    pub costs: Vec<CostOverride>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostOverride {
+    pub kind: String,
+    pub detail: Option<String>,
+    pub monthly_usd: f64,
 }
 
 impl Descriptor {

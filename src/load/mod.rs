@@ -17,9 +17,17 @@ pub struct Loaded {
     pub root: Node,
 }
 
+/// Reads a descriptor's text; the file system, or a git revision.
+pub type Reader<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
+
 pub fn load(path: &Path) -> Result<Loaded> {
+    load_with(path, &|p: &Path| std::fs::read_to_string(p))
+}
+
+/// Load with another reader (`diff --against REV` reads from git).
+pub fn load_with(path: &Path, read: Reader) -> Result<Loaded> {
     let mut sources = Sources::default();
-    let root = load_chain(path, &mut sources, &mut Vec::new(), None)?;
+    let root = load_chain(path, read, &mut sources, &mut Vec::new(), None)?;
     Ok(Loaded {
         path: path.to_path_buf(),
         sources,
@@ -31,6 +39,7 @@ pub fn load(path: &Path) -> Result<Loaded> {
 /// catch cycles; `extended_from` is where the `extends` naming this file is.
 fn load_chain(
     path: &Path,
+    read: Reader,
     sources: &mut Sources,
     visiting: &mut Vec<PathBuf>,
     extended_from: Option<Location>,
@@ -45,7 +54,7 @@ fn load_chain(
             source,
         },
     };
-    let canonical = path.canonicalize().map_err(read_error)?;
+    let canonical = normalize(path);
     if visiting.contains(&canonical) {
         let mut chain: Vec<String> = visiting.iter().map(|p| display_path(p)).collect();
         chain.push(display_path(&canonical));
@@ -54,7 +63,7 @@ fn load_chain(
             chain,
         });
     }
-    let text = std::fs::read_to_string(path).map_err(read_error)?;
+    let text = read(path).map_err(read_error)?;
     let file = sources.add(path);
     let mut node = yaml::parse(&text, file).map_err(|e| Error::Syntax {
         location: sources.locate(Pos {
@@ -76,7 +85,28 @@ fn load_chain(
     };
     let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
     visiting.push(canonical);
-    let base = load_chain(&base_path, sources, visiting, Some(location))?;
+    let base = load_chain(&base_path, read, sources, visiting, Some(location))?;
     visiting.pop();
     Ok(merge::merge(base, node))
+}
+
+/// An absolute path with `.` and `..` resolved lexically: the identity of a
+/// file on the `extends` chain (the file may exist only in a git revision).
+fn normalize(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }

@@ -195,11 +195,26 @@ pub struct SecretPlan {
 }
 
 /// Something that exists (and may cost money) because of this environment.
+impl Resource {
+    pub fn new(kind: impl Into<String>, name: impl Into<String>, detail: impl Into<String>) -> Self {
+        Resource {
+            kind: kind.into(),
+            name: name.into(),
+            detail: detail.into(),
+            monthly_usd: None,
+            price_source: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Resource {
     pub kind: String,
     pub name: String,
     pub detail: String,
+    /// Estimated price per month, where the price table or the descriptor knows one.
+    pub monthly_usd: Option<f64>,
+    pub price_source: Option<String>,
 }
 
 /// One file to emit: its path below the output folder, the template that lays
@@ -289,6 +304,7 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
             plan.files.extend(compose::celery_files(&local, &local_plan));
         }
     }
+    crate::cost::price(d, &mut plan.resources);
     plan
 }
 
@@ -297,35 +313,31 @@ fn render_resources(d: &Descriptor) -> Vec<Resource> {
     let plan = settings.plan.clone().unwrap_or_else(|| render::DEFAULT_PLAN.into());
     let mut out = Vec::new();
     if let Some(pg) = &d.postgres {
-        out.push(Resource {
-            kind: "render database".into(),
-            name: format!("{}-db", d.name),
-            detail: format!(
-                "PostgreSQL {} {}",
-                pg.version.as_deref().unwrap_or("16"),
-                settings.database_plan.as_deref().unwrap_or("basic-256mb")
-            ),
-        });
+        let size = settings.database_plan.as_deref().unwrap_or("basic-256mb");
+        let version = pg.version.as_deref().unwrap_or("16");
+        out.push(Resource::new(
+            "render database",
+            format!("{}-db", d.name),
+            format!("PostgreSQL {version} {size}"),
+        ));
     }
+    let redis = wiring::render_redis_name(d);
     match d.cache.provider_on(d.platform) {
-        Some(crate::model::CacheProvider::RenderPrivateService) => out.push(Resource {
-            kind: "render pserv".into(),
-            name: wiring::render_redis_name(d),
-            detail: format!("Redis (docker) {plan}"),
-        }),
-        Some(crate::model::CacheProvider::RenderKeyValue) => out.push(Resource {
-            kind: "render keyvalue".into(),
-            name: wiring::render_redis_name(d),
-            detail: settings
+        Some(crate::model::CacheProvider::RenderPrivateService) => {
+            out.push(Resource::new("render pserv", redis, format!("Redis (docker) {plan}")))
+        }
+        Some(crate::model::CacheProvider::RenderKeyValue) => {
+            let size = settings
                 .key_value_plan
                 .clone()
-                .unwrap_or_else(|| render::DEFAULT_PLAN.into()),
-        }),
-        Some(crate::model::CacheProvider::External) => out.push(Resource {
-            kind: "external redis".into(),
-            name: d.cache.url_secret.clone().unwrap_or_default(),
-            detail: "outside Render".into(),
-        }),
+                .unwrap_or_else(|| render::DEFAULT_PLAN.into());
+            out.push(Resource::new("render keyvalue", redis, size))
+        }
+        Some(crate::model::CacheProvider::External) => out.push(Resource::new(
+            "external redis",
+            d.cache.url_secret.clone().unwrap_or_default(),
+            "outside Render",
+        )),
         _ => {}
     }
     for (name, s) in &d.services {
@@ -336,11 +348,7 @@ fn render_resources(d: &Descriptor) -> Vec<Resource> {
         } else {
             "render worker"
         };
-        out.push(Resource {
-            kind: kind.into(),
-            name: name.clone(),
-            detail: plan.clone(),
-        });
+        out.push(Resource::new(kind, name.clone(), plan.clone()));
     }
     out
 }
@@ -353,6 +361,8 @@ fn container_resources(plan: &Plan) -> Vec<Resource> {
             kind: "container".into(),
             name: s.name.clone(),
             detail: s.image.clone().unwrap_or_default(),
+            monthly_usd: None,
+            price_source: None,
         })
         .collect()
 }

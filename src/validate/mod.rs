@@ -23,8 +23,16 @@ pub struct Validated {
 
 /// Load and validate; any error-level finding becomes [`Error::Invalid`].
 pub fn validate(path: &Path) -> Result<Validated> {
-    let loaded = load::load(path)?;
-    let instance = loaded.root.to_json();
+    validate_loaded(load::load(path)?, &|_| Ok(()))
+}
+
+/// Validate a loaded descriptor after `edit` changed it (a `diff` variant).
+/// Findings in edited parts point at the nearest value the file still has.
+pub fn validate_loaded(loaded: Loaded, edit: &dyn Fn(&mut serde_json::Value) -> Result<()>) -> Result<Validated> {
+    let path = loaded.path.clone();
+    let path = path.as_path();
+    let mut instance = loaded.root.to_json();
+    edit(&mut instance)?;
     let index = loaded.root.index();
     let mut findings = schema::check(&instance, &index, &loaded.sources);
     if has_errors(&findings) {

@@ -337,6 +337,8 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
             kind: kind.into(),
             name,
             detail,
+            monthly_usd: None,
+            price_source: None,
         })
     };
     let private = d.platform == Platform::AzureContainerApps
