@@ -63,6 +63,9 @@ pub enum Error {
         rule: String,
         suggestion: Option<String>,
     },
+    Variant {
+        message: String,
+    },
 }
 
 impl Error {
@@ -115,6 +118,7 @@ impl fmt::Display for Error {
             ),
             Error::Write { path, source } => write!(f, "cannot write `{path}`: {source}"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
+            Error::Variant { message } => f.write_str(message),
             Error::UnknownRule { rule, suggestion } => {
                 write!(f, "no lint rule `{rule}`")?;
                 match suggestion {

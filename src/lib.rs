@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod cost;
+pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod findings;

@@ -34,3 +34,29 @@ pub fn prepare(path: &Path, renderer: &Renderer, output_override: Option<&Path>)
         output_dir,
     })
 }
+
+/// One side of a diff: `loaded` (edited by `edit`, if any) through the whole
+/// pipeline. `header` names the descriptor in generated headers, the same on
+/// both sides so that file diffs show content, not names.
+pub fn diff_side(
+    loaded: crate::load::Loaded,
+    edit: &[crate::diff::variant::Edit],
+    renderer: &Renderer,
+    header: &str,
+    label: String,
+) -> Result<crate::diff::Side> {
+    let validated = validate::validate_loaded(loaded, &|doc| {
+        for e in edit {
+            crate::diff::variant::apply(doc, e)?;
+        }
+        Ok(())
+    })?;
+    let plan = plan::build(&validated.descriptor, header.to_string());
+    let files = renderer.render(&plan)?;
+    Ok(crate::diff::Side {
+        label,
+        descriptor: validated.descriptor,
+        plan,
+        files,
+    })
+}

@@ -58,6 +58,21 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
         ),
         Command::Check { envs } => check_cmd(cli, envs, out),
         Command::Plan { env } => plan_cmd(env, out),
+        Command::Diff {
+            env,
+            without,
+            with,
+            set,
+            against,
+        } => diff_cmd(
+            cli,
+            env,
+            without.is_some(),
+            with.is_some(),
+            set,
+            against.as_deref(),
+            out,
+        ),
         Command::Explain { rule } => explain_cmd(rule.as_deref(), out),
         Command::Schema => {
             out.stdout.write_all(validate::schema::ENVIRONMENT_SCHEMA.as_bytes())?;
@@ -131,7 +146,7 @@ fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
             serde_json::to_writer_pretty(&mut *out.stdout, &plan).map_err(std::io::Error::from)?;
             writeln!(out.stdout)?;
         }
-        Format::Human | Format::Github => out.plan_human(&plan)?,
+        Format::Human | Format::Github | Format::Markdown => out.plan_human(&plan)?,
     }
     Ok(0)
 }
@@ -166,4 +181,102 @@ fn explain_cmd(rule: Option<&str>, out: &mut Out) -> Outcome {
             .into()),
         },
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn diff_cmd(
+    cli: &Cli,
+    env: &str,
+    without_redis: bool,
+    with_redis: bool,
+    set: &[String],
+    against: Option<&str>,
+    out: &mut Out,
+) -> Outcome {
+    use crate::diff::{self, variant::Edit};
+    let path = resolve(env)?;
+    let renderer = renderer(cli)?;
+    let mut edits = Vec::new();
+    if without_redis {
+        edits.push(Edit::WithoutRedis);
+    }
+    if with_redis {
+        edits.push(Edit::WithRedis);
+    }
+    for item in set {
+        let Some((p, v)) = item.split_once('=') else {
+            return Err(Error::Variant {
+                message: format!("`--set {item}`: expected PATH=VALUE, such as `cache.provider=azure-managed`"),
+            }
+            .into());
+        };
+        edits.push(Edit::Set {
+            path: p.to_string(),
+            value: v.to_string(),
+        });
+    }
+    if edits.is_empty() && against.is_none() {
+        return Err(Error::Variant {
+            message: "nothing to compare: give --without, --with, --set or --against".into(),
+        }
+        .into());
+    }
+    let header = crate::source::repo_relative(&path);
+    let shown = crate::source::display_path(&path);
+    let edited_label = if edits.is_empty() {
+        shown.clone()
+    } else {
+        format!(
+            "{shown} {}",
+            edits.iter().map(Edit::describe).collect::<Vec<_>>().join(" ")
+        )
+    };
+    let (before, after) = match against {
+        None => (
+            pipeline::diff_side(crate::load::load(&path)?, &[], &renderer, &header, shown)?,
+            pipeline::diff_side(crate::load::load(&path)?, &edits, &renderer, &header, edited_label)?,
+        ),
+        Some(other) => {
+            // A descriptor (path or environment name) first; a git revision otherwise.
+            let looks_like_file = other.ends_with(".yaml") || other.ends_with(".yml");
+            let before_loaded =
+                if let Ok(other_path) = resolve(other).or_else(|e| if looks_like_file { Err(e) } else { Err(e) }) {
+                    crate::load::load(&other_path)?
+                } else if looks_like_file {
+                    crate::load::load(&resolve(other)?)?
+                } else {
+                    let dir = path
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new("."));
+                    if !diff::git::is_revision(other, dir) {
+                        return Err(Error::Variant {
+                            message: format!("`--against {other}`: neither a descriptor file nor a git revision"),
+                        }
+                        .into());
+                    }
+                    let rev = other.to_string();
+                    crate::load::load_with(&path, &move |p: &std::path::Path| diff::git::read_at(&rev, p))?
+                };
+            let before_label = if before_loaded.path == path {
+                format!("{shown} at {other}")
+            } else {
+                crate::source::display_path(&before_loaded.path)
+            };
+            (
+                pipeline::diff_side(before_loaded, &[], &renderer, &header, before_label)?,
+                pipeline::diff_side(crate::load::load(&path)?, &edits, &renderer, &header, edited_label)?,
+            )
+        }
+    };
+    let report = diff::compare(&before, &after);
+    match out.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out.stdout, &report).map_err(std::io::Error::from)?;
+            writeln!(out.stdout)?;
+        }
+        Format::Markdown => out.diff_markdown(&report)?,
+        Format::Human | Format::Github => out.diff_human(&report)?,
+    }
+    Ok(if report.changed { 1 } else { 0 })
 }

@@ -39,6 +39,8 @@ pub enum Format {
     Json,
     /// GitHub Actions annotations (`::error file=...`).
     Github,
+    /// Migration notes (diff).
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +68,26 @@ pub enum Command {
     Check {
         /// Descriptor files or environment names.
         envs: Vec<String>,
+    },
+    /// Show what a change does: per file, env var, secret, resource and dollar, with migration notes.
+    #[command(
+        after_help = "The \"before\" side is ENV (or OTHER/REV with --against); the \"after\" side is ENV with the edits.\nExit codes: 0 no change, 1 changes, 2 could not run."
+    )]
+    Diff {
+        /// A descriptor file, or the name of one in `environments/`.
+        env: String,
+        /// Take a component out: `redis` (the cache moves to the database; Celery on Redis and its workers go).
+        #[arg(long, value_name = "COMPONENT", value_parser = ["redis"], conflicts_with = "with")]
+        without: Option<String>,
+        /// Add a component with the platform's defaults: `redis`.
+        #[arg(long, value_name = "COMPONENT", value_parser = ["redis"])]
+        with: Option<String>,
+        /// Change one descriptor field (repeatable): `cache.provider=azure-managed`, `/cache/capacity=null`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Compare with another descriptor file, or with ENV at a git revision (what a pull request changes).
+        #[arg(long, value_name = "OTHER|REV")]
+        against: Option<String>,
     },
     /// Show the Plan: services, env vars, secrets, resources and files.
     Plan {

@@ -350,3 +350,263 @@ fn plural(n: usize) -> &'static str {
         "s"
     }
 }
+
+/// `$20.00`, `-$7.30`.
+fn money(x: f64) -> String {
+    let x = if x.abs() < 0.005 { 0.0 } else { x };
+    if x < 0.0 {
+        format!("-${:.2}", -x)
+    } else {
+        format!("${x:.2}")
+    }
+}
+
+impl Out<'_> {
+    pub fn diff_human(&mut self, r: &crate::diff::DiffReport) -> io::Result<()> {
+        let w = &mut *self.stdout;
+        let f = &r.files;
+        writeln!(w, "{} → {}", r.before, r.after)?;
+        writeln!(
+            w,
+            "Plan: {} file{} to add, {} to change, {} to remove.",
+            f.added.len(),
+            plural(f.added.len()),
+            f.changed.len(),
+            f.removed.len()
+        )?;
+        if !r.changed {
+            return Ok(());
+        }
+        for (sign, list) in [("+", &f.added), ("~", &f.changed), ("-", &f.removed)] {
+            for path in list {
+                writeln!(w, "  {sign} {path}")?;
+            }
+        }
+        if !r.services.is_empty() {
+            writeln!(w, "\nEnv vars:")?;
+            for s in &r.services {
+                let status = match s.status {
+                    "added" => " (service added)",
+                    "removed" => " (service removed)",
+                    _ => "",
+                };
+                writeln!(w, "  {}{status}", s.service)?;
+                for e in &s.env_added {
+                    writeln!(w, "    + {}={}", e.name, e.value)?;
+                }
+                for e in &s.env_removed {
+                    writeln!(w, "    - {}={}", e.name, e.value)?;
+                }
+                for e in &s.env_changed {
+                    writeln!(w, "    ~ {}: {} → {}", e.name, e.before, e.after)?;
+                }
+            }
+        }
+        if !r.secrets.added.is_empty() || !r.secrets.removed.is_empty() {
+            writeln!(w, "\nSecrets (never shown, only where they live):")?;
+            for s in &r.secrets.added {
+                writeln!(w, "  + {} ({}) in {}", s.id, s.env_name, s.stored_in)?;
+            }
+            for s in &r.secrets.removed {
+                writeln!(w, "  - {} ({}) in {}", s.id, s.env_name, s.stored_in)?;
+            }
+        }
+        let res = &r.resources;
+        if !res.added.is_empty() || !res.removed.is_empty() || !res.changed.is_empty() {
+            writeln!(w, "\nResources:")?;
+            let price = |m: Option<f64>| m.map(|m| format!(", {}/month", money(m))).unwrap_or_default();
+            let line = |x: &crate::plan::Resource| {
+                [x.kind.as_str(), x.name.as_str(), x.detail.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            for x in &res.added {
+                writeln!(w, "  + {}{}", line(x), price(x.monthly_usd))?;
+            }
+            for x in &res.removed {
+                writeln!(w, "  - {}{}", line(x), price(x.monthly_usd))?;
+            }
+            for x in &res.changed {
+                writeln!(w, "  ~ {} {}: {} → {}", x.kind, x.name, x.before, x.after)?;
+            }
+        }
+        let c = &r.cost;
+        let priced = c.before_monthly != 0.0 || c.after_monthly != 0.0;
+        if !priced && c.unpriced_before + c.unpriced_after == 0 {
+            writeln!(
+                w,
+                "\nMonthly cost: nothing deploygen can price (containers on your own hosts)."
+            )?;
+        } else {
+            writeln!(
+                w,
+                "\nMonthly cost (estimate, prices of {}): {} → {} ({}{})",
+                c.prices_as_of,
+                money(c.before_monthly),
+                money(c.after_monthly),
+                if c.delta_monthly >= 0.0 { "+" } else { "" },
+                money(c.delta_monthly)
+            )?;
+            if c.unpriced_after > 0 || c.unpriced_before > 0 {
+                writeln!(
+                    w,
+                    "  not priced: {} before, {} after (usage-based or unknown; add prices under `costs:`)",
+                    c.unpriced_before, c.unpriced_after
+                )?;
+            }
+        }
+        for warning in &r.notes.warnings {
+            writeln!(w, "\nwarning: {warning}")?;
+        }
+        if !self.quiet {
+            writeln!(w)?;
+            for d in &r.diffs {
+                self.write_diff(&d.diff)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn diff_markdown(&mut self, r: &crate::diff::DiffReport) -> io::Result<()> {
+        let n = &r.notes;
+        let w = &mut *self.stdout;
+        let code = |s: &str| format!("`{}`", s.replace('`', "'"));
+        writeln!(w, "# {}\n", n.title)?;
+        writeln!(w, "## Overview\n")?;
+        for line in &n.overview {
+            writeln!(w, "{line}")?;
+        }
+        for warning in &n.warnings {
+            writeln!(w, "\n> **Warning:** {warning}")?;
+        }
+        writeln!(w, "\n## Changes\n")?;
+        for (title, list) in [
+            ("Removed files", &r.files.removed),
+            ("Modified files", &r.files.changed),
+            ("New files", &r.files.added),
+        ] {
+            if !list.is_empty() {
+                writeln!(w, "**{title}:**\n")?;
+                for path in list {
+                    writeln!(w, "- {}", code(path))?;
+                }
+                writeln!(w)?;
+            }
+        }
+        if !n.env_to_remove.is_empty() {
+            writeln!(w, "### Environment variables to remove\n")?;
+            writeln!(
+                w,
+                "No service reads these any more; remove them from {}:\n",
+                n.env_location
+            )?;
+            for name in &n.env_to_remove {
+                writeln!(w, "- {}", code(name))?;
+            }
+            writeln!(w)?;
+        }
+        if !n.env_to_add.is_empty() {
+            writeln!(w, "### Environment variables to add\n")?;
+            for name in &n.env_to_add {
+                let value = r
+                    .services
+                    .iter()
+                    .flat_map(|s| s.env_added.iter())
+                    .find(|e| &e.name == name)
+                    .map(|e| e.value.clone())
+                    .unwrap_or_default();
+                writeln!(w, "- {} = {}", code(name), code(&value))?;
+            }
+            writeln!(w)?;
+        }
+        let mut changed: Vec<&crate::diff::EnvChange> = Vec::new();
+        for c in r.services.iter().flat_map(|s| s.env_changed.iter()) {
+            if !changed.iter().any(|x| x.name == c.name) {
+                changed.push(c);
+            }
+        }
+        if !changed.is_empty() {
+            writeln!(w, "### Environment variables that change\n")?;
+            for c in changed {
+                writeln!(w, "- {}: {} → {}", code(&c.name), code(&c.before), code(&c.after))?;
+            }
+            writeln!(w)?;
+        }
+        if !r.secrets.added.is_empty() || !r.secrets.removed.is_empty() {
+            writeln!(w, "### Secrets\n")?;
+            for s in &r.secrets.added {
+                writeln!(w, "- add {} ({}) in {}", code(&s.id), code(&s.env_name), s.stored_in)?;
+            }
+            for s in &r.secrets.removed {
+                writeln!(
+                    w,
+                    "- remove {} ({}) from {}",
+                    code(&s.id),
+                    code(&s.env_name),
+                    s.stored_in
+                )?;
+            }
+            writeln!(w)?;
+        }
+        let res = &r.resources;
+        if !res.added.is_empty() || !res.removed.is_empty() || !res.changed.is_empty() {
+            writeln!(w, "### Cloud resources\n")?;
+            let detail = |d: &str| if d.is_empty() { String::new() } else { format!(" ({d})") };
+            for x in &res.added {
+                writeln!(w, "- add {} {}{}", x.kind, code(&x.name), detail(&x.detail))?;
+            }
+            for x in &res.removed {
+                writeln!(w, "- remove {} {}{}", x.kind, code(&x.name), detail(&x.detail))?;
+            }
+            for x in &res.changed {
+                writeln!(w, "- change {} {}: {} → {}", x.kind, code(&x.name), x.before, x.after)?;
+            }
+            writeln!(w)?;
+        }
+        let c = &r.cost;
+        writeln!(w, "### Cost\n")?;
+        if c.before_monthly == 0.0 && c.after_monthly == 0.0 && c.unpriced_before + c.unpriced_after == 0 {
+            writeln!(w, "Nothing deploygen can price: containers on your own hosts.\n")?;
+        } else {
+            writeln!(
+                w,
+                "Estimated monthly cost: {} before, {} after ({}{}), with list prices of {}.{}\n",
+                money(c.before_monthly),
+                money(c.after_monthly),
+                if c.delta_monthly >= 0.0 { "+" } else { "" },
+                money(c.delta_monthly),
+                c.prices_as_of,
+                if c.unpriced_after + c.unpriced_before > 0 {
+                    " Usage-based and unknown prices are not included."
+                } else {
+                    ""
+                }
+            )?;
+        }
+        for (title, steps) in [
+            ("Migration steps", &n.steps),
+            ("Verification", &n.verification),
+            ("Rollback", &n.rollback),
+        ] {
+            if steps.is_empty() {
+                continue;
+            }
+            writeln!(w, "## {title}\n")?;
+            for (i, s) in steps.iter().enumerate() {
+                writeln!(w, "{}. {}", i + 1, s.text)?;
+                if !s.commands.is_empty() {
+                    writeln!(w, "\n   ```bash")?;
+                    for command in &s.commands {
+                        writeln!(w, "   {command}")?;
+                    }
+                    writeln!(w, "   ```\n")?;
+                }
+            }
+            writeln!(w)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,339 @@
+//! `deploygen diff`: what a change to the descriptor does. Two full pipeline
+//! runs (before, after); the summary compares their Plans, the file diffs
+//! their renders, and the migration notes say what an operator must do.
+
+pub mod git;
+pub mod notes;
+pub mod variant;
+
+use crate::cost;
+use crate::model::Descriptor;
+use crate::plan::{EnvValue, Part, Plan, Resource};
+use crate::render::RenderedFile;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Bumped when the JSON shape of the report changes incompatibly.
+pub const DIFF_FORMAT_VERSION: u32 = 1;
+
+/// One side of a diff, fully planned and rendered.
+pub struct Side {
+    pub label: String,
+    pub descriptor: Descriptor,
+    pub plan: Plan,
+    pub files: Vec<RenderedFile>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DiffReport {
+    pub version: u32,
+    pub before: String,
+    pub after: String,
+    pub changed: bool,
+    pub files: FileSummary,
+    pub services: Vec<ServiceChange>,
+    pub secrets: SecretChanges,
+    pub resources: ResourceChanges,
+    pub cost: CostChange,
+    pub notes: notes::Notes,
+    pub diffs: Vec<FileDiff>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct FileSummary {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileDiff {
+    pub path: String,
+    /// `added`, `changed` or `removed`.
+    pub status: &'static str,
+    pub diff: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnvEntry {
+    pub name: String,
+    /// The value as a person reads it; secrets appear as `<secret ID>`, never their value.
+    pub value: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnvChange {
+    pub name: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceChange {
+    pub service: String,
+    /// `added`, `removed` or `changed`.
+    pub status: &'static str,
+    pub env_added: Vec<EnvEntry>,
+    pub env_removed: Vec<EnvEntry>,
+    pub env_changed: Vec<EnvChange>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SecretEntry {
+    pub id: String,
+    pub env_name: String,
+    pub stored_in: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct SecretChanges {
+    pub added: Vec<SecretEntry>,
+    pub removed: Vec<SecretEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResourceDetailChange {
+    pub kind: String,
+    pub name: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ResourceChanges {
+    pub added: Vec<Resource>,
+    pub removed: Vec<Resource>,
+    pub changed: Vec<ResourceDetailChange>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CostChange {
+    pub currency: String,
+    pub prices_as_of: String,
+    pub before_monthly: f64,
+    pub after_monthly: f64,
+    pub delta_monthly: f64,
+    /// Resources the price table and the descriptor have no price for.
+    pub unpriced_before: usize,
+    pub unpriced_after: usize,
+}
+
+/// An env value as a person reads it, with secret references, never values.
+pub fn show_value(value: &EnvValue) -> String {
+    value
+        .parts()
+        .iter()
+        .map(|p| match p {
+            Part::Text { text } => text.clone(),
+            Part::Secret { secret } => format!("<secret {secret}>"),
+            Part::Resource { attribute } => format!("<{attribute}>"),
+        })
+        .collect()
+}
+
+fn files(before: &[RenderedFile], after: &[RenderedFile]) -> (FileSummary, Vec<FileDiff>) {
+    let old: BTreeMap<&str, &str> = before.iter().map(|f| (f.path.as_str(), f.contents.as_str())).collect();
+    let new: BTreeMap<&str, &str> = after.iter().map(|f| (f.path.as_str(), f.contents.as_str())).collect();
+    let mut summary = FileSummary::default();
+    let mut diffs = Vec::new();
+    let mut paths: Vec<&str> = old.keys().chain(new.keys()).copied().collect();
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        let (status, a, b) = match (old.get(path), new.get(path)) {
+            (None, Some(b)) => ("added", "", *b),
+            (Some(a), None) => ("removed", *a, ""),
+            (Some(a), Some(b)) if a != b => ("changed", *a, *b),
+            _ => continue,
+        };
+        match status {
+            "added" => summary.added.push(path.into()),
+            "removed" => summary.removed.push(path.into()),
+            _ => summary.changed.push(path.into()),
+        }
+        diffs.push(FileDiff {
+            path: path.into(),
+            status,
+            diff: crate::emit::unified_diff(a, b, path),
+        });
+    }
+    (summary, diffs)
+}
+
+fn services(before: &Plan, after: &Plan) -> Vec<ServiceChange> {
+    let mut names: Vec<&str> = before.services.iter().map(|s| s.name.as_str()).collect();
+    for s in &after.services {
+        if !names.contains(&s.name.as_str()) {
+            names.push(&s.name);
+        }
+    }
+    let entries = |env: &[crate::plan::EnvVar]| -> Vec<EnvEntry> {
+        env.iter()
+            .map(|e| EnvEntry {
+                name: e.name.clone(),
+                value: show_value(&e.value),
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let old = before.services.iter().find(|s| s.name == name);
+        let new = after.services.iter().find(|s| s.name == name);
+        let change = match (old, new) {
+            (Some(o), None) => ServiceChange {
+                service: name.into(),
+                status: "removed",
+                env_added: vec![],
+                env_removed: entries(&o.env),
+                env_changed: vec![],
+            },
+            (None, Some(n)) => ServiceChange {
+                service: name.into(),
+                status: "added",
+                env_added: entries(&n.env),
+                env_removed: vec![],
+                env_changed: vec![],
+            },
+            (Some(o), Some(n)) => {
+                let find = |env: &[crate::plan::EnvVar], name: &str| {
+                    env.iter().find(|e| e.name == name).map(|e| show_value(&e.value))
+                };
+                let env_added = entries(&n.env)
+                    .into_iter()
+                    .filter(|e| find(&o.env, &e.name).is_none())
+                    .collect();
+                let env_removed = entries(&o.env)
+                    .into_iter()
+                    .filter(|e| find(&n.env, &e.name).is_none())
+                    .collect();
+                let env_changed = o
+                    .env
+                    .iter()
+                    .filter_map(|e| {
+                        let after = find(&n.env, &e.name)?;
+                        let before = show_value(&e.value);
+                        (before != after).then(|| EnvChange {
+                            name: e.name.clone(),
+                            before,
+                            after,
+                        })
+                    })
+                    .collect();
+                ServiceChange {
+                    service: name.into(),
+                    status: "changed",
+                    env_added,
+                    env_removed,
+                    env_changed,
+                }
+            }
+            (None, None) => continue,
+        };
+        let quiet = change.status == "changed"
+            && change.env_added.is_empty()
+            && change.env_removed.is_empty()
+            && change.env_changed.is_empty();
+        if !quiet {
+            out.push(change);
+        }
+    }
+    out
+}
+
+fn secrets(before: &Plan, after: &Plan) -> SecretChanges {
+    let entry = |s: &crate::plan::SecretPlan| SecretEntry {
+        id: s.id.clone(),
+        env_name: s.env_name.clone(),
+        stored_in: s.stored_in.clone(),
+    };
+    SecretChanges {
+        added: after
+            .secrets
+            .iter()
+            .filter(|s| !before.secrets.iter().any(|o| o.id == s.id))
+            .map(entry)
+            .collect(),
+        removed: before
+            .secrets
+            .iter()
+            .filter(|s| !after.secrets.iter().any(|n| n.id == s.id))
+            .map(entry)
+            .collect(),
+    }
+}
+
+fn resources(before: &Plan, after: &Plan) -> ResourceChanges {
+    let same = |a: &Resource, b: &Resource| a.kind == b.kind && a.name == b.name;
+    ResourceChanges {
+        added: after
+            .resources
+            .iter()
+            .filter(|r| !before.resources.iter().any(|o| same(o, r)))
+            .cloned()
+            .collect(),
+        removed: before
+            .resources
+            .iter()
+            .filter(|r| !after.resources.iter().any(|n| same(r, n)))
+            .cloned()
+            .collect(),
+        changed: before
+            .resources
+            .iter()
+            .filter_map(|o| {
+                let n = after.resources.iter().find(|n| same(o, n))?;
+                (n.detail != o.detail).then(|| ResourceDetailChange {
+                    kind: o.kind.clone(),
+                    name: o.name.clone(),
+                    before: o.detail.clone(),
+                    after: n.detail.clone(),
+                })
+            })
+            .collect(),
+    }
+}
+
+pub fn compare(before: &Side, after: &Side) -> DiffReport {
+    let (file_summary, diffs) = files(&before.files, &after.files);
+    let services = services(&before.plan, &after.plan);
+    let secrets = secrets(&before.plan, &after.plan);
+    let resources = resources(&before.plan, &after.plan);
+    let (before_cost, unpriced_before) = cost::total(&before.plan.resources);
+    let (after_cost, unpriced_after) = cost::total(&after.plan.resources);
+    let table = cost::table();
+    let cost = CostChange {
+        currency: table.currency.clone(),
+        prices_as_of: table.as_of.clone(),
+        before_monthly: round(before_cost),
+        after_monthly: round(after_cost),
+        delta_monthly: round(after_cost - before_cost),
+        unpriced_before,
+        unpriced_after,
+    };
+    let changed = !diffs.is_empty()
+        || !services.is_empty()
+        || !secrets.added.is_empty()
+        || !secrets.removed.is_empty()
+        || !resources.added.is_empty()
+        || !resources.removed.is_empty()
+        || !resources.changed.is_empty();
+    let mut report = DiffReport {
+        version: DIFF_FORMAT_VERSION,
+        before: before.label.clone(),
+        after: after.label.clone(),
+        changed,
+        files: file_summary,
+        services,
+        secrets,
+        resources,
+        cost,
+        notes: notes::Notes::default(),
+        diffs,
+    };
+    report.notes = notes::write(before, after, &report);
+    report
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}

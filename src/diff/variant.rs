@@ -1,0 +1,320 @@
+//! The "after" side of `diff ENV --without redis | --with redis | --set PATH=VALUE`:
+//! edits of the merged descriptor, which then goes through validation like
+//! any descriptor.
+
+use crate::error::{Error, Result};
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    WithoutRedis,
+    WithRedis,
+    /// A dotted path (`cache.provider`) or JSON pointer, and a YAML value (`null` removes).
+    Set {
+        path: String,
+        value: String,
+    },
+}
+
+impl Edit {
+    pub fn describe(&self) -> String {
+        match self {
+            Edit::WithoutRedis => "--without redis".into(),
+            Edit::WithRedis => "--with redis".into(),
+            Edit::Set { path, value } => format!("--set {path}={value}"),
+        }
+    }
+}
+
+fn variant_error(message: impl Into<String>) -> Error {
+    Error::Variant {
+        message: message.into(),
+    }
+}
+
+pub fn apply(doc: &mut Value, edit: &Edit) -> Result<()> {
+    match edit {
+        Edit::WithoutRedis => without_redis(doc),
+        Edit::WithRedis => with_redis(doc),
+        Edit::Set { path, value } => set(doc, path, value),
+    }
+}
+
+/// Keys of `expose` that still mean something for a database cache.
+const CACHE_NEUTRAL_EXPOSE: &[&str] = &["key_prefix", "ttl", "enabled"];
+/// Lint acceptances that only ever concern a Redis.
+const REDIS_ACCEPTANCES: &[&str] = &[
+    "redis-public-network-access",
+    "azure-cache-retirement",
+    "redis-dangerous-commands",
+    "redis-url-without-password",
+    "redis-url-without-tls",
+    "redis-url-wrong-port",
+];
+
+/// Redis out: the cache moves to the database (or goes, without PostgreSQL);
+/// Celery on Redis goes with its workers; PgQueuer falls back to its SQL queue.
+fn without_redis(doc: &mut Value) -> Result<()> {
+    let kind = doc.pointer("/cache/kind").and_then(Value::as_str).unwrap_or("none");
+    if kind != "redis" {
+        return Err(variant_error(format!(
+            "`--without redis`: the cache is `{kind}`, there is no Redis to remove"
+        )));
+    }
+    let has_postgres = doc.get("postgres").is_some();
+    let old_cache = doc["cache"].as_object().cloned().unwrap_or_default();
+    let mut cache = Map::new();
+    cache.insert("kind".into(), json!(if has_postgres { "database" } else { "none" }));
+    if has_postgres {
+        if let Some(ttl) = old_cache.get("ttl_seconds") {
+            cache.insert("ttl_seconds".into(), ttl.clone());
+        }
+        if let Some(Value::Object(expose)) = old_cache.get("expose") {
+            let kept: Map<String, Value> = expose
+                .iter()
+                .filter(|(k, _)| CACHE_NEUTRAL_EXPOSE.contains(&k.as_str()))
+                .filter(|(k, _)| *k != "ttl" || cache.contains_key("ttl_seconds"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            cache.insert("expose".into(), Value::Object(kept));
+        }
+    } else if let Some(enabled) = old_cache.get("expose").and_then(|e| e.get("enabled")) {
+        cache.insert("expose".into(), json!({ "enabled": enabled }));
+    }
+    doc["cache"] = Value::Object(cache);
+
+    let broker_kind = doc
+        .pointer("/broker/kind")
+        .and_then(Value::as_str)
+        .unwrap_or("none")
+        .to_string();
+    let transport = doc
+        .pointer("/broker/transport")
+        .and_then(Value::as_str)
+        .map(String::from);
+    let on_redis = match broker_kind.as_str() {
+        "celery" => transport.as_deref() != Some("database"),
+        "pgqueuer" => transport.as_deref() == Some("redis"),
+        _ => false,
+    };
+    if on_redis {
+        if broker_kind == "pgqueuer" && has_postgres {
+            let broker = doc["broker"].as_object_mut().expect("broker is a map");
+            broker.insert("transport".into(), json!("database"));
+            broker.remove("database");
+        } else {
+            remove_key(doc, "broker");
+            remove_workers(doc);
+        }
+    }
+    if let Some(Value::Object(accept)) = doc.get_mut("accept") {
+        accept.retain(|rule, _| !REDIS_ACCEPTANCES.contains(&rule.as_str()));
+    }
+    Ok(())
+}
+
+/// Services that consume a broker go when the broker goes; so do references to them.
+fn remove_workers(doc: &mut Value) {
+    let Some(Value::Object(services)) = doc.get_mut("services") else {
+        return;
+    };
+    let workers: Vec<String> = services
+        .iter()
+        .filter(|(_, s)| matches!(s.get("role").and_then(Value::as_str), Some("worker" | "scheduler")))
+        .map(|(name, _)| name.clone())
+        .collect();
+    services.retain(|name, _| !workers.contains(name));
+    for service in services.values_mut() {
+        if let Some(Value::Array(deps)) = service.get_mut("depends_on") {
+            deps.retain(|d| !d.as_str().is_some_and(|d| workers.contains(&d.to_string())));
+        }
+    }
+}
+
+/// Redis in, with the platform's default provider, exposed as `REDIS_URL`.
+fn with_redis(doc: &mut Value) -> Result<()> {
+    let kind = doc.pointer("/cache/kind").and_then(Value::as_str).unwrap_or("none");
+    if kind == "redis" {
+        return Err(variant_error("`--with redis`: the cache is Redis already"));
+    }
+    let old_cache = doc.get("cache").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut cache = Map::new();
+    cache.insert("kind".into(), json!("redis"));
+    if let Some(ttl) = old_cache.get("ttl_seconds") {
+        cache.insert("ttl_seconds".into(), ttl.clone());
+    }
+    let mut expose: Map<String, Value> = old_cache
+        .get("expose")
+        .and_then(Value::as_object)
+        .map(|e| {
+            e.iter()
+                .filter(|(k, _)| CACHE_NEUTRAL_EXPOSE.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    expose.entry("url").or_insert(json!("REDIS_URL"));
+    cache.insert("expose".into(), Value::Object(expose));
+    doc["cache"] = Value::Object(cache);
+    Ok(())
+}
+
+fn remove_key(doc: &mut Value, key: &str) {
+    if let Value::Object(map) = doc {
+        map.remove(key);
+    }
+}
+
+/// `cache.provider` or `/cache/provider` -> pointer segments.
+fn segments(path: &str) -> Vec<String> {
+    if let Some(pointer) = path.strip_prefix('/') {
+        pointer
+            .split('/')
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect()
+    } else {
+        path.split('.').map(String::from).collect()
+    }
+}
+
+/// A command-line value read as YAML would read it: `true`, `6380`, `null`, text.
+fn parse_value(text: &str) -> Value {
+    match crate::load::yaml::parse(text, crate::source::FileId(0)) {
+        Ok(node) => node.to_json(),
+        Err(_) => Value::String(text.to_string()),
+    }
+}
+
+fn set(doc: &mut Value, path: &str, text: &str) -> Result<()> {
+    let segs = segments(path);
+    if segs.iter().any(String::is_empty) {
+        return Err(variant_error(format!(
+            "`--set {path}=...`: not a path (write `cache.provider` or `/cache/provider`)"
+        )));
+    }
+    let value = parse_value(text);
+    let (last, parents) = segs.split_last().expect("at least one segment");
+    let mut node = doc;
+    for seg in parents {
+        node = match node {
+            Value::Object(map) => map.entry(seg.clone()).or_insert_with(|| Value::Object(Map::new())),
+            Value::Array(items) => {
+                let index: usize = seg
+                    .parse()
+                    .map_err(|_| variant_error(format!("`--set {path}`: `{seg}` is not an index of a list")))?;
+                items
+                    .get_mut(index)
+                    .ok_or_else(|| variant_error(format!("`--set {path}`: the list has no item {index}")))?
+            }
+            _ => {
+                return Err(variant_error(format!(
+                    "`--set {path}`: `{seg}` is inside a plain value"
+                )))
+            }
+        };
+    }
+    match node {
+        Value::Object(map) if value.is_null() => {
+            map.remove(last);
+        }
+        Value::Object(map) => {
+            map.insert(last.clone(), value);
+        }
+        Value::Array(items) => {
+            let index: usize = last
+                .parse()
+                .map_err(|_| variant_error(format!("`--set {path}`: `{last}` is not an index of a list")))?;
+            let slot = items
+                .get_mut(index)
+                .ok_or_else(|| variant_error(format!("`--set {path}`: the list has no item {index}")))?;
+            *slot = value;
+        }
+        _ => return Err(variant_error(format!("`--set {path}`: the parent is a plain value"))),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_redis_moves_the_cache_to_the_database_and_drops_celery_workers() {
+        let mut doc = json!({
+            "postgres": {"database": "a", "user": "a"},
+            "cache": {"kind": "redis", "database": 0, "expose": {"url": "REDIS_URL", "key_prefix": "K"}},
+            "broker": {"kind": "celery", "database": 1},
+            "services": {"web": {"image": "x", "depends_on": ["worker"]}, "worker": {"image": "x", "role": "worker"}},
+            "accept": {"azure-cache-retirement": "reason reason"}
+        });
+        apply(&mut doc, &Edit::WithoutRedis).unwrap();
+        assert_eq!(doc["cache"], json!({"kind": "database", "expose": {"key_prefix": "K"}}));
+        assert!(doc.get("broker").is_none());
+        assert_eq!(doc["services"], json!({"web": {"image": "x", "depends_on": []}}));
+        assert_eq!(doc["accept"], json!({}));
+    }
+
+    #[test]
+    fn pgqueuer_falls_back_to_its_sql_queue() {
+        let mut doc = json!({
+            "postgres": {"database": "a", "user": "a"},
+            "cache": {"kind": "redis"},
+            "broker": {"kind": "pgqueuer", "transport": "redis", "database": 1, "channel": "0"}
+        });
+        apply(&mut doc, &Edit::WithoutRedis).unwrap();
+        assert_eq!(
+            doc["broker"],
+            json!({"kind": "pgqueuer", "transport": "database", "channel": "0"})
+        );
+    }
+
+    #[test]
+    fn set_takes_dotted_paths_pointers_and_yaml_values() {
+        let mut doc = json!({"cache": {"kind": "redis", "capacity": 0}});
+        apply(
+            &mut doc,
+            &Edit::Set {
+                path: "cache.provider".into(),
+                value: "azure-managed".into(),
+            },
+        )
+        .unwrap();
+        apply(
+            &mut doc,
+            &Edit::Set {
+                path: "/cache/capacity".into(),
+                value: "null".into(),
+            },
+        )
+        .unwrap();
+        apply(
+            &mut doc,
+            &Edit::Set {
+                path: "cache.public_network_access".into(),
+                value: "true".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            doc["cache"],
+            json!({"kind": "redis", "provider": "azure-managed", "public_network_access": true})
+        );
+        assert!(apply(
+            &mut doc,
+            &Edit::Set {
+                path: "cache.kind.x".into(),
+                value: "1".into()
+            }
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn the_variants_refuse_what_makes_no_sense() {
+        let mut doc = json!({"cache": {"kind": "memcached"}});
+        assert!(apply(&mut doc, &Edit::WithoutRedis).is_err());
+        apply(&mut doc, &Edit::WithRedis).unwrap();
+        assert_eq!(doc["cache"], json!({"kind": "redis", "expose": {"url": "REDIS_URL"}}));
+        assert!(apply(&mut doc, &Edit::WithRedis).is_err());
+    }
+}

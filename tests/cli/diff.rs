@@ -1,0 +1,266 @@
+//! `deploygen diff`: the seed migrations reproduced from two descriptor
+//! states, the variants, the formats and the exit codes.
+
+use crate::support::{repo, run_in, Test, MINIMAL};
+
+fn diff(args: &[&str]) -> (i32, String) {
+    let mut all = vec!["diff"];
+    all.extend_from_slice(args);
+    let run = run_in(&repo(), &all);
+    assert!(run.code == 0 || run.code == 1, "diff failed: {}", run.stderr);
+    (run.code, run.stdout)
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (_, out) = diff(&all);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["version"], 1);
+    report
+}
+
+fn names(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn seed_000_redis_removed_from_container_apps() {
+    for args in [
+        &["magictoolbox-dev", "--without", "redis"][..],
+        &["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"][..],
+    ] {
+        let r = json(args);
+        assert_eq!(r["changed"], true);
+        assert_eq!(names(&r["files"]["removed"]), ["infra/modules/redis.bicep"], "{args:?}");
+        let changed = names(&r["files"]["changed"]);
+        for file in [
+            "infra/main.bicep",
+            "infra/modules/keyvault.bicep",
+            "infra/modules/container-apps.bicep",
+            "infra/modules/private-endpoints.bicep",
+            "docker-compose.yml",
+        ] {
+            assert!(changed.contains(&file.to_string()), "{file} not modified: {changed:?}");
+        }
+        assert_eq!(
+            names(&r["notes"]["env_to_remove"]),
+            [
+                "REDIS_URL",
+                "REDIS_HOST",
+                "REDIS_ACCESS_KEY",
+                "CELERY_BROKER_URL",
+                "CELERY_RESULT_BACKEND"
+            ],
+            "{args:?}"
+        );
+        let removed: Vec<&str> = r["resources"]["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["kind"].as_str().unwrap())
+            .collect();
+        assert!(removed.contains(&"Microsoft.Cache/redis") && removed.contains(&"Microsoft.Network/privateDnsZones"));
+        assert_eq!(r["cost"]["delta_monthly"], -27.8);
+    }
+    let (code, notes) = diff(&["magictoolbox-dev", "--without", "redis", "--format", "markdown"]);
+    assert_eq!(code, 1);
+    for text in [
+        "## Overview",
+        "**Removed files:**\n\n- `infra/modules/redis.bicep`",
+        "### Environment variables to remove",
+        "python manage.py migrate --noinput",
+        "python manage.py createcachetable",
+        "## Verification",
+        "## Rollback",
+        "what-if reports them as Ignore",
+        "az resource delete --resource-group <resource-group> --resource-type Microsoft.Cache/redis --name red-magictoolbox-dev",
+    ] {
+        assert!(notes.contains(text), "markdown lacks {text:?}");
+    }
+}
+
+#[test]
+fn seed_001_memcached_to_redis_on_compose() {
+    let r = json(&["revisbali", "--against", "revisbali-memcached"]);
+    let services: Vec<(&str, &str)> = r["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["service"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert!(
+        services.contains(&("memcached", "removed")) && services.contains(&("redis", "added")),
+        "{services:?}"
+    );
+    assert_eq!(names(&r["notes"]["env_to_remove"]), ["MEMCACHED_LOCATION"]);
+    assert_eq!(
+        names(&r["notes"]["env_to_add"]),
+        ["REDIS_URL", "REDIS_HOST", "REDIS_PORT", "PGQUEUE_CHANNEL"]
+    );
+    let steps: Vec<String> = r["notes"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["commands"].to_string())
+        .collect();
+    let stop = steps
+        .iter()
+        .position(|s| s.contains("docker compose stop bs-worker"))
+        .expect("stop the worker first");
+    let start = steps
+        .iter()
+        .position(|s| s.contains("docker compose up -d bs-worker"))
+        .expect("start it after");
+    assert!(stop < start);
+}
+
+#[test]
+fn seed_002_redis_phase_two_on_app_service_with_its_cost() {
+    let r = json(&["chat", "--against", "chat-phase1"]);
+    let web = &r["services"][0];
+    assert_eq!(web["env_changed"][0]["name"], "REDIS_ENABLED");
+    assert_eq!(web["env_changed"][0]["after"], "true");
+    let added: Vec<&str> = web["env_added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(added, ["REDIS_CONNECTION_STRING", "REDIS_CACHE_TTL"]);
+    assert_eq!(r["resources"]["added"][0]["kind"], "Microsoft.Cache/redis");
+    assert_eq!(r["resources"]["added"][0]["detail"], "Basic C0");
+    assert_eq!(r["cost"]["before_monthly"], 0.0);
+    assert_eq!(r["cost"]["after_monthly"], 20.0);
+    assert!(r["resources"]["added"][0]["price_source"]
+        .as_str()
+        .unwrap()
+        .contains("seed 002"));
+}
+
+#[test]
+fn seed_004_upstash_to_a_render_private_service() {
+    let r = json(&["instructly", "--against", "instructly-upstash"]);
+    assert_eq!(names(&r["notes"]["env_to_remove"]), ["CELERY_BROKER_URL"]);
+    assert_eq!(names(&r["files"]["added"]), ["redis/Dockerfile", "redis/redis.conf"]);
+    assert_eq!(r["secrets"]["removed"][0]["id"], "upstash-redis-url");
+    let changed = &r["services"][0]["env_changed"];
+    assert!(changed.as_array().unwrap().iter().any(|c| c["name"] == "REDIS_URL"
+        && c["before"] == "<secret upstash-redis-url>"
+        && c["after"] == "redis://instructly-redis:6379"));
+    assert_eq!(r["cost"]["delta_monthly"], 7.0);
+}
+
+#[test]
+fn azure_cache_for_redis_to_azure_managed_redis() {
+    let r = json(&["magictoolbox-dev-amr", "--against", "magictoolbox-dev"]);
+    let added: Vec<&str> = r["resources"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    let removed: Vec<&str> = r["resources"]["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    assert!(added.contains(&"Microsoft.Cache/redisEnterprise") && removed.contains(&"Microsoft.Cache/redis"));
+    let web = r["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "web")
+        .unwrap();
+    let url = web["env_changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "CELERY_BROKER_URL")
+        .unwrap();
+    assert!(url["before"].as_str().unwrap().contains(":6380/1"), "{url}");
+    assert!(url["after"].as_str().unwrap().contains(":10000/0"), "{url}");
+    assert_eq!(
+        r["cost"]["unpriced_after"], 1,
+        "Azure Managed Redis has no price in the table"
+    );
+}
+
+#[test]
+fn no_change_exits_zero_and_secret_values_never_appear() {
+    let (code, out) = diff(&["revisbali", "--against", "revisbali"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Plan: 0 files to add, 0 to change, 0 to remove."), "{out}");
+    let (code, _) = diff(&["revisbali", "--set", "naming.key_prefix=revisbali"]);
+    assert_eq!(code, 0, "setting a value to what it is changes nothing");
+    let (_, out) = diff(&["magictoolbox-dev", "--without", "redis"]);
+    assert!(out.contains("<secret redis-access-key>") && !out.contains("change-me"));
+}
+
+#[test]
+fn set_changes_one_field_and_invalid_variants_are_reported_like_any_descriptor() {
+    let r = json(&[
+        "magictoolbox-dev",
+        "--set",
+        "cache.sku=Standard",
+        "--set",
+        "cache.capacity=1",
+    ]);
+    assert_eq!(r["resources"]["changed"][0]["before"], "Basic C0");
+    assert_eq!(r["resources"]["changed"][0]["after"], "Standard C1");
+    assert_eq!(r["cost"]["delta_monthly"], 60.0);
+    let run = run_in(
+        &repo(),
+        &["diff", "magictoolbox-dev", "--set", "cache.provider=azure-managed"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("error: /cache/sku: `Basic` is an Azure Cache for Redis SKU"),
+        "{}",
+        run.stderr
+    );
+    let run = run_in(&repo(), &["diff", "revisbali-memcached", "--without", "redis"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: `--without redis`: the cache is `memcached`, there is no Redis to remove\n"
+    );
+}
+
+#[test]
+fn against_a_git_revision_shows_what_a_commit_changes() {
+    let test = Test::new().write("env.yaml", MINIMAL);
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(test.dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "env.yaml"]);
+    git(&["commit", "-q", "-m", "base"]);
+    let test = test.write("env.yaml", &MINIMAL.replace("example/web:1.0", "example/web:2.0"));
+    let run = test.run(&["diff", "env.yaml", "--against", "HEAD", "--quiet"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(
+            "env.yaml at HEAD → env.yaml\nPlan: 0 files to add, 1 to change, 0 to remove.\n  ~ docker-compose.yml\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = test.run(&["diff", "env.yaml", "--against", "no-such-branch"]);
+    assert_eq!(
+        run.stderr,
+        "error: `--against no-such-branch`: neither a descriptor file nor a git revision\n"
+    );
+}
