@@ -239,25 +239,24 @@ fn diff_cmd(
         Some(other) => {
             // A descriptor (path or environment name) first; a git revision otherwise.
             let looks_like_file = other.ends_with(".yaml") || other.ends_with(".yml");
-            let before_loaded =
-                if let Ok(other_path) = resolve(other).or_else(|e| if looks_like_file { Err(e) } else { Err(e) }) {
-                    crate::load::load(&other_path)?
-                } else if looks_like_file {
-                    crate::load::load(&resolve(other)?)?
-                } else {
-                    let dir = path
-                        .parent()
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .unwrap_or(std::path::Path::new("."));
-                    if !diff::git::is_revision(other, dir) {
-                        return Err(Error::Variant {
-                            message: format!("`--against {other}`: neither a descriptor file nor a git revision"),
-                        }
-                        .into());
+            let before_loaded = if looks_like_file {
+                crate::load::load(&resolve(other)?)?
+            } else if let Ok(other_path) = resolve(other) {
+                crate::load::load(&other_path)?
+            } else {
+                let dir = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                if !diff::git::is_revision(other, dir) {
+                    return Err(Error::Variant {
+                        message: format!("`--against {other}`: neither a descriptor file nor a git revision"),
                     }
-                    let rev = other.to_string();
-                    crate::load::load_with(&path, &move |p: &std::path::Path| diff::git::read_at(&rev, p))?
-                };
+                    .into());
+                }
+                let rev = other.to_string();
+                crate::load::load_with(&path, &move |p: &std::path::Path| diff::git::read_at(&rev, p))?
+            };
             let before_label = if before_loaded.path == path {
                 format!("{shown} at {other}")
             } else {
