@@ -117,7 +117,8 @@ fn healthcheck(service: &ServicePlan) -> Option<ComposeHealthcheck> {
         ProbeCheck::Shell { command } => vec!["CMD-SHELL".into(), command.clone()],
         ProbeCheck::Http { path, port } => vec![
             "CMD-SHELL".into(),
-            format!("curl -fsS http://localhost:{port}{path} > /dev/null || exit 1"),
+            // The path's characters are limited by the schema; quoted all the same.
+            format!("curl -fsS 'http://localhost:{port}{path}' > /dev/null || exit 1"),
         ],
     };
     Some(ComposeHealthcheck {

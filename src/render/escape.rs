@@ -257,10 +257,11 @@ fn dotenv_value(s: &str, out: &mut String) -> Result<(), Error> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '=' | ',' | '-'));
     if bare {
         out.push_str(s);
-    } else if s.chars().any(|c| c == '\'' || c.is_control()) {
+    } else if s.chars().any(|c| c == '\'' || c == '\\' || c.is_control()) {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
-            format!("value {s:?} cannot be written to a dotenv file (quote or control character)"),
+            // Dialects disagree on backslashes in single quotes (python-dotenv escapes, compose does not).
+            format!("value {s:?} cannot be written to a dotenv file (single quote, backslash or control character)"),
         ));
     } else {
         out.push('\'');

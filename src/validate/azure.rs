@@ -109,6 +109,18 @@ fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
             }
         }
     }
+    if let Some(file) = d.azure.as_ref().and_then(|a| a.bicep_file.as_deref()) {
+        if file
+            .split('/')
+            .any(|part| part == ".." || part == "." || part.is_empty())
+        {
+            c.error(
+                "unsafe-path",
+                "/azure/bicep_file".into(),
+                format!("`{file}` must stay inside the output folder: no `..`, `.` or empty parts"),
+            );
+        }
+    }
     if let Some(azure) = &d.azure {
         for (field, set, platform) in [
             (

@@ -195,10 +195,13 @@ fn list<S: AsRef<str>>(items: &[S]) -> String {
         .join(", ")
 }
 
+/// "A service name..." reads "expected a service name...": lower-case a
+/// leading article only, never a name such as "App Service".
 fn lower_first(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    for article in ["A ", "An ", "The "] {
+        if let Some(rest) = s.strip_prefix(article) {
+            return format!("{}{rest}", article.to_lowercase());
+        }
     }
+    s.to_string()
 }

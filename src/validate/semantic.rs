@@ -598,11 +598,11 @@ fn check_env_values(d: &Descriptor, c: &mut Checker) {
                     pointer,
                     format!("`{name}` contains a line break or control character, which env files cannot hold; keep such values in a secret"),
                 );
-            } else if in_dotenv && text.contains('\'') {
+            } else if in_dotenv && (text.contains('\'') || text.contains('\\')) {
                 c.error(
                     "env-value",
                     pointer,
-                    format!("`{name}` contains a single quote, which cannot be written safely to the .env examples it goes to"),
+                    format!("`{name}` contains a single quote or a backslash, which dotenv dialects read differently in the .env examples it goes to"),
                 );
             }
         }

@@ -41,7 +41,7 @@ fn values_env_files_cannot_hold_are_refused_before_rendering() {
         2,
         "",
         "demo.yaml:16:8: error: /env/BAD: `BAD` contains a line break or control character, which env files cannot hold; keep such values in a secret\n\
-         demo.yaml:17:10: error: /env/QUOTE: `QUOTE` contains a single quote, which cannot be written safely to the .env examples it goes to\n\
+         demo.yaml:17:10: error: /env/QUOTE: `QUOTE` contains a single quote or a backslash, which dotenv dialects read differently in the .env examples it goes to\n\
          error: the descriptor is invalid (2 errors)\n",
     );
     assert!(!test.path("out").exists());

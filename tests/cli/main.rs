@@ -4,11 +4,13 @@
 mod diff;
 mod errors;
 mod escaping;
+mod hostile;
 mod lints;
 mod render_check;
 mod s1_s3_azure;
 mod s2_revisbali;
 mod s4_render;
+mod safety;
 mod schema_types;
 mod shipped;
 mod support;

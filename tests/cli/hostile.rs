@@ -1,0 +1,250 @@
+//! Property test: a hostile string (quotes, line breaks, `${...}`, `#`,
+//! backslashes, template syntax, unicode, nothing at all) put into any string
+//! field of any shipped environment either is refused by validation with
+//! findings, or renders files that real parsers read with the same structure
+//! as before, the value intact.
+
+use crate::support::repo;
+use deploygen::render::{RenderedFile, Renderer};
+use proptest::prelude::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn renderer() -> &'static Renderer {
+    static R: OnceLock<Renderer> = OnceLock::new();
+    R.get_or_init(Renderer::embedded)
+}
+
+fn environments() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(repo().join("environments"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.ends_with(".yaml") && !name.starts_with('_')
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn string_leaves(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::String(_) => out.push(at),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                string_leaves(item, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                string_leaves(item, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `Ok(files)`, or `Err(())` when validation refused the value (with findings).
+fn render(path: &PathBuf, pointer: &str, value: &str) -> Result<Vec<RenderedFile>, ()> {
+    let loaded = deploygen::load::load(path).unwrap();
+    let edit = |doc: &mut Value| {
+        if pointer.is_empty() {
+            return Ok(());
+        }
+        if let Some(slot) = doc.pointer_mut(pointer) {
+            *slot = Value::String(value.to_string());
+        }
+        Ok(())
+    };
+    match deploygen::validate::validate_loaded(loaded, &edit) {
+        Ok(v) => {
+            let plan = deploygen::plan::build(&v.descriptor, "environments/x.yaml".into());
+            Ok(renderer()
+                .render(&plan)
+                .unwrap_or_else(|e| panic!("{pointer} = {value:?} validated but did not render: {e}")))
+        }
+        Err(deploygen::error::Error::Invalid { findings }) => {
+            assert!(!findings.is_empty() && findings.iter().all(|f| !f.message.is_empty()));
+            Err(())
+        }
+        Err(e) => panic!("{pointer} = {value:?}: {e}"),
+    }
+}
+
+/// Key paths of a YAML or JSON document (list indices collapsed).
+fn key_paths(v: &Value, at: String, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, item) in map {
+                let p = format!("{at}/{k}");
+                out.insert(p.clone());
+                key_paths(item, p, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                key_paths(item, format!("{at}/[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|i| strings(i, out)),
+        Value::Object(map) => map.values().for_each(|i| strings(i, out)),
+        _ => {}
+    }
+}
+
+/// What a file's structure is, read by a real parser for its language, and
+/// the string values it holds.
+fn shape(file: &RenderedFile) -> (String, Vec<String>) {
+    let name = file.path.rsplit('/').next().unwrap();
+    let text = &file.contents;
+    if name.ends_with(".yml") || name.ends_with(".yaml") || name.ends_with(".json") {
+        let doc: Value = if name.ends_with(".json") {
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", file.path))
+        } else {
+            let y: serde_yaml::Value =
+                serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", file.path));
+            serde_json::to_value(y).unwrap()
+        };
+        let mut paths = BTreeSet::new();
+        key_paths(&doc, String::new(), &mut paths);
+        let mut values = Vec::new();
+        strings(&doc, &mut values);
+        let compose = name.starts_with("docker-compose");
+        let values = values
+            .into_iter()
+            .map(|s| if compose { s.replace("$$", "$") } else { s })
+            .collect();
+        (format!("{paths:?}"), values)
+    } else if name.starts_with(".env") {
+        let pairs: Vec<(String, String)> = dotenvy::from_read_iter(text.as_bytes())
+            .map(|r| r.unwrap_or_else(|e| panic!("{}: {e}\n{text}", file.path)))
+            .collect();
+        (
+            format!("{:?}", pairs.iter().map(|(k, _)| k).collect::<Vec<_>>()),
+            pairs.into_iter().map(|(_, v)| v).collect(),
+        )
+    } else if name.ends_with(".bicep") {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&tree_sitter_bicep::LANGUAGE.into()).unwrap();
+        let tree = parser.parse(text, None).unwrap();
+        let root = tree.root_node();
+        assert!(!root.has_error(), "{}: Bicep syntax error\n{text}", file.path);
+        let mut cursor = root.walk();
+        let kinds: Vec<&str> = root.children(&mut cursor).map(|n| n.kind()).collect();
+        (format!("{kinds:?}"), vec![])
+    } else if name.ends_with(".sh") {
+        let status = std::process::Command::new("bash")
+            .args(["-n", "-c", text])
+            .status()
+            .unwrap();
+        assert!(status.success(), "{}: shell syntax error\n{text}", file.path);
+        (String::new(), vec![])
+    } else {
+        // redis.conf, Dockerfile, the manifest: one directive per line.
+        let directives: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.split_whitespace().next().unwrap_or_default())
+            .collect();
+        (format!("{directives:?}"), vec![])
+    }
+}
+
+fn hostile() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "\"", "'", "\n", "\r\n", "\t", "${HOME}", "$(id)", "`id`", "#", "\\", ": ", "- ", "{{ x }}", "{% if %}", "}",
+        "{", "é", "✓", "\u{2028}", "\u{feff}", " ", "|", ">", "&a", "*a", "!!str", "%", "@", ",", "[", "]", "?", "\0",
+        "--", "true", "null", "6379", "a",
+    ]);
+    prop::collection::vec(pieces, 0..6).prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_values_are_refused_or_cannot_change_structure(env in any::<prop::sample::Index>(), leaf in any::<prop::sample::Index>(), payload in hostile()) {
+        let envs = environments();
+        let path = env.get(&envs).clone();
+        let doc = deploygen::load::load(&path).unwrap().root.to_json();
+        let mut leaves = Vec::new();
+        string_leaves(&doc, String::new(), &mut leaves);
+        let pointer = leaf.get(&leaves).clone();
+        let marked = format!("Ωmark{payload}");
+        let baseline = render(&path, "", "").expect("shipped environments validate");
+        if let Ok(files) = render(&path, &pointer, &marked) {
+            let before: Vec<&str> = baseline.iter().map(|f| f.path.as_str()).collect();
+            let after: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+            prop_assert_eq!(&before, &after, "{} changed the files", pointer);
+            for (old, new) in baseline.iter().zip(&files) {
+                let (old_shape, _) = shape(old);
+                let (new_shape, values) = shape(new);
+                prop_assert_eq!(old_shape, new_shape, "{} = {:?} changed the structure of {}", pointer, marked, new.path);
+                for value in values.iter().filter(|v| v.contains("Ωmark")) {
+                    prop_assert!(value.contains(&marked), "{}: {:?} came back as {:?}", new.path, marked, value);
+                }
+            }
+        }
+    }
+}
+
+/// The property above is not vacuous: free-text fields accept hostile values,
+/// and every file still has its structure.
+#[test]
+fn free_text_fields_take_hostile_values_without_changing_structure() {
+    // Env values refuse line breaks (no env file dialect spells them alike).
+    let full = "Ωmark\"'\n#${HOME}\\ {{ x }} ✓: - ";
+    let one_line = "Ωmark\"'#${HOME}\\ {{ x }} ✓: - ";
+    let cases = [
+        ("revisbali.yaml", "/services/bs-core/command"),
+        ("revisbali.yaml", "/services/bs-core/env/DJANGO_SETTINGS_MODULE"),
+        ("revisbali.yaml", "/secrets/django-secret-key/description"),
+        ("magictoolbox-dev.yaml", "/services/web/env/DJANGO_SETTINGS_MODULE"),
+        ("magictoolbox-dev.yaml", "/services/web/command"),
+        ("chat.yaml", "/services/web/command"),
+        ("instructly.yaml", "/services/instructly-api/command"),
+        ("instructly.yaml", "/description"),
+    ];
+    for (env, pointer) in cases {
+        let path = repo().join("environments").join(env);
+        let baseline = render(&path, "", "").unwrap();
+        let payload = if pointer.contains("/env/") { one_line } else { full };
+        let files =
+            render(&path, pointer, payload).unwrap_or_else(|_| panic!("{env} {pointer} refused a free-text value"));
+        let mut seen = false;
+        for (old, new) in baseline.iter().zip(&files) {
+            let (old_shape, _) = shape(old);
+            let (new_shape, values) = shape(new);
+            assert_eq!(old_shape, new_shape, "{env} {pointer}: {} changed structure", new.path);
+            for value in values.iter().filter(|v| v.contains("Ωmark")) {
+                assert!(value.contains(payload), "{env} {pointer}: {} holds {value:?}", new.path);
+                seen = true;
+            }
+            if new.path.ends_with(".bicep") && new.contents.contains("Ωmark") {
+                let mut escaped = String::new();
+                deploygen::render::escape::bicep_string_body(payload, &mut escaped);
+                assert!(
+                    new.contents.contains(&escaped),
+                    "{env} {pointer}: {} lacks {escaped}",
+                    new.path
+                );
+                seen = true;
+            }
+        }
+        assert!(
+            seen || pointer.ends_with("description"),
+            "{env} {pointer}: the value reached no parsed file"
+        );
+    }
+}
