@@ -49,7 +49,7 @@ fn string_leaves(v: &Value, at: String, out: &mut Vec<String>) {
 }
 
 /// `Ok(files)`, or `Err(())` when validation refused the value (with findings).
-fn render(path: &PathBuf, pointer: &str, value: &str) -> Result<Vec<RenderedFile>, ()> {
+fn render(path: &std::path::Path, pointer: &str, value: &str) -> Result<Vec<RenderedFile>, ()> {
     let loaded = deploygen::load::load(path).unwrap();
     let edit = |doc: &mut Value| {
         if pointer.is_empty() {
