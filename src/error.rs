@@ -66,6 +66,12 @@ pub enum Error {
     Variant {
         message: String,
     },
+    Usage {
+        message: String,
+    },
+    Exists {
+        path: String,
+    },
 }
 
 impl Error {
@@ -118,7 +124,8 @@ impl fmt::Display for Error {
             ),
             Error::Write { path, source } => write!(f, "cannot write `{path}`: {source}"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
-            Error::Variant { message } => f.write_str(message),
+            Error::Variant { message } | Error::Usage { message } => f.write_str(message),
+            Error::Exists { path } => write!(f, "`{path}` exists already; `deploygen init` never overwrites a file"),
             Error::UnknownRule { rule, suggestion } => {
                 write!(f, "no lint rule `{rule}`")?;
                 match suggestion {

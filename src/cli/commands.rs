@@ -74,6 +74,38 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
             out,
         ),
         Command::Explain { rule } => explain_cmd(rule.as_deref(), out),
+        Command::Init {
+            path,
+            name,
+            platform,
+            cache,
+        } => {
+            let written = super::init::init(&super::init::InitOptions {
+                path: path.as_deref(),
+                name,
+                platform,
+                cache,
+            })?;
+            if !out.quiet {
+                for p in &written {
+                    writeln!(out.stderr, "wrote `{}`", crate::source::display_path(p))?;
+                }
+                if let Some(p) = written.last() {
+                    writeln!(out.stderr, "next: deploygen validate {0} && deploygen render {0}", crate::source::display_path(p))?;
+                }
+            }
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "deploygen", &mut *out.stdout);
+            Ok(0)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command).render(&mut *out.stdout)?;
+            Ok(0)
+        }
         Command::Schema => {
             out.stdout.write_all(validate::schema::ENVIRONMENT_SCHEMA.as_bytes())?;
             Ok(0)

@@ -3,6 +3,7 @@
 
 mod commands;
 mod environments;
+mod init;
 mod print;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -96,6 +97,25 @@ pub enum Command {
     },
     /// Print the environment JSON schema (for editors and the YAML language server).
     Schema,
+    /// Write a commented starter descriptor (never overwrites).
+    Init {
+        /// Where to write it (default: `environments/NAME.yaml`).
+        path: Option<PathBuf>,
+        /// Environment name.
+        #[arg(long, default_value = "myapp")]
+        name: String,
+        #[arg(long, default_value = "compose", value_parser = ["compose", "azure-container-apps", "azure-app-service", "render"])]
+        platform: String,
+        #[arg(long, default_value = "redis", value_parser = ["none", "database", "memcached", "redis"])]
+        cache: String,
+    },
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// List the lint rules, or explain one.
     Explain {
         /// A rule id, such as `redis-url-without-password`.

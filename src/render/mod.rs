@@ -142,6 +142,13 @@ fn finish(lang: Lang, header: &str, body: String) -> String {
 
 fn base_environment() -> Environment<'static> {
     let mut env = Environment::new();
+    configure(&mut env);
+    env
+}
+
+/// The one place that sets the template engine up: strict undefined values,
+/// kept newlines, escaping by output language, the filters.
+pub fn configure(env: &mut Environment<'_>) {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
     env.set_trim_blocks(true);
@@ -177,7 +184,6 @@ fn base_environment() -> Environment<'static> {
     env.add_filter("interpolate", interpolate);
     env.add_filter("bicep", bicep_value);
     env.add_filter("ident", identifier);
-    env
 }
 
 fn invalid(message: String) -> minijinja::Error {

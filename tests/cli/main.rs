@@ -6,6 +6,7 @@ mod errors;
 mod escaping;
 mod hostile;
 mod lints;
+mod pre_commit;
 mod render_check;
 mod s1_s3_azure;
 mod s2_revisbali;

@@ -1,0 +1,87 @@
+//! `deploygen init`: a commented starter descriptor that validates as written.
+
+use crate::error::{Error, Result};
+use crate::validate::schema::ENVIRONMENT_SCHEMA;
+use std::path::{Path, PathBuf};
+
+pub struct InitOptions<'a> {
+    pub path: Option<&'a Path>,
+    pub name: &'a str,
+    pub platform: &'a str,
+    pub cache: &'a str,
+}
+
+/// Write the starter (and the schema beside it, for the editor); never overwrite.
+pub fn init(options: &InitOptions) -> Result<Vec<PathBuf>> {
+    let name_ok = options.name.len() <= 40
+        && options.name.starts_with(|c: char| c.is_ascii_lowercase())
+        && options.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !name_ok {
+        return Err(Error::Usage {
+            message: format!("`--name {}`: use lower-case letters, digits and dashes, starting with a letter", options.name),
+        });
+    }
+    if options.cache == "memcached" && options.platform != "compose" {
+        return Err(Error::Usage {
+            message: format!("`--cache memcached` runs only on `compose`; `{}` has no memcached", options.platform),
+        });
+    }
+    let path = options
+        .path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(super::environments::ENVIRONMENTS_DIR).join(format!("{}.yaml", options.name)));
+    if path.exists() {
+        return Err(Error::Exists {
+            path: crate::source::display_path(&path),
+        });
+    }
+    let shown = crate::source::display_path(&path);
+    let text = render(options, &shown)?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    let schema = dir.join("environment.schema.json");
+    if !schema.exists() {
+        std::fs::write(&schema, ENVIRONMENT_SCHEMA).map_err(|source| Error::Write {
+            path: schema.display().to_string(),
+            source,
+        })?;
+        written.push(schema);
+    }
+    std::fs::write(&path, text).map_err(|source| Error::Write {
+        path: shown,
+        source,
+    })?;
+    written.push(path);
+    Ok(written)
+}
+
+fn render(options: &InitOptions, shown: &str) -> Result<String> {
+    let mut env = minijinja::Environment::new();
+    // The same escaping as every generated file (YAML here).
+    crate::render::configure(&mut env);
+    env.add_template("init/descriptor.yaml.j2", include_str!("../../templates/init/descriptor.yaml.j2"))
+        .map_err(|e| Error::Template {
+            name: "init/descriptor.yaml.j2".into(),
+            message: e.to_string(),
+        })?;
+    let database = options.name.replace('-', "_");
+    let context = minijinja::context! {
+        file => minijinja::context! {
+            name => options.name,
+            platform => options.platform,
+            cache => options.cache,
+            database => database,
+            path => shown,
+        },
+    };
+    env.get_template("init/descriptor.yaml.j2")
+        .and_then(|t| t.render(context))
+        .map_err(|e| Error::Template {
+            name: "init/descriptor.yaml.j2".into(),
+            message: format!("{e:#}"),
+        })
+}
