@@ -91,7 +91,11 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
                     writeln!(out.stderr, "wrote `{}`", crate::source::display_path(p))?;
                 }
                 if let Some(p) = written.last() {
-                    writeln!(out.stderr, "next: deploygen validate {0} && deploygen render {0}", crate::source::display_path(p))?;
+                    writeln!(
+                        out.stderr,
+                        "next: deploygen validate {0} && deploygen render {0}",
+                        crate::source::display_path(p)
+                    )?;
                 }
             }
             Ok(0)

@@ -15,15 +15,24 @@ pub struct InitOptions<'a> {
 pub fn init(options: &InitOptions) -> Result<Vec<PathBuf>> {
     let name_ok = options.name.len() <= 40
         && options.name.starts_with(|c: char| c.is_ascii_lowercase())
-        && options.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && options
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !name_ok {
         return Err(Error::Usage {
-            message: format!("`--name {}`: use lower-case letters, digits and dashes, starting with a letter", options.name),
+            message: format!(
+                "`--name {}`: use lower-case letters, digits and dashes, starting with a letter",
+                options.name
+            ),
         });
     }
     if options.cache == "memcached" && options.platform != "compose" {
         return Err(Error::Usage {
-            message: format!("`--cache memcached` runs only on `compose`; `{}` has no memcached", options.platform),
+            message: format!(
+                "`--cache memcached` runs only on `compose`; `{}` has no memcached",
+                options.platform
+            ),
         });
     }
     let path = options
@@ -37,7 +46,10 @@ pub fn init(options: &InitOptions) -> Result<Vec<PathBuf>> {
     }
     let shown = crate::source::display_path(&path);
     let text = render(options, &shown)?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|source| Error::Write {
         path: dir.display().to_string(),
         source,
@@ -51,10 +63,7 @@ pub fn init(options: &InitOptions) -> Result<Vec<PathBuf>> {
         })?;
         written.push(schema);
     }
-    std::fs::write(&path, text).map_err(|source| Error::Write {
-        path: shown,
-        source,
-    })?;
+    std::fs::write(&path, text).map_err(|source| Error::Write { path: shown, source })?;
     written.push(path);
     Ok(written)
 }
@@ -63,11 +72,14 @@ fn render(options: &InitOptions, shown: &str) -> Result<String> {
     let mut env = minijinja::Environment::new();
     // The same escaping as every generated file (YAML here).
     crate::render::configure(&mut env);
-    env.add_template("init/descriptor.yaml.j2", include_str!("../../templates/init/descriptor.yaml.j2"))
-        .map_err(|e| Error::Template {
-            name: "init/descriptor.yaml.j2".into(),
-            message: e.to_string(),
-        })?;
+    env.add_template(
+        "init/descriptor.yaml.j2",
+        include_str!("../../templates/init/descriptor.yaml.j2"),
+    )
+    .map_err(|e| Error::Template {
+        name: "init/descriptor.yaml.j2".into(),
+        message: e.to_string(),
+    })?;
     let database = options.name.replace('-', "_");
     let context = minijinja::context! {
         file => minijinja::context! {

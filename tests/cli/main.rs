@@ -2,6 +2,8 @@
 //! temporary folder and pins what it prints, its exit code and what it writes.
 
 mod diff;
+mod docs;
+mod ecosystem;
 mod errors;
 mod escaping;
 mod hostile;

@@ -17,7 +17,12 @@ fn pre_commit() -> PathBuf {
     let venv = tools_venv();
     let bin = venv.join("bin/pre-commit");
     if !bin.exists() {
-        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().unwrap().success()
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success()
             && Command::new(venv.join("bin/pip"))
                 .args(["install", "-q", "--disable-pip-version-check", "pre-commit==4.3.0"])
                 .status()
@@ -48,7 +53,11 @@ fn try_repo(pre_commit: &Path, dir: &Path, hook: &str) -> (bool, String) {
         .env("PRE_COMMIT_HOME", tools_venv().join("pre-commit-home"))
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     (output.status.success(), text)
 }
 
@@ -61,7 +70,11 @@ fn pre_commit_hooks_pass_then_fail_on_a_schema_error_then_on_drift() {
     std::fs::create_dir_all(dir.join("environments")).unwrap();
     std::fs::write(dir.join("environments/demo.yaml"), format!("{MINIMAL}output: demo\n")).unwrap();
     let render = Command::cargo_bin_path();
-    let status = Command::new(&render).args(["render", "environments/demo.yaml"]).current_dir(dir).status().unwrap();
+    let status = Command::new(&render)
+        .args(["render", "environments/demo.yaml"])
+        .current_dir(dir)
+        .status()
+        .unwrap();
     assert!(status.success());
     git(dir, &["init", "-q"]);
     git(dir, &["add", "-A"]);
@@ -72,13 +85,27 @@ fn pre_commit_hooks_pass_then_fail_on_a_schema_error_then_on_drift() {
     let (ok, text) = try_repo(&pre_commit, dir, "deploygen-check");
     assert!(ok, "check should pass:\n{text}");
 
-    std::fs::write(dir.join("environments/demo.yaml"), format!("{MINIMAL}output: demo\nservics: {{}}\n")).unwrap();
+    std::fs::write(
+        dir.join("environments/demo.yaml"),
+        format!("{MINIMAL}output: demo\nservics: {{}}\n"),
+    )
+    .unwrap();
     git(dir, &["add", "-A"]);
     let (ok, text) = try_repo(&pre_commit, dir, "deploygen-validate");
     assert!(!ok, "a schema error must fail the hook:\n{text}");
-    assert!(text.contains("unknown key `servics`; did you mean `services`?"), "{text}");
+    assert!(
+        text.contains("unknown key `servics`; did you mean `services`?"),
+        "{text}"
+    );
 
-    std::fs::write(dir.join("environments/demo.yaml"), format!("{}output: demo\n", MINIMAL.replace("example/web:1.0", "example/web:2.0"))).unwrap();
+    std::fs::write(
+        dir.join("environments/demo.yaml"),
+        format!(
+            "{}output: demo\n",
+            MINIMAL.replace("example/web:1.0", "example/web:2.0")
+        ),
+    )
+    .unwrap();
     git(dir, &["add", "-A"]);
     let (ok, text) = try_repo(&pre_commit, dir, "deploygen-check");
     assert!(!ok, "drift must fail the hook:\n{text}");
