@@ -42,13 +42,13 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
     match &cli.command {
         Command::Validate { files } => validate_cmd(files, out),
         Command::Render {
-            env,
+            envs,
             output,
             force,
             prune,
         } => render_cmd(
             cli,
-            env,
+            envs,
             output.as_deref(),
             WriteOptions {
                 force: *force,
@@ -136,26 +136,69 @@ fn validate_cmd(args: &[String], out: &mut Out) -> Outcome {
     Ok(if failed { 1 } else { 0 })
 }
 
-fn render_cmd(cli: &Cli, env: &str, output: Option<&Path>, options: WriteOptions, out: &mut Out) -> Outcome {
-    let path = resolve(env)?;
+fn render_cmd(cli: &Cli, args: &[String], output: Option<&Path>, options: WriteOptions, out: &mut Out) -> Outcome {
+    let paths = resolve_all(args)?;
+    if output.is_some() && paths.len() != 1 {
+        return Err(Error::Usage {
+            message: "`-o DIR` takes one environment; each environment renders into its own folder".into(),
+        }
+        .into());
+    }
     let renderer = renderer(cli)?;
-    let prepared = pipeline::prepare(&path, &renderer, output)?;
-    out.warnings(&prepared.validated.findings)?;
-    let report = emit::write(&prepared.output_dir, &prepared.files, options)?;
-    out.render_report(&path, &prepared.output_dir, &report)?;
-    Ok(0)
+    let prepared = pipeline::par_map(&paths, |path| pipeline::prepare(path, &renderer, output));
+    // Two environments writing one folder would overwrite each other's files.
+    let mut dirs: Vec<(&PathBuf, &PathBuf)> = Vec::new();
+    for (path, p) in paths.iter().zip(&prepared) {
+        if let Ok(p) = p {
+            if let Some((other, _)) = dirs.iter().find(|(_, d)| **d == p.output_dir) {
+                return Err(Error::Usage {
+                    message: format!(
+                        "`{}` and `{}` both render into `{}`; give one another `output`",
+                        crate::source::display_path(other),
+                        crate::source::display_path(path),
+                        crate::source::display_path(&p.output_dir)
+                    ),
+                }
+                .into());
+            }
+            dirs.push((path, &p.output_dir));
+        }
+    }
+    let written = pipeline::par_map(&prepared, |p| match p {
+        Ok(p) => emit::write(&p.output_dir, &p.files, options).map(Some),
+        Err(_) => Ok(None),
+    });
+    let mut code = 0;
+    for ((path, prepared), written) in paths.iter().zip(prepared).zip(written) {
+        let result = prepared.and_then(|p| written.map(|report| (p, report)));
+        match result {
+            Ok((p, Some(report))) => {
+                out.warnings(&p.validated.findings)?;
+                out.render_report(path, &p.output_dir, &report)?;
+            }
+            Ok((_, None)) => {}
+            Err(e) if paths.len() == 1 => return Err(e.into()),
+            Err(e) => {
+                out.report_error_for(path, &e)?;
+                code = 2;
+            }
+        }
+    }
+    Ok(code)
 }
 
 fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
     let paths = resolve_all(args)?;
     let renderer = renderer(cli)?;
-    let mut results = Vec::new();
-    let mut code = 0;
-    for path in paths {
-        let result = pipeline::prepare(&path, &renderer, None).and_then(|p| {
+    let checked = pipeline::par_map(&paths, |path| {
+        pipeline::prepare(path, &renderer, None).and_then(|p| {
             let drift = emit::check(&p.output_dir, &p.files)?;
             Ok((p.output_dir, drift))
-        });
+        })
+    });
+    let mut results = Vec::new();
+    let mut code = 0;
+    for (path, result) in paths.into_iter().zip(checked) {
         match result {
             Ok((dir, drift)) => {
                 if !drift.is_clean() {

@@ -51,11 +51,11 @@ pub enum Command {
         /// Descriptor files or environment names.
         files: Vec<String>,
     },
-    /// Write an environment's files.
+    /// Write the environments' files (default: every environment in `environments/`).
     Render {
-        /// A descriptor file, or the name of one in `environments/`.
-        env: String,
-        /// Output folder (default: the descriptor's `output`, else a folder named after it).
+        /// Descriptor files or environment names.
+        envs: Vec<String>,
+        /// Output folder, for a single environment (default: the descriptor's `output`, else a folder named after it).
         #[arg(short, long, value_name = "DIR")]
         output: Option<PathBuf>,
         /// Overwrite files that do not carry deploygen's header.

@@ -253,3 +253,28 @@ fn schema_prints_the_embedded_schema() {
         std::fs::read_to_string(crate::support::repo().join("schemas/environment.schema.json")).unwrap()
     );
 }
+
+#[test]
+fn render_without_arguments_renders_every_environment_and_guards_shared_folders() {
+    let a = MINIMAL.replace("name: demo", "name: a");
+    let test = Test::new()
+        .write("environments/a.yaml", &a)
+        .write("environments/b.yaml", &MINIMAL.replace("name: demo", "name: b"));
+    test.run(&["render"]).expect(
+        0,
+        "",
+        "rendered `environments/a.yaml` into `environments/a`: 4 written, 0 unchanged\n\
+         rendered `environments/b.yaml` into `environments/b`: 4 written, 0 unchanged\n",
+    );
+    test.run(&["render", "a", "b", "-o", "out"]).expect(
+        2,
+        "",
+        "error: `-o DIR` takes one environment; each environment renders into its own folder\n",
+    );
+    let test = test.write("environments/c.yaml", &format!("{a}output: a\n"));
+    test.run(&["render"]).expect(
+        2,
+        "",
+        "error: `environments/a.yaml` and `environments/c.yaml` both render into `environments/a`; give one another `output`\n",
+    );
+}
