@@ -6,30 +6,28 @@ use crate::emit::paths::output_dir;
 use crate::error::Result;
 use crate::plan::{self, Plan};
 use crate::render::{RenderedFile, Renderer};
-use crate::source::repo_relative;
 use crate::validate::{self, Validated};
 use std::path::{Path, PathBuf};
 
 pub struct Prepared {
+    /// The descriptor, its warnings and its Plan.
     pub validated: Validated,
-    pub plan: Plan,
     pub files: Vec<RenderedFile>,
     pub output_dir: PathBuf,
 }
 
 pub fn plan(path: &Path) -> Result<(Validated, Plan)> {
     let validated = validate::validate(path)?;
-    let plan = plan::build(&validated.descriptor, repo_relative(path));
+    let plan = validated.plan.clone();
     Ok((validated, plan))
 }
 
 pub fn prepare(path: &Path, renderer: &Renderer, output_override: Option<&Path>) -> Result<Prepared> {
-    let (validated, plan) = plan(path)?;
-    let files = renderer.render(&plan)?;
+    let validated = validate::validate(path)?;
+    let files = renderer.render(&validated.plan)?;
     let output_dir = output_dir(path, validated.descriptor.output.as_deref(), output_override);
     Ok(Prepared {
         validated,
-        plan,
         files,
         output_dir,
     })
@@ -51,7 +49,10 @@ pub fn diff_side(
         }
         Ok(())
     })?;
-    let plan = plan::build(&validated.descriptor, header.to_string());
+    let mut plan = validated.plan.clone();
+    if plan.descriptor != header {
+        plan = plan::build(&validated.descriptor, header.to_string());
+    }
     let files = renderer.render(&plan)?;
     Ok(crate::diff::Side {
         label,

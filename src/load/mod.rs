@@ -17,6 +17,9 @@ pub struct Loaded {
     pub root: Node,
 }
 
+/// How many files an `extends` chain may span.
+pub const MAX_EXTENDS_DEPTH: usize = 16;
+
 /// Reads a descriptor's text; the file system, or a git revision.
 pub type Reader<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
 
@@ -54,7 +57,15 @@ fn load_chain(
             source,
         },
     };
-    let canonical = normalize(path);
+    // Symbolic links resolved where the file exists (a folder linked to itself
+    // must not make an endless chain); lexically for files only in git.
+    let canonical = path.canonicalize().unwrap_or_else(|_| normalize(path));
+    if visiting.len() >= MAX_EXTENDS_DEPTH {
+        return Err(Error::Extends {
+            location: extended_from.expect("a chain needs an extends"),
+            message: format!("`extends` goes more than {MAX_EXTENDS_DEPTH} files deep"),
+        });
+    }
     if visiting.contains(&canonical) {
         let mut chain: Vec<String> = visiting.iter().map(|p| display_path(p)).collect();
         chain.push(display_path(&canonical));

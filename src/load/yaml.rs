@@ -17,6 +17,7 @@ pub struct SyntaxError {
 
 pub fn parse(text: &str, file: FileId) -> Result<Node, SyntaxError> {
     let mut builder = Builder {
+        aliased: 0,
         file,
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -64,7 +65,20 @@ enum Frame {
     },
 }
 
+/// How many values aliases may copy in one document: enough for any
+/// descriptor, far too few for an alias bomb ("billion laughs").
+const MAX_ALIASED_VALUES: usize = 10_000;
+
+fn size(node: &Node) -> usize {
+    1 + match &node.value {
+        NodeValue::Seq(items) => items.iter().map(size).sum(),
+        NodeValue::Map(entries) => entries.iter().map(|e| 1 + size(&e.value)).sum(),
+        _ => 0,
+    }
+}
+
 struct Builder {
+    aliased: usize,
     file: FileId,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
@@ -172,8 +186,16 @@ impl MarkedEventReceiver for Builder {
                 Some(Frame::Seq { node, anchor }) | Some(Frame::Map { node, anchor, .. }) => self.push(node, anchor),
                 None => self.fail(pos, "unbalanced YAML structure".into()),
             },
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(node) => self.push(Node { pos, ..node }, 0),
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some(node) => {
+                    self.aliased += size(node);
+                    if self.aliased > MAX_ALIASED_VALUES {
+                        self.fail(pos, format!("aliases expand to more than {MAX_ALIASED_VALUES} values"));
+                        return;
+                    }
+                    let node = node.clone();
+                    self.push(Node { pos, ..node }, 0);
+                }
                 None => self.fail(pos, "alias to an unknown anchor".into()),
             },
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {}
@@ -240,6 +262,20 @@ mod tests {
     fn aliases_expand_to_the_anchored_value() {
         let node = parse0("a: &x {k: 1}\nb: *x\n").unwrap();
         assert_eq!(node.to_json(), serde_json::json!({"a": {"k": 1}, "b": {"k": 1}}));
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (name, prev) in ["b", "c", "d", "e", "f", "g"]
+            .into_iter()
+            .zip(["a", "b", "c", "d", "e", "f"])
+        {
+            let items = vec![format!("*{prev}"); 10].join(", ");
+            text.push_str(&format!("{name}: &{name} [{items}]\n"));
+        }
+        let err = parse0(&text).unwrap_err();
+        assert!(err.message.contains("aliases expand to more than"), "{}", err.message);
     }
 
     #[test]

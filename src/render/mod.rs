@@ -55,9 +55,10 @@ impl Renderer {
                     message: format!("{e:#}"),
                 };
                 let template = self.env.get_template(&file.template).map_err(fail)?;
+                // Each template gets its own file's model: the Plan decided
+                // everything a template needs to lay out.
                 let context = minijinja::context! {
                     file => Value::from_serialize(&file.model),
-                    plan => Value::from_serialize(plan),
                     path => file.path.clone(),
                 };
                 let body = template.render(context).map_err(fail)?;

@@ -19,6 +19,9 @@ pub struct Validated {
     pub descriptor: Descriptor,
     /// Warnings only: errors stop at [`Error::Invalid`].
     pub findings: Vec<Finding>,
+    /// The Plan the lints read, named for generated headers as the descriptor's
+    /// repository-relative path (kept so nothing plans twice).
+    pub plan: crate::plan::Plan,
 }
 
 /// Load and validate; any error-level finding becomes [`Error::Invalid`].
@@ -50,11 +53,13 @@ pub fn validate_loaded(loaded: Loaded, edit: &dyn Fn(&mut serde_json::Value) -> 
         )],
     })?;
     findings.extend(semantic::check(&descriptor, &index, &loaded.sources));
-    if !has_errors(&findings) {
-        // Lints read the Plan: what the environment will really get.
-        let plan = crate::plan::build(&descriptor, crate::source::repo_relative(path));
-        findings.extend(crate::lint::run(&descriptor, &plan, &index, &loaded.sources));
+    if has_errors(&findings) {
+        findings.sort();
+        return Err(Error::Invalid { findings });
     }
+    // Lints read the Plan: what the environment will really get.
+    let plan = crate::plan::build(&descriptor, crate::source::repo_relative(path));
+    findings.extend(crate::lint::run(&descriptor, &plan, &index, &loaded.sources));
     findings.sort();
     findings.dedup();
     if has_errors(&findings) {
@@ -64,6 +69,7 @@ pub fn validate_loaded(loaded: Loaded, edit: &dyn Fn(&mut serde_json::Value) -> 
         loaded,
         descriptor,
         findings,
+        plan,
     })
 }
 

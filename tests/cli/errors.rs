@@ -212,3 +212,37 @@ fn an_invalid_map_key_is_reported_at_the_key_with_the_expected_form() {
             "demo.yaml: 1 error, 0 warnings\n",
         );
 }
+
+#[cfg(unix)]
+#[test]
+fn an_extends_chain_through_a_folder_linked_to_itself_ends() {
+    let test = Test::new().write("a.yaml", "extends: loop/a.yaml\nname: a\nplatform: compose\n");
+    std::os::unix::fs::symlink(".", test.path("loop")).unwrap();
+    let run = test.run(&["validate", "a.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("error: /extends: `extends` goes round in a cycle"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_endless_extends_chain_is_cut() {
+    // Each file extends the next one down a deeper folder.
+    let mut test = Test::new();
+    for depth in 0..20 {
+        let dir = "d/".repeat(depth);
+        test = test.write(
+            &format!("{dir}a.yaml"),
+            "extends: d/a.yaml\nname: a\nplatform: compose\n",
+        );
+    }
+    let run = test.run(&["validate", "a.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("`extends` goes more than 16 files deep"),
+        "{}",
+        run.stdout
+    );
+}
