@@ -136,6 +136,10 @@ fn validate_cmd(args: &[String], out: &mut Out) -> Outcome {
     Ok(if failed { 1 } else { 0 })
 }
 
+/// Environments are prepared and written this many at a time: in parallel
+/// within a batch, printed in order, memory bounded however many there are.
+const BATCH: usize = 64;
+
 fn render_cmd(cli: &Cli, args: &[String], output: Option<&Path>, options: WriteOptions, out: &mut Out) -> Outcome {
     let paths = resolve_all(args)?;
     if output.is_some() && paths.len() != 1 {
@@ -145,42 +149,41 @@ fn render_cmd(cli: &Cli, args: &[String], output: Option<&Path>, options: WriteO
         .into());
     }
     let renderer = renderer(cli)?;
-    let prepared = pipeline::par_map(&paths, |path| pipeline::prepare(path, &renderer, output));
-    // Two environments writing one folder would overwrite each other's files.
-    let mut dirs: Vec<(&PathBuf, &PathBuf)> = Vec::new();
-    for (path, p) in paths.iter().zip(&prepared) {
-        if let Ok(p) = p {
-            if let Some((other, _)) = dirs.iter().find(|(_, d)| **d == p.output_dir) {
+    let mut taken: std::collections::HashMap<PathBuf, PathBuf> = std::collections::HashMap::new();
+    let mut code = 0;
+    for batch in paths.chunks(BATCH) {
+        let prepared = pipeline::par_map(batch, |path| pipeline::prepare(path, &renderer, output));
+        // Two environments writing one folder would overwrite each other's files.
+        for (path, p) in batch.iter().zip(&prepared) {
+            let Ok(p) = p else { continue };
+            if let Some(other) = taken.insert(p.output_dir.clone(), path.clone()) {
                 return Err(Error::Usage {
                     message: format!(
                         "`{}` and `{}` both render into `{}`; give one another `output`",
-                        crate::source::display_path(other),
+                        crate::source::display_path(&other),
                         crate::source::display_path(path),
                         crate::source::display_path(&p.output_dir)
                     ),
                 }
                 .into());
             }
-            dirs.push((path, &p.output_dir));
         }
-    }
-    let written = pipeline::par_map(&prepared, |p| match p {
-        Ok(p) => emit::write(&p.output_dir, &p.files, options).map(Some),
-        Err(_) => Ok(None),
-    });
-    let mut code = 0;
-    for ((path, prepared), written) in paths.iter().zip(prepared).zip(written) {
-        let result = prepared.and_then(|p| written.map(|report| (p, report)));
-        match result {
-            Ok((p, Some(report))) => {
-                out.warnings(&p.validated.findings)?;
-                out.render_report(path, &p.output_dir, &report)?;
-            }
-            Ok((_, None)) => {}
-            Err(e) if paths.len() == 1 => return Err(e.into()),
-            Err(e) => {
-                out.report_error_for(path, &e)?;
-                code = 2;
+        let written = pipeline::par_map(&prepared, |p| match p {
+            Ok(p) => emit::write(&p.output_dir, &p.files, options).map(Some),
+            Err(_) => Ok(None),
+        });
+        for ((path, prepared), written) in batch.iter().zip(prepared).zip(written) {
+            match prepared.and_then(|p| written.map(|report| (p, report))) {
+                Ok((p, Some(report))) => {
+                    out.warnings(&p.validated.findings)?;
+                    out.render_report(path, &p.output_dir, &report)?;
+                }
+                Ok((_, None)) => {}
+                Err(e) if paths.len() == 1 => return Err(e.into()),
+                Err(e) => {
+                    out.report_error_for(path, &e)?;
+                    code = 2;
+                }
             }
         }
     }
@@ -190,25 +193,27 @@ fn render_cmd(cli: &Cli, args: &[String], output: Option<&Path>, options: WriteO
 fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
     let paths = resolve_all(args)?;
     let renderer = renderer(cli)?;
-    let checked = pipeline::par_map(&paths, |path| {
-        pipeline::prepare(path, &renderer, None).and_then(|p| {
-            let drift = emit::check(&p.output_dir, &p.files)?;
-            Ok((p.output_dir, drift))
-        })
-    });
-    let mut results = Vec::new();
     let mut code = 0;
-    for (path, result) in paths.into_iter().zip(checked) {
-        match result {
-            Ok((dir, drift)) => {
-                if !drift.is_clean() {
-                    code = code.max(1);
+    let mut results = Vec::new();
+    for batch in paths.chunks(BATCH) {
+        let checked = pipeline::par_map(batch, |path| {
+            pipeline::prepare(path, &renderer, None).and_then(|p| {
+                let drift = emit::check(&p.output_dir, &p.files)?;
+                Ok((p.output_dir, drift))
+            })
+        });
+        for (path, result) in batch.iter().zip(checked) {
+            match result {
+                Ok((dir, drift)) => {
+                    if !drift.is_clean() {
+                        code = code.max(1);
+                    }
+                    results.push((path.clone(), dir, drift));
                 }
-                results.push((path, dir, drift));
-            }
-            Err(e) => {
-                out.report_error_for(&path, &e)?;
-                code = 2;
+                Err(e) => {
+                    out.report_error_for(path, &e)?;
+                    code = 2;
+                }
             }
         }
     }
