@@ -45,6 +45,19 @@ pub struct CostOverride {
 }
 
 impl Descriptor {
+    /// Every `env` map with the JSON pointer of its map: descriptor-wide,
+    /// each application service's, each infrastructure service's.
+    pub fn env_maps(&self) -> impl Iterator<Item = (String, &IndexMap<String, EnvValue>)> {
+        let pointer = |kind: &str, name: &str| format!("/{kind}/{}/env", crate::load::node::escape_pointer(name));
+        std::iter::once(("/env".to_string(), &self.env))
+            .chain(self.services.iter().map(move |(n, s)| (pointer("services", n), &s.env)))
+            .chain(
+                self.infrastructure
+                    .iter()
+                    .map(move |(n, s)| (pointer("infrastructure", n), &s.env)),
+            )
+    }
+
     pub fn is_azure(&self) -> bool {
         matches!(self.platform, Platform::AzureContainerApps | Platform::AzureAppService)
     }

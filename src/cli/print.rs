@@ -4,7 +4,7 @@ use super::Format;
 use crate::emit::{Drift, WriteReport};
 use crate::error::Error;
 use crate::findings::{Finding, Severity};
-use crate::plan::{EnvValue, Part, Plan};
+use crate::plan::Plan;
 use crate::source::display_path;
 use serde_json::json;
 use std::io::{self, Write};
@@ -286,7 +286,7 @@ impl Out<'_> {
                 .unwrap_or_default();
             writeln!(w, "  {} ({kind}) {what}", s.name)?;
             for e in &s.env {
-                writeln!(w, "    {}={}", e.name, human_value(&e.value))?;
+                writeln!(w, "    {}={}", e.name, e.value.shown())?;
             }
         }
         writeln!(w, "\nsecrets:")?;
@@ -330,17 +330,6 @@ impl Out<'_> {
         }
         writeln!(self.stderr, "error: {}: {e}", display_path(descriptor))
     }
-}
-
-fn human_value(v: &EnvValue) -> String {
-    v.parts()
-        .iter()
-        .map(|p| match p {
-            Part::Text { text } => text.clone(),
-            Part::Secret { secret } => format!("<secret {secret}>"),
-            Part::Resource { attribute } => format!("<{attribute}>"),
-        })
-        .collect()
 }
 
 fn plural(n: usize) -> &'static str {

@@ -8,7 +8,7 @@ pub mod variant;
 
 use crate::cost;
 use crate::model::Descriptor;
-use crate::plan::{EnvValue, Part, Plan, Resource};
+use crate::plan::{EnvValue, Plan, Resource};
 use crate::render::RenderedFile;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -118,17 +118,8 @@ pub struct CostChange {
     pub unpriced_after: usize,
 }
 
-/// An env value as a person reads it, with secret references, never values.
-pub fn show_value(value: &EnvValue) -> String {
-    value
-        .parts()
-        .iter()
-        .map(|p| match p {
-            Part::Text { text } => text.clone(),
-            Part::Secret { secret } => format!("<secret {secret}>"),
-            Part::Resource { attribute } => format!("<{attribute}>"),
-        })
-        .collect()
+fn show_value(value: &EnvValue) -> String {
+    value.shown()
 }
 
 fn files(before: &[RenderedFile], after: &[RenderedFile]) -> (FileSummary, Vec<FileDiff>) {

@@ -204,18 +204,7 @@ fn looks_secret(name: &str, value: &str) -> bool {
 }
 
 fn secret_literals(d: &Descriptor, hits: &mut Vec<Hit>) {
-    let maps = std::iter::once(("/env".to_string(), &d.env))
-        .chain(
-            d.services
-                .iter()
-                .map(|(n, s)| (format!("/services/{}/env", escape_pointer(n)), &s.env)),
-        )
-        .chain(
-            d.infrastructure
-                .iter()
-                .map(|(n, s)| (format!("/infrastructure/{}/env", escape_pointer(n)), &s.env)),
-        );
-    for (base, env) in maps {
+    for (base, env) in d.env_maps() {
         for (name, value) in env {
             let DescriptorValue::Plain(Scalar::String(text)) = value else {
                 continue;

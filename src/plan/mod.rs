@@ -134,6 +134,18 @@ impl EnvValue {
         }
     }
 
+    /// The value as a person reads it: secrets as `<secret ID>`, never a value.
+    pub fn shown(&self) -> String {
+        self.parts()
+            .iter()
+            .map(|p| match p {
+                Part::Text { text } => text.clone(),
+                Part::Secret { secret } => format!("<secret {secret}>"),
+                Part::Resource { attribute } => format!("<{attribute}>"),
+            })
+            .collect()
+    }
+
     pub fn secrets(&self) -> Vec<&str> {
         match self {
             EnvValue::Plain { .. } => vec![],

@@ -477,18 +477,7 @@ fn check_secret_refs(d: &Descriptor, c: &mut Checker) {
     if let Some(id) = &d.cache.password_secret {
         declared.push(id);
     }
-    let maps = std::iter::once(("/env".to_string(), &d.env))
-        .chain(
-            d.services
-                .iter()
-                .map(|(n, s)| (format!("/services/{}/env", escape_pointer(n)), &s.env)),
-        )
-        .chain(
-            d.infrastructure
-                .iter()
-                .map(|(n, s)| (format!("/infrastructure/{}/env", escape_pointer(n)), &s.env)),
-        );
-    for (base, env) in maps {
+    for (base, env) in d.env_maps() {
         for (name, value) in env {
             if let EnvValue::Secret { secret } = value {
                 if !declared.contains(&secret.as_str()) {
@@ -552,12 +541,8 @@ fn check_env_collisions(d: &Descriptor, c: &mut Checker) {
             first.insert(name, field);
         }
     }
-    let maps = std::iter::once(("/env".to_string(), &d.env)).chain(
-        d.services
-            .iter()
-            .map(|(n, s)| (format!("/services/{}/env", escape_pointer(n)), &s.env)),
-    );
-    for (base, env) in maps {
+    // Infrastructure services receive no connection variables to collide with.
+    for (base, env) in d.env_maps().filter(|(base, _)| !base.starts_with("/infrastructure/")) {
         for name in env.keys() {
             if let Some(field) = first.get(name.as_str()) {
                 c.error_at_key(
@@ -575,18 +560,8 @@ fn check_env_collisions(d: &Descriptor, c: &mut Checker) {
 /// descriptor-wide `env` also lands in `.env`, where a single quote cannot be
 /// written safely: refuse both here rather than fail halfway through a render.
 fn check_env_values(d: &Descriptor, c: &mut Checker) {
-    let maps = std::iter::once(("/env".to_string(), &d.env, true))
-        .chain(
-            d.services
-                .iter()
-                .map(|(n, s)| (format!("/services/{}/env", escape_pointer(n)), &s.env, false)),
-        )
-        .chain(
-            d.infrastructure
-                .iter()
-                .map(|(n, s)| (format!("/infrastructure/{}/env", escape_pointer(n)), &s.env, false)),
-        );
-    for (base, env, in_dotenv) in maps {
+    for (base, env) in d.env_maps() {
+        let in_dotenv = base == "/env";
         for (name, value) in env {
             let EnvValue::Plain(Scalar::String(text)) = value else {
                 continue;

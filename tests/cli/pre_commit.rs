@@ -85,7 +85,10 @@ fn pre_commit_hooks_pass_then_fail_on_a_schema_error_then_on_drift() {
     // Every hook of the repository at once.
     let (ok, text) = try_repo(&pre_commit, dir, "");
     assert!(ok, "both hooks should pass:\n{text}");
-    assert!(text.contains("deploygen validate") && text.contains("deploygen check"), "{text}");
+    assert!(
+        text.contains("deploygen validate") && text.contains("deploygen check"),
+        "{text}"
+    );
 
     std::fs::write(
         dir.join("environments/demo.yaml"),
