@@ -435,6 +435,8 @@ pub struct BrokerExpose {
 #[serde(deny_unknown_fields)]
 pub struct SecretDecl {
     pub description: Option<String>,
+    #[serde(default)]
+    pub generate: bool,
 }
 
 /// `django-secret-key` -> `DJANGO_SECRET_KEY`: the variable a secret travels in

@@ -54,6 +54,10 @@ pub enum Env {
     Secret {
         key: String,
     },
+    /// `generateValue: true`: Render makes the value up.
+    Generate {
+        key: String,
+    },
     FromDatabase {
         key: String,
         name: String,
@@ -151,6 +155,7 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
             key,
             value: value.clone(),
         },
+        EnvValue::Secret { secret } if d.secrets.get(secret).is_some_and(|s| s.generate) => Env::Generate { key },
         EnvValue::Secret { .. } => Env::Secret { key },
         EnvValue::Template { parts } => match parts.as_slice() {
             [Part::Resource { attribute }] => {

@@ -66,15 +66,31 @@ fn every_service_gets_one_redis_url_and_no_celery_broker_url() {
 }
 
 #[test]
-fn secrets_are_sync_false_never_values() {
+fn secrets_are_generated_or_sync_false_never_values() {
     let doc = yaml("instructly", "render.yaml");
     let api = services(&doc)
         .into_iter()
         .find(|s| s["name"] == "instructly-api")
         .unwrap();
     let secret = env_vars(&api).into_iter().find(|v| v["key"] == "SECRET_KEY").unwrap();
-    assert_eq!(secret["sync"], Value::from(false));
+    assert_eq!(
+        secret["generateValue"],
+        Value::from(true),
+        "`generate: true` lets Render make it up"
+    );
     assert!(secret.get("value").is_none());
+    let upstash = yaml("instructly-upstash", "render.yaml");
+    let worker = services(&upstash)
+        .into_iter()
+        .find(|s| s["name"] == "instructly-celery-worker")
+        .unwrap();
+    let url = env_vars(&worker).into_iter().find(|v| v["key"] == "REDIS_URL").unwrap();
+    assert_eq!(
+        url["sync"],
+        Value::from(false),
+        "a secret only the operator knows is prompted for"
+    );
+    assert!(url.get("value").is_none());
 }
 
 #[test]
