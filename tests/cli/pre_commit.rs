@@ -71,6 +71,8 @@ fn pre_commit_hooks_pass_then_fail_on_a_schema_error_then_on_drift() {
     let dir = consumer.path();
     std::fs::create_dir_all(dir.join("environments")).unwrap();
     std::fs::write(dir.join("environments/demo.yaml"), format!("{MINIMAL}output: demo\n")).unwrap();
+    // Inside the repository first: headers name the descriptor relative to its root.
+    git(dir, &["init", "-q"]);
     let render = Command::cargo_bin_path();
     let status = Command::new(&render)
         .args(["render", "environments/demo.yaml"])
@@ -78,7 +80,6 @@ fn pre_commit_hooks_pass_then_fail_on_a_schema_error_then_on_drift() {
         .status()
         .unwrap();
     assert!(status.success());
-    git(dir, &["init", "-q"]);
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", "demo"]);
 
