@@ -201,11 +201,18 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
         cursor = d.parent();
     }
     for d in missing.into_iter().rev() {
-        fs::create_dir(&d).map_err(|source| Error::Write {
-            path: d.display().to_string(),
-            source,
-        })?;
-        created.push(d);
+        match fs::create_dir(&d) {
+            Ok(()) => created.push(d),
+            // Another environment rendering beside this one made it first:
+            // fine, and not ours to remove if this write fails.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            Err(source) => {
+                return Err(Error::Write {
+                    path: d.display().to_string(),
+                    source,
+                })
+            }
+        }
     }
     Ok(())
 }

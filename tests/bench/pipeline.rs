@@ -39,4 +39,23 @@ fn stages(c: &mut Criterion) {
 }
 
 criterion_group!(benches, stages);
-criterion_main!(benches);
+
+fn schema(c: &mut Criterion) {
+    let schema = deploygen::validate::schema::schema_json();
+    c.bench_function("schema compile", |b| {
+        b.iter(|| black_box(jsonschema::validator_for(schema).unwrap()))
+    });
+    c.bench_function("schema compile (regex engine)", |b| {
+        b.iter(|| {
+            black_box(
+                jsonschema::options()
+                    .with_pattern_options(jsonschema::PatternOptions::regex())
+                    .build(schema)
+                    .unwrap(),
+            )
+        })
+    });
+}
+
+criterion_group!(schema_benches, schema);
+criterion_main!(benches, schema_benches);

@@ -278,3 +278,23 @@ fn render_without_arguments_renders_every_environment_and_guards_shared_folders(
         "error: `environments/a.yaml` and `environments/c.yaml` both render into `environments/a`; give one another `output`\n",
     );
 }
+
+#[test]
+fn environments_rendering_side_by_side_share_parent_folders() {
+    // Enough environments for both threads to create `out/` at once.
+    let mut test = Test::new();
+    for i in 0..16 {
+        test = test.write(
+            &format!("environments/e{i}.yaml"),
+            &format!(
+                "{}output: out/e{i}\n",
+                MINIMAL.replace("name: demo", &format!("name: e{i}"))
+            ),
+        );
+    }
+    for _ in 0..5 {
+        let _ = std::fs::remove_dir_all(test.path("environments/out"));
+        let run = test.run(&["render", "--quiet"]);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    }
+}
