@@ -1,8 +1,10 @@
 //! Source files and positions: every value the tool reports on points back to
 //! the file, line and column that set it.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 /// Index of a file in [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,9 +65,8 @@ impl fmt::Display for Location {
 /// A path as the user would type it: relative to the working directory when
 /// below it, with forward slashes.
 pub fn display_path(path: &Path) -> String {
-    let shown = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+    let shown = working_dir()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
     shown.to_string_lossy().replace('\\', "/")
 }
@@ -77,10 +78,31 @@ pub fn repo_relative(path: &Path) -> String {
     let Ok(full) = path.canonicalize() else {
         return display_path(path);
     };
-    let root = full.ancestors().skip(1).find(|dir| dir.join(".git").exists());
+    let root = full.parent().and_then(repo_root);
     let shown = match root {
         Some(root) => full.strip_prefix(root).map(Path::to_path_buf).unwrap_or(full.clone()),
         None => PathBuf::from(full.file_name().unwrap_or_default()),
     };
     shown.to_string_lossy().replace('\\', "/")
+}
+
+/// The working directory, read once: deploygen never changes it.
+fn working_dir() -> Option<&'static Path> {
+    static CWD: OnceLock<Option<PathBuf>> = OnceLock::new();
+    CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
+}
+
+/// The repository holding `dir`, looked up once per folder (every environment
+/// in `environments/` shares the answer).
+fn repo_root(dir: &Path) -> Option<PathBuf> {
+    static ROOTS: OnceLock<Mutex<HashMap<PathBuf, Option<PathBuf>>>> = OnceLock::new();
+    let roots = ROOTS.get_or_init(Default::default);
+    if let Some(found) = roots.lock().ok().and_then(|m| m.get(dir).cloned()) {
+        return found;
+    }
+    let found = dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf);
+    if let Ok(mut m) = roots.lock() {
+        m.insert(dir.to_path_buf(), found.clone());
+    }
+    found
 }

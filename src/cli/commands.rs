@@ -126,10 +126,10 @@ fn renderer(cli: &Cli) -> Result<Renderer, Error> {
 
 fn validate_cmd(args: &[String], out: &mut Out) -> Outcome {
     let paths = resolve_all(args)?;
+    let found = pipeline::par_map(&paths, |path| validate::findings(path));
     let mut results: Vec<(PathBuf, Vec<Finding>)> = Vec::new();
-    for path in paths {
-        let findings = validate::findings(&path)?;
-        results.push((path, findings));
+    for (path, findings) in paths.into_iter().zip(found) {
+        results.push((path, findings?));
     }
     out.findings_report(&results)?;
     let failed = results.iter().any(|(_, f)| has_errors(f));

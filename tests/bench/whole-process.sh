@@ -11,7 +11,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 median_ms() { # command... -> median wall time in ms
-  hyperfine --shell=none --warmup 5 --runs "${RUNS:-40}" --export-json "$work/h.json" "$@" >/dev/null 2>&1
+  hyperfine --shell=none --warmup 5 --runs "${RUNS:-30}" --export-json "$work/h.json" "$@" >/dev/null 2>&1
   python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$work/h.json"
 }
 median_prepared_ms() { # prepare command, command -> median in ms, prepare run before each
@@ -49,7 +49,11 @@ printf '| `check` every shipped environment (%s) | %s ms | %s MiB |\n' \
   "$(ls environments/[!_]*.yaml | wc -l)" "$(median_ms "$bin check -q")" "$(peak_mib "$bin" check -q)"
 for n in 10 100 1000; do
   dir="$(corpus "$n")"
-  printf '| `render` %s generated environments (written) | %s ms | %s MiB |\n' "$n" \
+  printf '| `render` %s generated environments, every file written | %s ms | %s MiB |\n' "$n" \
     "$(cd "$dir" && median_prepared_ms "rm -rf $dir/environments/out" "$bin render -q")" \
     "$(cd "$dir" && rm -rf environments/out && peak_mib "$bin" render -q)"
+  printf '| `render` %s generated environments, nothing changed | %s ms | %s MiB |\n' "$n" \
+    "$(cd "$dir" && median_ms "$bin render -q")" "$(cd "$dir" && peak_mib "$bin" render -q)"
+  printf '| `validate` %s generated environments | %s ms | %s MiB |\n' "$n" \
+    "$(cd "$dir" && median_ms "$bin validate")" "$(cd "$dir" && peak_mib "$bin" validate)"
 done
