@@ -18,6 +18,10 @@ pub struct AppServiceModel {
     pub web_app_name: String,
     pub sku: String,
     pub runtime: String,
+    /// HTTPS only, modern TLS, no FTP.
+    pub https_only: bool,
+    pub minimum_tls_version: &'static str,
+    pub ftps_state: &'static str,
     pub startup_command: Option<String>,
     pub secure_params: Vec<SecureParam>,
     pub redis: Option<RedisModel>,
@@ -115,6 +119,9 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
         web_app_name: format!("app-{base}"),
         sku: app_service.sku.unwrap_or_else(|| "B1".into()),
         runtime: app_service.runtime.unwrap_or_else(|| "PYTHON|3.12".into()),
+        https_only: true,
+        minimum_tls_version: "1.2",
+        ftps_state: "Disabled",
         startup_command: service.and_then(|s| s.command.as_ref()).map(|c| match c {
             Command::Shell(line) => line.clone(),
             Command::Args(args) => args.join(" "),

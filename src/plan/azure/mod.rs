@@ -44,6 +44,13 @@ pub struct RedisModel {
     pub capacity: u8,
     pub port: u16,
     pub public_network_access: bool,
+    /// TLS only: the non-TLS port stays closed, and old TLS versions too.
+    pub non_ssl_port: bool,
+    pub minimum_tls_version: &'static str,
+    /// Azure Managed Redis: one endpoint (clients need not be cluster-aware),
+    /// access keys on (the URLs carry one).
+    pub clustering_policy: &'static str,
+    pub access_keys_authentication: &'static str,
     /// Azure Cache for Redis spelling (`allkeys-lru`).
     pub maxmemory_policy: Option<String>,
     /// Azure Managed Redis spelling (`AllKeysLRU`).
@@ -70,6 +77,9 @@ pub struct PostgresModel {
 pub struct KeyVaultModel {
     pub name: String,
     pub public_network_access: bool,
+    /// Deleted secrets stay recoverable; nobody can purge them early.
+    pub soft_delete_days: u32,
+    pub purge_protection: bool,
     pub suppressions: Vec<Suppression>,
 }
 
@@ -133,6 +143,10 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
             super::wiring::AZURE_CACHE_TLS_PORT
         },
         public_network_access: public,
+        non_ssl_port: false,
+        minimum_tls_version: "1.2",
+        clustering_policy: "EnterpriseCluster",
+        access_keys_authentication: "Enabled",
         eviction_policy: managed_eviction(policy.as_deref()),
         maxmemory_policy: policy,
         private_endpoint_group: if managed { "redisEnterprise" } else { "redisCache" },
@@ -180,6 +194,8 @@ pub fn key_vault_model(d: &Descriptor, public: bool) -> KeyVaultModel {
     KeyVaultModel {
         name: format!("kv-{}", resource_base(d)),
         public_network_access: public,
+        soft_delete_days: 90,
+        purge_protection: true,
         suppressions: if public {
             suppressions(
                 d,
