@@ -103,12 +103,18 @@ pub struct Service {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RedisConf {
+    /// Listening on every interface without a password is safe only because a
+    /// Render private service is reachable from the workspace's services alone.
+    pub bind: &'static str,
+    pub protected_mode: bool,
     pub port: u16,
     pub maxmemory: String,
     pub maxmemory_policy: String,
     /// `save <seconds> <changes>` rules; empty disables RDB snapshots.
     pub save: Vec<SaveRule>,
     pub appendonly: bool,
+    /// fsync the append-only file once a second: at most a second of writes lost.
+    pub appendfsync: &'static str,
     pub loglevel: String,
     pub disabled_commands: Vec<String>,
     pub dir: &'static str,
@@ -348,6 +354,8 @@ pub fn redis_conf(d: &Descriptor) -> RedisConf {
     let cache = &d.cache;
     let persistence = cache.persistence.unwrap_or_default();
     RedisConf {
+        bind: "0.0.0.0",
+        protected_mode: false,
         port: cache.port.unwrap_or(super::wiring::REDIS_PORT),
         maxmemory: cache.maxmemory.clone().unwrap_or_else(|| DEFAULT_MAXMEMORY.into()),
         maxmemory_policy: cache.maxmemory_policy.clone().unwrap_or_else(|| DEFAULT_POLICY.into()),
@@ -360,6 +368,7 @@ pub fn redis_conf(d: &Descriptor) -> RedisConf {
             vec![]
         },
         appendonly: persistence.aof.unwrap_or(true),
+        appendfsync: "everysec",
         loglevel: cache.loglevel.clone().unwrap_or_else(|| DEFAULT_LOGLEVEL.into()),
         disabled_commands: cache
             .disabled_commands

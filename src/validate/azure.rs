@@ -1,7 +1,7 @@
 //! Semantic rules for the Azure platforms: what Azure accepts, and settings
 //! that only mean something on one platform.
 
-use super::semantic::{provider_name, Checker};
+use super::semantic::{hosted_cache_provider, provider_name, Checker};
 use crate::load::node::escape_pointer;
 use crate::model::*;
 
@@ -166,17 +166,9 @@ fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
 
 fn check_cache(d: &Descriptor, c: &mut Checker) {
     let cache = &d.cache;
-    let Some(provider) = cache.provider_on(d.platform) else {
+    let Some(provider) = hosted_cache_provider(d, c, "Azure") else {
         return;
     };
-    if cache.kind == CacheKind::Memcached {
-        c.error(
-            "provider-platform",
-            "/cache/kind".into(),
-            "Azure has no managed memcached; use `kind: redis` (or `database`)".into(),
-        );
-        return;
-    }
     for field in ["service", "container_name", "image", "password_secret", "maxmemory"] {
         let set = match field {
             "service" => cache.service.is_some(),

@@ -106,17 +106,9 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
         }
     }
     let cache = &d.cache;
-    let Some(provider) = cache.provider_on(d.platform) else {
+    let Some(provider) = super::semantic::hosted_cache_provider(d, c, "Render") else {
         return;
     };
-    if cache.kind == CacheKind::Memcached {
-        c.error(
-            "provider-platform",
-            "/cache/kind".into(),
-            "Render has no memcached; use `kind: redis`".into(),
-        );
-        return;
-    }
     if provider == CacheProvider::RenderPrivateService {
         let name = crate::plan::wiring::render_redis_name(d);
         if !render_name_ok(&name) {

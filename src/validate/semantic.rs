@@ -330,6 +330,22 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
     }
 }
 
+/// The cache's provider on a platform without memcached; `None` (after
+/// reporting it) when there is nothing more to check.
+pub(super) fn hosted_cache_provider(d: &Descriptor, c: &mut Checker, platform: &str) -> Option<CacheProvider> {
+    let provider = d.cache.provider_on(d.platform)?;
+    if d.cache.kind == CacheKind::Memcached {
+        let alternative = if d.is_azure() { " (or `database`)" } else { "" };
+        c.error(
+            "provider-platform",
+            "/cache/kind".into(),
+            format!("{platform} has no memcached; use `kind: redis`{alternative}"),
+        );
+        return None;
+    }
+    Some(provider)
+}
+
 pub(super) fn provider_name(p: CacheProvider) -> String {
     serde_json::to_value(p)
         .ok()

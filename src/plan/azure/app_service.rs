@@ -127,7 +127,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
             Command::Args(args) => args.join(" "),
         }),
         postgres: postgres_model(d, true),
-        key_vault: key_vault_model(d, true),
+        key_vault: key_vault_model(d, true, true),
         secure_params: params,
         redis,
         secrets,

@@ -73,6 +73,8 @@ pub struct ContainerApp {
 pub struct AppIngress {
     pub external: bool,
     pub target_port: u16,
+    /// Plain HTTP is redirected to HTTPS, never served.
+    pub allow_insecure: bool,
 }
 
 /// A container app secret in both modes: a Key Vault reference, or the value.
@@ -182,7 +184,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
     let private = azure.private_endpoints.unwrap_or(true);
     let redis = redis_model(d);
     let postgres = postgres_model(d, !private);
-    let key_vault = key_vault_model(d, !private);
+    let key_vault = key_vault_model(d, !private, false);
     let params = secure_params(plan);
     let symbols = module_symbols(&params);
     let delivery = delivery(plan, &symbols);
@@ -255,6 +257,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
                 (kind, Some(target_port)) => Some(AppIngress {
                     external: kind == Ingress::External,
                     target_port,
+                    allow_insecure: false,
                 }),
             };
             let cpu = service.cpu.unwrap_or(0.5);

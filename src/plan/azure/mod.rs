@@ -71,6 +71,9 @@ pub struct PostgresModel {
     pub admin_user: String,
     pub password_param: String,
     pub public_network_access: bool,
+    /// The 0.0.0.0 rule: Azure services (not the internet) may connect, the
+    /// way in for apps that reach the server over its public endpoint.
+    pub allow_azure_services: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,6 +83,8 @@ pub struct KeyVaultModel {
     /// Deleted secrets stay recoverable; nobody can purge them early.
     pub soft_delete_days: u32,
     pub purge_protection: bool,
+    /// What the firewall does with traffic no rule names (trusted Azure services pass).
+    pub network_default_action: &'static str,
     pub suppressions: Vec<Suppression>,
 }
 
@@ -187,15 +192,19 @@ pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
         admin_user: pg.user.clone(),
         password_param: camel(&super::wiring::postgres_password_secret(pg)),
         public_network_access: public,
+        allow_azure_services: public,
     })
 }
 
-pub fn key_vault_model(d: &Descriptor, public: bool) -> KeyVaultModel {
+/// `public`: reachable over the internet at all; `open_firewall`: the firewall
+/// lets everyone through (App Service without VNet integration needs both).
+pub fn key_vault_model(d: &Descriptor, public: bool, open_firewall: bool) -> KeyVaultModel {
     KeyVaultModel {
         name: format!("kv-{}", resource_base(d)),
         public_network_access: public,
         soft_delete_days: 90,
         purge_protection: true,
+        network_default_action: if open_firewall { "Allow" } else { "Deny" },
         suppressions: if public {
             suppressions(
                 d,
