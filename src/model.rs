@@ -84,6 +84,18 @@ pub struct RenderSettings {
     pub database_plan: Option<String>,
     pub key_value_plan: Option<String>,
     pub root: Option<String>,
+    /// Addresses allowed to reach the PostgreSQL database from outside Render;
+    /// none (private network only) unless set.
+    pub database_ip_allow_list: Option<Vec<IpAllow>>,
+    /// The Redis private service's internal hostname, where it differs from its name.
+    pub redis_host: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IpAllow {
+    pub source: String,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -198,8 +210,20 @@ pub struct Build {
 pub struct Healthcheck {
     pub http: Option<String>,
     pub command: Option<String>,
+    pub http_client: Option<HttpClient>,
     pub interval_seconds: Option<u32>,
     pub retries: Option<u32>,
+}
+
+/// The program inside an image that runs an HTTP health check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpClient {
+    #[default]
+    Python,
+    Node,
+    Wget,
+    Curl,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -276,6 +300,7 @@ pub struct InfrastructureService {
     pub volumes: Option<IndexMap<String, String>>,
     pub container_name: Option<String>,
     pub healthcheck: Option<Healthcheck>,
+    pub public_ports: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

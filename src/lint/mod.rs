@@ -26,6 +26,7 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     unused_secrets(d, plan, &mut hits);
     retirement(d, &mut hits);
     dangerous_commands(d, &mut hits);
+    published(d, &mut hits);
 
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
     let mut findings = Vec::new();
@@ -252,6 +253,36 @@ fn dangerous_commands(d: &Descriptor, hits: &mut Vec<Hit>) {
             pointer: "/cache/disabled_commands".into(),
             message: format!("{} stay enabled on the self-hosted Redis", enabled.join(" and ")),
         });
+    }
+}
+
+/// Databases and infrastructure containers opened beyond the host or Render's private network.
+fn published(d: &Descriptor, hits: &mut Vec<Hit>) {
+    let allow = d.render.as_ref().and_then(|r| r.database_ip_allow_list.as_ref());
+    if d.platform == Platform::Render && d.postgres.is_some() && allow.is_some_and(|list| !list.is_empty()) {
+        hits.push(Hit {
+            rule: "render-postgres-public",
+            pointer: "/render/database_ip_allow_list".into(),
+            message: "PostgreSQL is reachable from outside Render".into(),
+        });
+    }
+    for (name, infra) in &d.infrastructure {
+        let base = format!("/infrastructure/{}", escape_pointer(name));
+        let open = crate::plan::wiring::infra_ports(infra)
+            .iter()
+            .any(|p| crate::plan::wiring::publish_address(infra, p) != Some("127.0.0.1"));
+        if open {
+            let pointer = if infra.public_ports == Some(true) {
+                format!("{base}/public_ports")
+            } else {
+                format!("{base}/ports")
+            };
+            hits.push(Hit {
+                rule: "infrastructure-published",
+                pointer,
+                message: format!("`{name}` is published beyond 127.0.0.1: anyone who reaches the host reaches it"),
+            });
+        }
     }
 }
 

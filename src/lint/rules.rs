@@ -85,6 +85,25 @@ deploygen renames the dangerous commands away in redis.conf (`FLUSHDB`, `FLUSHAL
 Managed Redis replaces it: `provider: azure-managed` (TLS port 10000, one database). `deploygen diff ENV \
 --set cache.provider=azure-managed` shows what the move changes.",
     },
+    Rule {
+        id: "render-postgres-public",
+        severity: Severity::Error,
+        summary: "the Render PostgreSQL database accepts connections from outside Render",
+        explanation: "`render.database_ip_allow_list` lets the listed addresses reach the database over the \
+internet; only its password protects it then. Services on Render reach it over the private network without \
+any entry (`ipAllowList: []`, the default). For an occasional connection from a laptop, prefer a short-lived \
+entry in the Render Dashboard; if the environment needs it, accept the finding with a reason under `accept:`.",
+    },
+    Rule {
+        id: "infrastructure-published",
+        severity: Severity::Error,
+        summary: "an infrastructure container is published beyond 127.0.0.1",
+        explanation: "Loki and Alloy have no authentication of their own (Loki's `auth_enabled` only selects \
+a tenant), and Grafana guards everything with one admin password: published on `0.0.0.0`, anyone who reaches \
+the host reads the logs or pushes fake ones. deploygen publishes infrastructure ports on `127.0.0.1` unless \
+`public_ports: true` or a port mapping names another address; reach them through an SSH tunnel or a reverse \
+proxy with authentication, or accept the finding with a reason under `accept:`.",
+    },
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {

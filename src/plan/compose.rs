@@ -3,7 +3,7 @@
 
 use super::wiring::{self, View, SECRET_PLACEHOLDER};
 use super::{EnvValue, FileModel, FilePlan, Part, Plan, ProbeCheck, ServiceKind, ServicePlan};
-use crate::model::{Build, Command, Descriptor};
+use crate::model::{Build, Command, Descriptor, Healthcheck, HttpClient, InfrastructureKind};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -23,6 +23,8 @@ pub struct ComposeService {
     pub build: Option<Build>,
     pub command: Option<Command>,
     pub container_name: Option<String>,
+    /// `jobs` for a scheduled job: `docker compose up` leaves it out.
+    pub profiles: Vec<String>,
     pub restart: &'static str,
     pub ports: Vec<String>,
     pub environment: Vec<ComposeEnv>,
@@ -81,6 +83,8 @@ pub struct DotEnvVar {
     pub value: Vec<InterpolationPart>,
     /// A comment line above the variable, such as what a secret is.
     pub note: Option<String>,
+    /// A second comment line: how to choose the value.
+    pub hint: Option<String>,
 }
 
 /// Compose interpolation for an env value: secrets become `${VAR:?...}`.
@@ -110,16 +114,67 @@ fn seconds(n: u32) -> String {
     format!("{n}s")
 }
 
-fn healthcheck(service: &ServicePlan) -> Option<ComposeHealthcheck> {
-    let probe = service.healthcheck.as_ref()?;
-    let test = match &probe.check {
-        ProbeCheck::Exec { args } => std::iter::once("CMD".to_string()).chain(args.iter().cloned()).collect(),
-        ProbeCheck::Shell { command } => vec!["CMD-SHELL".into(), command.clone()],
-        ProbeCheck::Http { path, port } => vec![
-            "CMD-SHELL".into(),
-            // The path's characters are limited by the schema; quoted all the same.
-            format!("curl -fsS 'http://localhost:{port}{path}' > /dev/null || exit 1"),
+/// The descriptor's health check of a service, where it declared one.
+fn declared_healthcheck<'a>(d: &'a Descriptor, service: &str) -> Option<&'a Healthcheck> {
+    match d.services.get(service) {
+        Some(s) => s.healthcheck.as_ref(),
+        None => d.infrastructure.get(service).and_then(|s| s.healthcheck.as_ref()),
+    }
+}
+
+/// An HTTP check run inside the container, as an argument vector (no shell
+/// needed), with a program the image has: slim python and alpine node images
+/// have no curl.
+fn http_check(client: HttpClient, url: &str, timeout: u32) -> Vec<String> {
+    let budget = timeout.saturating_sub(1).max(1);
+    let args: Vec<String> = match client {
+        HttpClient::Python => vec![
+            "python3".into(),
+            "-c".into(),
+            format!("import urllib.request; urllib.request.urlopen('{url}', timeout={budget})"),
         ],
+        HttpClient::Node => vec![
+            "node".into(),
+            "-e".into(),
+            format!(
+                "require('http').get('{url}', {{timeout: {}}}, r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))",
+                budget * 1000
+            ),
+        ],
+        HttpClient::Wget => vec![
+            "wget".into(),
+            "-q".into(),
+            "-T".into(),
+            budget.to_string(),
+            "--spider".into(),
+            url.into(),
+        ],
+        HttpClient::Curl => vec![
+            "curl".into(),
+            "-fsS".into(),
+            "-o".into(),
+            "/dev/null".into(),
+            "--max-time".into(),
+            budget.to_string(),
+            url.into(),
+        ],
+    };
+    std::iter::once("CMD".to_string()).chain(args).collect()
+}
+
+fn healthcheck(d: &Descriptor, service: &ServicePlan) -> Option<ComposeHealthcheck> {
+    let probe = service.healthcheck.as_ref()?;
+    let declared = declared_healthcheck(d, &service.name);
+    let test = match &probe.check {
+        ProbeCheck::Http { path, port } => http_check(
+            declared.and_then(|h| h.http_client).unwrap_or_default(),
+            // 127.0.0.1, not localhost: some clients try ::1 only.
+            &format!("http://127.0.0.1:{port}{path}"),
+            probe.timeout_seconds,
+        ),
+        ProbeCheck::Exec { args } => std::iter::once("CMD".to_string()).chain(args.iter().cloned()).collect(),
+        // The descriptor's own command: it knows what its image can run.
+        ProbeCheck::Shell { command } => vec!["CMD-SHELL".into(), command.clone()],
     };
     Some(ComposeHealthcheck {
         test,
@@ -130,7 +185,13 @@ fn healthcheck(service: &ServicePlan) -> Option<ComposeHealthcheck> {
     })
 }
 
-fn compose_service(service: &ServicePlan, all: &[ServicePlan], plan: &Plan, ports: Vec<String>) -> ComposeService {
+fn compose_service(
+    d: &Descriptor,
+    service: &ServicePlan,
+    all: &[ServicePlan],
+    plan: &Plan,
+    ports: Vec<String>,
+) -> ComposeService {
     let depends_on = service
         .depends_on
         .iter()
@@ -150,7 +211,16 @@ fn compose_service(service: &ServicePlan, all: &[ServicePlan], plan: &Plan, port
         build: service.build.clone(),
         command: service.command.clone(),
         container_name: service.container_name.clone(),
-        restart: "unless-stopped",
+        profiles: match service.schedule {
+            Some(_) => vec![JOBS_PROFILE.into()],
+            None => vec![],
+        },
+        // A job that exits must stay exited: restarting it would rerun it forever.
+        restart: if service.schedule.is_some() {
+            "no"
+        } else {
+            "unless-stopped"
+        },
         ports,
         environment: service
             .env
@@ -161,13 +231,37 @@ fn compose_service(service: &ServicePlan, all: &[ServicePlan], plan: &Plan, port
             })
             .collect(),
         depends_on,
-        healthcheck: healthcheck(service),
+        healthcheck: healthcheck(d, service),
         volumes: service
             .volumes
             .iter()
             .map(|m| format!("{}:{}", m.volume, m.path))
+            .chain(service.binds.iter().cloned())
             .collect(),
     }
+}
+
+/// The compose profile of scheduled jobs, which the host's cron runs.
+pub const JOBS_PROFILE: &str = "jobs";
+
+/// Header lines telling the operator how the scheduled jobs run: one crontab
+/// line each (`run -T`: cron has no terminal; `--rm`: no container pile-up).
+fn job_notes(services: &[&ServicePlan], file: &str) -> Vec<String> {
+    let jobs: Vec<&&ServicePlan> = services.iter().filter(|s| s.schedule.is_some()).collect();
+    if jobs.is_empty() {
+        return vec![];
+    }
+    let mut notes = vec![format!(
+        "Scheduled jobs (profile `{JOBS_PROFILE}`, left out by `up`) run from the host's crontab:"
+    )];
+    for job in jobs {
+        notes.push(format!(
+            "  {} cd /path/to/this/folder && docker compose -f {file} run --rm -T {}",
+            job.schedule.as_deref().unwrap_or_default(),
+            job.name
+        ));
+    }
+    notes
 }
 
 fn volumes_of(services: &[&ServicePlan]) -> Vec<String> {
@@ -178,17 +272,19 @@ fn volumes_of(services: &[&ServicePlan]) -> Vec<String> {
 }
 
 /// Production: every service, backing services reachable only inside the network.
-fn production(plan: &Plan) -> ComposeFile {
+fn production(d: &Descriptor, plan: &Plan) -> ComposeFile {
     let services: Vec<&ServicePlan> = plan.services.iter().collect();
+    let mut about = vec![
+        "Production: every service in containers.".into(),
+        "Secrets come from .env next to this file (start from .env.example).".into(),
+    ];
+    about.extend(job_notes(&services, "docker-compose.yml"));
     ComposeFile {
         project: plan.environment.clone(),
-        about: vec![
-            "Production: every service in containers.".into(),
-            "Secrets come from .env next to this file (start from .env.example).".into(),
-        ],
+        about,
         services: services
             .iter()
-            .map(|s| compose_service(s, &plan.services, plan, s.ports.clone()))
+            .map(|s| compose_service(d, s, &plan.services, plan, s.ports.clone()))
             .collect(),
         volumes: volumes_of(&services),
     }
@@ -196,7 +292,7 @@ fn production(plan: &Plan) -> ComposeFile {
 
 /// Local development: infrastructure in containers, application processes on
 /// the host, so the database and cache are published on 127.0.0.1.
-fn local(plan: &Plan) -> ComposeFile {
+fn local(d: &Descriptor, plan: &Plan) -> ComposeFile {
     let services: Vec<&ServicePlan> = plan
         .services
         .iter()
@@ -222,7 +318,7 @@ fn local(plan: &Plan) -> ComposeFile {
                     }
                     _ => s.ports.clone(),
                 };
-                let mut service = compose_service(s, &plan.services, plan, ports);
+                let mut service = compose_service(d, s, &plan.services, plan, ports);
                 service.depends_on.retain(|d| names.contains(&d.service.as_str()));
                 service
             })
@@ -266,7 +362,34 @@ fn push_unique(
         name: name.to_string(),
         value,
         note,
+        hint: None,
     });
+}
+
+/// The variables whose value is a URL with this secret inside it (a password
+/// in the userinfo), in the containers and in the `.env` of this view.
+fn urls_holding(d: &Descriptor, plan: &Plan, view: View, secret: &str) -> Vec<String> {
+    let backing = wiring::backing_env(d, view);
+    let mut names: Vec<String> = Vec::new();
+    let vars = plan
+        .services
+        .iter()
+        .flat_map(|s| s.env.iter())
+        .chain(backing.postgres.iter())
+        .chain(backing.cache.iter())
+        .chain(backing.broker.iter());
+    for var in vars {
+        let EnvValue::Template { parts } = &var.value else {
+            continue;
+        };
+        let in_url = parts
+            .iter()
+            .any(|p| matches!(p, Part::Text { text } if text.contains("://")));
+        if in_url && var.value.secrets().contains(&secret) && !names.contains(&var.name) {
+            names.push(var.name.clone());
+        }
+    }
+    names
 }
 
 /// A `.env` example for processes in the given view.
@@ -285,6 +408,14 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
             )
         };
         push_unique(&mut secret_vars, &mut seen, &secret.env_name, placeholder(), Some(note));
+        let urls = urls_holding(d, plan, view, &secret.id);
+        if let (false, Some(var)) = (urls.is_empty(), secret_vars.last_mut()) {
+            var.hint = Some(format!(
+                "goes into {} as is (docker compose and python-dotenv do not percent-encode): \
+use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
+                urls.join(", ")
+            ));
+        }
     }
     sections.push(DotEnvSection {
         heading: "Secrets: never commit real values".into(),
@@ -340,17 +471,62 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
     DotEnvFile { about, sections }
 }
 
+/// `alloy/config.alloy`: Alloy finds this project's containers through the
+/// Docker socket and ships their logs to Loki.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlloyConfig {
+    /// Compose projects whose containers are read (production and local).
+    pub projects_regex: String,
+    pub loki_push_url: String,
+}
+
+const LOKI_PORT: u16 = 3100;
+
+fn alloy_config(d: &Descriptor, plan: &Plan) -> Option<FilePlan> {
+    if !d.infrastructure.values().any(|i| i.kind == InfrastructureKind::Alloy) {
+        return None;
+    }
+    let loki = d
+        .infrastructure
+        .iter()
+        .find(|(_, i)| i.kind == InfrastructureKind::Loki)
+        .and_then(|(name, _)| plan.services.iter().find(|s| &s.name == name))?;
+    let projects = [plan.environment.clone(), format!("{}-local", plan.environment)];
+    Some(FilePlan {
+        path: wiring::ALLOY_CONFIG.into(),
+        template: "compose/config.alloy.j2".into(),
+        model: FileModel::Alloy(AlloyConfig {
+            projects_regex: projects.iter().map(|p| regex_literal(p)).collect::<Vec<_>>().join("|"),
+            loki_push_url: format!(
+                "http://{}:{}/loki/api/v1/push",
+                loki.host,
+                loki.port.unwrap_or(LOKI_PORT)
+            ),
+        }),
+    })
+}
+
+/// A project name as a regular expression matching only itself.
+fn regex_literal(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let escape = !c.is_ascii_alphanumeric() && c != '-' && c != '_';
+            escape.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect()
+}
+
 pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
-    vec![
+    let mut files = vec![
         FilePlan {
             path: "docker-compose.yml".into(),
             template: "compose/docker-compose.yml.j2".into(),
-            model: FileModel::Compose(production(plan)),
+            model: FileModel::Compose(production(d, plan)),
         },
         FilePlan {
             path: "docker-compose-local.yml".into(),
             template: "compose/docker-compose.yml.j2".into(),
-            model: FileModel::Compose(local(plan)),
+            model: FileModel::Compose(local(d, plan)),
         },
         FilePlan {
             path: ".env.example".into(),
@@ -362,7 +538,9 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
             template: "dotenv/env.dotenv.j2".into(),
             model: FileModel::DotEnv(dotenv(d, plan, View::Host)),
         },
-    ]
+    ];
+    files.extend(alloy_config(d, plan));
+    files
 }
 
 /// `.env.example` for an app developed on the host while its cache is an
@@ -420,18 +598,20 @@ pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
             .filter(|s| matches!(s.kind, ServiceKind::Database | ServiceKind::Cache))
             .collect();
         chosen.extend(workers);
+        let mut about = vec![
+            "Celery workers and scheduler with their Redis and database, for local runs.".into(),
+            "Secrets come from .env next to this file (start from .env.example).".into(),
+        ];
+        about.extend(job_notes(&chosen, "docker-compose.celery.yml"));
         files.push(FilePlan {
             path: "docker-compose.celery.yml".into(),
             template: "compose/docker-compose.yml.j2".into(),
             model: FileModel::Compose(ComposeFile {
                 project: format!("{}-celery", local_plan.environment),
-                about: vec![
-                    "Celery workers and scheduler with their Redis and database, for local runs.".into(),
-                    "Secrets come from .env next to this file (start from .env.example).".into(),
-                ],
+                about,
                 services: chosen
                     .iter()
-                    .map(|s| compose_service(s, &local_plan.services, local_plan, s.ports.clone()))
+                    .map(|s| compose_service(local, s, &local_plan.services, local_plan, s.ports.clone()))
                     .collect(),
                 volumes: volumes_of(&chosen),
             }),

@@ -64,8 +64,15 @@ pub struct ServicePlan {
     pub env: Vec<EnvVar>,
     pub depends_on: Vec<String>,
     pub volumes: Vec<Mount>,
+    /// Host files mounted into the container (`HOST:CONTAINER[:ro]`), such as
+    /// a generated config file or the Docker socket.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub binds: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<Probe>,
+    /// A cron schedule: the service is a job run on schedule, never kept running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
 }
 
 /// One environment variable and where its value comes from.
@@ -248,6 +255,7 @@ pub enum FileModel {
     Render(Box<render::RenderModel>),
     RedisConf(render::RedisConf),
     RedisDockerfile(render::RedisDockerfile),
+    Alloy(compose::AlloyConfig),
 }
 
 /// Build the Plan for a validated descriptor. `descriptor` is the name the

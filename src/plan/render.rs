@@ -5,6 +5,7 @@
 use super::wiring::{render_redis_name, REDIS_CONNECTION_STRING_ATTRIBUTE, RENDER_DATABASE_PREFIX};
 use super::{EnvValue, FileModel, FilePlan, Part, Plan, ServiceKind};
 use crate::model::*;
+use crate::plan::ServicePlan;
 use serde::Serialize;
 
 pub const DEFAULT_REGION: &str = "oregon";
@@ -21,6 +22,8 @@ const REDIS_CONF_IN_IMAGE: &str = "/usr/local/etc/redis/redis.conf";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RenderModel {
+    /// Comment lines for the operator, under the header.
+    pub notes: Vec<String>,
     pub databases: Vec<Database>,
     pub env_groups: Vec<EnvGroup>,
     pub services: Vec<Service>,
@@ -34,6 +37,8 @@ pub struct Database {
     pub plan: String,
     pub region: String,
     pub postgres_major_version: String,
+    /// Always written: without it Render opens the database to the internet.
+    pub ip_allow_list: Vec<IpAllow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +74,14 @@ pub enum Env {
         name: String,
         property: String,
     },
+    /// A value generated once, in another service, copied by key: every
+    /// service sharing a `generate: true` secret reads the same value.
+    CopyFromService {
+        key: String,
+        service_type: String,
+        name: String,
+        env_var_key: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,7 +105,8 @@ pub struct Service {
     pub docker_command: Option<String>,
     pub schedule: Option<String>,
     pub health_check_path: Option<String>,
-    pub auto_deploy: Option<bool>,
+    /// `autoDeployTrigger` (`off`, `commit`, `checksPass`): replaces `autoDeploy`.
+    pub auto_deploy_trigger: Option<&'static str>,
     pub disk: Option<Disk>,
     pub env_groups: Vec<String>,
     pub env: Vec<Env>,
@@ -178,9 +192,13 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
                         "redis-port" => "port",
                         _ => "host",
                     };
+                    let service_type = match d.cache.provider_on(d.platform) {
+                        Some(CacheProvider::RenderPrivateService) => "pserv",
+                        _ => "keyvalue",
+                    };
                     Env::FromService {
                         key,
-                        service_type: "keyvalue".into(),
+                        service_type: service_type.into(),
                         name: render_redis_name(d),
                         property: property.into(),
                     }
@@ -190,6 +208,34 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
             _ => Env::Secret { key },
         },
     }
+}
+
+/// What the operator must know that the Blueprint cannot say for itself.
+fn notes(d: &Descriptor) -> Vec<String> {
+    let mut notes = Vec::new();
+    if d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService) {
+        let host = super::wiring::render_redis_host(d);
+        notes.extend([
+            format!("Redis URLs name the private service by the host `{host}`: Render cannot build a URL"),
+            "from `fromService`. Render's internal hostname is the service's slug (Dashboard:".into(),
+            "Connect > Internal), which can differ from its name; if it does, set `render.redis_host`.".into(),
+        ]);
+    }
+    notes
+}
+
+/// Render routes a web service's traffic to `$PORT` (10000 unless set). A
+/// command that listens on a fixed port gets `PORT` set to that port, so the
+/// two agree; without a known port the app must bind `$PORT` itself.
+fn port_env(service_type: &str, service: &ServicePlan) -> Option<Env> {
+    let port = service.port.filter(|_| service_type == "web")?;
+    if service.env.iter().any(|e| e.name == "PORT") {
+        return None;
+    }
+    Some(Env::Value {
+        key: "PORT".into(),
+        value: port.to_string(),
+    })
 }
 
 pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
@@ -208,6 +254,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             plan: s.database_plan.clone().unwrap_or_else(|| DEFAULT_DATABASE_PLAN.into()),
             region: region.clone(),
             postgres_major_version: pg.version.clone().unwrap_or_else(|| "16".into()),
+            ip_allow_list: s.database_ip_allow_list.clone().unwrap_or_default(),
         })
         .collect();
 
@@ -221,6 +268,10 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
                 key: key.clone(),
                 value: v.to_env_string(),
             },
+            // A group is generated once and shared by every service that links it.
+            crate::model::EnvValue::Secret { secret } if d.secrets.get(secret).is_some_and(|s| s.generate) => {
+                Env::Generate { key: key.clone() }
+            }
             crate::model::EnvValue::Secret { .. } => Env::Secret { key: key.clone() },
         })
         .collect();
@@ -248,7 +299,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             schedule: None,
             health_check_path: None,
             // Redis restarts drop connections: deploy it on purpose, not on every push.
-            auto_deploy: Some(false),
+            auto_deploy_trigger: Some("off"),
             disk: Some(Disk {
                 name: "redis-data".into(),
                 mount_path: REDIS_DATA.into(),
@@ -271,7 +322,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             docker_command: None,
             schedule: None,
             health_check_path: None,
-            auto_deploy: None,
+            auto_deploy_trigger: None,
             disk: None,
             env_groups: vec![],
             env: vec![],
@@ -285,6 +336,8 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
         }),
         _ => {}
     }
+    // Secret id -> the service (type, name) and key that generates it.
+    let mut generated: Vec<(String, &'static str, String, String)> = Vec::new();
     for service in plan.services.iter().filter(|s| s.kind == ServiceKind::Application) {
         let declared = &d.services[&service.name];
         let service_type = if declared.schedule.is_some() {
@@ -294,12 +347,28 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
         } else {
             "worker"
         };
-        let env = service
-            .env
-            .iter()
-            .filter(|e| !e.origin.starts_with("/env/"))
-            .map(|e| env_entry(d, &e.name, &e.value))
-            .collect();
+        let mut env = Vec::new();
+        for e in service.env.iter().filter(|e| !e.origin.starts_with("/env/")) {
+            let entry = match (&e.value, env_entry(d, &e.name, &e.value)) {
+                (EnvValue::Secret { secret }, Env::Generate { key }) => {
+                    match generated.iter().find(|(id, ..)| id == secret) {
+                        Some((_, ty, name, from_key)) => Env::CopyFromService {
+                            key,
+                            service_type: ty.to_string(),
+                            name: name.clone(),
+                            env_var_key: from_key.clone(),
+                        },
+                        None => {
+                            generated.push((secret.clone(), service_type, service.name.clone(), key.clone()));
+                            Env::Generate { key }
+                        }
+                    }
+                }
+                (_, entry) => entry,
+            };
+            env.push(entry);
+        }
+        env.extend(port_env(service_type, service));
         let (runtime, image_url, dockerfile_path, docker_context) = match (&declared.image, &declared.build) {
             (_, Some(build)) => (
                 "docker",
@@ -331,7 +400,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             }),
             schedule: declared.schedule.clone(),
             health_check_path: declared.healthcheck.as_ref().and_then(|h| h.http.clone()),
-            auto_deploy: None,
+            auto_deploy_trigger: None,
             disk: None,
             env_groups: if env_groups.is_empty() {
                 vec![]
@@ -344,6 +413,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
         });
     }
     RenderModel {
+        notes: notes(d),
         databases,
         env_groups,
         services,
@@ -431,8 +501,6 @@ pub fn local_descriptor(d: &Descriptor) -> Descriptor {
     local.cache.persistence = None;
     local.cache.disabled_commands = None;
     local.cache.loglevel = None;
-    for service in local.services.values_mut() {
-        service.schedule = None;
-    }
+    // Scheduled jobs keep their schedule: compose runs them from the host's cron.
     local
 }

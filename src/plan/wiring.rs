@@ -153,9 +153,10 @@ fn cache_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
             at.password = cache.password_secret.clone();
             Some(at)
         }
-        // A private service is reached by its name on Render's private network.
+        // Render cannot build a URL from a `fromService` address, so the URL
+        // names the host literally: an explicit choice, `render.redis_host`.
         CacheProvider::RenderPrivateService => Some(Endpoint {
-            host: text(render_redis_name(d)),
+            host: text(render_redis_host(d)),
             port: cache_port(cache),
             tls: false,
             password: cache.password_secret.clone(),
@@ -168,6 +169,16 @@ fn cache_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
 /// The name of the Redis private service on Render.
 pub fn render_redis_name(d: &Descriptor) -> String {
     d.cache.service.clone().unwrap_or_else(|| format!("{}-redis", d.name))
+}
+
+/// The Redis private service's internal hostname as written into `REDIS_URL`:
+/// `render.redis_host`, else the service name (seed 004). Render's internal
+/// hostname is the service's slug, which can carry a suffix the name lacks.
+pub fn render_redis_host(d: &Descriptor) -> String {
+    d.render
+        .as_ref()
+        .and_then(|r| r.redis_host.clone())
+        .unwrap_or_else(|| render_redis_name(d))
 }
 
 /// Render attributes (`fromDatabase` / `fromService` properties).
@@ -196,6 +207,16 @@ fn cache_facts(d: &Descriptor, view: View, db: Option<u8>) -> Option<CacheFacts>
     match cache.provider_on(d.platform)? {
         CacheProvider::RenderKeyValue => Some(CacheFacts {
             url: Some(resource(REDIS_CONNECTION_STRING_ATTRIBUTE)),
+            location: Some(resource("redis-hostport")),
+            host: Some(resource("redis-host")),
+            port: Some(resource("redis-port")),
+            password: None,
+        }),
+        // Everything but the URL comes from Render itself, so it is always right.
+        CacheProvider::RenderPrivateService if d.platform == Platform::Render => Some(CacheFacts {
+            url: cache_endpoint(d, view)
+                .filter(|_| cache.kind == CacheKind::Redis)
+                .map(|at| redis_url(&at, db)),
             location: Some(resource("redis-hostport")),
             host: Some(resource("redis-host")),
             port: Some(resource("redis-port")),
@@ -532,6 +553,8 @@ fn postgres_plan(d: &Descriptor, pg: &Postgres) -> ServicePlan {
         ],
         depends_on: vec![],
         volumes: vec![data_volume(&name, "/var/lib/postgresql/data")],
+        binds: vec![],
+        schedule: None,
         healthcheck: Some(probe(
             ProbeCheck::Exec {
                 args: vec![
@@ -631,10 +654,17 @@ fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
         env,
         depends_on: vec![],
         volumes,
+        binds: vec![],
+        schedule: None,
         healthcheck: Some(probe(check, None)),
         name,
     })
 }
+
+pub const GRAFANA_PASSWORD_SECRET: &str = "grafana-admin-password";
+const GRAFANA_PASSWORD_ENV: &str = "GF_SECURITY_ADMIN_PASSWORD";
+/// The Alloy config deploygen writes next to the compose files.
+pub const ALLOY_CONFIG: &str = "alloy/config.alloy";
 
 /// Defaults for the well-known infrastructure services.
 struct InfraDefaults {
@@ -652,14 +682,15 @@ fn infra_defaults(kind: InfrastructureKind) -> InfraDefaults {
             command: Some(vec!["-config.file=/etc/loki/local-config.yaml"]),
             ports: vec!["3100:3100"],
             data_path: Some("/loki"),
-            health: Some("wget --no-verbose --tries=1 --spider http://localhost:3100/ready || exit 1"),
+            // 127.0.0.1, not localhost: busybox wget tries ::1 only and fails.
+            health: Some("wget --no-verbose --tries=1 --spider http://127.0.0.1:3100/ready || exit 1"),
         },
         InfrastructureKind::Grafana => InfraDefaults {
             image: "grafana/grafana:11.4.0",
             command: None,
             ports: vec!["3000:3000"],
             data_path: Some("/var/lib/grafana"),
-            health: Some("wget --no-verbose --tries=1 --spider http://localhost:3000/api/health || exit 1"),
+            health: Some("wget --no-verbose --tries=1 --spider http://127.0.0.1:3000/api/health || exit 1"),
         },
         InfrastructureKind::Alloy => InfraDefaults {
             image: "grafana/alloy:v1.5.1",
@@ -691,9 +722,30 @@ pub fn infra_ports(infra: &InfrastructureService) -> Vec<String> {
         .unwrap_or_else(|| infra_defaults(infra.kind).ports.into_iter().map(String::from).collect())
 }
 
+/// The host address a port mapping is published on: the one it names, else
+/// `127.0.0.1` (Loki and Alloy have no authentication of their own) unless the
+/// descriptor opens the service with `public_ports`; `None` is every interface.
+pub fn publish_address<'a>(infra: &InfrastructureService, mapping: &'a str) -> Option<&'a str> {
+    match mapping.split(':').collect::<Vec<_>>().as_slice() {
+        [address, _, _] => Some(address).filter(|a| **a != "0.0.0.0").copied(),
+        _ if infra.public_ports == Some(true) => None,
+        _ => Some("127.0.0.1"),
+    }
+}
+
+/// A port mapping as published: with the bind address `publish_address` chose.
+fn published_mapping(infra: &InfrastructureService, mapping: &str) -> String {
+    let parts: Vec<&str> = mapping.split(':').collect();
+    match (publish_address(infra, mapping), parts.as_slice()) {
+        (_, [_, _, _]) | (None, _) => mapping.to_string(),
+        (Some(address), [host, container]) => format!("{address}:{host}:{container}"),
+        (Some(address), _) => format!("{address}:{mapping}:{mapping}"),
+    }
+}
+
 fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> ServicePlan {
     let defaults = infra_defaults(infra.kind);
-    let ports = infra_ports(infra);
+    let ports: Vec<String> = infra_ports(infra).iter().map(|p| published_mapping(infra, p)).collect();
     let volumes = match &infra.volumes {
         Some(v) => v
             .iter()
@@ -703,6 +755,29 @@ fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> Serv
             })
             .collect(),
         None => defaults.data_path.map(|p| data_volume(name, p)).into_iter().collect(),
+    };
+    let mut env = plain_env(
+        &infra.env,
+        &format!("/infrastructure/{}/env", crate::load::node::escape_pointer(name)),
+    );
+    // Grafana's default login is admin/admin: the password is a secret the operator must set.
+    if infra.kind == InfrastructureKind::Grafana && !infra.env.contains_key(GRAFANA_PASSWORD_ENV) {
+        env.push(EnvVar {
+            name: GRAFANA_PASSWORD_ENV.into(),
+            value: EnvValue::Secret {
+                secret: GRAFANA_PASSWORD_SECRET.into(),
+            },
+            origin: format!("/infrastructure/{}/kind", crate::load::node::escape_pointer(name)),
+        });
+    }
+    // Alloy reads its generated config, and container logs through the Docker socket.
+    let binds = if infra.kind == InfrastructureKind::Alloy {
+        vec![
+            format!("./{ALLOY_CONFIG}:/etc/alloy/config.alloy:ro"),
+            "/var/run/docker.sock:/var/run/docker.sock:ro".to_string(),
+        ]
+    } else {
+        vec![]
     };
     let healthcheck = match &infra.healthcheck {
         Some(_) => declared_probe(&infra.healthcheck, first_port(&ports)),
@@ -725,12 +800,11 @@ fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> Serv
         host: service_host(d, name, &infra.container_name),
         port: first_port(&ports),
         ports,
-        env: plain_env(
-            &infra.env,
-            &format!("/infrastructure/{}/env", crate::load::node::escape_pointer(name)),
-        ),
+        env,
         depends_on: infra.depends_on.clone(),
         volumes,
+        binds,
+        schedule: None,
         healthcheck,
     }
 }
@@ -768,6 +842,8 @@ fn app_plan(d: &Descriptor, name: &str, service: &Service, backing: &BackingEnv)
         env: app_env(d, name, service, backing),
         depends_on,
         volumes: vec![],
+        binds: vec![],
+        schedule: service.schedule.clone(),
         healthcheck: declared_probe(&service.healthcheck, first_port(&service.ports)),
     }
 }
@@ -804,6 +880,17 @@ pub fn secrets(d: &Descriptor, services: &[ServicePlan]) -> Vec<SecretPlan> {
     }
     if let Some(id) = &d.cache.password_secret {
         list.push((id.clone(), "Redis password (`requirepass`)".into()));
+    }
+    let grafana = services.iter().any(|s| {
+        s.env
+            .iter()
+            .any(|e| e.value.secrets().contains(&GRAFANA_PASSWORD_SECRET))
+    });
+    if grafana {
+        list.push((
+            GRAFANA_PASSWORD_SECRET.into(),
+            "Grafana `admin` password, applied when Grafana first creates its database".into(),
+        ));
     }
     for (id, decl) in &d.secrets {
         match list.iter_mut().find(|(known, _)| known == id) {

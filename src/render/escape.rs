@@ -20,6 +20,8 @@ pub enum Lang {
     RedisConf,
     /// Dockerfile instructions: only plain words are allowed in.
     Dockerfile,
+    /// Grafana Alloy configuration: values are double-quoted strings.
+    Alloy,
 }
 
 impl Lang {
@@ -34,10 +36,11 @@ impl Lang {
             Lang::Shell => "shell",
             Lang::RedisConf => "redis-conf",
             Lang::Dockerfile => "dockerfile",
+            Lang::Alloy => "alloy",
         }
     }
 
-    pub const ALL: [Lang; 8] = [
+    pub const ALL: [Lang; 9] = [
         Lang::Yaml,
         Lang::ComposeYaml,
         Lang::Dotenv,
@@ -46,6 +49,7 @@ impl Lang {
         Lang::Shell,
         Lang::RedisConf,
         Lang::Dockerfile,
+        Lang::Alloy,
     ];
 
     pub fn from_name(name: &str) -> Option<Lang> {
@@ -67,6 +71,7 @@ impl Lang {
             "bicep" => Some(Lang::Bicep),
             "sh" => Some(Lang::Shell),
             "conf" if file.starts_with("redis") => Some(Lang::RedisConf),
+            "alloy" => Some(Lang::Alloy),
             _ if file == "Dockerfile" => Some(Lang::Dockerfile),
             _ => None,
         }
@@ -78,7 +83,7 @@ impl Lang {
             Lang::Yaml | Lang::ComposeYaml | Lang::Dotenv | Lang::Shell | Lang::RedisConf | Lang::Dockerfile => {
                 Some("# ")
             }
-            Lang::Bicep => Some("// "),
+            Lang::Bicep | Lang::Alloy => Some("// "),
             Lang::Json => None,
         }
     }
@@ -107,6 +112,7 @@ pub fn format_value(lang: Lang, value: &Value, out: &mut String) -> Result<(), E
                 Lang::Shell => shell_word(s, out),
                 Lang::RedisConf => redis_conf_word(s, out),
                 Lang::Dockerfile => dockerfile_word(s, out)?,
+                Lang::Alloy => alloy_string(s, out),
             }
         }
         ValueKind::None if lang == Lang::Json => out.push_str("null"),
@@ -215,6 +221,23 @@ fn yaml_plain_safe(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '=' | '-'))
         && !s.ends_with(':')
         && !YAML_RESERVED.contains(&s.to_ascii_lowercase().as_str())
+}
+
+/// An Alloy string literal: double quotes, Go-style escapes.
+pub fn alloy_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// A YAML scalar: plain when that is unambiguous, else double-quoted with every

@@ -97,15 +97,35 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
         }
     }
     for (key, value) in &d.env {
-        if let EnvValue::Secret { .. } = value {
+        if let EnvValue::Secret { secret } = value {
+            // A generated value is allowed in a group, and generated once for all.
+            if d.secrets.get(secret).is_some_and(|s| s.generate) {
+                continue;
+            }
             c.error(
                 "render-env-group",
                 format!("/env/{}", escape_pointer(key)),
-                format!("`{key}`: the descriptor-wide `env` becomes a Render environment group, and Render does not allow `sync: false` secrets in groups; set it in each service's `env`"),
+                format!("`{key}`: the descriptor-wide `env` becomes a Render environment group, and Render does not allow `sync: false` secrets in groups; set it in each service's `env`, or let Render generate it (`generate: true`)"),
             );
         }
     }
     let cache = &d.cache;
+    let self_hosted = d.cache.kind == CacheKind::Redis
+        && d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService);
+    if d.render.as_ref().is_some_and(|r| r.redis_host.is_some()) && !self_hosted {
+        c.error_at_key(
+            "contradiction",
+            "/render/redis_host".into(),
+            "`redis_host` names a Redis private service (`cache.provider: render-private-service`)".into(),
+        );
+    }
+    if d.postgres.is_none() && d.render.as_ref().is_some_and(|r| r.database_ip_allow_list.is_some()) {
+        c.error_at_key(
+            "contradiction",
+            "/render/database_ip_allow_list".into(),
+            "`database_ip_allow_list` applies to the PostgreSQL database, and there is no `postgres`".into(),
+        );
+    }
     let Some(provider) = super::semantic::hosted_cache_provider(d, c, "Render") else {
         return;
     };

@@ -10,6 +10,7 @@ mod hostile;
 mod lints;
 mod pre_commit;
 mod render_check;
+mod render_compose_deploy;
 mod s1_s3_azure;
 mod s2_revisbali;
 mod s4_render;

@@ -39,7 +39,9 @@ fn the_redis_private_service_is_as_in_seed_004() {
     ] {
         assert_eq!(redis[key], Value::from(value), "{key}");
     }
-    assert_eq!(redis["autoDeploy"], Value::from(false));
+    // Seed 004's `autoDeploy: false`, in the field the current Blueprint spec uses.
+    assert_eq!(redis["autoDeployTrigger"], Value::from("off"));
+    assert!(redis.get("autoDeploy").is_none(), "replaced by autoDeployTrigger");
 }
 
 #[test]
@@ -176,7 +178,7 @@ fn render_constraints_are_checked_by_validate() {
         1,
         "demo.yaml:6:3: error: /cache/database: a Key Value connection string has no database number to set\n\
          demo.yaml:10:3: error: /services/bad_name: Render rejects the service name `bad_name`: use lower-case letters, digits and dashes (it is also a host name)\n\
-         demo.yaml:13:12: error: /env/API_KEY: `API_KEY`: the descriptor-wide `env` becomes a Render environment group, and Render does not allow `sync: false` secrets in groups; set it in each service's `env`\n",
+         demo.yaml:13:12: error: /env/API_KEY: `API_KEY`: the descriptor-wide `env` becomes a Render environment group, and Render does not allow `sync: false` secrets in groups; set it in each service's `env`, or let Render generate it (`generate: true`)\n",
         "demo.yaml: 3 errors, 0 warnings\n",
     );
 }

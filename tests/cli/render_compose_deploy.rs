@@ -1,0 +1,347 @@
+//! Render and docker compose files that deploy and run as written (issue 11,
+//! items 2 and 11-17): what the validators cannot see, read as an operator would.
+
+use crate::support::{repo, Test};
+use serde_yaml::Value;
+
+fn committed(env: &str, file: &str) -> String {
+    std::fs::read_to_string(repo().join("environments").join(env).join(file))
+        .unwrap_or_else(|e| panic!("{env}/{file}: {e}"))
+}
+
+fn yaml(text: &str) -> Value {
+    serde_yaml::from_str(text).unwrap()
+}
+
+fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["services"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no service {name}"))
+}
+
+fn env_var<'a>(service: &'a Value, key: &str) -> Option<&'a Value> {
+    service["envVars"].as_sequence()?.iter().find(|v| v["key"] == key)
+}
+
+const RENDER: &str = "\
+name: demo
+platform: render
+postgres:
+  database: app
+  user: app
+  expose:
+    url: DATABASE_URL
+cache:
+  kind: redis
+  expose:
+    url: REDIS_URL
+    host: REDIS_HOST
+    port: REDIS_PORT
+broker:
+  kind: celery
+services:
+  web:
+    role: web
+    image: example/web:1
+    command: gunicorn app:app --bind 0.0.0.0:8000
+    ports: [\"8000:8000\"]
+    env:
+      SECRET_KEY: {secret: secret-key}
+  worker:
+    role: worker
+    image: example/web:1
+    env:
+      APP_SECRET: {secret: secret-key}
+secrets:
+  secret-key:
+    generate: true
+";
+
+fn render(descriptor: &str) -> (Test, Value) {
+    let test = Test::new().write("demo.yaml", descriptor);
+    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = yaml(&test.read("out/render.yaml"));
+    (test, doc)
+}
+
+#[test]
+fn a_generated_secret_shared_by_services_is_generated_once() {
+    let doc = yaml(&committed("instructly", "render.yaml"));
+    let api = env_var(service(&doc, "instructly-api"), "SECRET_KEY").unwrap();
+    assert_eq!(api["generateValue"], Value::from(true));
+    let worker = env_var(service(&doc, "instructly-celery-worker"), "SECRET_KEY").unwrap();
+    assert!(worker.get("generateValue").is_none(), "a second value would differ");
+    assert_eq!(worker["fromService"]["name"], "instructly-api");
+    assert_eq!(worker["fromService"]["type"], "web");
+    assert_eq!(worker["fromService"]["envVarKey"], "SECRET_KEY");
+
+    // Under another key, the copy names the key of the service that generates it.
+    let (_, doc) = render(RENDER);
+    let copy = env_var(service(&doc, "worker"), "APP_SECRET").unwrap();
+    assert_eq!(copy["fromService"]["envVarKey"], "SECRET_KEY");
+    assert_eq!(copy["fromService"]["name"], "web");
+
+    // In the descriptor-wide group: generated once, in the group.
+    let shared = RENDER
+        .replace("    env:\n      SECRET_KEY: {secret: secret-key}\n", "")
+        .replace("    env:\n      APP_SECRET: {secret: secret-key}\n", "")
+        .replace("services:\n", "env:\n  SECRET_KEY: {secret: secret-key}\nservices:\n");
+    let (_, doc) = render(&shared);
+    let group = &doc["envVarGroups"][0]["envVars"][0];
+    assert_eq!(group["key"], "SECRET_KEY");
+    assert_eq!(group["generateValue"], Value::from(true));
+}
+
+#[test]
+fn render_postgres_is_private_unless_opened_and_then_linted() {
+    let doc = yaml(&committed("instructly", "render.yaml"));
+    assert_eq!(doc["databases"][0]["ipAllowList"], Value::Sequence(vec![]));
+
+    let open = RENDER.replace(
+        "platform: render\n",
+        "platform: render\nrender:\n  database_ip_allow_list:\n    - source: 203.0.113.0/24\n      description: office VPN\n",
+    );
+    let test = Test::new().write("demo.yaml", &open);
+    let run = test.run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "error: /render/database_ip_allow_list: PostgreSQL is reachable from outside Render (`deploygen explain render-postgres-public`)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let accepted = format!("{open}accept:\n  render-postgres-public: the office imports nightly\n");
+    let (_, doc) = render(&accepted);
+    let allow = &doc["databases"][0]["ipAllowList"][0];
+    assert_eq!(allow["source"], "203.0.113.0/24");
+    assert_eq!(allow["description"], "office VPN");
+}
+
+#[test]
+fn the_redis_address_is_an_explicit_choice_and_the_rest_comes_from_render() {
+    let text = committed("instructly", "render.yaml");
+    assert!(
+        text.contains("# Redis URLs name the private service by the host `instructly-redis`"),
+        "the operator is told the URL names the host literally:\n{text}"
+    );
+    let (_, doc) = render(RENDER);
+    let web = service(&doc, "web");
+    assert_eq!(env_var(web, "REDIS_URL").unwrap()["value"], "redis://demo-redis:6379");
+    for (key, property) in [("REDIS_HOST", "host"), ("REDIS_PORT", "port")] {
+        let var = env_var(web, key).unwrap();
+        assert_eq!(var["fromService"]["type"], "pserv", "{key}");
+        assert_eq!(var["fromService"]["name"], "demo-redis", "{key}");
+        assert_eq!(var["fromService"]["property"], property, "{key}");
+    }
+
+    let slug = RENDER.replace(
+        "platform: render\n",
+        "platform: render\nrender:\n  redis_host: demo-redis-x8wd\n",
+    );
+    let (_, doc) = render(&slug);
+    let web = service(&doc, "web");
+    assert_eq!(
+        env_var(web, "REDIS_URL").unwrap()["value"],
+        "redis://demo-redis-x8wd:6379"
+    );
+    assert_eq!(
+        service(&doc, "demo-redis")["type"],
+        "pserv",
+        "the service keeps its name"
+    );
+}
+
+#[test]
+fn web_services_listen_where_render_routes_and_auto_deploy_uses_the_current_field() {
+    for env in ["instructly", "instructly-upstash"] {
+        let text = committed(env, "render.yaml");
+        assert!(
+            !text.contains("autoDeploy:"),
+            "{env}: `autoDeploy` is replaced by `autoDeployTrigger`"
+        );
+        let doc = yaml(&text);
+        let api = service(&doc, "instructly-api");
+        assert!(api["dockerCommand"].as_str().unwrap().contains("--port 8000"));
+        assert_eq!(env_var(api, "PORT").unwrap()["value"], "8000", "{env}");
+        let worker = service(&doc, "instructly-celery-worker");
+        assert!(env_var(worker, "PORT").is_none(), "workers receive no traffic");
+    }
+    let doc = yaml(&committed("instructly", "render.yaml"));
+    assert_eq!(service(&doc, "instructly-redis")["autoDeployTrigger"], "off");
+}
+
+#[test]
+fn a_scheduled_job_runs_from_cron_and_never_restarts_forever() {
+    let text = committed("instructly", "docker-compose.celery.yml");
+    let doc = yaml(&text);
+    let job = &doc["services"]["instructly-nightly-cleanup"];
+    assert_eq!(job["restart"], "no");
+    assert_eq!(job["profiles"], Value::Sequence(vec![Value::from("jobs")]));
+    assert!(
+        text.contains(
+            "#   0 3 * * * cd /path/to/this/folder && docker compose -f docker-compose.celery.yml run --rm -T instructly-nightly-cleanup\n"
+        ),
+        "{text}"
+    );
+    for name in ["instructly-celery-worker", "instructly-celery-beat"] {
+        assert_eq!(doc["services"][name]["restart"], "unless-stopped", "{name}");
+        assert!(doc["services"][name].get("profiles").is_none(), "{name}");
+    }
+    let readme = std::fs::read_to_string(repo().join("templates/compose/README.md")).unwrap();
+    assert!(readme.contains("run --rm -T"), "the README shows the crontab line");
+}
+
+#[test]
+fn infrastructure_is_on_localhost_grafana_needs_a_password_and_alloy_ships_logs() {
+    for (env, file) in [
+        ("revisbali", "docker-compose.yml"),
+        ("revisbali", "docker-compose-local.yml"),
+    ] {
+        let doc = yaml(&committed(env, file));
+        for name in ["bs-loki", "bs-grafana", "bs-alloy"] {
+            for port in doc["services"][name]["ports"].as_sequence().unwrap() {
+                assert!(
+                    port.as_str().unwrap().starts_with("127.0.0.1:"),
+                    "{file}: {name} publishes {port:?}"
+                );
+            }
+        }
+        let password = doc["services"]["bs-grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+            .as_str()
+            .unwrap();
+        assert!(password.starts_with("${GRAFANA_ADMIN_PASSWORD:?"), "{password}");
+        let volumes: Vec<&str> = doc["services"]["bs-alloy"]["volumes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(
+            volumes.contains(&"./alloy/config.alloy:/etc/alloy/config.alloy:ro"),
+            "{volumes:?}"
+        );
+        assert!(
+            volumes.contains(&"/var/run/docker.sock:/var/run/docker.sock:ro"),
+            "{volumes:?}"
+        );
+    }
+    let env = committed("revisbali", ".env.example");
+    assert!(env.contains("\nGRAFANA_ADMIN_PASSWORD=change-me\n"), "{env}");
+    let alloy = committed("revisbali", "alloy/config.alloy");
+    for line in [
+        "discovery.docker \"containers\" {",
+        "loki.source.docker \"containers\" {",
+        "    regex         = \"revisbali|revisbali-local\"",
+        "    url = \"http://bs-loki:3100/loki/api/v1/push\"",
+    ] {
+        assert!(
+            alloy.lines().any(|l| l == line),
+            "config.alloy lacks `{line}`:\n{alloy}"
+        );
+    }
+}
+
+const COMPOSE: &str = "\
+name: demo
+platform: compose
+infrastructure:
+  logs:
+    kind: loki
+services:
+  api:
+    image: python:3.12-slim
+    ports: [\"8000:8000\"]
+    healthcheck:
+      http: /health
+";
+
+#[test]
+fn opening_an_infrastructure_port_is_a_finding() {
+    for (descriptor, pointer) in [
+        (
+            COMPOSE.replace("    kind: loki\n", "    kind: loki\n    public_ports: true\n"),
+            "/infrastructure/logs/public_ports",
+        ),
+        (
+            COMPOSE.replace(
+                "    kind: loki\n",
+                "    kind: loki\n    ports: [\"0.0.0.0:3100:3100\"]\n",
+            ),
+            "/infrastructure/logs/ports",
+        ),
+    ] {
+        let test = Test::new().write("demo.yaml", &descriptor);
+        let run = test.run(&["validate", "demo.yaml"]);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(
+            run.stdout
+                .contains(&format!("error: {pointer}: `logs` is published beyond 127.0.0.1")),
+            "{}",
+            run.stdout
+        );
+    }
+    let test = Test::new().write("demo.yaml", COMPOSE);
+    test.run(&["validate", "demo.yaml"]).expect(0, "", "demo.yaml: ok\n");
+}
+
+fn compose_test(descriptor: &str) -> Vec<String> {
+    let test = Test::new().write("demo.yaml", descriptor);
+    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = yaml(&test.read("out/docker-compose.yml"));
+    doc["services"]["api"]["healthcheck"]["test"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn http_health_checks_run_with_what_the_image_has() {
+    let test = compose_test(COMPOSE);
+    assert_eq!(test[..3], ["CMD", "python3", "-c"]);
+    assert!(
+        test[3].contains("urllib.request.urlopen('http://127.0.0.1:8000/health'"),
+        "{test:?}"
+    );
+    let node = compose_test(&COMPOSE.replace(
+        "      http: /health\n",
+        "      http: /health\n      http_client: node\n",
+    ));
+    assert_eq!(node[..3], ["CMD", "node", "-e"]);
+    let own = compose_test(&COMPOSE.replace("      http: /health\n", "      command: /app/bin/healthy\n"));
+    assert_eq!(own, ["CMD-SHELL", "/app/bin/healthy"]);
+    for env in ["revisbali", "revisbali-memcached", "instructly", "magictoolbox-dev"] {
+        for file in [
+            "docker-compose.yml",
+            "docker-compose-local.yml",
+            "docker-compose.celery.yml",
+        ] {
+            let path = repo().join("environments").join(env).join(file);
+            if let Ok(text) = std::fs::read_to_string(path) {
+                assert!(!text.contains("curl"), "{env}/{file} assumes curl in an image");
+            }
+        }
+    }
+}
+
+#[test]
+fn secrets_inside_urls_say_how_to_choose_them() {
+    let env = committed("instructly", ".env.example");
+    let lines: Vec<&str> = env.lines().collect();
+    let at = lines.iter().position(|l| *l == "POSTGRES_PASSWORD=change-me").unwrap();
+    assert!(
+        lines[at - 1].starts_with("# goes into DATABASE_URL as is")
+            && lines[at - 1].contains("use only letters, digits and `-._~`"),
+        "{env}"
+    );
+    assert!(env.contains("DATABASE_URL=postgresql://instructly:${POSTGRES_PASSWORD}@db:5432/instructly"));
+    let secret = lines.iter().position(|l| *l == "SECRET_KEY=change-me").unwrap();
+    assert!(!lines[secret - 1].contains("goes into"), "SECRET_KEY is no URL part");
+}
