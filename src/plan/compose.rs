@@ -482,26 +482,49 @@ pub struct AlloyConfig {
 
 const LOKI_PORT: u16 = 3100;
 
+/// `grafana/datasources.yaml`: Grafana starts with Loki as its data source.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrafanaDatasources {
+    pub loki_url: String,
+}
+
+/// The Loki service that Alloy pushes to and Grafana reads: the first one.
+fn loki<'a>(d: &Descriptor, plan: &'a Plan) -> Option<&'a ServicePlan> {
+    d.infrastructure
+        .iter()
+        .find(|(_, i)| i.kind == InfrastructureKind::Loki)
+        .and_then(|(name, _)| plan.services.iter().find(|s| &s.name == name))
+}
+
+fn loki_url(loki: &ServicePlan) -> String {
+    format!("http://{}:{}", loki.host, loki.port.unwrap_or(LOKI_PORT))
+}
+
+fn grafana_datasources(d: &Descriptor, plan: &Plan) -> Option<FilePlan> {
+    if !d.infrastructure.values().any(|i| i.kind == InfrastructureKind::Grafana) {
+        return None;
+    }
+    Some(FilePlan {
+        path: wiring::GRAFANA_DATASOURCES.into(),
+        template: "compose/grafana-datasources.yaml.j2".into(),
+        model: FileModel::GrafanaDatasources(GrafanaDatasources {
+            loki_url: loki_url(loki(d, plan)?),
+        }),
+    })
+}
+
 fn alloy_config(d: &Descriptor, plan: &Plan) -> Option<FilePlan> {
     if !d.infrastructure.values().any(|i| i.kind == InfrastructureKind::Alloy) {
         return None;
     }
-    let loki = d
-        .infrastructure
-        .iter()
-        .find(|(_, i)| i.kind == InfrastructureKind::Loki)
-        .and_then(|(name, _)| plan.services.iter().find(|s| &s.name == name))?;
+    let loki = loki(d, plan)?;
     let projects = [plan.environment.clone(), format!("{}-local", plan.environment)];
     Some(FilePlan {
         path: wiring::ALLOY_CONFIG.into(),
         template: "compose/config.alloy.j2".into(),
         model: FileModel::Alloy(AlloyConfig {
             projects_regex: projects.iter().map(|p| regex_literal(p)).collect::<Vec<_>>().join("|"),
-            loki_push_url: format!(
-                "http://{}:{}/loki/api/v1/push",
-                loki.host,
-                loki.port.unwrap_or(LOKI_PORT)
-            ),
+            loki_push_url: format!("{}/loki/api/v1/push", loki_url(loki)),
         }),
     })
 }
@@ -540,6 +563,7 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
         },
     ];
     files.extend(alloy_config(d, plan));
+    files.extend(grafana_datasources(d, plan));
     files
 }
 
@@ -567,6 +591,13 @@ pub fn env_without_local_cache(local: &Descriptor, local_plan: &Plan) -> FilePla
             } else if connection.contains(&&var.name) {
                 var.value = placeholder();
                 var.note = Some("to test against the Azure cache, fill in its connection settings".into());
+                // Azure access keys are base64: `/` and `+` end the host or port early.
+                if Some(&var.name) == expose.url.as_ref() {
+                    var.hint = Some(
+                        "the access key goes into the URL percent-encoded: `/` as `%2F`, `+` as `%2B`, `=` as `%3D`"
+                            .into(),
+                    );
+                }
             }
         }
     }

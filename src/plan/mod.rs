@@ -256,6 +256,7 @@ pub enum FileModel {
     RedisConf(render::RedisConf),
     RedisDockerfile(render::RedisDockerfile),
     Alloy(compose::AlloyConfig),
+    GrafanaDatasources(compose::GrafanaDatasources),
 }
 
 /// Build the Plan for a validated descriptor. `descriptor` is the name the

@@ -665,6 +665,12 @@ pub const GRAFANA_PASSWORD_SECRET: &str = "grafana-admin-password";
 const GRAFANA_PASSWORD_ENV: &str = "GF_SECURITY_ADMIN_PASSWORD";
 /// The Alloy config deploygen writes next to the compose files.
 pub const ALLOY_CONFIG: &str = "alloy/config.alloy";
+/// Grafana's provisioned data sources (Loki), next to the compose files.
+pub const GRAFANA_DATASOURCES: &str = "grafana/datasources.yaml";
+
+pub fn has_loki(d: &Descriptor) -> bool {
+    d.infrastructure.values().any(|i| i.kind == InfrastructureKind::Loki)
+}
 
 /// Defaults for the well-known infrastructure services.
 struct InfraDefaults {
@@ -770,14 +776,18 @@ fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> Serv
             origin: format!("/infrastructure/{}/kind", crate::load::node::escape_pointer(name)),
         });
     }
-    // Alloy reads its generated config, and container logs through the Docker socket.
-    let binds = if infra.kind == InfrastructureKind::Alloy {
-        vec![
+    // Alloy reads its generated config, and container logs through the Docker
+    // socket; Grafana gets Loki as its data source. Both files exist only with a Loki.
+    let binds = match infra.kind {
+        _ if !has_loki(d) => vec![],
+        InfrastructureKind::Alloy => vec![
             format!("./{ALLOY_CONFIG}:/etc/alloy/config.alloy:ro"),
             "/var/run/docker.sock:/var/run/docker.sock:ro".to_string(),
-        ]
-    } else {
-        vec![]
+        ],
+        InfrastructureKind::Grafana => vec![format!(
+            "./{GRAFANA_DATASOURCES}:/etc/grafana/provisioning/datasources/deploygen.yaml:ro"
+        )],
+        _ => vec![],
     };
     let healthcheck = match &infra.healthcheck {
         Some(_) => declared_probe(&infra.healthcheck, first_port(&ports)),

@@ -36,6 +36,16 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
             );
         }
     }
+    // The generated Alloy config ships logs to the environment's Loki (compose).
+    for (name, infra) in &d.infrastructure {
+        if infra.kind == InfrastructureKind::Alloy && infra.command.is_none() && !crate::plan::wiring::has_loki(d) {
+            c.error(
+                "contradiction",
+                format!("/infrastructure/{}/kind", escape_pointer(name)),
+                "an `alloy` service ships container logs to a `loki` service: add one (`kind: loki`), or give `command` and a config of your own".into(),
+            );
+        }
+    }
     let self_hosted = d.cache.kind == CacheKind::Redis
         && d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService);
     for (field, set) in [

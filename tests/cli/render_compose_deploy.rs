@@ -232,6 +232,11 @@ fn infrastructure_is_on_localhost_grafana_needs_a_password_and_alloy_ships_logs(
     }
     let env = committed("revisbali", ".env.example");
     assert!(env.contains("\nGRAFANA_ADMIN_PASSWORD=change-me\n"), "{env}");
+    let grafana = committed("revisbali", "grafana/datasources.yaml");
+    assert!(
+        grafana.contains("    type: loki\n    access: proxy\n    url: http://bs-loki:3100\n"),
+        "{grafana}"
+    );
     let alloy = committed("revisbali", "alloy/config.alloy");
     for line in [
         "discovery.docker \"containers\" {",
@@ -259,6 +264,21 @@ services:
     healthcheck:
       http: /health
 ";
+
+#[test]
+fn alloy_without_a_loki_to_ship_to_is_refused() {
+    let descriptor = COMPOSE.replace("    kind: loki\n", "    kind: alloy\n");
+    let run = Test::new()
+        .write("demo.yaml", &descriptor)
+        .run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("/infrastructure/logs/kind: an `alloy` service ships container logs to a `loki` service"),
+        "{}",
+        run.stdout
+    );
+}
 
 #[test]
 fn opening_an_infrastructure_port_is_a_finding() {
@@ -344,4 +364,15 @@ fn secrets_inside_urls_say_how_to_choose_them() {
     assert!(env.contains("DATABASE_URL=postgresql://instructly:${POSTGRES_PASSWORD}@db:5432/instructly"));
     let secret = lines.iter().position(|l| *l == "SECRET_KEY=change-me").unwrap();
     assert!(!lines[secret - 1].contains("goes into"), "SECRET_KEY is no URL part");
+    // Seed 002's placeholder URL, filled in by hand with a base64 access key.
+    let chat = committed("chat", ".env.example");
+    let lines: Vec<&str> = chat.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "REDIS_CONNECTION_STRING=change-me")
+        .unwrap();
+    assert!(
+        lines[at - 1].contains("percent-encoded: `/` as `%2F`, `+` as `%2B`"),
+        "{chat}"
+    );
 }
