@@ -648,10 +648,15 @@ pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
             }),
         });
     }
+    let mut env = dotenv(local, local_plan, View::Container);
+    // Only when the compose file it feeds exists (there are workers).
+    if let Some(first) = env.about.first_mut().filter(|_| !files.is_empty()) {
+        *first = "For containers (docker-compose.celery.yml): copy to .env next to the compose file.".into();
+    }
     files.push(FilePlan {
         path: ".env.example".into(),
         template: "dotenv/env.dotenv.j2".into(),
-        model: FileModel::DotEnv(dotenv(local, local_plan, View::Container)),
+        model: FileModel::DotEnv(env),
     });
     files
 }

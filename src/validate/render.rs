@@ -28,11 +28,12 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
         );
     }
     for (name, s) in &d.services {
-        if s.schedule.is_some() && !render {
+        // Render runs a cron job; compose a `jobs` profile the host's cron runs.
+        if s.schedule.is_some() && !render && d.platform != Platform::Compose {
             c.error_at_key(
                 "platform-field",
                 format!("/services/{}/schedule", escape_pointer(name)),
-                "`schedule` (a cron job) only applies to `render`".into(),
+                "`schedule` (a cron job) only applies to `render` and `compose`".into(),
             );
         }
     }

@@ -188,10 +188,30 @@ fn a_scheduled_job_runs_from_cron_and_never_restarts_forever() {
         ),
         "{text}"
     );
+    let env = committed("instructly", ".env.example");
+    assert!(
+        env.lines().nth(1)
+            == Some("# For containers (docker-compose.celery.yml): copy to .env next to the compose file."),
+        "the .env example names the compose file it feeds:\n{env}"
+    );
     for name in ["instructly-celery-worker", "instructly-celery-beat"] {
         assert_eq!(doc["services"][name]["restart"], "unless-stopped", "{name}");
         assert!(doc["services"][name].get("profiles").is_none(), "{name}");
     }
+    // The compose platform itself: the same form, in docker-compose.yml.
+    let descriptor = format!("{COMPOSE}  cleanup:\n    image: python:3.12-slim\n    schedule: \"*/15 * * * *\"\n");
+    let test = Test::new().write("demo.yaml", &descriptor);
+    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = test.read("out/docker-compose.yml");
+    let job = &yaml(&text)["services"]["cleanup"];
+    assert_eq!(
+        (job["restart"].as_str(), job["profiles"][0].as_str()),
+        (Some("no"), Some("jobs"))
+    );
+    assert!(text.contains(
+        "#   */15 * * * * cd /path/to/this/folder && docker compose -f docker-compose.yml run --rm -T cleanup\n"
+    ));
     let readme = std::fs::read_to_string(repo().join("templates/compose/README.md")).unwrap();
     assert!(readme.contains("run --rm -T"), "the README shows the crontab line");
 }
