@@ -392,6 +392,14 @@ mod tests {
         );
         assert_eq!(Lang::for_template("redis/redis.conf.j2"), Some(Lang::RedisConf));
         assert_eq!(Lang::for_template("redis/Dockerfile.j2"), Some(Lang::Dockerfile));
+        assert_eq!(Lang::for_template("compose/config.alloy.j2"), Some(Lang::Alloy));
         assert_eq!(Lang::for_template("x/unknown.txt.j2"), None);
+    }
+
+    #[test]
+    fn alloy_strings_cannot_end_early() {
+        let mut out = String::new();
+        alloy_string("a\"b\\c\nd", &mut out);
+        assert_eq!(out, r#""a\"b\\c\nd""#);
     }
 }
