@@ -81,7 +81,64 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     }
 }
 
+/// The port a start command listens on, where it names one: `--port 8000`,
+/// `--port=8000`, `-b 0.0.0.0:8000`, `--bind :8000`, `--server.port 8501`.
+fn command_port(command: &Command) -> Option<u16> {
+    let words: Vec<&str> = match command {
+        Command::Shell(line) => line.split_whitespace().collect(),
+        Command::Args(args) => args.iter().map(String::as_str).collect(),
+    };
+    let port_of = |flag: &str, value: &str| -> Option<u16> {
+        match flag {
+            "--port" | "-p" | "--server.port" => value.parse().ok(),
+            "--bind" | "-b" => value.rsplit_once(':').and_then(|(_, p)| p.parse().ok()),
+            _ => None,
+        }
+    };
+    words
+        .iter()
+        .enumerate()
+        .find_map(|(i, word)| match word.split_once('=') {
+            Some((flag, value)) => port_of(flag, value),
+            None => words.get(i + 1).and_then(|value| port_of(word, value)),
+        })
+}
+
+/// Render routes a web service's traffic to `$PORT`: deploygen sets it to the
+/// container port of `ports`, so a command listening elsewhere never gets traffic.
+fn check_web_port(name: &str, s: &Service, c: &mut Checker) {
+    let web = s.schedule.is_none() && matches!(s.role(), Role::Web | Role::Frontend);
+    let (Some(command), true) = (&s.command, web) else {
+        return;
+    };
+    let Some(listens) = command_port(command) else {
+        return;
+    };
+    let routed = s
+        .ports
+        .first()
+        .and_then(|p| p.rsplit(':').next())
+        .and_then(|p| p.parse::<u16>().ok());
+    let pointer = format!("/services/{}/command", escape_pointer(name));
+    match routed {
+        Some(port) if port != listens => c.error(
+            "render-port",
+            pointer,
+            format!("`{name}` listens on {listens}, but Render routes to PORT={port} (from `ports`): make them agree"),
+        ),
+        None => c.error(
+            "render-port",
+            pointer,
+            format!("`{name}` listens on {listens}, but Render routes to `$PORT` (10000): add `ports: [\"{listens}:{listens}\"]`, or bind `$PORT`"),
+        ),
+        _ => {}
+    }
+}
+
 fn check_render(d: &Descriptor, c: &mut Checker) {
+    for (name, s) in d.services.iter() {
+        check_web_port(name, s, c);
+    }
     for (name, _) in d.services.iter() {
         if !render_name_ok(name) {
             c.error_at_key(

@@ -176,6 +176,33 @@ fn web_services_listen_where_render_routes_and_auto_deploy_uses_the_current_fiel
 }
 
 #[test]
+fn a_web_command_on_another_port_than_render_routes_to_is_refused() {
+    let other = RENDER.replace("--bind 0.0.0.0:8000", "--bind 0.0.0.0:5000");
+    let run = Test::new().write("demo.yaml", &other).run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "error: /services/web/command: `web` listens on 5000, but Render routes to PORT=8000 (from `ports`): make them agree"
+        ),
+        "{}",
+        run.stdout
+    );
+    let unrouted = RENDER.replace("    ports: [\"8000:8000\"]\n", "");
+    let run = Test::new()
+        .write("demo.yaml", &unrouted)
+        .run(&["validate", "demo.yaml"]);
+    assert!(
+        run.stdout
+            .contains("`web` listens on 8000, but Render routes to `$PORT` (10000)"),
+        "{}",
+        run.stdout
+    );
+    let bound = unrouted.replace("0.0.0.0:8000", "0.0.0.0:$PORT");
+    let run = Test::new().write("demo.yaml", &bound).run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 0, "binding $PORT is right: {}", run.stdout);
+}
+
+#[test]
 fn a_scheduled_job_runs_from_cron_and_never_restarts_forever() {
     let text = committed("instructly", "docker-compose.celery.yml");
     let doc = yaml(&text);
