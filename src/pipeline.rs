@@ -48,7 +48,8 @@ pub fn diff_side(
             crate::diff::variant::apply(doc, e)?;
         }
         Ok(())
-    })?;
+    })
+    .map_err(|e| crate::diff::variant::blame(e, edit))?;
     let mut plan = validated.plan.clone();
     if plan.descriptor != header {
         plan = plan::build(&validated.descriptor, header.to_string());
