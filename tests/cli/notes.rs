@@ -38,3 +38,34 @@ fn a_misspelt_set_path_names_the_option_not_a_line_of_the_file() {
          error: the descriptor is invalid (1 error)\n",
     );
 }
+
+#[test]
+fn plan_shows_who_reads_each_secret_and_where_it_really_lives() {
+    let run = run_in(&repo(), &["plan", "magictoolbox-dev"]);
+    for line in [
+        "  redis-access-key as REDIS_ACCESS_KEY in Key Vault `kv-magictoolbox-dev` (written by the deployment); used by web, worker\n",
+        "  redis-url as REDIS_URL in Key Vault `kv-magictoolbox-dev` (written by the deployment); used by web, worker\n",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
+    }
+    // App Service reads the access key with listKeys() into the URL: Key Vault never holds it.
+    let run = run_in(&repo(), &["plan", "chat"]);
+    assert!(run.stdout.contains(
+        "  redis-access-key as REDIS_ACCESS_KEY in the deployment only (read from the cache with `listKeys()`, never stored); used by web\n"
+    ), "{}", run.stdout);
+    // The password travels only inside DATABASE_URL: no Bicep writes it into Key Vault.
+    let test = Test::new().write(
+        "shop.yaml",
+        "name: shop\nplatform: azure-container-apps\nazure: {location: westeurope, stage: dev}\n\
+         postgres: {database: shop, user: shop, expose: {url: DATABASE_URL}}\n\
+         services:\n  web: {image: shop.azurecr.io/web:1, ports: [\"8000:8000\"]}\n",
+    );
+    let run = test.run(&["plan", "shop.yaml"]);
+    assert!(run.stdout.contains(
+        "  postgres-password as POSTGRES_PASSWORD in a secure deployment parameter only (not written to Key Vault); used by web\n\
+         \x20 database-url as DATABASE_URL in Key Vault `kv-shop` (written by the deployment); used by web\n"
+    ), "{}", run.stdout);
+    test.run(&["render", "shop.yaml", "-o", "out", "--quiet"]);
+    let vault = test.read("out/infra/modules/keyvault.bicep");
+    assert!(vault.contains("name: 'database-url'") && !vault.contains("name: 'postgres-password'"));
+}
