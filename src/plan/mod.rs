@@ -314,7 +314,9 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
             plan.files.extend(compose::celery_files(&local, &local_plan));
         }
     }
-    crate::cost::price(d, &mut plan.resources);
+    let mut resources = std::mem::take(&mut plan.resources);
+    crate::cost::price(d, &plan, &mut resources);
+    plan.resources = resources;
     plan
 }
 

@@ -69,3 +69,48 @@ fn plan_shows_who_reads_each_secret_and_where_it_really_lives() {
     let vault = test.read("out/infra/modules/keyvault.bicep");
     assert!(vault.contains("name: 'database-url'") && !vault.contains("name: 'postgres-password'"));
 }
+
+#[test]
+fn costs_name_every_unpriced_resource_and_say_the_delta_is_partial() {
+    let args = [
+        "diff",
+        "instructly",
+        "--set",
+        "cache.provider=render-key-value",
+        "--set",
+        "cache.loglevel=null",
+        "--set",
+        "cache.maxmemory=null",
+        "--set",
+        "cache.service=null",
+    ];
+    let mut markdown = args.to_vec();
+    markdown.extend(["--format", "markdown"]);
+    let notes = run_in(&repo(), &markdown).stdout;
+    assert!(!notes.contains("own hosts"), "Render is not self-hosted:\n{notes}");
+    for text in [
+        "(-$7.00), with list prices of 2026-11-29. **Partial:**",
+        "- not priced: `instructly-redis` (render keyvalue, starter; after): no published figure found",
+        "- not priced: `instructly-db` (render database, PostgreSQL 16 basic-256mb; both sides)",
+    ] {
+        assert!(notes.contains(text), "{text}\n{notes}");
+    }
+    let mut json = args.to_vec();
+    json.extend(["--format", "json"]);
+    let r: serde_json::Value = serde_json::from_str(&run_in(&repo(), &json).stdout).unwrap();
+    assert_eq!(r["cost"]["partial"], true);
+    assert!(r["cost"]["unpriced_resources_after"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["name"] == "instructly-redis" && u["kind"] == "render keyvalue"));
+    let human = run_in(&repo(), &args[..]).stdout;
+    assert!(
+        human.contains("(-$7.00), partial\n  not priced, left out of the totals"),
+        "{human}"
+    );
+    assert!(
+        human.contains("  + render keyvalue instructly-redis starter, not priced\n"),
+        "{human}"
+    );
+}
