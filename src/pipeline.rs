@@ -43,6 +43,12 @@ pub fn diff_side(
     header: &str,
     label: String,
 ) -> Result<crate::diff::Side> {
+    let origin = crate::diff::Origin {
+        path: loaded.path.clone(),
+        files: loaded.sources.paths().to_vec(),
+        revision: None,
+        edits: edit.iter().map(crate::diff::variant::Edit::describe).collect(),
+    };
     let validated = validate::validate_loaded(loaded, &|doc| {
         for e in edit {
             crate::diff::variant::apply(doc, e)?;
@@ -60,6 +66,7 @@ pub fn diff_side(
         descriptor: validated.descriptor,
         plan,
         files,
+        origin,
     })
 }
 

@@ -22,6 +22,21 @@ pub struct Side {
     pub descriptor: Descriptor,
     pub plan: Plan,
     pub files: Vec<RenderedFile>,
+    pub origin: Origin,
+}
+
+/// Where a side comes from, so that the notes can give commands that bring
+/// it back (a rollback must run, not just read well).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The descriptor file, as the user would type it.
+    pub path: std::path::PathBuf,
+    /// Every file read for it (the descriptor and its `extends` chain).
+    pub files: Vec<std::path::PathBuf>,
+    /// The git revision it was read at (`--against REV`).
+    pub revision: Option<String>,
+    /// The command-line edits applied to it (`--without redis`, `--set ...`).
+    pub edits: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]

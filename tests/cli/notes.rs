@@ -114,3 +114,184 @@ fn costs_name_every_unpriced_resource_and_say_the_delta_is_partial() {
         "{human}"
     );
 }
+
+/// The committed migration notes (`environments/migrations/`) are what
+/// deploygen writes today, byte for byte: a change to a runbook is reviewed.
+#[test]
+fn golden_migration_notes_are_current() {
+    let dir = repo().join("environments/migrations");
+    let index = std::fs::read_to_string(dir.join("index.txt")).unwrap();
+    let bless = std::env::var_os("DEPLOYGEN_BLESS").is_some();
+    let mut stale = Vec::new();
+    let mut count = 0;
+    for line in index.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+        let (file, command) = line.split_once(": ").expect("FILE: deploygen diff ...");
+        let args: Vec<&str> = command.split_whitespace().collect();
+        assert_eq!(args[..2], ["deploygen", "diff"], "{line}");
+        let run = run_in(&repo(), &args[1..]);
+        assert_eq!(run.code, 1, "{command}: {}", run.stderr);
+        count += 1;
+        let path = dir.join(file);
+        if bless {
+            std::fs::write(&path, &run.stdout).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(run.stdout.as_str()) {
+            stale.push(format!("  {command} > environments/migrations/{file}"));
+        }
+    }
+    assert!(count >= 5, "the index lists the shipped migrations");
+    assert!(
+        stale.is_empty(),
+        "migration notes differ from what deploygen writes; read the new text, then regenerate with\n  \
+         DEPLOYGEN_BLESS=1 cargo test --test cli golden_migration_notes\nor run from the repository root:\n{}",
+        stale.join("\n")
+    );
+}
+
+fn markdown(args: &[&str]) -> String {
+    let mut all = vec!["diff"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "markdown"]);
+    let run = run_in(&repo(), &all);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.stdout
+}
+
+/// The position of the first line holding `text` in `section` of the notes.
+fn at(notes: &str, section: &str, text: &str) -> usize {
+    let start = notes.find(section).unwrap_or_else(|| panic!("no {section}:\n{notes}"));
+    let body = &notes[start..];
+    let end = body[section.len()..]
+        .find("\n## ")
+        .map_or(body.len(), |i| i + section.len());
+    body[..end]
+        .find(text)
+        .unwrap_or_else(|| panic!("{section} lacks {text:?}:\n{notes}"))
+}
+
+#[test]
+fn a_cache_move_on_container_apps_restarts_revisions_before_deleting_the_old_cache() {
+    let notes = markdown(&["magictoolbox-dev-amr", "--against", "magictoolbox-dev"]);
+    let steps = "## Migration steps";
+    let drain = at(&notes, steps, "celery -A magictoolbox inspect active");
+    let stop = at(
+        &notes,
+        steps,
+        "az containerapp revision deactivate --name magictoolbox-dev-worker",
+    );
+    let deploy = at(&notes, steps, "az deployment group create");
+    let restart = at(
+        &notes,
+        steps,
+        "az containerapp revision restart --name magictoolbox-dev-web",
+    );
+    let verify = at(&notes, steps, "Verify (next section) before deleting anything");
+    let delete = at(
+        &notes,
+        steps,
+        "az resource delete --resource-group <resource-group> --resource-type Microsoft.Cache/redis --name red-magictoolbox-dev",
+    );
+    assert!(drain < stop && stop < deploy && deploy < restart && restart < verify && verify < delete);
+    assert!(notes.contains("changing a secret does not create a revision"));
+    assert!(notes
+        .contains("Lost if the old place goes while jobs wait in it: the jobs still waiting in it (the `celery` list"));
+    assert!(notes.contains("Data: nothing in Azure Cache for Redis `red-magictoolbox-dev` is copied"));
+    // The rollback brings the previous files back with a command that runs.
+    at(
+        &notes,
+        "## Rollback",
+        "deploygen render environments/magictoolbox-dev.yaml",
+    );
+    at(&notes, "## Rollback", "--name amr-magictoolbox-dev");
+}
+
+#[test]
+fn deleting_key_vault_secrets_warns_of_soft_delete_and_the_rollback_recovers_them() {
+    let notes = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    assert!(notes.contains("keeps deleted secrets for 90 days (soft delete) and purge protection forbids purging them"));
+    let recover = at(
+        &notes,
+        "## Rollback",
+        "az keyvault secret recover --vault-name kv-magictoolbox-dev --name redis-url",
+    );
+    let deploy = at(&notes, "## Rollback", "az deployment group create");
+    assert!(
+        recover < deploy,
+        "recover before the redeploy that recreates the secrets"
+    );
+    at(&notes, "## Migration steps", "python manage.py createcachetable");
+}
+
+#[test]
+fn notes_hold_only_the_platforms_own_commands_and_caveats() {
+    for (args, foreign) in [
+        (
+            &["revisbali", "--against", "revisbali-memcached"][..],
+            &["Key Vault", "az ", "Render Dashboard", "Blueprint"][..],
+        ),
+        (
+            &["instructly", "--against", "instructly-upstash"],
+            &["Key Vault", "az ", "docker compose", "own hosts"],
+        ),
+        (
+            &["chat", "--against", "chat-phase1"],
+            &["docker compose", "Render Dashboard", "containerapp"],
+        ),
+    ] {
+        let notes = markdown(args);
+        for word in foreign {
+            assert!(!notes.contains(word), "{args:?} mentions {word:?}:\n{notes}");
+        }
+    }
+    // A PgQueuer SQL queue is drained with a query the compose database runs.
+    let notes = markdown(&["revisbali", "--against", "revisbali-memcached"]);
+    let drain = at(
+        &notes,
+        "## Migration steps",
+        "docker compose exec db psql -U revisbali -d revisbali -c \"SELECT status, count(*) FROM pgqueuer GROUP BY status\"",
+    );
+    let stop = at(&notes, "## Migration steps", "docker compose stop bs-worker");
+    assert!(drain < stop);
+    assert!(!notes.contains("django_cache_table"), "not a database cache");
+}
+
+#[test]
+fn the_rollback_of_against_rev_runs_and_brings_the_revision_back() {
+    let test = Test::new().write("env.yaml", MINIMAL);
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(test.dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "env.yaml"]);
+    git(&["commit", "-q", "-m", "base"]);
+    let test = test.write("env.yaml", &MINIMAL.replace("kind: redis", "kind: memcached"));
+    let run = test.run(&["diff", "env.yaml", "--against", "HEAD", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rollback = &run.stdout[run.stdout.find("## Rollback").unwrap()..];
+    assert!(!rollback.contains(" at HEAD"), "a label is not a command:\n{rollback}");
+    let commands: Vec<&str> = rollback
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("git checkout ") || l.starts_with("deploygen render "))
+        .collect();
+    assert_eq!(
+        commands,
+        ["git checkout HEAD -- env.yaml", "deploygen render env.yaml"],
+        "{rollback}"
+    );
+    let status = std::process::Command::new("git")
+        .args(commands[0].split_whitespace().skip(1))
+        .current_dir(test.dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let args: Vec<&str> = commands[1].split_whitespace().skip(1).collect();
+    assert_eq!(test.run(&args).code, 0);
+    let run = test.run(&["diff", "env.yaml", "--against", "HEAD"]);
+    assert_eq!(run.code, 0, "back at HEAD: {}", run.stdout);
+}
