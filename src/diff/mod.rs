@@ -4,6 +4,8 @@
 
 pub mod git;
 pub mod notes;
+mod ops;
+pub mod queue;
 pub mod variant;
 
 use crate::cost;

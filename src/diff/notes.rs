@@ -5,6 +5,8 @@
 //! values, verify, and only then delete the old. Every command is the
 //! platform's own; a step nobody can run is not written.
 
+use super::ops::{output_dir, Ops};
+use super::queue::queue_of;
 use super::{DiffReport, Origin, Side};
 use crate::model::*;
 use crate::source::display_path;
@@ -31,14 +33,14 @@ pub struct Step {
     pub commands: Vec<String>,
 }
 
-fn step(text: impl Into<String>, commands: Vec<String>) -> Step {
+pub(super) fn step(text: impl Into<String>, commands: Vec<String>) -> Step {
     Step {
         text: text.into(),
         commands,
     }
 }
 
-const RG: &str = "<resource-group>";
+pub(super) const RG: &str = "<resource-group>";
 
 fn describe_cache(d: &Descriptor) -> String {
     let cache = &d.cache;
@@ -66,7 +68,7 @@ fn describe_cache(d: &Descriptor) -> String {
 
 /// The one server (or table) that holds the cache's data: when it differs
 /// between the sides, nothing in the old one reaches the new one.
-fn cache_place(d: &Descriptor) -> Option<String> {
+pub(super) fn cache_place(d: &Descriptor) -> Option<String> {
     let cache = &d.cache;
     let container = || crate::validate::semantic::cache_service_name(d).unwrap_or_else(|| "cache".into());
     Some(match (cache.kind, cache.provider_on(d.platform)) {
@@ -107,126 +109,13 @@ fn describe_broker(d: &Descriptor) -> String {
     }
 }
 
-/// What the notes need to know about one job queue: where its jobs wait, what
-/// is lost if that place goes while jobs wait in it, and how to see what is
-/// still waiting. One function per broker kind today; the queue registry
-/// planned for other stacks replaces [`queue_of`] and nothing else changes.
-#[derive(Debug, Clone)]
-pub struct Queue {
-    pub name: &'static str,
-    /// Where waiting jobs live, precise enough that a change means a new place.
-    pub backend: String,
-    /// What is lost if `backend` goes while jobs wait in it.
-    pub lost: String,
-    /// Commands, run in a worker, that show what is still waiting or running.
-    pub pending: Vec<String>,
-    /// Extra commands that need the database rather than a worker (SQL).
-    pub pending_sql: Option<String>,
-    /// What those commands print once the queue is empty.
-    pub drained_when: &'static str,
-}
-
-pub fn queue_of(d: &Descriptor) -> Option<Queue> {
-    match d.broker.kind {
-        BrokerKind::None => None,
-        BrokerKind::Celery => Some(celery(d)),
-        BrokerKind::Pgqueuer => Some(pgqueuer(d)),
-    }
-}
-
-/// Where a Redis-backed queue's jobs wait: a database number on one server.
-fn redis_backend(d: &Descriptor) -> String {
-    let db = d.broker.database.or(d.cache.database).unwrap_or(0);
-    format!(
-        "Redis database {db} of {}",
-        cache_place(d).unwrap_or_else(|| "the cache".into())
-    )
-}
-
-/// The `-A APP` a worker's command names, for Celery's own commands.
-fn celery_app(d: &Descriptor) -> String {
-    let words: Vec<String> = workers(d)
-        .iter()
-        .filter_map(|w| d.services[w].command.as_ref())
-        .flat_map(|c| match c {
-            Command::Shell(line) => line.split_whitespace().map(String::from).collect(),
-            Command::Args(args) => args.clone(),
-        })
-        .collect();
-    for (i, w) in words.iter().enumerate() {
-        if let Some(app) = w.strip_prefix("--app=") {
-            return app.to_string();
-        }
-        if (w == "-A" || w == "--app") && i + 1 < words.len() {
-            return words[i + 1].clone();
-        }
-    }
-    "<app>".into()
-}
-
-fn celery(d: &Descriptor) -> Queue {
-    let app = celery_app(d);
-    let mut pending = vec![
-        format!("celery -A {app} inspect active"),
-        format!("celery -A {app} inspect scheduled"),
-    ];
-    let on_redis = d.broker.transport() == Some(Transport::Redis);
-    if on_redis {
-        let var = d
-            .broker
-            .expose
-            .url
-            .clone()
-            .or_else(|| crate::plan::wiring::cache_expose(&d.cache).url)
-            .unwrap_or_else(|| "CELERY_BROKER_URL".into());
-        pending.push(format!(
-            "python -c \"import os, redis; print(redis.from_url(os.environ['{var}']).llen('celery'))\""
-        ));
-    }
-    Queue {
-        name: "Celery",
-        backend: if on_redis {
-            redis_backend(d)
-        } else {
-            "PostgreSQL (kombu's SQL transport tables)".into()
-        },
-        lost: "the jobs still waiting in it (the `celery` list and any other queue), tasks held back by an ETA or \
-               countdown, and the task results stored there"
-            .into(),
-        pending,
-        pending_sql: None,
-        drained_when: "every count is 0",
-    }
-}
-
-fn pgqueuer(d: &Descriptor) -> Queue {
-    let on_redis = d.broker.transport() == Some(Transport::Redis);
-    Queue {
-        name: "PgQueuer",
-        backend: if on_redis {
-            redis_backend(d)
-        } else {
-            "PostgreSQL (PgQueuer's `pgqueuer` table)".into()
-        },
-        lost: if on_redis {
-            "the jobs still waiting in it".into()
-        } else {
-            "nothing at once (the `pgqueuer` table stays), but jobs still queued there are no longer read by any worker"
-                .into()
-        },
-        pending: vec![],
-        pending_sql: (!on_redis).then(|| "SELECT status, count(*) FROM pgqueuer GROUP BY status".into()),
-        drained_when: "no `queued` or `picked` row is left",
-    }
-}
-
 /// The app reads Django settings: the notes can name Django's commands.
 fn is_django(d: &Descriptor) -> bool {
     let has = |env: &indexmap::IndexMap<String, crate::model::EnvValue>| env.keys().any(|k| k.starts_with("DJANGO_"));
     has(&d.env) || d.services.values().any(|s| has(&s.env))
 }
 
-fn workers(d: &Descriptor) -> Vec<String> {
+pub(super) fn workers(d: &Descriptor) -> Vec<String> {
     d.services
         .iter()
         .filter(|(_, s)| s.role() == Role::Worker && s.schedule.is_none())
@@ -256,238 +145,6 @@ fn env_location(d: &Descriptor) -> String {
         Platform::AzureContainerApps => format!("the container apps' settings and Key Vault `kv-{}`", resource_base(d)),
         Platform::AzureAppService => format!("the App Service settings and Key Vault `kv-{}`", resource_base(d)),
         Platform::Render => "the Render Dashboard (each service's Environment) and render.yaml".into(),
-    }
-}
-
-/// The rendered folder of a side, as the user would type it.
-fn output_dir(side: &Side) -> String {
-    let dir = crate::emit::paths::output_dir(&side.origin.path, side.descriptor.output.as_deref(), None);
-    let shown = display_path(&dir);
-    if shown.is_empty() {
-        ".".into()
-    } else {
-        shown
-    }
-}
-
-/// The platform's commands the steps are made of, for one side.
-struct Ops<'a> {
-    d: &'a Descriptor,
-    side: &'a Side,
-}
-
-impl Ops<'_> {
-    fn app(&self, service: &str) -> String {
-        match self.d.platform {
-            Platform::AzureAppService => format!("app-{}", resource_base(self.d)),
-            _ => format!("{}-{service}", resource_base(self.d)),
-        }
-    }
-
-    fn latest_revision(&self, service: &str) -> String {
-        format!(
-            "$(az containerapp show --name {} --resource-group {RG} --query properties.latestRevisionName -o tsv)",
-            self.app(service)
-        )
-    }
-
-    /// `command` run inside a running instance of `service`.
-    fn exec(&self, service: &str, command: &str) -> String {
-        match self.d.platform {
-            Platform::Compose => format!("docker compose exec {service} {command}"),
-            // The command travels inside double quotes: escape the ones it has.
-            Platform::AzureContainerApps => format!(
-                "az containerapp exec --name {} --resource-group {RG} --command \"{}\"",
-                self.app(service),
-                command.replace('\\', "\\\\").replace('"', "\\\"")
-            ),
-            Platform::AzureAppService => format!(
-                "az webapp ssh --name {} --resource-group {RG}  # then: {command}",
-                self.app(service)
-            ),
-            Platform::Render => format!("{command}  # in the Shell of {service}, Render Dashboard"),
-        }
-    }
-
-    /// A query run against the environment's PostgreSQL, where the platform
-    /// gives a way in; elsewhere the step says to run it in `psql`.
-    fn sql(&self, query: &str) -> Option<String> {
-        let pg = self.d.postgres.as_ref()?;
-        (self.d.platform == Platform::Compose).then(|| {
-            format!(
-                "docker compose exec {} psql -U {} -d {} -c \"{query}\"",
-                crate::plan::wiring::postgres_service(pg),
-                pg.user,
-                pg.database
-            )
-        })
-    }
-
-    /// The commands that show what a queue still holds, and any query to run by hand.
-    fn pending(&self, q: &Queue, worker: &str) -> (Vec<String>, String) {
-        let mut commands: Vec<String> = q.pending.iter().map(|c| self.exec(worker, c)).collect();
-        let mut by_hand = String::new();
-        if let Some(query) = &q.pending_sql {
-            match self.sql(query) {
-                Some(command) => commands.push(command),
-                None => by_hand = format!(" In `psql` on the database: `{query};`."),
-            }
-        }
-        if commands.is_empty() && by_hand.is_empty() {
-            by_hand = format!(
-                " deploygen knows no command that counts {}'s jobs here: watch the workers' logs until they are idle.",
-                q.name
-            );
-        }
-        (commands, by_hand)
-    }
-
-    fn stop(&self, services: &[String]) -> Step {
-        let list = services.join(", ");
-        match self.d.platform {
-            Platform::Compose => step(
-                format!("Stop {list}."),
-                vec![format!("docker compose stop {}", services.join(" "))],
-            ),
-            Platform::AzureContainerApps => step(
-                format!("Stop {list}: deactivate the running revision, so no replica takes jobs."),
-                services
-                    .iter()
-                    .map(|s| {
-                        format!(
-                            "az containerapp revision deactivate --name {} --resource-group {RG} --revision {}",
-                            self.app(s),
-                            self.latest_revision(s)
-                        )
-                    })
-                    .collect(),
-            ),
-            Platform::AzureAppService => step(format!("Stop {list}."), vec![]),
-            Platform::Render => step(
-                format!("Suspend {list} (Render Dashboard → the service → Settings → Suspend Service)."),
-                vec![],
-            ),
-        }
-    }
-
-    fn start(&self, services: &[String]) -> Step {
-        let list = services.join(", ");
-        match self.d.platform {
-            Platform::Compose => step(
-                format!("Start {list} on the new backend."),
-                vec![format!("docker compose up -d {}", services.join(" "))],
-            ),
-            Platform::AzureContainerApps => step(
-                format!("Start {list} on the new backend: activate the latest revision and restart it."),
-                services
-                    .iter()
-                    .flat_map(|s| {
-                        let (app, rev) = (self.app(s), self.latest_revision(s));
-                        [
-                            format!(
-                                "az containerapp revision activate --name {app} --resource-group {RG} --revision {rev}"
-                            ),
-                            format!(
-                                "az containerapp revision restart --name {app} --resource-group {RG} --revision {rev}"
-                            ),
-                        ]
-                    })
-                    .collect(),
-            ),
-            Platform::AzureAppService => step(format!("Start {list}."), vec![]),
-            Platform::Render => step(
-                format!("Resume {list} (Render Dashboard → the service → Resume Service)."),
-                vec![],
-            ),
-        }
-    }
-
-    /// Create what is new and switch the apps to it; what is gone keeps running
-    /// until the clean-up step (compose orphans, Azure incremental mode, Render).
-    fn deploy(&self) -> Step {
-        let out = output_dir(self.side);
-        let plan = &self.side.plan;
-        match self.d.platform {
-            Platform::Compose => step(
-                "Deploy, from the rendered folder with your `.env` beside the compose file: start the new services \
-                 and recreate those whose settings changed. Services no longer in the file keep running until they \
-                 are removed.",
-                vec![format!("cd {out} && docker compose up -d")],
-            ),
-            Platform::AzureContainerApps | Platform::AzureAppService => {
-                let find = |ext: &str| {
-                    plan.files
-                        .iter()
-                        .find(|f| f.path.ends_with(ext) && (ext != ".bicep" || !f.path.contains("/modules/")))
-                        .map(|f| f.path.clone())
-                        .unwrap_or_default()
-                };
-                let (bicep, params) = (find(".bicep"), find(".json"));
-                step(
-                    "Deploy the infrastructure from the rendered folder (check it first: what-if lists every change). \
-                     New resources are created and the apps switched to them; resources no longer in the Bicep are \
-                     left in place (incremental mode).",
-                    vec![
-                        format!("cd {out}"),
-                        format!("az bicep build --file {bicep}"),
-                        format!("az deployment group what-if --resource-group {RG} --template-file {bicep} --parameters {params}"),
-                        format!("az deployment group create --resource-group {RG} --template-file {bicep} --parameters {params}"),
-                    ],
-                )
-            }
-            Platform::Render => step(
-                format!(
-                    "Deploy: push the rendered Blueprint `{out}/render.yaml` (and what it builds) to the branch Render \
-                     watches; Render syncs the Blueprint file it was set up with (or Blueprints → Manual Sync), so if \
-                     that is another path, copy this file there first. New services are created and the services \
-                     whose environment changed are redeployed."
-                ),
-                vec![format!(
-                    "git add {out} && git commit -m \"Update the Render Blueprint\" && git push"
-                )],
-            ),
-        }
-    }
-
-    /// Running instances that keep old secret values until restarted.
-    fn restart(&self, services: &[String]) -> Option<Step> {
-        if services.is_empty() {
-            return None;
-        }
-        let list = services.join(", ");
-        match self.d.platform {
-            Platform::AzureContainerApps => Some(step(
-                format!(
-                    "Restart the revisions of {list}: changing a secret does not create a revision, so running \
-                     replicas keep the old values (with Key Vault references too) until restarted."
-                ),
-                services
-                    .iter()
-                    .map(|s| {
-                        format!(
-                            "az containerapp revision restart --name {} --resource-group {RG} --revision {}",
-                            self.app(s),
-                            self.latest_revision(s)
-                        )
-                    })
-                    .collect(),
-            )),
-            Platform::AzureAppService => Some(step(
-                "Restart the app, so it reads its settings and Key Vault references again.",
-                vec![format!(
-                    "az webapp restart --name {} --resource-group {RG}",
-                    self.app("")
-                )],
-            )),
-            Platform::Render => Some(step(
-                format!(
-                    "Check that {list} redeployed with the new environment (Dashboard → the service → Events); \
-                     otherwise Manual Deploy → Deploy latest commit."
-                ),
-                vec![],
-            )),
-            Platform::Compose => None,
-        }
     }
 }
 
@@ -576,6 +233,31 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             new_place.clone().unwrap_or_else(|| "the new side".into())
         ));
     }
+    for r in report
+        .resources
+        .changed
+        .iter()
+        .filter(|r| r.kind.starts_with("Microsoft.Cache/"))
+    {
+        notes.warnings.push(format!(
+            "Data: the deployment scales `{}` in place ({} → {}); connections drop while it scales.{} See Microsoft \
+             Learn, \"Scale an Azure Cache for Redis instance\", before doing this in production.",
+            r.name,
+            r.before,
+            r.after,
+            match (
+                r.before.starts_with("Basic"),
+                b.broker.transport() == Some(Transport::Redis)
+            ) {
+                (true, true) =>
+                    " A Basic cache has no replica: plan for it to be unavailable for a while and to come \
+                                 back empty, its queued jobs included (let the workers empty the queue first).",
+                (true, false) =>
+                    " A Basic cache has no replica: plan for it to be unavailable for a while and to come back empty.",
+                _ => "",
+            }
+        ));
+    }
     let (old_queue, new_queue) = (queue_of(b), queue_of(a));
     let queue_moves = match (&old_queue, &new_queue) {
         (Some(o), Some(n)) => o.backend != n.backend || o.name != n.name,
@@ -654,6 +336,16 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         .filter(|s| !after.plan.secrets.iter().any(|p| p.id == s.id && p.derived))
         .map(|s| format!("`{}` ({})", s.env_name, s.stored_in))
         .collect();
+    if !after.origin.edits.is_empty() {
+        let path = display_path(&after.origin.path);
+        notes.steps.push(step(
+            format!(
+                "Make the change in `{path}` ({}), generate its files again, review and commit them.",
+                after.origin.edits.join(" ")
+            ),
+            vec![format!("deploygen render {path}")],
+        ));
+    }
     if !supplied.is_empty() {
         notes.steps.push(step(
             format!("Provide the new secrets: {}.", supplied.join(", ")),
