@@ -148,6 +148,29 @@ fn env_location(d: &Descriptor) -> String {
     }
 }
 
+/// Where Container Apps read their secrets from.
+fn secret_mode(d: &Descriptor) -> Option<&'static str> {
+    (d.platform == Platform::AzureContainerApps).then(|| {
+        match d.azure.as_ref().and_then(|a| a.key_vault_references).unwrap_or(true) {
+            true => "Key Vault references (read with the apps' managed identity)",
+            false => "values from secure deployment parameters",
+        }
+    })
+}
+
+/// A Render service type as the Dashboard names it.
+fn render_kind(kind: &str) -> &str {
+    match kind {
+        "render pserv" => "private service",
+        "render web" => "web service",
+        "render worker" => "background worker",
+        "render cron" => "cron job",
+        "render keyvalue" => "Key Value instance",
+        "render database" => "Postgres database",
+        other => other,
+    }
+}
+
 /// Key Vault's soft delete and purge protection, as the Plan decides them.
 fn vault_caveat(d: &Descriptor) -> (String, u32, bool) {
     let vault = crate::plan::azure::key_vault_model(d, false, false);
@@ -172,6 +195,10 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         notes
             .overview
             .push(format!("Task queue: {} → {}.", describe_broker(b), describe_broker(a)));
+    }
+    let secret_mode_changed = secret_mode(b) != secret_mode(a) && secret_mode(a).is_some();
+    if let (true, Some(old), Some(new)) = (secret_mode_changed, secret_mode(b), secret_mode(a)) {
+        notes.overview.push(format!("Container app secrets: {old} → {new}."));
     }
     for s in &report.services {
         match s.status {
@@ -226,11 +253,16 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     let cache_moves = old_place.is_some() && old_place != new_place;
     if cache_moves {
         let place = old_place.clone().unwrap_or_default();
+        let fate = match &new_place {
+            Some(new) => format!(
+                "nothing in {place} is copied to {new}. The cache starts empty (its contents are rebuilt on demand, \
+                 with more load on the database meanwhile)"
+            ),
+            None => format!("{place} goes, and its contents with it: the app runs without a cache"),
+        };
         notes.warnings.push(format!(
-            "Data: nothing in {place} is copied to {}. The cache starts empty (its contents are rebuilt on demand, \
-             with more load on the database meanwhile). If the app keeps sessions in this cache (Django's `cache` \
-             session engine, a Redis session store), every signed-in user is signed out.",
-            new_place.clone().unwrap_or_else(|| "the new side".into())
+            "Data: {fate}. If the app keeps sessions in this cache (Django's `cache` session engine, a Redis session \
+             store), every signed-in user is signed out."
         ));
     }
     for r in report
@@ -384,6 +416,10 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             .filter(|s| a.services.contains_key(&s.service))
             .map(|s| s.service.clone())
             .collect();
+        if secret_mode_changed {
+            // Every app's secrets change source; none of that makes a revision.
+            touched = a.services.keys().cloned().collect();
+        }
         if drain {
             let stopped = schedulers(b);
             touched.retain(|s| !old_workers.contains(s) && !stopped.contains(s));
@@ -451,7 +487,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             .removed
             .iter()
             .filter(|r| r.kind.starts_with("render "))
-            .map(|r| format!("`{}`", r.name))
+            .map(|r| format!("the {} `{}`", render_kind(&r.kind), r.name))
             .collect();
         if !gone.is_empty() {
             notes.steps.push(step(
@@ -543,11 +579,17 @@ fn verification(notes: &mut Notes, b: &Descriptor, a: &Descriptor, ops: &Ops, ca
                 ));
             }
             if let Some(w) = web(a) {
+                let by_reference = a.azure.as_ref().and_then(|z| z.key_vault_references).unwrap_or(true);
                 notes.verification.push(step(
-                    "The secrets the app references exist.",
+                    if by_reference {
+                        "The secrets the app references exist, each with its Key Vault URL."
+                    } else {
+                        "The secrets the app references exist."
+                    },
                     vec![format!(
-                        "az containerapp show --name {} --resource-group {RG} --query \"properties.configuration.secrets[].name\"",
-                        ops.app(&w)
+                        "az containerapp show --name {} --resource-group {RG} --query \"properties.configuration.secrets[].{}\"",
+                        ops.app(&w),
+                        if by_reference { "[name, keyVaultUrl]" } else { "name" }
                     )],
                 ));
             }
@@ -582,19 +624,16 @@ fn verification(notes: &mut Notes, b: &Descriptor, a: &Descriptor, ops: &Ops, ca
     }
 }
 
-/// Commands that bring back the files of a side: its descriptor as it was,
-/// rendered again.
-fn restore_files(side: &Side) -> Step {
+/// Commands that bring back the files of the "before" side: its descriptor as
+/// it was at a revision, the other descriptor, or the edited one reverted.
+fn restore_files(before: &Side, after: &Side) -> Step {
     let Origin {
-        path,
-        files,
-        revision,
-        edits,
-    } = &side.origin;
+        path, files, revision, ..
+    } = &before.origin;
     let shown = display_path(path);
-    let out = output_dir(side);
-    match (revision, edits.is_empty()) {
-        (Some(rev), _) => {
+    let edited_here = *path == after.origin.path && !after.origin.edits.is_empty();
+    match revision {
+        Some(rev) => {
             let listed: Vec<String> = files.iter().map(|p| display_path(p)).collect();
             step(
                 format!(
@@ -606,19 +645,22 @@ fn restore_files(side: &Side) -> Step {
                 ],
             )
         }
-        (None, true) => step(
-            format!("Generate the files of the previous descriptor `{shown}` again (into `{out}`)."),
-            vec![format!("deploygen render {shown}")],
-        ),
-        (None, false) => step(
+        None if edited_here => step(
             format!(
-                "Undo the descriptor change ({}) by reverting the commit that made it, and render again.",
-                edits.join(" ")
+                "Undo the change to `{shown}` ({}) by reverting the commit that made it, and render again.",
+                after.origin.edits.join(" ")
             ),
             vec![
                 format!("git revert --no-edit $(git log -1 --format=%H -- {shown})"),
                 format!("deploygen render {shown}"),
             ],
+        ),
+        None => step(
+            format!(
+                "Generate the files of the previous descriptor `{shown}` again (into `{}`).",
+                output_dir(before)
+            ),
+            vec![format!("deploygen render {shown}")],
         ),
     }
 }
@@ -668,7 +710,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
                 .collect(),
         ));
     }
-    notes.rollback.push(restore_files(before));
+    notes.rollback.push(restore_files(before, after));
     notes.rollback.push(old_ops.deploy());
     let remaining: Vec<String> = b.services.keys().cloned().collect();
     if b.platform == a.platform {
@@ -716,7 +758,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .added
         .iter()
         .filter(|r| r.kind.starts_with("render "))
-        .map(|r| format!("`{}`", r.name))
+        .map(|r| format!("the {} `{}`", render_kind(&r.kind), r.name))
         .collect();
     if !render_added.is_empty() {
         notes.rollback.push(step(

@@ -295,3 +295,68 @@ fn the_rollback_of_against_rev_runs_and_brings_the_revision_back() {
     let run = test.run(&["diff", "env.yaml", "--against", "HEAD"]);
     assert_eq!(run.code, 0, "back at HEAD: {}", run.stdout);
 }
+
+#[test]
+fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
+    // memcached -> no cache on compose, as an edit: the rollback reverts the edit.
+    let notes = markdown(&[
+        "revisbali-memcached",
+        "--set",
+        "cache.kind=none",
+        "--set",
+        "cache.service=null",
+        "--set",
+        "cache.expose=null",
+    ]);
+    assert!(notes.contains("Data: the memcached container `memcached` goes, and its contents with it"));
+    at(
+        &notes,
+        "## Migration steps",
+        "deploygen render environments/revisbali-memcached.yaml",
+    );
+    at(
+        &notes,
+        "## Rollback",
+        "git revert --no-edit $(git log -1 --format=%H -- environments/revisbali-memcached.yaml)",
+    );
+    // Basic -> Standard is a scale in place: no delete, a warning about what it may lose.
+    let notes = markdown(&[
+        "magictoolbox-dev",
+        "--set",
+        "cache.sku=Standard",
+        "--set",
+        "cache.capacity=1",
+    ]);
+    assert!(notes.contains("scales `red-magictoolbox-dev` in place (Basic C0 → Standard C1)"));
+    assert!(notes.contains("its queued jobs included"));
+    assert!(!notes.contains("az resource delete"));
+    // Secure parameters -> Key Vault references: no revision is made, so every app restarts.
+    let test = Test::new().write(
+        "secure.yaml",
+        &format!(
+            "extends: {}\noutput: secure\nazure:\n  key_vault_references: false\n",
+            repo().join("environments/magictoolbox-dev.yaml").display()
+        ),
+    );
+    let run = run_in(
+        &repo(),
+        &[
+            "diff",
+            "magictoolbox-dev",
+            "--against",
+            test.path("secure.yaml").to_str().unwrap(),
+            "--format",
+            "markdown",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run
+        .stdout
+        .contains("Container app secrets: values from secure deployment parameters → Key Vault references"));
+    at(
+        &run.stdout,
+        "## Migration steps",
+        "az containerapp revision restart --name magictoolbox-dev-worker",
+    );
+    at(&run.stdout, "## Verification", "secrets[].[name, keyVaultUrl]");
+}
