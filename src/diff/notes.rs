@@ -366,6 +366,11 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         .added
         .iter()
         .filter(|s| !after.plan.secrets.iter().any(|p| p.id == s.id && p.derived))
+        .filter(|s| {
+            !a.secrets
+                .get(&s.id)
+                .is_some_and(|d| d.generate && a.platform == Platform::Render)
+        })
         .map(|s| format!("`{}` ({})", s.env_name, s.stored_in))
         .collect();
     if !after.origin.edits.is_empty() {
