@@ -116,7 +116,8 @@ fn key(d: &Descriptor, apps: &[azure::container_apps::ContainerApp], r: &Resourc
                 .unwrap_or_else(|| crate::plan::render::DEFAULT_PLAN.into()),
             _ => String::new(),
         },
-        _ => r.detail.clone(),
+        // Priced per resource, whatever its detail (endpoints, zones, vaults).
+        _ => String::new(),
     };
     Key {
         kind: r.kind.clone(),
@@ -125,8 +126,15 @@ fn key(d: &Descriptor, apps: &[azure::container_apps::ContainerApp], r: &Resourc
     }
 }
 
-fn matches(kind: &str, sku: &str, key: &Key, detail: &str) -> bool {
-    kind == key.kind && (sku == "*" || sku == key.sku || sku == detail)
+/// The table matches on kind and SKU only.
+fn matches(kind: &str, sku: &str, key: &Key) -> bool {
+    kind == key.kind && (sku == "*" || sku == key.sku)
+}
+
+/// A descriptor's `costs:` entry names the SKU or, as `deploygen plan`
+/// shows it, the resource's detail.
+fn overrides(kind: &str, detail: Option<&str>, key: &Key, shown: &str) -> bool {
+    matches(kind, detail.unwrap_or("*"), key) || (kind == key.kind && detail == Some(shown))
 }
 
 /// Price every resource: the descriptor's `costs:` first, then the table.
@@ -142,17 +150,13 @@ pub fn price(d: &Descriptor, plan: &Plan, resources: &mut [Resource]) {
         let own = d
             .costs
             .iter()
-            .find(|c| matches(&c.kind, c.detail.as_deref().unwrap_or("*"), &key, &resource.detail));
+            .find(|c| overrides(&c.kind, c.detail.as_deref(), &key, &resource.detail));
         if let Some(c) = own {
             resource.monthly_usd = Some(c.monthly_usd);
             resource.price_source = Some("the descriptor's `costs`".into());
             continue;
         }
-        let Some(p) = table()
-            .prices
-            .iter()
-            .find(|p| matches(&p.kind, &p.sku, &key, &resource.detail))
-        else {
+        let Some(p) = table().prices.iter().find(|p| matches(&p.kind, &p.sku, &key)) else {
             if resource.kind != "container" {
                 resource.price_source = Some("not in the price table".into());
             }

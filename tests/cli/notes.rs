@@ -360,3 +360,41 @@ fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
     );
     at(&run.stdout, "## Verification", "secrets[].[name, keyVaultUrl]");
 }
+
+#[test]
+fn a_descriptor_prices_what_the_table_cannot() {
+    let test = Test::new().write(
+        "amr.yaml",
+        &format!(
+            "extends: {}\noutput: amr\ncosts:\n  - {{kind: Microsoft.Cache/redisEnterprise, detail: Balanced_B0, monthly_usd: 45}}\n",
+            repo().join("environments/magictoolbox-dev-amr.yaml").display()
+        ),
+    );
+    let run = run_in(
+        &repo(),
+        &[
+            "diff",
+            test.path("amr.yaml").to_str().unwrap(),
+            "--against",
+            "magictoolbox-dev",
+            "--format",
+            "json",
+        ],
+    );
+    let r: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.stderr));
+    let names: Vec<&str> = r["cost"]["unpriced_resources_after"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"amr-magictoolbox-dev"), "{names:?}");
+    assert_eq!(r["cost"]["delta_monthly"], 45.0 - 20.0);
+    let amr = r["resources"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "amr-magictoolbox-dev")
+        .unwrap();
+    assert_eq!(amr["price_source"], "the descriptor's `costs`");
+}
