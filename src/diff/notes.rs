@@ -715,6 +715,22 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
                 .collect(),
         ));
     }
+    for r in report
+        .resources
+        .changed
+        .iter()
+        .filter(|r| r.kind.starts_with("Microsoft.Cache/"))
+        .filter(|r| r.before.split(' ').next() != r.after.split(' ').next())
+    {
+        notes.rollback.push(step(
+            format!(
+                "Scaling `{}` back from {} to {} changes its tier: Azure may refuse to move a cache to a lower tier. \
+                 If the deployment below fails on it, set the cache back to {} in the descriptor and roll back the rest.",
+                r.name, r.after, r.before, r.after
+            ),
+            vec![],
+        ));
+    }
     notes.rollback.push(restore_files(before, after));
     notes.rollback.push(old_ops.deploy());
     let remaining: Vec<String> = b.services.keys().cloned().collect();
