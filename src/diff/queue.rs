@@ -117,3 +117,52 @@ fn pgqueuer(d: &Descriptor) -> Queue {
         drained_when: "no `queued` or `picked` row is left",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptor(broker: serde_json::Value, command: &str) -> Descriptor {
+        serde_json::from_value(serde_json::json!({
+            "name": "app",
+            "platform": "compose",
+            "postgres": {"database": "app", "user": "app"},
+            "cache": {"kind": "redis", "database": 2},
+            "broker": broker,
+            "services": {"worker": {"role": "worker", "image": "x", "command": command}},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn each_broker_kind_says_where_its_jobs_wait_and_how_to_see_them() {
+        let celery = queue_of(&descriptor(
+            serde_json::json!({"kind": "celery"}),
+            "celery --app=shop.tasks worker",
+        ))
+        .unwrap();
+        assert_eq!(celery.backend, "Redis database 2 of the Redis container `redis`");
+        assert_eq!(celery.pending[0], "celery -A shop.tasks inspect active");
+        assert!(
+            celery.pending[2].contains("os.environ['REDIS_URL']"),
+            "{:?}",
+            celery.pending
+        );
+        let sql = queue_of(&descriptor(
+            serde_json::json!({"kind": "pgqueuer", "transport": "database"}),
+            "pgq run app:factory",
+        ))
+        .unwrap();
+        assert!(sql.pending.is_empty() && sql.pending_sql.is_some());
+        assert_eq!(sql.drained_when, "no `queued` or `picked` row is left");
+        assert!(queue_of(&descriptor(serde_json::json!({"kind": "none"}), "x")).is_none());
+    }
+
+    #[test]
+    fn the_celery_app_comes_from_the_worker_command_or_stays_a_placeholder() {
+        let app = |command: &str| celery_app(&descriptor(serde_json::json!({"kind": "celery"}), command));
+        assert_eq!(app("celery -A proj worker -l info"), "proj");
+        assert_eq!(app("celery --app proj.celery worker"), "proj.celery");
+        assert_eq!(app("./start-worker.sh"), "<app>");
+    }
+}
