@@ -43,12 +43,19 @@ pub fn diff_side(
     header: &str,
     label: String,
 ) -> Result<crate::diff::Side> {
+    let origin = crate::diff::Origin {
+        path: loaded.path.clone(),
+        files: loaded.sources.paths().to_vec(),
+        revision: None,
+        edits: edit.iter().map(crate::diff::variant::Edit::describe).collect(),
+    };
     let validated = validate::validate_loaded(loaded, &|doc| {
         for e in edit {
             crate::diff::variant::apply(doc, e)?;
         }
         Ok(())
-    })?;
+    })
+    .map_err(|e| crate::diff::variant::blame(e, edit))?;
     let mut plan = validated.plan.clone();
     if plan.descriptor != header {
         plan = plan::build(&validated.descriptor, header.to_string());
@@ -59,6 +66,7 @@ pub fn diff_side(
         descriptor: validated.descriptor,
         plan,
         files,
+        origin,
     })
 }
 

@@ -34,6 +34,11 @@ impl Sources {
         &self.paths[id.0]
     }
 
+    /// Every file read, the descriptor first.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
     pub fn contains(&self, path: &Path) -> bool {
         self.paths.iter().any(|p| p == path)
     }

@@ -323,6 +323,7 @@ fn diff_cmd(
         Some(other) => {
             // A descriptor (path or environment name) first; a git revision otherwise.
             let looks_like_file = other.ends_with(".yaml") || other.ends_with(".yml");
+            let mut revision = None;
             let before_loaded = if looks_like_file {
                 crate::load::load(&resolve(other)?)?
             } else if let Ok(other_path) = resolve(other) {
@@ -339,6 +340,7 @@ fn diff_cmd(
                     .into());
                 }
                 let rev = other.to_string();
+                revision = Some(rev.clone());
                 crate::load::load_with(&path, &move |p: &std::path::Path| diff::git::read_at(&rev, p))?
             };
             let before_label = if before_loaded.path == path {
@@ -346,8 +348,10 @@ fn diff_cmd(
             } else {
                 crate::source::display_path(&before_loaded.path)
             };
+            let mut before = pipeline::diff_side(before_loaded, &[], &renderer, &header, before_label)?;
+            before.origin.revision = revision;
             (
-                pipeline::diff_side(before_loaded, &[], &renderer, &header, before_label)?,
+                before,
                 pipeline::diff_side(crate::load::load(&path)?, &edits, &renderer, &header, edited_label)?,
             )
         }

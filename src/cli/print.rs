@@ -403,7 +403,11 @@ impl Out<'_> {
         let res = &r.resources;
         if !res.added.is_empty() || !res.removed.is_empty() || !res.changed.is_empty() {
             writeln!(w, "\nResources:")?;
-            let price = |m: Option<f64>| m.map(|m| format!(", {}/month", money(m))).unwrap_or_default();
+            let price = |x: &crate::plan::Resource| match x.monthly_usd {
+                Some(m) => format!(", {}/month", money(m)),
+                None if x.kind != "container" => ", not priced".into(),
+                None => String::new(),
+            };
             let line = |x: &crate::plan::Resource| {
                 [x.kind.as_str(), x.name.as_str(), x.detail.as_str()]
                     .iter()
@@ -413,38 +417,34 @@ impl Out<'_> {
                     .join(" ")
             };
             for x in &res.added {
-                writeln!(w, "  + {}{}", line(x), price(x.monthly_usd))?;
+                writeln!(w, "  + {}{}", line(x), price(x))?;
             }
             for x in &res.removed {
-                writeln!(w, "  - {}{}", line(x), price(x.monthly_usd))?;
+                writeln!(w, "  - {}{}", line(x), price(x))?;
             }
             for x in &res.changed {
                 writeln!(w, "  ~ {} {}: {} → {}", x.kind, x.name, x.before, x.after)?;
             }
         }
         let c = &r.cost;
-        let priced = c.before_monthly != 0.0 || c.after_monthly != 0.0;
-        if !priced && c.unpriced_before + c.unpriced_after == 0 {
-            writeln!(
-                w,
-                "\nMonthly cost: nothing deploygen can price (containers on your own hosts)."
-            )?;
+        if c.self_hosted {
+            writeln!(w, "\nMonthly cost: nothing to price (containers on your own hosts).")?;
         } else {
             writeln!(
                 w,
-                "\nMonthly cost (estimate, prices of {}): {} → {} ({}{})",
+                "\nMonthly cost (estimate, prices of {}): {} → {} ({}{}){}",
                 c.prices_as_of,
                 money(c.before_monthly),
                 money(c.after_monthly),
                 if c.delta_monthly >= 0.0 { "+" } else { "" },
-                money(c.delta_monthly)
+                money(c.delta_monthly),
+                if c.partial { ", partial" } else { "" }
             )?;
-            if c.unpriced_after > 0 || c.unpriced_before > 0 {
-                writeln!(
-                    w,
-                    "  not priced: {} before, {} after (usage-based or unknown; add prices under `costs:`)",
-                    c.unpriced_before, c.unpriced_after
-                )?;
+            if c.partial {
+                writeln!(w, "  not priced, left out of the totals (add prices under `costs:`):")?;
+                for line in c.unpriced_lines() {
+                    writeln!(w, "    {line}")?;
+                }
             }
         }
         for warning in &r.notes.warnings {
@@ -557,8 +557,8 @@ impl Out<'_> {
         }
         let c = &r.cost;
         writeln!(w, "### Cost\n")?;
-        if c.before_monthly == 0.0 && c.after_monthly == 0.0 && c.unpriced_before + c.unpriced_after == 0 {
-            writeln!(w, "Nothing deploygen can price: containers on your own hosts.\n")?;
+        if c.self_hosted {
+            writeln!(w, "Nothing to price: every service is a container on your own hosts.\n")?;
         } else {
             writeln!(
                 w,
@@ -568,12 +568,18 @@ impl Out<'_> {
                 if c.delta_monthly >= 0.0 { "+" } else { "" },
                 money(c.delta_monthly),
                 c.prices_as_of,
-                if c.unpriced_after + c.unpriced_before > 0 {
-                    " Usage-based and unknown prices are not included."
+                if c.partial {
+                    " **Partial:** the resources below have no price and are left out of both totals."
                 } else {
                     ""
                 }
             )?;
+            for line in c.unpriced_lines() {
+                writeln!(w, "- not priced: {line}")?;
+            }
+            if c.partial {
+                writeln!(w)?;
+            }
         }
         for (title, steps) in [
             ("Migration steps", &n.steps),

@@ -4,6 +4,8 @@
 
 pub mod git;
 pub mod notes;
+mod ops;
+pub mod queue;
 pub mod variant;
 
 use crate::cost;
@@ -22,6 +24,21 @@ pub struct Side {
     pub descriptor: Descriptor,
     pub plan: Plan,
     pub files: Vec<RenderedFile>,
+    pub origin: Origin,
+}
+
+/// Where a side comes from, so that the notes can give commands that bring
+/// it back (a rollback must run, not just read well).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The descriptor file, as the user would type it.
+    pub path: std::path::PathBuf,
+    /// Every file read for it (the descriptor and its `extends` chain).
+    pub files: Vec<std::path::PathBuf>,
+    /// The git revision it was read at (`--against REV`).
+    pub revision: Option<String>,
+    /// The command-line edits applied to it (`--without redis`, `--set ...`).
+    pub edits: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,9 +130,44 @@ pub struct CostChange {
     pub before_monthly: f64,
     pub after_monthly: f64,
     pub delta_monthly: f64,
-    /// Resources the price table and the descriptor have no price for.
+    /// How many resources the price table and the descriptor have no price for.
     pub unpriced_before: usize,
     pub unpriced_after: usize,
+    /// Those resources, each with the reason it has no price.
+    pub unpriced_resources_before: Vec<cost::Unpriced>,
+    pub unpriced_resources_after: Vec<cost::Unpriced>,
+    /// The totals leave resources out: the delta is partial.
+    pub partial: bool,
+    /// Every resource on both sides runs on the operator's own hosts (compose).
+    pub self_hosted: bool,
+}
+
+impl CostChange {
+    /// One line per resource left out of the totals, with the side(s) it is
+    /// on and why it has no price.
+    pub fn unpriced_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let line = |u: &cost::Unpriced, side: &str| {
+            let what = [u.kind.as_str(), u.detail.as_str()]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("`{}` ({what}; {side}): {}", u.name, u.reason)
+        };
+        let same = |a: &cost::Unpriced, b: &cost::Unpriced| a.kind == b.kind && a.name == b.name;
+        for u in &self.unpriced_resources_before {
+            let both = self.unpriced_resources_after.iter().any(|a| same(a, u));
+            out.push(line(u, if both { "both sides" } else { "before" }));
+        }
+        for u in &self.unpriced_resources_after {
+            if !self.unpriced_resources_before.iter().any(|b| same(b, u)) {
+                out.push(line(u, "after"));
+            }
+        }
+        out
+    }
 }
 
 fn show_value(value: &EnvValue) -> String {
@@ -292,14 +344,24 @@ pub fn compare(before: &Side, after: &Side) -> DiffReport {
     let (before_cost, unpriced_before) = cost::total(&before.plan.resources);
     let (after_cost, unpriced_after) = cost::total(&after.plan.resources);
     let table = cost::table();
+    let self_hosted = before
+        .plan
+        .resources
+        .iter()
+        .chain(&after.plan.resources)
+        .all(|r| r.kind == "container");
     let cost = CostChange {
         currency: table.currency.clone(),
         prices_as_of: table.as_of.clone(),
         before_monthly: round(before_cost),
         after_monthly: round(after_cost),
         delta_monthly: round(after_cost - before_cost),
-        unpriced_before,
-        unpriced_after,
+        unpriced_before: unpriced_before.len(),
+        unpriced_after: unpriced_after.len(),
+        partial: !unpriced_before.is_empty() || !unpriced_after.is_empty(),
+        unpriced_resources_before: unpriced_before,
+        unpriced_resources_after: unpriced_after,
+        self_hosted,
     };
     let changed = !diffs.is_empty()
         || !services.is_empty()

@@ -1,9 +1,15 @@
 //! Migration notes in the shape of the seeds: overview, files, env vars and
 //! secrets to add or remove and where, ordered steps, verification, rollback,
-//! and the warnings an operator needs.
+//! and the warnings an operator needs. Steps keep the service up where the
+//! platform allows it: create the new, switch, restart what caches old
+//! values, verify, and only then delete the old. Every command is the
+//! platform's own; a step nobody can run is not written.
 
-use super::{DiffReport, Side};
+use super::ops::{output_dir, Ops};
+use super::queue::queue_of;
+use super::{DiffReport, Origin, Side};
 use crate::model::*;
+use crate::source::display_path;
 use crate::validate::azure::resource_base;
 use serde::Serialize;
 
@@ -27,14 +33,14 @@ pub struct Step {
     pub commands: Vec<String>,
 }
 
-fn step(text: impl Into<String>, commands: Vec<String>) -> Step {
+pub(super) fn step(text: impl Into<String>, commands: Vec<String>) -> Step {
     Step {
         text: text.into(),
         commands,
     }
 }
 
-const RG: &str = "<resource-group>";
+pub(super) const RG: &str = "<resource-group>";
 
 fn describe_cache(d: &Descriptor) -> String {
     let cache = &d.cache;
@@ -60,6 +66,39 @@ fn describe_cache(d: &Descriptor) -> String {
     }
 }
 
+/// The one server (or table) that holds the cache's data: when it differs
+/// between the sides, nothing in the old one reaches the new one.
+pub(super) fn cache_place(d: &Descriptor) -> Option<String> {
+    let cache = &d.cache;
+    let container = || crate::validate::semantic::cache_service_name(d).unwrap_or_else(|| "cache".into());
+    Some(match (cache.kind, cache.provider_on(d.platform)) {
+        (CacheKind::None, _) => return None,
+        (CacheKind::Database, _) => "PostgreSQL (Django's cache table)".into(),
+        (_, Some(CacheProvider::AzureCache | CacheProvider::AzureManaged)) => {
+            let model = crate::plan::azure::redis_model(d)?;
+            let kind = if model.managed {
+                "Azure Managed Redis"
+            } else {
+                "Azure Cache for Redis"
+            };
+            format!("{kind} `{}`", model.name)
+        }
+        (_, Some(CacheProvider::RenderPrivateService)) => format!(
+            "the Render private service `{}`",
+            crate::plan::wiring::render_redis_name(d)
+        ),
+        (_, Some(CacheProvider::RenderKeyValue)) => {
+            format!("Render Key Value `{}`", crate::plan::wiring::render_redis_name(d))
+        }
+        (_, Some(CacheProvider::External)) => format!(
+            "the outside Redis at secret `{}`",
+            cache.url_secret.as_deref().unwrap_or("?")
+        ),
+        (CacheKind::Memcached, _) => format!("the memcached container `{}`", container()),
+        (_, _) => format!("the Redis container `{}`", container()),
+    })
+}
+
 fn describe_broker(d: &Descriptor) -> String {
     match (d.broker.kind, d.broker.transport()) {
         (BrokerKind::None, _) => "no task queue".into(),
@@ -76,10 +115,19 @@ fn is_django(d: &Descriptor) -> bool {
     has(&d.env) || d.services.values().any(|s| has(&s.env))
 }
 
-fn workers(d: &Descriptor) -> Vec<String> {
+pub(super) fn workers(d: &Descriptor) -> Vec<String> {
     d.services
         .iter()
-        .filter(|(_, s)| s.role().needs_broker())
+        .filter(|(_, s)| s.role() == Role::Worker && s.schedule.is_none())
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// Services that put jobs on the queue by themselves (Celery beat).
+fn schedulers(d: &Descriptor) -> Vec<String> {
+    d.services
+        .iter()
+        .filter(|(_, s)| s.role() == Role::Scheduler)
         .map(|(n, _)| n.clone())
         .collect()
 }
@@ -100,57 +148,33 @@ fn env_location(d: &Descriptor) -> String {
     }
 }
 
-fn deploy_step(d: &Descriptor, plan: &crate::plan::Plan) -> Step {
-    match d.platform {
-        Platform::Compose => step(
-            "Deploy: recreate what changed and remove services that are gone.",
-            vec!["docker compose up -d --remove-orphans".into()],
-        ),
-        Platform::AzureContainerApps | Platform::AzureAppService => {
-            let bicep = plan
-                .files
-                .iter()
-                .find(|f| f.path.ends_with(".bicep"))
-                .map(|f| f.path.clone())
-                .unwrap_or_default();
-            let params = plan
-                .files
-                .iter()
-                .find(|f| f.path.ends_with(".json"))
-                .map(|f| f.path.clone())
-                .unwrap_or_default();
-            step(
-                "Deploy the infrastructure (check it first: what-if lists every change).",
-                vec![
-                    format!("az bicep build --file {bicep}"),
-                    format!("az deployment group what-if --resource-group {RG} --template-file {bicep} --parameters {params}"),
-                    format!("az deployment group create --resource-group {RG} --template-file {bicep} --parameters {params}"),
-                ],
-            )
+/// Where Container Apps read their secrets from.
+fn secret_mode(d: &Descriptor) -> Option<&'static str> {
+    (d.platform == Platform::AzureContainerApps).then(|| {
+        match d.azure.as_ref().and_then(|a| a.key_vault_references).unwrap_or(true) {
+            true => "Key Vault references (read with the apps' managed identity)",
+            false => "values from secure deployment parameters",
         }
-        Platform::Render => step(
-            "Deploy: commit render.yaml (and redis/); Render syncs the Blueprint, or use Blueprints → Manual Sync.",
-            vec!["git add render.yaml redis && git commit -m \"Update the Render Blueprint\" && git push".into()],
-        ),
+    })
+}
+
+/// A Render service type as the Dashboard names it.
+fn render_kind(kind: &str) -> &str {
+    match kind {
+        "render pserv" => "private service",
+        "render web" => "web service",
+        "render worker" => "background worker",
+        "render cron" => "cron job",
+        "render keyvalue" => "Key Value instance",
+        "render database" => "Postgres database",
+        other => other,
     }
 }
 
-fn django_command(d: &Descriptor, command: &str) -> String {
-    let web = web(d).unwrap_or_else(|| "web".into());
-    match d.platform {
-        Platform::Compose => format!("docker compose exec {web} python manage.py {command}"),
-        // The command travels inside double quotes: escape the ones it has.
-        Platform::AzureContainerApps => format!(
-            "az containerapp exec --name {}-{web} --resource-group {RG} --command \"python manage.py {}\"",
-            resource_base(d),
-            command.replace('\\', "\\\\").replace('"', "\\\"")
-        ),
-        Platform::AzureAppService => format!(
-            "az webapp ssh --name app-{} --resource-group {RG}  # then: python manage.py {command}",
-            resource_base(d)
-        ),
-        Platform::Render => format!("python manage.py {command}  # in the Shell of {web}, Render Dashboard"),
-    }
+/// Key Vault's soft delete and purge protection, as the Plan decides them.
+fn vault_caveat(d: &Descriptor) -> (String, u32, bool) {
+    let vault = crate::plan::azure::key_vault_model(d, false, false);
+    (vault.name, vault.soft_delete_days, vault.purge_protection)
 }
 
 pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
@@ -171,6 +195,10 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         notes
             .overview
             .push(format!("Task queue: {} → {}.", describe_broker(b), describe_broker(a)));
+    }
+    let secret_mode_changed = secret_mode(b) != secret_mode(a) && secret_mode(a).is_some();
+    if let (true, Some(old), Some(new)) = (secret_mode_changed, secret_mode(b), secret_mode(a)) {
+        notes.overview.push(format!("Container app secrets: {old} → {new}."));
     }
     for s in &report.services {
         match s.status {
@@ -216,20 +244,111 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     notes.env_to_remove = ordered(&before.plan, &|n| !new_names.iter().any(|x| x == n));
     notes.env_to_add = ordered(&after.plan, &|n| !old_names.iter().any(|x| x == n));
 
-    // Warnings an operator needs before touching anything.
-    let azure = a.is_azure() || b.is_azure();
-    if azure && !report.resources.removed.is_empty() {
+    let old_ops = Ops { d: b, side: before };
+    let new_ops = Ops { d: a, side: after };
+    let same_platform = b.platform == a.platform;
+
+    // What is lost, named.
+    let (old_place, new_place) = (cache_place(b), cache_place(a));
+    let cache_moves = old_place.is_some() && old_place != new_place;
+    if cache_moves {
+        let place = old_place.clone().unwrap_or_default();
+        let fate = match &new_place {
+            Some(new) => format!(
+                "nothing in {place} is copied to {new}. The cache starts empty (its contents are rebuilt on demand, \
+                 with more load on the database meanwhile)"
+            ),
+            None => format!("{place} goes, and its contents with it: the app runs without a cache"),
+        };
+        notes.warnings.push(format!(
+            "Data: {fate}. If the app keeps sessions in this cache (Django's `cache` session engine, a Redis session \
+             store), every signed-in user is signed out."
+        ));
+    }
+    for r in report
+        .resources
+        .changed
+        .iter()
+        .filter(|r| r.kind.starts_with("Microsoft.Cache/"))
+    {
+        notes.warnings.push(format!(
+            "Data: the deployment scales `{}` in place ({} → {}); connections drop while it scales.{} See Microsoft \
+             Learn, \"Scale an Azure Cache for Redis instance\", before doing this in production.",
+            r.name,
+            r.before,
+            r.after,
+            match (
+                r.before.starts_with("Basic"),
+                b.broker.transport() == Some(Transport::Redis)
+            ) {
+                (true, true) =>
+                    " A Basic cache has no replica: plan for it to be unavailable for a while and to come \
+                                 back empty, its queued jobs included (let the workers empty the queue first).",
+                (true, false) =>
+                    " A Basic cache has no replica: plan for it to be unavailable for a while and to come back empty.",
+                _ => "",
+            }
+        ));
+    }
+    let (old_queue, new_queue) = (queue_of(b), queue_of(a));
+    let queue_moves = match (&old_queue, &new_queue) {
+        (Some(o), Some(n)) => o.backend != n.backend || o.name != n.name,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let old_workers = workers(b);
+    let drain = queue_moves && !old_workers.is_empty();
+    if let (true, Some(q)) = (queue_moves, &old_queue) {
+        let moves = match &new_queue {
+            Some(n) => format!("moves from {} to {}", q.backend, n.backend),
+            None => format!("in {} goes, with its workers", q.backend),
+        };
+        notes.warnings.push(format!(
+            "Jobs: the {} queue {moves}. Lost if the old place goes while jobs wait in it: {}. Drain it first \
+             (step below); what is still queued when the workers stop is never run.",
+            q.name, q.lost
+        ));
+    }
+
+    // Platform caveats, for the platforms involved only.
+    let azure_removed: Vec<&crate::plan::Resource> = report
+        .resources
+        .removed
+        .iter()
+        .filter(|r| r.kind.starts_with("Microsoft."))
+        .collect();
+    if !azure_removed.is_empty() {
         notes.warnings.push(
             "`az deployment group create` deploys in incremental mode: resources removed from the Bicep are not deleted \
              (what-if reports them as Ignore). Delete them yourself once nothing uses them (step below)."
                 .into(),
         );
     }
+    let vault_removed: Vec<&super::SecretEntry> = report
+        .secrets
+        .removed
+        .iter()
+        .filter(|s| s.stored_in.starts_with("Key Vault"))
+        .collect();
+    if b.is_azure() && !vault_removed.is_empty() {
+        let (vault, days, purge_protection) = vault_caveat(b);
+        notes.warnings.push(format!(
+            "Key Vault `{vault}` keeps deleted secrets for {days} days (soft delete){}. Until then a deployment that \
+             creates a secret of the same name fails, so a rollback must first recover them (`az keyvault secret \
+             recover`, in the rollback below). Delete the old secrets only once you will not roll back.",
+            if purge_protection {
+                " and purge protection forbids purging them early"
+            } else {
+                ""
+            }
+        ));
+    }
     if a.platform == Platform::Render {
         let new_secrets: Vec<String> = report
             .secrets
             .added
             .iter()
+            .filter(|s| s.stored_in.contains("sync: false"))
             .map(|s| format!("`{}`", s.env_name))
             .collect();
         if !new_secrets.is_empty() {
@@ -239,55 +358,90 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
                 new_secrets.join(", ")
             ));
         }
-        if report.resources.removed.iter().any(|r| r.kind.starts_with("render")) {
-            notes.warnings.push(
-                "Removing a service from render.yaml does not delete it from Render: delete it in the Dashboard once nothing uses it."
-                    .into(),
-            );
-        }
     }
 
-    // Ordered steps.
-    let old_workers = workers(b);
-    let stop_workers = broker_changed && !old_workers.is_empty();
-    if stop_workers {
-        let commands = if b.platform == Platform::Compose {
-            vec![format!("docker compose stop {}", old_workers.join(" "))]
-        } else {
-            vec![]
-        };
-        notes.steps.push(step(
-            format!(
-                "Stop the workers ({}) before the broker cutover, so no job is taken from the old queue while the new one starts.",
-                old_workers.join(", ")
-            ),
-            commands,
-        ));
-    }
-    if !report
+    // Ordered steps: prepare, drain, create and switch, restart, verify, clean up.
+    let supplied: Vec<String> = report
         .secrets
         .added
         .iter()
-        .all(|s| after.plan.secrets.iter().any(|p| p.id == s.id && p.derived))
-    {
-        let supplied: Vec<String> = report
-            .secrets
-            .added
-            .iter()
-            .filter(|s| !after.plan.secrets.iter().any(|p| p.id == s.id && p.derived))
-            .map(|s| format!("`{}` ({})", s.env_name, s.stored_in))
-            .collect();
+        .filter(|s| !after.plan.secrets.iter().any(|p| p.id == s.id && p.derived))
+        .filter(|s| {
+            !a.secrets
+                .get(&s.id)
+                .is_some_and(|d| d.generate && a.platform == Platform::Render)
+        })
+        .map(|s| format!("`{}` ({})", s.env_name, s.stored_in))
+        .collect();
+    if !after.origin.edits.is_empty() {
+        let path = display_path(&after.origin.path);
+        notes.steps.push(step(
+            format!(
+                "Make the change in `{path}` ({}), generate its files again, review and commit them.",
+                after.origin.edits.join(" ")
+            ),
+            vec![format!("deploygen render {path}")],
+        ));
+    }
+    if !supplied.is_empty() {
         notes.steps.push(step(
             format!("Provide the new secrets: {}.", supplied.join(", ")),
             vec![],
         ));
     }
-    notes.steps.push(deploy_step(a, &after.plan));
+    if drain {
+        let q = old_queue.as_ref().expect("drain needs a queue");
+        let producers = schedulers(b);
+        if !producers.is_empty() {
+            let mut s = old_ops.stop(&producers);
+            s.text = format!("{} It schedules jobs by itself: stop it first.", s.text);
+            notes.steps.push(s);
+        }
+        let (commands, by_hand) = old_ops.pending(q, &old_workers[0]);
+        notes.steps.push(step(
+            format!(
+                "Drain the {} queue in {}: keep {} running until nothing is running, scheduled or waiting \
+                 ({}).{by_hand} Jobs the app enqueues until it is switched (below) still go there and are not run: \
+                 keep this window short, or pause what enqueues.",
+                q.name,
+                q.backend,
+                old_workers.join(", "),
+                q.drained_when
+            ),
+            commands,
+        ));
+        notes.steps.push(old_ops.stop(&old_workers));
+    }
+    notes.steps.push(new_ops.deploy());
+    if same_platform {
+        let mut touched: Vec<String> = report
+            .services
+            .iter()
+            .filter(|s| s.status == "changed")
+            .filter(|s| a.services.contains_key(&s.service))
+            .map(|s| s.service.clone())
+            .collect();
+        if secret_mode_changed {
+            // Every app's secrets change source; none of that makes a revision.
+            touched = a.services.keys().cloned().collect();
+        }
+        if drain {
+            let stopped = schedulers(b);
+            touched.retain(|s| !old_workers.contains(s) && !stopped.contains(s));
+        }
+        if let Some(s) = new_ops.restart(&touched) {
+            notes.steps.push(s);
+        }
+    }
     if a.cache.kind == CacheKind::Database && b.cache.kind != CacheKind::Database {
+        let web = web(a).unwrap_or_else(|| "web".into());
         if is_django(a) {
             notes.steps.push(step(
                 "Create Django's cache table (the database cache needs it; `migrate` first, `createcachetable` is idempotent).",
-                vec![django_command(a, "migrate --noinput"), django_command(a, "createcachetable")],
+                vec![
+                    new_ops.exec(&web, "python manage.py migrate --noinput"),
+                    new_ops.exec(&web, "python manage.py createcachetable"),
+                ],
             ));
         } else {
             notes.steps.push(step(
@@ -296,49 +450,99 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             ));
         }
     }
-    if stop_workers {
-        let new_workers = workers(a);
-        if !new_workers.is_empty() && a.platform == Platform::Compose {
-            notes.steps.push(step(
-                "Start the workers on the new broker.",
-                vec![format!("docker compose up -d {}", new_workers.join(" "))],
-            ));
+    if drain {
+        let new_workers: Vec<String> = workers(a).into_iter().collect();
+        let mut back = new_workers.clone();
+        back.extend(schedulers(a));
+        if !back.is_empty() {
+            notes.steps.push(new_ops.start(&back));
         }
     }
+    // Clean up what the new side no longer uses, once verified.
+    let before_cleanup = notes.steps.len();
     let mut cleanup = Vec::new();
-    for r in &report.resources.removed {
-        if r.kind.starts_with("Microsoft.") {
+    for r in &azure_removed {
+        cleanup.push(format!(
+            "az resource delete --resource-group {RG} --resource-type {} --name {}",
+            r.kind, r.name
+        ));
+    }
+    if b.platform == Platform::Compose {
+        if report.services.iter().any(|s| s.status == "removed") {
             cleanup.push(format!(
-                "az resource delete --resource-group {RG} --resource-type {} --name {}",
-                r.kind, r.name
+                "cd {} && docker compose up -d --remove-orphans",
+                output_dir(after)
             ));
         }
-    }
-    if a.is_azure() {
-        for s in &report.secrets.removed {
-            cleanup.push(format!(
-                "az keyvault secret delete --vault-name kv-{} --name {}",
-                resource_base(a),
-                s.id
-            ));
-        }
-    }
-    if b.platform == Platform::Compose || before.plan.platform == Platform::Compose {
         for volume in before.plan.volumes.iter().filter(|v| !after.plan.volumes.contains(v)) {
             cleanup.push(format!("docker volume rm {}_{}", b.name, volume));
         }
     }
     if !cleanup.is_empty() {
+        let what = if b.platform == Platform::Compose {
+            "Remove the services the new version no longer has, and their volumes (their data goes with them)."
+        } else {
+            "Delete the resources the new version no longer uses (the old cache goes with its contents)."
+        };
+        notes.steps.push(step(what, cleanup));
+    }
+    if b.platform == Platform::Render {
+        let gone: Vec<String> = report
+            .resources
+            .removed
+            .iter()
+            .filter(|r| r.kind.starts_with("render "))
+            .map(|r| format!("the {} `{}`", render_kind(&r.kind), r.name))
+            .collect();
+        if !gone.is_empty() {
+            notes.steps.push(step(
+                format!(
+                    "Delete {} in the Render Dashboard (Settings → Delete): removing a service from render.yaml does \
+                     not delete it.",
+                    gone.join(", ")
+                ),
+                vec![],
+            ));
+        }
+        for r in report.resources.removed.iter().filter(|r| r.kind == "external redis") {
+            notes.steps.push(step(
+                format!(
+                    "Close the outside Redis behind secret `{}` at its provider once nothing reads it.",
+                    r.name
+                ),
+                vec![],
+            ));
+        }
+    }
+    if b.is_azure() && !vault_removed.is_empty() {
+        let (vault, days, _) = vault_caveat(b);
         notes.steps.push(step(
-            "Remove what is no longer deployed (after the new version runs; Key Vault keeps deleted secrets for 90 days).",
-            cleanup,
+            format!(
+                "Optional, once you will not roll back: delete the Key Vault secrets nothing reads any more. They stay \
+                 recoverable for {days} days and block a secret of the same name until then (see the warning)."
+            ),
+            vault_removed
+                .iter()
+                .map(|s| format!("az keyvault secret delete --vault-name {vault} --name {}", s.id))
+                .collect(),
         ));
+    }
+    let deletes = notes.steps.len() > before_cleanup;
+    if deletes {
+        notes.steps.insert(
+            before_cleanup,
+            step(
+                "Verify (next section) before deleting anything: until then the old side still exists and the \
+                 rollback is a redeploy.",
+                vec![],
+            ),
+        );
     }
     if !notes.env_to_remove.is_empty() {
         notes.steps.push(step(
             format!(
                 "Remove the env vars nothing reads any more from {} and wherever else they are set: {}.",
-                notes.env_location,
+                env_location(b),
                 notes
                     .env_to_remove
                     .iter()
@@ -350,7 +554,12 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         ));
     }
 
-    // Verification.
+    verification(&mut notes, b, a, &new_ops, cache_changed);
+    rollback(&mut notes, before, after, report, drain, deletes);
+    notes
+}
+
+fn verification(notes: &mut Notes, b: &Descriptor, a: &Descriptor, ops: &Ops, cache_changed: bool) {
     match a.platform {
         Platform::Compose => {
             notes.verification.push(step(
@@ -369,23 +578,29 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
                 notes.verification.push(step(
                     format!("`{name}` starts and connects."),
                     vec![format!(
-                        "az containerapp logs show --name {}-{name} --resource-group {RG} --follow",
-                        resource_base(a)
+                        "az containerapp logs show --name {} --resource-group {RG} --follow",
+                        ops.app(name)
                     )],
                 ));
             }
             if let Some(w) = web(a) {
+                let by_reference = a.azure.as_ref().and_then(|z| z.key_vault_references).unwrap_or(true);
                 notes.verification.push(step(
-                    "The secrets the app references exist.",
+                    if by_reference {
+                        "The secrets the app references exist, each with its Key Vault URL."
+                    } else {
+                        "The secrets the app references exist."
+                    },
                     vec![format!(
-                        "az containerapp show --name {}-{w} --resource-group {RG} --query \"properties.configuration.secrets[].name\"",
-                        resource_base(a)
+                        "az containerapp show --name {} --resource-group {RG} --query \"properties.configuration.secrets[].{}\"",
+                        ops.app(&w),
+                        if by_reference { "[name, keyVaultUrl]" } else { "name" }
                     )],
                 ));
             }
         }
         Platform::AzureAppService => {
-            let app = format!("app-{}", resource_base(a));
+            let app = ops.app("");
             notes.verification.push(step(
                 "The app settings and their Key Vault references resolve.",
                 vec![
@@ -399,37 +614,186 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             vec![],
         )),
     }
-    if is_django(a) && cache_changed {
-        let smoke = "shell -c \"from django.core.cache import cache; cache.set('deploygen_smoke', 1, 60); print(cache.get('deploygen_smoke'))\"";
+    if is_django(a) && cache_changed && a.cache.kind != CacheKind::None {
+        let smoke = "python manage.py shell -c \"from django.core.cache import cache; cache.set('deploygen_smoke', 1, 60); print(cache.get('deploygen_smoke'))\"";
+        let web = web(a).unwrap_or_else(|| "web".into());
         notes
             .verification
-            .push(step("The cache answers (prints 1).", vec![django_command(a, smoke)]));
+            .push(step("The cache answers (prints 1).", vec![ops.exec(&web, smoke)]));
     }
-    if a.cache.kind == CacheKind::Database && b.cache.kind != CacheKind::Database {
+    if a.cache.kind == CacheKind::Database && b.cache.kind != CacheKind::Database && is_django(a) {
         notes.verification.push(step(
             "The cache table exists (in `python manage.py dbshell`).",
             vec!["\\dt django_cache_table".into()],
         ));
     }
+}
 
-    // Rollback.
-    notes.rollback.push(step(
-        "Revert the commit that changed the descriptor and the generated files, render, and deploy again.",
-        vec![
-            "git revert <commit>".into(),
-            format!("deploygen render {}", before.label),
-        ],
-    ));
-    if stop_workers {
-        notes
-            .rollback
-            .push(step("Stop the workers first, as for the cutover.", vec![]));
+/// Commands that bring back the files of the "before" side: its descriptor as
+/// it was at a revision, the other descriptor, or the edited one reverted.
+fn restore_files(before: &Side, after: &Side) -> Step {
+    let Origin {
+        path, files, revision, ..
+    } = &before.origin;
+    let shown = display_path(path);
+    let edited_here = *path == after.origin.path && !after.origin.edits.is_empty();
+    match revision {
+        Some(rev) => {
+            let listed: Vec<String> = files.iter().map(|p| display_path(p)).collect();
+            step(
+                format!(
+                    "Bring back the descriptor (and the files it extends) as they were at `{rev}`, and render them."
+                ),
+                vec![
+                    format!("git checkout {rev} -- {}", listed.join(" ")),
+                    format!("deploygen render {shown}"),
+                ],
+            )
+        }
+        None if edited_here => step(
+            format!(
+                "Undo the change to `{shown}` ({}) by reverting the commit that made it, and render again.",
+                after.origin.edits.join(" ")
+            ),
+            vec![
+                format!("git revert --no-edit $(git log -1 --format=%H -- {shown})"),
+                format!("deploygen render {shown}"),
+            ],
+        ),
+        None => step(
+            format!(
+                "Generate the files of the previous descriptor `{shown}` again (into `{}`).",
+                output_dir(before)
+            ),
+            vec![format!("deploygen render {shown}")],
+        ),
     }
-    if cache_changed {
+}
+
+fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport, drain: bool, deletes: bool) {
+    let (b, a) = (&before.descriptor, &after.descriptor);
+    let old_ops = Ops { d: b, side: before };
+    let new_ops = Ops { d: a, side: after };
+    if deletes {
         notes.rollback.push(step(
-            "Cache contents are ephemeral: a rollback starts with an empty cache; PostgreSQL keeps the durable data.",
+            "These steps work before and after the clean-up: the deployment recreates what was deleted (empty).",
             vec![],
         ));
     }
-    notes
+    if drain {
+        if let Some(q) = queue_of(a) {
+            let workers = workers(a);
+            if let Some(w) = workers.first() {
+                let (commands, by_hand) = new_ops.pending(&q, w);
+                notes.rollback.push(step(
+                    format!(
+                        "Drain the {} queue in {} as for the cutover ({}).{by_hand}",
+                        q.name, q.backend, q.drained_when
+                    ),
+                    commands,
+                ));
+                let mut stop = workers.clone();
+                stop.extend(schedulers(a));
+                notes.rollback.push(new_ops.stop(&stop));
+            }
+        }
+    }
+    let vault_removed: Vec<&super::SecretEntry> = report
+        .secrets
+        .removed
+        .iter()
+        .filter(|s| s.stored_in.starts_with("Key Vault"))
+        .collect();
+    if b.is_azure() && !vault_removed.is_empty() {
+        let (vault, _, _) = vault_caveat(b);
+        notes.rollback.push(step(
+            "If you deleted the old Key Vault secrets, recover them first: the deployment cannot create a secret of the \
+             same name while it is soft-deleted.",
+            vault_removed
+                .iter()
+                .map(|s| format!("az keyvault secret recover --vault-name {vault} --name {}", s.id))
+                .collect(),
+        ));
+    }
+    for r in report
+        .resources
+        .changed
+        .iter()
+        .filter(|r| r.kind.starts_with("Microsoft.Cache/"))
+        .filter(|r| r.before.split(' ').next() != r.after.split(' ').next())
+    {
+        notes.rollback.push(step(
+            format!(
+                "Scaling `{}` back from {} to {} changes its tier: Azure may refuse to move a cache to a lower tier. \
+                 If the deployment below fails on it, set the cache back to {} in the descriptor and roll back the rest.",
+                r.name, r.after, r.before, r.after
+            ),
+            vec![],
+        ));
+    }
+    notes.rollback.push(restore_files(before, after));
+    notes.rollback.push(old_ops.deploy());
+    let remaining: Vec<String> = b.services.keys().cloned().collect();
+    if b.platform == a.platform {
+        let restart: Vec<String> = report
+            .services
+            .iter()
+            .filter(|s| s.status == "changed" && b.services.contains_key(&s.service))
+            .map(|s| s.service.clone())
+            .filter(|s| !drain || !(workers(b).contains(s) || schedulers(b).contains(s)))
+            .collect();
+        if let Some(s) = old_ops.restart(&restart) {
+            notes.rollback.push(s);
+        }
+    }
+    if drain {
+        let mut back = workers(b);
+        back.extend(schedulers(b));
+        back.retain(|s| remaining.contains(s));
+        if !back.is_empty() {
+            let mut s = old_ops.start(&back);
+            s.text = s.text.replace("on the new backend", "on the old backend");
+            notes.rollback.push(s);
+        }
+    }
+    let added: Vec<String> = report
+        .resources
+        .added
+        .iter()
+        .filter(|r| r.kind.starts_with("Microsoft."))
+        .map(|r| {
+            format!(
+                "az resource delete --resource-group {RG} --resource-type {} --name {}",
+                r.kind, r.name
+            )
+        })
+        .collect();
+    if !added.is_empty() {
+        notes.rollback.push(step(
+            "Once the previous version runs, delete what the migration created (incremental mode leaves it).",
+            added,
+        ));
+    }
+    let render_added: Vec<String> = report
+        .resources
+        .added
+        .iter()
+        .filter(|r| r.kind.starts_with("render "))
+        .map(|r| format!("the {} `{}`", render_kind(&r.kind), r.name))
+        .collect();
+    if !render_added.is_empty() {
+        notes.rollback.push(step(
+            format!(
+                "Once the previous version runs, delete {} in the Render Dashboard (Settings → Delete).",
+                render_added.join(", ")
+            ),
+            vec![],
+        ));
+    }
+    if cache_place(b).is_some() && cache_place(b) != cache_place(a) {
+        notes.rollback.push(step(
+            "The previous cache comes back empty if it was deleted: its contents (and any sessions kept there) are not restored.",
+            vec![],
+        ));
+    }
 }

@@ -26,13 +26,52 @@ impl Edit {
     }
 }
 
+impl Edit {
+    /// The parts of the document this edit writes (JSON pointers).
+    fn writes(&self) -> Vec<String> {
+        match self {
+            Edit::WithoutRedis => vec![],
+            Edit::WithRedis => vec!["/cache".into()],
+            Edit::Set { path, .. } => vec![segments(path)
+                .iter()
+                .map(|s| format!("/{}", crate::load::node::escape_pointer(s)))
+                .collect()],
+        }
+    }
+}
+
+/// Findings about values an option wrote name that option, not a line of a
+/// file that never held them: `` `--set cache.kinnd=redis`: /cache/kinnd: unknown key ``.
+pub fn blame(error: Error, edits: &[Edit]) -> Error {
+    let Error::Invalid { mut findings } = error else {
+        return error;
+    };
+    for finding in &mut findings {
+        let under = |p: &String| finding.pointer == *p || finding.pointer.starts_with(&format!("{p}/"));
+        if let Some(edit) = edits.iter().rev().find(|e| e.writes().iter().any(under)) {
+            finding.message = format!("`{}`: {}: {}", edit.describe(), finding.pointer, finding.message);
+            finding.pointer = String::new();
+            finding.location = None;
+        }
+    }
+    findings.sort();
+    Error::Invalid { findings }
+}
+
 fn variant_error(message: impl Into<String>) -> Error {
     Error::Variant {
         message: message.into(),
     }
 }
 
+/// Edits read and write the document only through `get`, `get_mut` and
+/// `Map` calls, never `doc["key"]`: an edit meets the document before
+/// validation, whatever its shape. A document that is not a map is left as it
+/// is, so validation reports it where the file says it.
 pub fn apply(doc: &mut Value, edit: &Edit) -> Result<()> {
+    if !doc.is_object() {
+        return Ok(());
+    }
     match edit {
         Edit::WithoutRedis => without_redis(doc),
         Edit::WithRedis => with_redis(doc),
@@ -62,7 +101,7 @@ fn without_redis(doc: &mut Value) -> Result<()> {
         )));
     }
     let has_postgres = doc.get("postgres").is_some();
-    let old_cache = doc["cache"].as_object().cloned().unwrap_or_default();
+    let old_cache = doc.get("cache").and_then(Value::as_object).cloned().unwrap_or_default();
     let mut cache = Map::new();
     cache.insert("kind".into(), json!(if has_postgres { "database" } else { "none" }));
     if has_postgres {
@@ -81,7 +120,7 @@ fn without_redis(doc: &mut Value) -> Result<()> {
     } else if let Some(enabled) = old_cache.get("expose").and_then(|e| e.get("enabled")) {
         cache.insert("expose".into(), json!({ "enabled": enabled }));
     }
-    doc["cache"] = Value::Object(cache);
+    insert(doc, "cache", Value::Object(cache));
 
     let broker_kind = doc
         .pointer("/broker/kind")
@@ -98,8 +137,11 @@ fn without_redis(doc: &mut Value) -> Result<()> {
         _ => false,
     };
     if on_redis {
-        if broker_kind == "pgqueuer" && has_postgres {
-            let broker = doc["broker"].as_object_mut().expect("broker is a map");
+        let sql_queue = match doc.get_mut("broker") {
+            Some(Value::Object(broker)) if broker_kind == "pgqueuer" && has_postgres => Some(broker),
+            _ => None,
+        };
+        if let Some(broker) = sql_queue {
             broker.insert("transport".into(), json!("database"));
             broker.remove("database");
         } else {
@@ -155,8 +197,14 @@ fn with_redis(doc: &mut Value) -> Result<()> {
         .unwrap_or_default();
     expose.entry("url").or_insert(json!("REDIS_URL"));
     cache.insert("expose".into(), Value::Object(expose));
-    doc["cache"] = Value::Object(cache);
+    insert(doc, "cache", Value::Object(cache));
     Ok(())
+}
+
+fn insert(doc: &mut Value, key: &str, value: Value) {
+    if let Value::Object(map) = doc {
+        map.insert(key.to_string(), value);
+    }
 }
 
 fn remove_key(doc: &mut Value, key: &str) {
@@ -316,5 +364,77 @@ mod tests {
         apply(&mut doc, &Edit::WithRedis).unwrap();
         assert_eq!(doc["cache"], json!({"kind": "redis", "expose": {"url": "REDIS_URL"}}));
         assert!(apply(&mut doc, &Edit::WithRedis).is_err());
+    }
+
+    #[test]
+    fn edits_never_panic_whatever_the_shape_of_the_document() {
+        let shapes = [
+            json!(["a", "b"]),
+            json!("text"),
+            json!(null),
+            json!(7),
+            json!({"cache": ["redis"], "broker": "celery", "services": [1]}),
+            json!({"postgres": 1, "cache": {"kind": "redis", "expose": 3}, "broker": {"kind": "pgqueuer", "transport": "redis"}}),
+            json!({"postgres": {}, "cache": {"kind": "redis"}, "broker": ["x"], "services": {"a": 1, "b": {"depends_on": 2}}, "accept": 1}),
+            json!({"cache": {"kind": "redis"}, "broker": {"kind": "pgqueuer", "transport": "redis"}, "postgres": {}}),
+        ];
+        let edits = [
+            Edit::WithRedis,
+            Edit::WithoutRedis,
+            Edit::Set {
+                path: "cache.kind".into(),
+                value: "redis".into(),
+            },
+            Edit::Set {
+                path: "/services/0/x".into(),
+                value: "1".into(),
+            },
+            Edit::Set {
+                path: "a.b.c".into(),
+                value: "null".into(),
+            },
+        ];
+        for shape in &shapes {
+            for edit in &edits {
+                let mut doc = shape.clone();
+                let _ = apply(&mut doc, edit);
+            }
+        }
+        let mut list = json!(["a"]);
+        apply(&mut list, &Edit::WithRedis).unwrap();
+        assert_eq!(list, json!(["a"]), "not a descriptor: left for validation to report");
+    }
+
+    #[test]
+    fn findings_under_a_set_path_name_the_option() {
+        let finding = |pointer: &str| {
+            crate::findings::Finding::error(
+                "schema",
+                Some(crate::source::Location {
+                    path: "env.yaml".into(),
+                    line: 3,
+                    col: 1,
+                }),
+                pointer,
+                "unknown key",
+            )
+        };
+        let edits = [Edit::Set {
+            path: "cache.kinnd".into(),
+            value: "redis".into(),
+        }];
+        let Error::Invalid { findings } = blame(
+            Error::Invalid {
+                findings: vec![finding("/cache/kinnd"), finding("/cache/kind")],
+            },
+            &edits,
+        ) else {
+            panic!("still invalid")
+        };
+        assert_eq!(
+            findings[0].to_string(),
+            "error: `--set cache.kinnd=redis`: /cache/kinnd: unknown key"
+        );
+        assert_eq!(findings[1].to_string(), "env.yaml:3:1: error: /cache/kind: unknown key");
     }
 }

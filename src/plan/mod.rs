@@ -289,14 +289,7 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
             plan.volumes.clear();
             let derived = azure::derived_secrets(&plan);
             plan.secrets.extend(derived);
-            let vault = format!("kv-{}", crate::validate::azure::resource_base(d));
-            for secret in &mut plan.secrets {
-                secret.stored_in = if secret.derived {
-                    format!("Key Vault `{vault}` (written by the deployment)")
-                } else {
-                    format!("Key Vault `{vault}` (from a secure deployment parameter)")
-                };
-            }
+            azure_secret_records(d, &mut plan);
             plan.resources = azure::resources(d, &plan);
             let local = azure::local_descriptor(d);
             let local_plan = build(&local, plan.descriptor.clone());
@@ -316,7 +309,12 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
         Platform::Render => {
             plan.volumes.clear();
             for secret in &mut plan.secrets {
-                secret.stored_in = "Render Dashboard (`sync: false`, prompted when the Blueprint is created)".into();
+                let generated = d.secrets.get(&secret.id).is_some_and(|s| s.generate);
+                secret.stored_in = if generated {
+                    "Render (`generateValue`: Render makes the value when the Blueprint creates the service)".into()
+                } else {
+                    "Render Dashboard (`sync: false`, prompted when the Blueprint is created)".into()
+                };
             }
             plan.resources = render_resources(d);
             let local = render::local_descriptor(d);
@@ -325,8 +323,50 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
             plan.files.extend(compose::celery_files(&local, &local_plan));
         }
     }
-    crate::cost::price(d, &mut plan.resources);
+    let mut resources = std::mem::take(&mut plan.resources);
+    crate::cost::price(d, &plan, &mut resources);
+    plan.resources = resources;
     plan
+}
+
+/// Who really reads each Azure secret, and where it really lives. An app uses
+/// a secret it references, and every secret inside a derived one it
+/// references (`redis-url` carries `redis-access-key`). Key Vault holds what
+/// the Bicep writes there: the secrets apps reference and, on Container Apps,
+/// the Redis access key; anything else exists only as a deployment parameter
+/// or is read from the cache at deployment.
+fn azure_secret_records(d: &Descriptor, plan: &mut Plan) {
+    let delivery = azure::delivery(plan, &bicep::Symbols::default());
+    let mut in_vault: Vec<&str> = delivery.secrets.iter().map(|(name, _)| name.as_str()).collect();
+    if d.platform == Platform::AzureContainerApps && azure::redis_model(d).is_some() {
+        in_vault.push(wiring::REDIS_ACCESS_KEY_SECRET);
+    }
+    let inside = |name: &str| -> Vec<String> {
+        let mut all = vec![name.to_string()];
+        if let Some((_, value)) = delivery.secrets.iter().find(|(n, _)| n == name) {
+            all.extend(value.secrets().into_iter().map(String::from));
+        }
+        all
+    };
+    let vault = format!("kv-{}", crate::validate::azure::resource_base(d));
+    for secret in &mut plan.secrets {
+        secret.used_by = delivery
+            .apps
+            .iter()
+            .filter(|(_, env)| {
+                env.iter()
+                    .filter_map(|e| e.secret.as_deref())
+                    .any(|name| inside(name).contains(&secret.id))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        secret.stored_in = match (in_vault.contains(&secret.id.as_str()), secret.derived) {
+            (true, true) => format!("Key Vault `{vault}` (written by the deployment)"),
+            (true, false) => format!("Key Vault `{vault}` (from a secure deployment parameter)"),
+            (false, true) => "the deployment only (read from the cache with `listKeys()`, never stored)".into(),
+            (false, false) => "a secure deployment parameter only (not written to Key Vault)".into(),
+        };
+    }
 }
 
 fn render_resources(d: &Descriptor) -> Vec<Resource> {

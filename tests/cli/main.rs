@@ -8,6 +8,7 @@ mod errors;
 mod escaping;
 mod hostile;
 mod lints;
+mod notes;
 mod pre_commit;
 mod render_check;
 mod render_compose_deploy;

@@ -1,0 +1,400 @@
+//! Migration notes an operator can follow, costs that say what they miss,
+//! and diff errors that point at what the user wrote.
+
+use crate::support::{repo, run_in, Test, MINIMAL};
+
+#[test]
+fn a_descriptor_that_is_not_a_map_is_reported_not_a_panic() {
+    for (text, found) in [("- a\n- b\n", "a list"), ("hello\n", "a string")] {
+        let test = Test::new().write("base.yaml", MINIMAL).write("env.yaml", text);
+        for variant in [
+            &["--with", "redis"][..],
+            &["--without", "redis"],
+            &["--set", "cache.kind=redis"],
+        ] {
+            let mut args = vec!["diff", "env.yaml", "--against", "base.yaml"];
+            args.extend_from_slice(variant);
+            let run = test.run(&args);
+            assert_eq!(
+                (run.code, run.stderr.as_str()),
+                (
+                    2,
+                    format!("env.yaml:1:1: error: expected a map, found {found}\nerror: the descriptor is invalid (1 error)\n")
+                        .as_str()
+                ),
+                "{variant:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_misspelt_set_path_names_the_option_not_a_line_of_the_file() {
+    let run = run_in(&repo(), &["diff", "revisbali", "--set", "cache.kinnd=redis"]);
+    run.expect(
+        2,
+        "",
+        "error: `--set cache.kinnd=redis`: /cache/kinnd: unknown key `kinnd`; did you mean `kind`?\n\
+         error: the descriptor is invalid (1 error)\n",
+    );
+}
+
+#[test]
+fn plan_shows_who_reads_each_secret_and_where_it_really_lives() {
+    let run = run_in(&repo(), &["plan", "magictoolbox-dev"]);
+    for line in [
+        "  redis-access-key as REDIS_ACCESS_KEY in Key Vault `kv-magictoolbox-dev` (written by the deployment); used by web, worker\n",
+        "  redis-url as REDIS_URL in Key Vault `kv-magictoolbox-dev` (written by the deployment); used by web, worker\n",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
+    }
+    // App Service reads the access key with listKeys() into the URL: Key Vault never holds it.
+    let run = run_in(&repo(), &["plan", "chat"]);
+    assert!(run.stdout.contains(
+        "  redis-access-key as REDIS_ACCESS_KEY in the deployment only (read from the cache with `listKeys()`, never stored); used by web\n"
+    ), "{}", run.stdout);
+    // The password travels only inside DATABASE_URL: no Bicep writes it into Key Vault.
+    let test = Test::new().write(
+        "shop.yaml",
+        "name: shop\nplatform: azure-container-apps\nazure: {location: westeurope, stage: dev}\n\
+         postgres: {database: shop, user: shop, expose: {url: DATABASE_URL}}\n\
+         services:\n  web: {image: shop.azurecr.io/web:1, ports: [\"8000:8000\"]}\n",
+    );
+    let run = test.run(&["plan", "shop.yaml"]);
+    assert!(run.stdout.contains(
+        "  postgres-password as POSTGRES_PASSWORD in a secure deployment parameter only (not written to Key Vault); used by web\n\
+         \x20 database-url as DATABASE_URL in Key Vault `kv-shop` (written by the deployment); used by web\n"
+    ), "{}", run.stdout);
+    test.run(&["render", "shop.yaml", "-o", "out", "--quiet"]);
+    let vault = test.read("out/infra/modules/keyvault.bicep");
+    assert!(vault.contains("name: 'database-url'") && !vault.contains("name: 'postgres-password'"));
+}
+
+#[test]
+fn costs_name_every_unpriced_resource_and_say_the_delta_is_partial() {
+    let args = [
+        "diff",
+        "instructly",
+        "--set",
+        "cache.provider=render-key-value",
+        "--set",
+        "cache.loglevel=null",
+        "--set",
+        "cache.maxmemory=null",
+        "--set",
+        "cache.service=null",
+    ];
+    let mut markdown = args.to_vec();
+    markdown.extend(["--format", "markdown"]);
+    let notes = run_in(&repo(), &markdown).stdout;
+    assert!(!notes.contains("own hosts"), "Render is not self-hosted:\n{notes}");
+    for text in [
+        "(-$7.00), with list prices of 2026-11-29. **Partial:**",
+        "- not priced: `instructly-redis` (render keyvalue, starter; after): no published figure found",
+        "- not priced: `instructly-db` (render database, PostgreSQL 16 basic-256mb; both sides)",
+    ] {
+        assert!(notes.contains(text), "{text}\n{notes}");
+    }
+    let mut json = args.to_vec();
+    json.extend(["--format", "json"]);
+    let r: serde_json::Value = serde_json::from_str(&run_in(&repo(), &json).stdout).unwrap();
+    assert_eq!(r["cost"]["partial"], true);
+    assert!(r["cost"]["unpriced_resources_after"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["name"] == "instructly-redis" && u["kind"] == "render keyvalue"));
+    let human = run_in(&repo(), &args[..]).stdout;
+    assert!(
+        human.contains("(-$7.00), partial\n  not priced, left out of the totals"),
+        "{human}"
+    );
+    assert!(
+        human.contains("  + render keyvalue instructly-redis starter, not priced\n"),
+        "{human}"
+    );
+}
+
+/// The committed migration notes (`environments/migrations/`) are what
+/// deploygen writes today, byte for byte: a change to a runbook is reviewed.
+#[test]
+fn golden_migration_notes_are_current() {
+    let dir = repo().join("environments/migrations");
+    let index = std::fs::read_to_string(dir.join("index.txt")).unwrap();
+    let bless = std::env::var_os("DEPLOYGEN_BLESS").is_some();
+    let mut stale = Vec::new();
+    let mut count = 0;
+    for line in index.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+        let (file, command) = line.split_once(": ").expect("FILE: deploygen diff ...");
+        let args: Vec<&str> = command.split_whitespace().collect();
+        assert_eq!(args[..2], ["deploygen", "diff"], "{line}");
+        let run = run_in(&repo(), &args[1..]);
+        assert_eq!(run.code, 1, "{command}: {}", run.stderr);
+        count += 1;
+        let path = dir.join(file);
+        if bless {
+            std::fs::write(&path, &run.stdout).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(run.stdout.as_str()) {
+            stale.push(format!("  {command} > environments/migrations/{file}"));
+        }
+    }
+    assert!(count >= 5, "the index lists the shipped migrations");
+    assert!(
+        stale.is_empty(),
+        "migration notes differ from what deploygen writes; read the new text, then regenerate with\n  \
+         DEPLOYGEN_BLESS=1 cargo test --test cli golden_migration_notes\nor run from the repository root:\n{}",
+        stale.join("\n")
+    );
+}
+
+fn markdown(args: &[&str]) -> String {
+    let mut all = vec!["diff"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "markdown"]);
+    let run = run_in(&repo(), &all);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.stdout
+}
+
+/// The position of the first line holding `text` in `section` of the notes.
+fn at(notes: &str, section: &str, text: &str) -> usize {
+    let start = notes.find(section).unwrap_or_else(|| panic!("no {section}:\n{notes}"));
+    let body = &notes[start..];
+    let end = body[section.len()..]
+        .find("\n## ")
+        .map_or(body.len(), |i| i + section.len());
+    body[..end]
+        .find(text)
+        .unwrap_or_else(|| panic!("{section} lacks {text:?}:\n{notes}"))
+}
+
+#[test]
+fn a_cache_move_on_container_apps_restarts_revisions_before_deleting_the_old_cache() {
+    let notes = markdown(&["magictoolbox-dev-amr", "--against", "magictoolbox-dev"]);
+    let steps = "## Migration steps";
+    let drain = at(&notes, steps, "celery -A magictoolbox inspect active");
+    let stop = at(
+        &notes,
+        steps,
+        "az containerapp revision deactivate --name magictoolbox-dev-worker",
+    );
+    let deploy = at(&notes, steps, "az deployment group create");
+    let restart = at(
+        &notes,
+        steps,
+        "az containerapp revision restart --name magictoolbox-dev-web",
+    );
+    let verify = at(&notes, steps, "Verify (next section) before deleting anything");
+    let delete = at(
+        &notes,
+        steps,
+        "az resource delete --resource-group <resource-group> --resource-type Microsoft.Cache/redis --name red-magictoolbox-dev",
+    );
+    assert!(drain < stop && stop < deploy && deploy < restart && restart < verify && verify < delete);
+    assert!(notes.contains("changing a secret does not create a revision"));
+    assert!(notes
+        .contains("Lost if the old place goes while jobs wait in it: the jobs still waiting in it (the `celery` list"));
+    assert!(notes.contains("Data: nothing in Azure Cache for Redis `red-magictoolbox-dev` is copied"));
+    // The rollback brings the previous files back with a command that runs.
+    at(
+        &notes,
+        "## Rollback",
+        "deploygen render environments/magictoolbox-dev.yaml",
+    );
+    at(&notes, "## Rollback", "--name amr-magictoolbox-dev");
+}
+
+#[test]
+fn deleting_key_vault_secrets_warns_of_soft_delete_and_the_rollback_recovers_them() {
+    let notes = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    assert!(notes.contains("keeps deleted secrets for 90 days (soft delete) and purge protection forbids purging them"));
+    let recover = at(
+        &notes,
+        "## Rollback",
+        "az keyvault secret recover --vault-name kv-magictoolbox-dev --name redis-url",
+    );
+    let deploy = at(&notes, "## Rollback", "az deployment group create");
+    assert!(
+        recover < deploy,
+        "recover before the redeploy that recreates the secrets"
+    );
+    at(&notes, "## Migration steps", "python manage.py createcachetable");
+}
+
+#[test]
+fn notes_hold_only_the_platforms_own_commands_and_caveats() {
+    for (args, foreign) in [
+        (
+            &["revisbali", "--against", "revisbali-memcached"][..],
+            &["Key Vault", "az ", "Render Dashboard", "Blueprint"][..],
+        ),
+        (
+            &["instructly", "--against", "instructly-upstash"],
+            &["Key Vault", "az ", "docker compose", "own hosts"],
+        ),
+        (
+            &["chat", "--against", "chat-phase1"],
+            &["docker compose", "Render Dashboard", "containerapp"],
+        ),
+    ] {
+        let notes = markdown(args);
+        for word in foreign {
+            assert!(!notes.contains(word), "{args:?} mentions {word:?}:\n{notes}");
+        }
+    }
+    // A PgQueuer SQL queue is drained with a query the compose database runs.
+    let notes = markdown(&["revisbali", "--against", "revisbali-memcached"]);
+    let drain = at(
+        &notes,
+        "## Migration steps",
+        "docker compose exec db psql -U revisbali -d revisbali -c \"SELECT status, count(*) FROM pgqueuer GROUP BY status\"",
+    );
+    let stop = at(&notes, "## Migration steps", "docker compose stop bs-worker");
+    assert!(drain < stop);
+    assert!(!notes.contains("django_cache_table"), "not a database cache");
+}
+
+#[test]
+fn the_rollback_of_against_rev_runs_and_brings_the_revision_back() {
+    let test = Test::new().write("env.yaml", MINIMAL);
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(test.dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "env.yaml"]);
+    git(&["commit", "-q", "-m", "base"]);
+    let test = test.write("env.yaml", &MINIMAL.replace("kind: redis", "kind: memcached"));
+    let run = test.run(&["diff", "env.yaml", "--against", "HEAD", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rollback = &run.stdout[run.stdout.find("## Rollback").unwrap()..];
+    assert!(!rollback.contains(" at HEAD"), "a label is not a command:\n{rollback}");
+    let commands: Vec<&str> = rollback
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("git checkout ") || l.starts_with("deploygen render "))
+        .collect();
+    assert_eq!(
+        commands,
+        ["git checkout HEAD -- env.yaml", "deploygen render env.yaml"],
+        "{rollback}"
+    );
+    let status = std::process::Command::new("git")
+        .args(commands[0].split_whitespace().skip(1))
+        .current_dir(test.dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let args: Vec<&str> = commands[1].split_whitespace().skip(1).collect();
+    assert_eq!(test.run(&args).code, 0);
+    let run = test.run(&["diff", "env.yaml", "--against", "HEAD"]);
+    assert_eq!(run.code, 0, "back at HEAD: {}", run.stdout);
+}
+
+#[test]
+fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
+    // memcached -> no cache on compose, as an edit: the rollback reverts the edit.
+    let notes = markdown(&[
+        "revisbali-memcached",
+        "--set",
+        "cache.kind=none",
+        "--set",
+        "cache.service=null",
+        "--set",
+        "cache.expose=null",
+    ]);
+    assert!(notes.contains("Data: the memcached container `memcached` goes, and its contents with it"));
+    at(
+        &notes,
+        "## Migration steps",
+        "deploygen render environments/revisbali-memcached.yaml",
+    );
+    at(
+        &notes,
+        "## Rollback",
+        "git revert --no-edit $(git log -1 --format=%H -- environments/revisbali-memcached.yaml)",
+    );
+    // Basic -> Standard is a scale in place: no delete, a warning about what it may lose.
+    let notes = markdown(&[
+        "magictoolbox-dev",
+        "--set",
+        "cache.sku=Standard",
+        "--set",
+        "cache.capacity=1",
+    ]);
+    assert!(notes.contains("scales `red-magictoolbox-dev` in place (Basic C0 → Standard C1)"));
+    assert!(notes.contains("its queued jobs included"));
+    assert!(!notes.contains("az resource delete"));
+    // Secure parameters -> Key Vault references: no revision is made, so every app restarts.
+    let test = Test::new().write(
+        "secure.yaml",
+        &format!(
+            "extends: {}\noutput: secure\nazure:\n  key_vault_references: false\n",
+            repo().join("environments/magictoolbox-dev.yaml").display()
+        ),
+    );
+    let run = run_in(
+        &repo(),
+        &[
+            "diff",
+            "magictoolbox-dev",
+            "--against",
+            test.path("secure.yaml").to_str().unwrap(),
+            "--format",
+            "markdown",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run
+        .stdout
+        .contains("Container app secrets: values from secure deployment parameters → Key Vault references"));
+    at(
+        &run.stdout,
+        "## Migration steps",
+        "az containerapp revision restart --name magictoolbox-dev-worker",
+    );
+    at(&run.stdout, "## Verification", "secrets[].[name, keyVaultUrl]");
+}
+
+#[test]
+fn a_descriptor_prices_what_the_table_cannot() {
+    let test = Test::new().write(
+        "amr.yaml",
+        &format!(
+            "extends: {}\noutput: amr\ncosts:\n  - {{kind: Microsoft.Cache/redisEnterprise, detail: Balanced_B0, monthly_usd: 45}}\n",
+            repo().join("environments/magictoolbox-dev-amr.yaml").display()
+        ),
+    );
+    let run = run_in(
+        &repo(),
+        &[
+            "diff",
+            test.path("amr.yaml").to_str().unwrap(),
+            "--against",
+            "magictoolbox-dev",
+            "--format",
+            "json",
+        ],
+    );
+    let r: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.stderr));
+    let names: Vec<&str> = r["cost"]["unpriced_resources_after"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"amr-magictoolbox-dev"), "{names:?}");
+    assert_eq!(r["cost"]["delta_monthly"], 45.0 - 20.0);
+    let amr = r["resources"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "amr-magictoolbox-dev")
+        .unwrap();
+    assert_eq!(amr["price_source"], "the descriptor's `costs`");
+}
