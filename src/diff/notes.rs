@@ -4,6 +4,7 @@
 
 use super::{DiffReport, Side};
 use crate::model::*;
+use crate::plan::azure::{key_vault_name, web_app_name};
 use crate::validate::azure::resource_base;
 use serde::Serialize;
 
@@ -94,8 +95,11 @@ fn web(d: &Descriptor) -> Option<String> {
 fn env_location(d: &Descriptor) -> String {
     match d.platform {
         Platform::Compose => "`.env` and the compose files".into(),
-        Platform::AzureContainerApps => format!("the container apps' settings and Key Vault `kv-{}`", resource_base(d)),
-        Platform::AzureAppService => format!("the App Service settings and Key Vault `kv-{}`", resource_base(d)),
+        Platform::AzureContainerApps => format!(
+            "the container apps' settings and Key Vault `{}`",
+            key_vault_name(d).shown
+        ),
+        Platform::AzureAppService => format!("the App Service settings and Key Vault `{}`", key_vault_name(d).shown),
         Platform::Render => "the Render Dashboard (each service's Environment) and render.yaml".into(),
     }
 }
@@ -146,8 +150,8 @@ fn django_command(d: &Descriptor, command: &str) -> String {
             command.replace('\\', "\\\\").replace('"', "\\\"")
         ),
         Platform::AzureAppService => format!(
-            "az webapp ssh --name app-{} --resource-group {RG}  # then: python manage.py {command}",
-            resource_base(d)
+            "az webapp ssh --name {} --resource-group {RG}  # then: python manage.py {command}",
+            web_app_name(d).shown
         ),
         Platform::Render => format!("python manage.py {command}  # in the Shell of {web}, Render Dashboard"),
     }
@@ -317,8 +321,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     if a.is_azure() {
         for s in &report.secrets.removed {
             cleanup.push(format!(
-                "az keyvault secret delete --vault-name kv-{} --name {}",
-                resource_base(a),
+                "az keyvault secret delete --vault-name {} --name {}",
+                key_vault_name(a).shown,
                 s.id
             ));
         }
@@ -385,7 +389,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             }
         }
         Platform::AzureAppService => {
-            let app = format!("app-{}", resource_base(a));
+            let app = web_app_name(a).shown;
             notes.verification.push(step(
                 "The app settings and their Key Vault references resolve.",
                 vec![

@@ -280,7 +280,7 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
             plan.volumes.clear();
             let derived = azure::derived_secrets(&plan);
             plan.secrets.extend(derived);
-            let vault = format!("kv-{}", crate::validate::azure::resource_base(d));
+            let vault = azure::key_vault_name(d).shown;
             for secret in &mut plan.secrets {
                 secret.stored_in = if secret.derived {
                     format!("Key Vault `{vault}` (written by the deployment)")

@@ -24,7 +24,7 @@ resource redisDatabase 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' = 
   properties: {
     clientProtocol: 'Encrypted'
     port: 10000
-    clusteringPolicy: 'EnterpriseCluster'
+    clusteringPolicy: 'NoCluster'
     evictionPolicy: 'AllKeysLRU'
     accessKeysAuthentication: 'Enabled'
   }
