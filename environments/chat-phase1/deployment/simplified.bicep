@@ -80,7 +80,9 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
   }
 }
 
-// Azure services only (the 0.0.0.0 rule), not the internet.
+// Azure services only (the 0.0.0.0 rule), not the internet; but every Azure
+// customer's resources count as Azure services.
+// accepted as `postgres-azure-services-firewall`: the App Service has no VNet integration yet, so it reaches PostgreSQL over the public endpoint; the password is the only protection until it moves behind a private endpoint
 resource allowAzureServices 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
   parent: postgresServer
   name: 'AllowAzureServices'

@@ -340,6 +340,15 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
             ),
         );
     }
+    // Registry passwords reach the apps as secrets too, with no env var.
+    for service in d.services.values() {
+        let image = service.image.clone().unwrap_or_default();
+        if let Some(secret) = app_registry(d, &image).and_then(|r| r.password_secret) {
+            if !secret_values.iter().any(|(n, _)| *n == secret) {
+                secret_values.push((secret.clone(), EnvValue::Secret { secret }));
+            }
+        }
+    }
     let about = |name: &str| {
         plan.secrets
             .iter()

@@ -127,7 +127,8 @@ pub struct PostgresModel {
     /// The 0.0.0.0 rule: Azure services (not the internet) may connect, the
     /// way in for apps that reach the server over its public endpoint.
     pub allow_azure_services: bool,
-    pub suppressions: Vec<Suppression>,
+    /// Why the descriptor accepts that rule (lint `postgres-azure-services-firewall`).
+    pub accepted: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -267,7 +268,11 @@ pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
         password_param: camel(&super::wiring::postgres_password_secret(pg)),
         public_network_access: public,
         allow_azure_services: public,
-        suppressions: vec![],
+        accepted: d
+            .accept
+            .get("postgres-azure-services-firewall")
+            .filter(|_| public)
+            .map(|reason| format!("accepted as `postgres-azure-services-firewall`: {reason}")),
     })
 }
 
