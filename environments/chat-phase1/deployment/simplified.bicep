@@ -173,4 +173,5 @@ resource webApp 'Microsoft.Web/sites@2024-04-01' = {
 
 output webAppUrl string = 'https://${webApp.properties.defaultHostName}'
 output webAppName string = webApp.name
+output nameSuffix string = nameSuffix
 output keyVaultUri string = keyVault.properties.vaultUri

@@ -110,6 +110,7 @@ module containerApps 'modules/container-apps.bicep' = {
   ]
 }
 
+output nameSuffix string = nameSuffix
 output keyVaultUri string = keyVault.outputs.vaultUri
 output keyVaultName string = 'kv-magictoolbox-d-${nameSuffix}'
 output identityId string = keyVault.outputs.identityId
