@@ -333,7 +333,10 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         }
     }
     if !cleanup.is_empty() {
-        let suffix = if cleanup.iter().any(|c| c.contains(crate::plan::azure::NAME_SUFFIX_SHOWN)) {
+        let suffix = if cleanup
+            .iter()
+            .any(|c| c.contains(crate::plan::azure::NAME_SUFFIX_SHOWN))
+        {
             // Global names end in the suffix Bicep computed at deployment.
             " `<suffix>` is the deployment's `nameSuffix` output (`az deployment group show --resource-group <resource-group> --name <deployment> --query properties.outputs.nameSuffix.value`)."
         } else {
