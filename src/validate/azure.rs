@@ -25,6 +25,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     let base = resource_base(d);
     check_cache(d, c);
     check_registries(d, c);
+    check_postgres_admin(d, c);
     match d.platform {
         Platform::AzureContainerApps => {
             for (name, service) in &d.services {
@@ -75,6 +76,31 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
             }
         }
         _ => {}
+    }
+}
+
+/// The flexible server refuses these administrator logins at creation.
+const RESERVED_ADMIN_LOGINS: &[&str] = &[
+    "azure_superuser",
+    "azure_pg_admin",
+    "admin",
+    "administrator",
+    "root",
+    "guest",
+    "public",
+];
+
+fn check_postgres_admin(d: &Descriptor, c: &mut Checker) {
+    let Some(pg) = &d.postgres else { return };
+    if RESERVED_ADMIN_LOGINS.contains(&pg.user.as_str()) || pg.user.starts_with("pg_") {
+        c.error(
+            "azure-name",
+            "/postgres/user".into(),
+            format!(
+                "Azure Database for PostgreSQL refuses `{}` as the administrator login (reserved, or starting with `pg_`); pick another user",
+                pg.user
+            ),
+        );
     }
 }
 

@@ -352,7 +352,9 @@ fn explicit_names_are_kept_as_given() {
 #[test]
 fn purge_protection_follows_the_stage_unless_chosen() {
     let dev = render(ACA).read("out/infra/modules/keyvault.bicep");
-    assert!(dev.contains("enablePurgeProtection: false"));
+    // Azure refuses `enablePurgeProtection: false`: off is the property left out.
+    assert!(!dev.contains("enablePurgeProtection"), "{dev}");
+    assert!(dev.contains("enableSoftDelete: true"));
     assert!(dev.contains("// checkov:skip=CKV_AZURE_110: purge protection off on stage `dev`"));
     let prod = render(&ACA.replace("stage: dev", "stage: prod")).read("out/infra/modules/keyvault.bicep");
     assert!(prod.contains("enablePurgeProtection: true") && !prod.contains("CKV_AZURE_110"));
@@ -369,6 +371,18 @@ fn container_app_names_with_underscores_are_refused() {
     assert_eq!(run.code, 1);
     assert!(
         run.stdout.contains("container app name `demo-bg_worker` is not valid"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn reserved_postgres_administrator_logins_are_refused() {
+    let bad = ACA.replace("  user: app\n", "  user: admin\n");
+    let run = Test::new().write("demo.yaml", &bad).run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("refuses `admin` as the administrator login"),
         "{}",
         run.stdout
     );

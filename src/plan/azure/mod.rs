@@ -138,6 +138,8 @@ pub struct KeyVaultModel {
     pub public_network_access: bool,
     /// Deleted secrets stay recoverable; nobody can purge them early.
     pub soft_delete_days: u32,
+    /// Off means the property is left out: Azure refuses `false` (turning it
+    /// on is irreversible, and the API takes only `true`).
     pub purge_protection: bool,
     /// What the firewall does with traffic no rule names (trusted Azure services pass).
     pub network_default_action: &'static str,

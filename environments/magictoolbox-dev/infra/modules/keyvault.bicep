@@ -45,7 +45,6 @@ resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
-    enablePurgeProtection: false
     publicNetworkAccess: 'Disabled'
     networkAcls: {
       defaultAction: 'Deny'
