@@ -64,6 +64,8 @@ module privateEndpoints 'modules/private-endpoints.bicep' = {
 }
 
 // AcrPull for the apps' identity (magictoolbox.azurecr.io), granted before any app pulls an image.
+// The registry is taken to be in this resource group; say where it is with
+// `azure.registries.<server>.resource_group` otherwise.
 module acrPull 'modules/acr-pull.bicep' = {
   name: 'acr-pull'
   params: {
