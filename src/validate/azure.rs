@@ -23,6 +23,20 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     // Global names (Key Vault, Redis, PostgreSQL, web app) are cut to fit
     // before the unique suffix; container app names are used as they are.
     let base = resource_base(d);
+    if base.contains("--") {
+        c.error(
+            "azure-name",
+            if d.azure.as_ref().is_some_and(|a| a.resource_name.is_some()) {
+                "/azure/resource_name"
+            } else {
+                "/name"
+            }
+            .into(),
+            format!(
+                "`{base}` has `--`, which Key Vault, Redis and container app names refuse; set `azure.resource_name`"
+            ),
+        );
+    }
     check_cache(d, c);
     check_registries(d, c);
     check_postgres_admin(d, c);

@@ -387,3 +387,11 @@ fn reserved_postgres_administrator_logins_are_refused() {
         run.stdout
     );
 }
+
+#[test]
+fn a_name_base_with_a_double_dash_is_refused() {
+    let bad = ACA.replace("name: demo\n", "name: my--demo\n");
+    let run = Test::new().write("demo.yaml", &bad).run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("`my--demo` has `--`"), "{}", run.stdout);
+}
