@@ -39,6 +39,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     }
     check_cache(d, c);
     check_registries(d, c);
+    check_clustering(d, c);
     check_postgres_admin(d, c);
     match d.platform {
         Platform::AzureContainerApps => {
@@ -186,8 +187,11 @@ fn check_registries(d: &Descriptor, c: &mut Checker) {
             );
         }
     }
+}
+
+fn check_clustering(d: &Descriptor, c: &mut Checker) {
     let managed = d.cache.provider_on(d.platform) == Some(CacheProvider::AzureManaged);
-    if azure.redis_clustering_policy.is_some() && !managed {
+    if d.azure.as_ref().is_some_and(|a| a.redis_clustering_policy.is_some()) && !managed {
         c.error_at_key(
             "platform-field",
             "/azure/redis_clustering_policy".into(),

@@ -221,6 +221,16 @@ fn managed_redis_carrying_a_queue_is_not_clustered_unless_the_descriptor_says_so
     assert!(render(&cache_only)
         .read("out/infra/modules/redis.bicep")
         .contains("clusteringPolicy: 'EnterpriseCluster'"));
+    let classic = ACA.replace("provider: azure-managed", "provider: azure-cache").replace(
+        "  stage: dev\n",
+        "  stage: dev\n  redis_clustering_policy: no-cluster\n",
+    );
+    let run = Test::new().write("demo.yaml", &classic).run(&["validate", "demo.yaml"]);
+    assert!(
+        run.stdout.contains("only applies to Azure Managed Redis"),
+        "{}",
+        run.stdout
+    );
     let chosen = ACA.replace(
         "  stage: dev\n",
         "  stage: dev\n  redis_clustering_policy: enterprise-cluster\n",
