@@ -581,3 +581,29 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_names_fit_their_limit_with_the_suffix_and_never_end_a_cut_on_a_dash() {
+        for prefix in [
+            "kv-demo",
+            "kv-magictoolbox-dev",
+            "kv-aaaaaaaaaaaaa-bbbb",
+            "kv-aaaaaaaaaaaaaa-",
+        ] {
+            let name = global_name(prefix, 24, None);
+            let super::super::bicep::BicepPart::Text(text) = &name.bicep[0] else {
+                panic!("{name:?}")
+            };
+            assert!(text.len() + NAME_SUFFIX_LEN <= 24, "{text}");
+            assert!(text.ends_with('-') && !text.ends_with("--"), "{text}");
+            assert!(prefix.starts_with(text.trim_end_matches('-')), "{text}");
+        }
+        let explicit = global_name("kv-demo", 24, Some(&"kv-mine".to_string()));
+        assert_eq!(explicit.shown, "kv-mine");
+        assert_eq!(explicit.bicep, super::super::bicep::text("kv-mine"));
+    }
+}
