@@ -74,6 +74,39 @@ pub struct Azure {
     pub bicep_file: Option<String>,
     pub app_service: Option<AppServiceSettings>,
     pub postgres: Option<AzurePostgres>,
+    /// Explicit names of the globally visible resources (default: base + unique suffix).
+    pub names: Option<AzureNames>,
+    /// Default: on for stage `prod`, off otherwise.
+    pub purge_protection: Option<bool>,
+    /// How Container Apps pull from private registries, keyed by server.
+    #[serde(default)]
+    pub registries: IndexMap<String, AzureRegistry>,
+    pub redis_clustering_policy: Option<ClusteringPolicy>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureNames {
+    pub key_vault: Option<String>,
+    pub redis: Option<String>,
+    pub postgres: Option<String>,
+    pub web_app: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureRegistry {
+    pub resource_group: Option<String>,
+    pub username: Option<String>,
+    pub password_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClusteringPolicy {
+    NoCluster,
+    EnterpriseCluster,
+    OssCluster,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -103,6 +136,7 @@ pub struct IpAllow {
 pub struct AppServiceSettings {
     pub sku: Option<String>,
     pub runtime: Option<String>,
+    pub web_sockets: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

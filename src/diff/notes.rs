@@ -9,8 +9,8 @@ use super::ops::{output_dir, Ops};
 use super::queue::queue_of;
 use super::{DiffReport, Origin, Side};
 use crate::model::*;
+use crate::plan::azure::key_vault_name;
 use crate::source::display_path;
-use crate::validate::azure::resource_base;
 use serde::Serialize;
 
 #[derive(Debug, Default, Serialize)]
@@ -81,7 +81,7 @@ pub(super) fn cache_place(d: &Descriptor) -> Option<String> {
             } else {
                 "Azure Cache for Redis"
             };
-            format!("{kind} `{}`", model.name)
+            format!("{kind} `{}`", model.resource_name.shown)
         }
         (_, Some(CacheProvider::RenderPrivateService)) => format!(
             "the Render private service `{}`",
@@ -142,8 +142,11 @@ fn web(d: &Descriptor) -> Option<String> {
 fn env_location(d: &Descriptor) -> String {
     match d.platform {
         Platform::Compose => "`.env` and the compose files".into(),
-        Platform::AzureContainerApps => format!("the container apps' settings and Key Vault `kv-{}`", resource_base(d)),
-        Platform::AzureAppService => format!("the App Service settings and Key Vault `kv-{}`", resource_base(d)),
+        Platform::AzureContainerApps => format!(
+            "the container apps' settings and Key Vault `{}`",
+            key_vault_name(d).shown
+        ),
+        Platform::AzureAppService => format!("the App Service settings and Key Vault `{}`", key_vault_name(d).shown),
         Platform::Render => "the Render Dashboard (each service's Environment) and render.yaml".into(),
     }
 }
@@ -174,7 +177,11 @@ fn render_kind(kind: &str) -> &str {
 /// Key Vault's soft delete and purge protection, as the Plan decides them.
 fn vault_caveat(d: &Descriptor) -> (String, u32, bool) {
     let vault = crate::plan::azure::key_vault_model(d, false, false);
-    (vault.name, vault.soft_delete_days, vault.purge_protection)
+    (
+        vault.resource_name.shown,
+        vault.soft_delete_days,
+        vault.purge_protection,
+    )
 }
 
 pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
@@ -556,7 +563,21 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
 
     verification(&mut notes, b, a, &new_ops, cache_changed);
     rollback(&mut notes, before, after, report, drain, deletes);
+    explain_name_suffix(&mut notes);
     notes
+}
+
+/// Global Azure names end in a suffix Bicep computes at deployment: say once
+/// where to read it, wherever a command needs it.
+fn explain_name_suffix(notes: &mut Notes) {
+    let shown = crate::plan::azure::NAME_SUFFIX_SHOWN;
+    let all = notes.steps.iter().chain(&notes.verification).chain(&notes.rollback);
+    if all.flat_map(|s| &s.commands).any(|c| c.contains(shown)) {
+        notes.warnings.push(format!(
+            "Names: `{shown}` in the commands below is the deployment's `nameSuffix` output (`az deployment group \
+             show --resource-group {RG} --name <deployment> --query properties.outputs.nameSuffix.value -o tsv`)."
+        ));
+    }
 }
 
 fn verification(notes: &mut Notes, b: &Descriptor, a: &Descriptor, ops: &Ops, cache_changed: bool) {

@@ -28,7 +28,7 @@ pub(super) struct Ops<'a> {
 impl Ops<'_> {
     pub(super) fn app(&self, service: &str) -> String {
         match self.d.platform {
-            Platform::AzureAppService => format!("app-{}", resource_base(self.d)),
+            Platform::AzureAppService => crate::plan::azure::web_app_name(self.d).shown,
             _ => format!("{}-{service}", resource_base(self.d)),
         }
     }

@@ -22,6 +22,7 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     let mut hits = Vec::new();
     redis_urls(d, plan, &mut hits);
     public_access(d, &mut hits);
+    postgres_firewall(d, &mut hits);
     secret_literals(d, &mut hits);
     unused_secrets(d, plan, &mut hits);
     retirement(d, &mut hits);
@@ -105,6 +106,7 @@ fn redis_urls(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
     let azure = matches!(provider, Some(CacheProvider::AzureCache | CacheProvider::AzureManaged));
     let auth = azure || d.cache.password_secret.is_some();
     let mut seen = Vec::new();
+    let mut queries_seen = Vec::new();
     for service in &plan.services {
         for var in &service.env {
             let url: String = var
@@ -118,6 +120,12 @@ fn redis_urls(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
                 })
                 .collect();
             let Some(parsed) = parse_redis_url(&url) else { continue };
+            if let Some(hit) = url_query(d, &url, &var.name, &var.origin) {
+                if !queries_seen.contains(&hit.message) {
+                    queries_seen.push(hit.message.clone());
+                    hits.push(hit);
+                }
+            }
             if seen.contains(&var.origin) {
                 continue;
             }
@@ -153,6 +161,76 @@ fn redis_urls(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
             }
         }
     }
+}
+
+/// Query parameters redis-py's `from_url` (and so kombu and Celery) passes to
+/// the connection as keyword arguments it does not take; each with the
+/// reason. `rediss://` already means TLS.
+const REJECTED_QUERY: &[(&str, &str)] = &[
+    (
+        "ssl",
+        "redis-py's `from_url` fails with `unexpected keyword argument 'ssl'`",
+    ),
+    (
+        "tls",
+        "redis-py's `from_url` fails with `unexpected keyword argument 'tls'`",
+    ),
+    (
+        "abortConnect",
+        "a StackExchange.Redis (.NET) option; redis-py's `from_url` fails with `unexpected keyword argument`",
+    ),
+];
+
+/// Query parameters the common Python clients reject, and TLS broker URLs
+/// without the `ssl_cert_reqs` Celery insists on.
+fn url_query(d: &Descriptor, url: &str, name: &str, origin: &str) -> Option<Hit> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let keys: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split('=').next().unwrap_or_default())
+        .collect();
+    let pointer = if d.cache.url_query.is_some() && !origin.contains("/env/") {
+        "/cache/url_query".to_string()
+    } else {
+        origin.to_string()
+    };
+    if let Some((key, why)) = REJECTED_QUERY.iter().find(|(k, _)| keys.contains(k)) {
+        return Some(Hit {
+            rule: "redis-url-query",
+            pointer,
+            message: format!("`{name}` has `?{key}=` in its query: {why}; `rediss://` already means TLS"),
+        });
+    }
+    let broker = origin.starts_with("/broker/expose/");
+    if broker && url.starts_with("rediss://") && !keys.contains(&"ssl_cert_reqs") {
+        return Some(Hit {
+            rule: "redis-url-query",
+            pointer,
+            message: format!(
+                "`{name}` is a `rediss://` URL without `ssl_cert_reqs`: Celery refuses it (`A rediss:// URL must have parameter ssl_cert_reqs`)"
+            ),
+        });
+    }
+    None
+}
+
+/// The 0.0.0.0 rule opens the server to every Azure customer's resources.
+fn postgres_firewall(d: &Descriptor, hits: &mut Vec<Hit>) {
+    if d.postgres.is_none() {
+        return;
+    }
+    let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
+    let pointer = match d.platform {
+        Platform::AzureAppService => "/platform",
+        Platform::AzureContainerApps if !private => "/azure/private_endpoints",
+        _ => return,
+    };
+    hits.push(Hit {
+        rule: "postgres-azure-services-firewall",
+        pointer: pointer.into(),
+        message: "PostgreSQL gets the 0.0.0.0 firewall rule (\"allow Azure services\"), which admits every Azure customer's resources, not only yours".into(),
+    });
 }
 
 fn public_access(d: &Descriptor, hits: &mut Vec<Hit>) {
@@ -222,11 +300,18 @@ fn secret_literals(d: &Descriptor, hits: &mut Vec<Hit>) {
 }
 
 fn unused_secrets(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
+    let registry_logins: Vec<&String> = d
+        .azure
+        .iter()
+        .flat_map(|a| a.registries.values())
+        .filter_map(|r| r.password_secret.as_ref())
+        .collect();
     for id in d.secrets.keys() {
-        let used = plan
-            .services
-            .iter()
-            .any(|s| s.env.iter().any(|e| e.value.secrets().contains(&id.as_str())));
+        let used = registry_logins.contains(&id)
+            || plan
+                .services
+                .iter()
+                .any(|s| s.env.iter().any(|e| e.value.secrets().contains(&id.as_str())));
         if !used {
             hits.push(Hit {
                 rule: "unused-secret",

@@ -54,6 +54,28 @@ guards every secret). Use private endpoints where the platform allows; otherwise
 reason under `accept:`.",
     },
     Rule {
+        id: "postgres-azure-services-firewall",
+        severity: Severity::Error,
+        summary: "PostgreSQL admits every Azure customer (the 0.0.0.0 firewall rule)",
+        explanation: "Without private endpoints (App Service without VNet integration, Container Apps with \
+`azure.private_endpoints: false`) the apps reach PostgreSQL over its public endpoint, and deploygen writes the \
+`AllowAzureServices` rule (0.0.0.0). That rule admits connections from any resource in any Azure subscription, \
+not only yours: the password is the only protection. Prefer private endpoints (Container Apps) or VNet \
+integration; if the environment needs the rule for now, accept the finding with a reason under `accept:`, \
+which is written above the rule in the Bicep.",
+    },
+    Rule {
+        id: "redis-url-query",
+        severity: Severity::Warning,
+        summary: "a Redis URL's query has parameters the common clients reject",
+        explanation: "redis-py's `from_url` (and kombu and Celery, which use it) turns every query parameter \
+it does not parse itself into a keyword argument of the connection: `?ssl=true` (seed 002's format, from \
+.NET) then fails with `TypeError: ... unexpected keyword argument 'ssl'`. `rediss://` already means TLS; use \
+`ssl_cert_reqs=required` (the default of `cache.url_query`). Celery also refuses a `rediss://` broker or result \
+backend URL without `ssl_cert_reqs`. If the app strips or parses the query itself, accept the finding with a \
+reason under `accept:`.",
+    },
+    Rule {
         id: "secret-literal",
         severity: Severity::Error,
         summary: "a plain env value looks like a secret",

@@ -348,7 +348,7 @@ fn azure_secret_records(d: &Descriptor, plan: &mut Plan) {
         }
         all
     };
-    let vault = format!("kv-{}", crate::validate::azure::resource_base(d));
+    let vault = azure::key_vault_name(d).shown;
     for secret in &mut plan.secrets {
         secret.used_by = delivery
             .apps

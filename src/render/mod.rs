@@ -207,8 +207,12 @@ fn identifier(value: String) -> Result<Value, minijinja::Error> {
     }
 }
 
-/// An expression the Plan chose: identifiers, member access, `()` calls.
+/// An expression the Plan chose: identifiers, member access, `()` calls,
+/// and `uriComponent(...)` around one of those (a secret inside a URL).
 fn is_bicep_expression(s: &str) -> bool {
+    if let Some(inner) = s.strip_prefix("uriComponent(").and_then(|r| r.strip_suffix(')')) {
+        return is_bicep_expression(inner);
+    }
     s.split('.')
         .all(|segment| is_identifier(segment.strip_suffix("()").unwrap_or(segment)))
 }

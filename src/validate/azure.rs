@@ -20,8 +20,10 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     if !d.is_azure() {
         return;
     }
+    // Global names (Key Vault, Redis, PostgreSQL, web app) are cut to fit
+    // before the unique suffix; container app names are used as they are.
     let base = resource_base(d);
-    if format!("kv-{base}").len() > 24 {
+    if base.contains("--") {
         c.error(
             "azure-name",
             if d.azure.as_ref().is_some_and(|a| a.resource_name.is_some()) {
@@ -31,14 +33,17 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
             }
             .into(),
             format!(
-                "Key Vault name `kv-{base}` is longer than Azure's 24 characters; set a shorter `azure.resource_name`"
+                "`{base}` has `--`, which Key Vault, Redis and container app names refuse; set `azure.resource_name`"
             ),
         );
     }
     check_cache(d, c);
+    check_registries(d, c);
+    check_clustering(d, c);
+    check_postgres_admin(d, c);
     match d.platform {
         Platform::AzureContainerApps => {
-            for name in d.services.keys() {
+            for (name, service) in &d.services {
                 let app = format!("{base}-{name}");
                 if app.len() > 32 {
                     c.error_at_key(
@@ -46,7 +51,14 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
                         format!("/services/{}", escape_pointer(name)),
                         format!("container app name `{app}` is longer than Azure's 32 characters; shorten the service name or `azure.resource_name`"),
                     );
+                } else if !container_app_name_ok(&app) {
+                    c.error_at_key(
+                        "azure-name",
+                        format!("/services/{}", escape_pointer(name)),
+                        format!("container app name `{app}` is not valid: lower-case letters, digits and single dashes only (no `_`)"),
+                    );
                 }
+                check_probe(name, service, c);
             }
         }
         Platform::AzureAppService => {
@@ -79,6 +91,112 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
             }
         }
         _ => {}
+    }
+}
+
+/// The flexible server refuses these administrator logins at creation.
+const RESERVED_ADMIN_LOGINS: &[&str] = &[
+    "azure_superuser",
+    "azure_pg_admin",
+    "admin",
+    "administrator",
+    "root",
+    "guest",
+    "public",
+];
+
+fn check_postgres_admin(d: &Descriptor, c: &mut Checker) {
+    let Some(pg) = &d.postgres else { return };
+    if RESERVED_ADMIN_LOGINS.contains(&pg.user.as_str()) || pg.user.starts_with("pg_") {
+        c.error(
+            "azure-name",
+            "/postgres/user".into(),
+            format!(
+                "Azure Database for PostgreSQL refuses `{}` as the administrator login (reserved, or starting with `pg_`); pick another user",
+                pg.user
+            ),
+        );
+    }
+}
+
+/// Container app names: lower-case letters, digits and single dashes,
+/// starting with a letter and ending with a letter or digit.
+fn container_app_name_ok(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.contains("--")
+}
+
+/// Container Apps probes are HTTP (or TCP) on a port: no commands.
+fn check_probe(name: &str, service: &Service, c: &mut Checker) {
+    let Some(h) = &service.healthcheck else { return };
+    let at = format!("/services/{}/healthcheck", escape_pointer(name));
+    if h.http.is_none() && h.command.is_some() {
+        c.error_at_key(
+            "platform-field",
+            format!("{at}/command"),
+            "Container Apps probes are HTTP requests, not commands; give `http` (a path on the service's port)".into(),
+        );
+    }
+    if h.http.is_some() && service.ports.is_empty() {
+        c.error_at_key(
+            "contradiction",
+            format!("{at}/http"),
+            "an HTTP health check needs the port to probe: add `ports`".into(),
+        );
+    }
+}
+
+/// Registry logins: a user name and a declared password secret, together.
+fn check_registries(d: &Descriptor, c: &mut Checker) {
+    let Some(azure) = &d.azure else { return };
+    for (server, r) in &azure.registries {
+        let at = format!("/azure/registries/{}", escape_pointer(server));
+        if d.platform != Platform::AzureContainerApps {
+            c.error_at_key(
+                "platform-field",
+                at.clone(),
+                "`registries` only applies to `azure-container-apps`".into(),
+            );
+        }
+        match (&r.username, &r.password_secret) {
+            (Some(_), None) | (None, Some(_)) => c.error_at_key(
+                "contradiction",
+                at.clone(),
+                "give `username` and `password_secret` together (or neither, to pull with the managed identity)".into(),
+            ),
+            _ => {}
+        }
+        if let Some(secret) = &r.password_secret {
+            if !d.secrets.contains_key(secret) {
+                c.error(
+                    "undeclared-secret",
+                    format!("{at}/password_secret"),
+                    format!("secret `{secret}` is not declared; declare it under `secrets`"),
+                );
+            }
+        }
+        if r.username.is_none() && !server.ends_with(".azurecr.io") {
+            c.error_at_key(
+                "contradiction",
+                at,
+                format!("`{server}` is not an Azure Container Registry: the managed identity cannot log in; give `username` and `password_secret`"),
+            );
+        }
+    }
+}
+
+fn check_clustering(d: &Descriptor, c: &mut Checker) {
+    let managed = d.cache.provider_on(d.platform) == Some(CacheProvider::AzureManaged);
+    if d.azure.as_ref().is_some_and(|a| a.redis_clustering_policy.is_some()) && !managed {
+        c.error_at_key(
+            "platform-field",
+            "/azure/redis_clustering_policy".into(),
+            "only applies to Azure Managed Redis (`cache.provider: azure-managed`)".into(),
+        );
     }
 }
 

@@ -43,8 +43,8 @@ fn a_misspelt_set_path_names_the_option_not_a_line_of_the_file() {
 fn plan_shows_who_reads_each_secret_and_where_it_really_lives() {
     let run = run_in(&repo(), &["plan", "magictoolbox-dev"]);
     for line in [
-        "  redis-access-key as REDIS_ACCESS_KEY in Key Vault `kv-magictoolbox-dev` (written by the deployment); used by web, worker\n",
-        "  redis-url as REDIS_URL in Key Vault `kv-magictoolbox-dev` (written by the deployment); used by web, worker\n",
+        "  redis-access-key as REDIS_ACCESS_KEY in Key Vault `kv-magictoolbox-d-<suffix>` (written by the deployment); used by web, worker\n",
+        "  redis-url as REDIS_URL in Key Vault `kv-magictoolbox-d-<suffix>` (written by the deployment); used by web, worker\n",
     ] {
         assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
     }
@@ -63,7 +63,7 @@ fn plan_shows_who_reads_each_secret_and_where_it_really_lives() {
     let run = test.run(&["plan", "shop.yaml"]);
     assert!(run.stdout.contains(
         "  postgres-password as POSTGRES_PASSWORD in a secure deployment parameter only (not written to Key Vault); used by web\n\
-         \x20 database-url as DATABASE_URL in Key Vault `kv-shop` (written by the deployment); used by web\n"
+         \x20 database-url as DATABASE_URL in Key Vault `kv-shop-<suffix>` (written by the deployment); used by web\n"
     ), "{}", run.stdout);
     test.run(&["render", "shop.yaml", "-o", "out", "--quiet"]);
     let vault = test.read("out/infra/modules/keyvault.bicep");
@@ -194,7 +194,7 @@ fn a_cache_move_on_container_apps_restarts_revisions_before_deleting_the_old_cac
     assert!(notes.contains("changing a secret does not create a revision"));
     assert!(notes
         .contains("Lost if the old place goes while jobs wait in it: the jobs still waiting in it (the `celery` list"));
-    assert!(notes.contains("Data: nothing in Azure Cache for Redis `red-magictoolbox-dev` is copied"));
+    assert!(notes.contains("Data: nothing in Azure Cache for Redis `red-magictoolbox-dev-<suffix>` is copied"));
     // The rollback brings the previous files back with a command that runs.
     at(
         &notes,
@@ -207,11 +207,13 @@ fn a_cache_move_on_container_apps_restarts_revisions_before_deleting_the_old_cac
 #[test]
 fn deleting_key_vault_secrets_warns_of_soft_delete_and_the_rollback_recovers_them() {
     let notes = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
-    assert!(notes.contains("keeps deleted secrets for 90 days (soft delete) and purge protection forbids purging them"));
+    // A dev vault has soft delete without purge protection (Azure's default; the Plan decides by stage).
+    assert!(notes.contains("keeps deleted secrets for 90 days (soft delete). Until then"));
+    assert!(!notes.contains("purge protection forbids purging them"));
     let recover = at(
         &notes,
         "## Rollback",
-        "az keyvault secret recover --vault-name kv-magictoolbox-dev --name redis-url",
+        "az keyvault secret recover --vault-name kv-magictoolbox-d-<suffix> --name redis-url",
     );
     let deploy = at(&notes, "## Rollback", "az deployment group create");
     assert!(
@@ -327,7 +329,7 @@ fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
         "--set",
         "cache.capacity=1",
     ]);
-    assert!(notes.contains("scales `red-magictoolbox-dev` in place (Basic C0 → Standard C1)"));
+    assert!(notes.contains("scales `red-magictoolbox-dev-<suffix>` in place (Basic C0 → Standard C1)"));
     assert!(notes.contains("its queued jobs included"));
     assert!(!notes.contains("az resource delete"));
     // Secure parameters -> Key Vault references: no revision is made, so every app restarts.
@@ -388,13 +390,13 @@ fn a_descriptor_prices_what_the_table_cannot() {
         .iter()
         .map(|u| u["name"].as_str().unwrap())
         .collect();
-    assert!(!names.contains(&"amr-magictoolbox-dev"), "{names:?}");
+    assert!(!names.contains(&"amr-magictoolbox-dev-<suffix>"), "{names:?}");
     assert_eq!(r["cost"]["delta_monthly"], 45.0 - 20.0);
     let amr = r["resources"]["added"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["name"] == "amr-magictoolbox-dev")
+        .find(|x| x["name"] == "amr-magictoolbox-dev-<suffix>")
         .unwrap();
     assert_eq!(amr["price_source"], "the descriptor's `costs`");
 }

@@ -123,7 +123,7 @@ fn s1_container_app_secrets_carry_the_access_key_in_both_modes() {
     let apps = read("magictoolbox-dev", "infra/modules/container-apps.bicep");
     for (name, db) in [("redis-url", 0), ("celery-broker-url", 1), ("celery-result-backend", 1)] {
         let value = format!(
-            "name: '{name}'\n    value: 'rediss://:${{redisAccessKey}}@${{redisHostName}}:6380/{db}?ssl_cert_reqs=required'"
+            "name: '{name}'\n    value: 'rediss://:${{uriComponent(redisAccessKey)}}@${{redisHostName}}:6380/{db}?ssl_cert_reqs=required'"
         );
         assert!(apps.contains(&value), "direct secret {name}");
         let reference =
@@ -238,7 +238,7 @@ fn s3_app_service_with_redis_as_in_seed_002() {
         "enableNonSslPort: false",
         "minimumTlsVersion: '1.2'",
         "'maxmemory-policy': 'allkeys-lru'",
-        "name: 'redis-connection-string'\n  properties: {\n    value: 'rediss://:${redisCache.listKeys().primaryKey}@${redisCache.properties.hostName}:6380/0?ssl=true'",
+        "name: 'redis-connection-string'\n  properties: {\n    value: 'rediss://:${uriComponent(redisCache.listKeys().primaryKey)}@${redisCache.properties.hostName}:6380/0?ssl=true'",
         "name: 'REDIS_ENABLED'\n          value: 'true'",
         "name: 'REDIS_CONNECTION_STRING'\n          value: '@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/redis-connection-string/)'",
         "// checkov:skip=CKV_AZURE_89: accepted as `redis-public-network-access`:",

@@ -7,6 +7,11 @@ targetScope = 'resourceGroup'
 @description('Azure region of every resource.')
 param location string = 'westeurope'
 
+@description('Suffix of the globally unique resource names: stable for this resource group. Pass another value to deploy beside a name still held by a deleted vault.')
+@minLength(1)
+@maxLength(6)
+param nameSuffix string = take(uniqueString(resourceGroup().id), 6)
+
 @secure()
 @description('PostgreSQL password of user `chatadmin` (secret `postgres-password`).')
 param postgresPassword string
@@ -26,7 +31,7 @@ resource appServicePlan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   // checkov:skip=CKV_AZURE_109: accepted as `key-vault-public-network-access`: App Service without VNet integration resolves Key Vault references over the public endpoint
   // checkov:skip=CKV_AZURE_189: accepted as `key-vault-public-network-access`: App Service without VNet integration resolves Key Vault references over the public endpoint
-  name: 'kv-chat'
+  name: 'kv-chat-${nameSuffix}'
   location: location
   properties: {
     tenantId: subscription().tenantId
@@ -49,7 +54,7 @@ resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' = {
 // Azure Cache for Redis: TLS only (port 6380).
 resource redisCache 'Microsoft.Cache/redis@2024-11-01' = {
   // checkov:skip=CKV_AZURE_89: accepted as `redis-public-network-access`: seed 002 keeps Redis public: the App Service has no VNet integration yet, so TLS and the access key are the only protection
-  name: 'red-chat'
+  name: 'red-chat-${nameSuffix}'
   location: location
   properties: {
     sku: {
@@ -67,7 +72,7 @@ resource redisCache 'Microsoft.Cache/redis@2024-11-01' = {
 }
 
 resource postgresServer 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
-  name: 'psql-chat'
+  name: 'psql-chat-${nameSuffix}'
   location: location
   sku: {
     name: 'Standard_B1ms'
@@ -95,7 +100,9 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
   }
 }
 
-// Azure services only (the 0.0.0.0 rule), not the internet.
+// Azure services only (the 0.0.0.0 rule), not the internet; but every Azure
+// customer's resources count as Azure services.
+// accepted as `postgres-azure-services-firewall`: the App Service has no VNet integration yet, so it reaches PostgreSQL over the public endpoint; the password is the only protection until it moves behind a private endpoint
 resource allowAzureServices 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
   parent: postgresServer
   name: 'AllowAzureServices'
@@ -119,20 +126,42 @@ resource secret2 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
   parent: keyVault
   name: 'redis-connection-string'
   properties: {
-    value: 'rediss://:${redisCache.listKeys().primaryKey}@${redisCache.properties.hostName}:6380/0?ssl=true'
+    value: 'rediss://:${uriComponent(redisCache.listKeys().primaryKey)}@${redisCache.properties.hostName}:6380/0?ssl=true'
+  }
+}
+
+// The web app's identity, granted Key Vault Secrets User before the site
+// exists: App Service resolves the Key Vault references at the first start
+// and would otherwise keep the literal reference text for up to 24 hours.
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-chat'
+  location: location
+}
+
+resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: keyVault
+  name: guid(keyVault.id, identity.id, '4633458b-17de-408a-b874-0445c86b69e6')
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '4633458b-17de-408a-b874-0445c86b69e6')
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
   }
 }
 
 resource webApp 'Microsoft.Web/sites@2024-04-01' = {
-  name: 'app-chat'
+  name: 'app-chat-${nameSuffix}'
   location: location
   kind: 'app,linux'
   identity: {
-    type: 'SystemAssigned'
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
   }
   properties: {
     serverFarmId: appServicePlan.id
     httpsOnly: true
+    keyVaultReferenceIdentity: identity.id
     siteConfig: {
       linuxFxVersion: 'PYTHON|3.11'
       appCommandLine: 'python -m streamlit run app.py --server.port 8000 --server.address 0.0.0.0'
@@ -140,6 +169,7 @@ resource webApp 'Microsoft.Web/sites@2024-04-01' = {
       ftpsState: 'Disabled'
       http20Enabled: true
       alwaysOn: true
+      webSocketsEnabled: true
       appSettings: [
         {
           name: 'POSTGRES_HOST'
@@ -173,21 +203,13 @@ resource webApp 'Microsoft.Web/sites@2024-04-01' = {
     }
   }
   dependsOn: [
+    secretsUser
     secret1
     secret2
   ]
 }
 
-// Key Vault Secrets User for the web app, so its Key Vault references resolve.
-resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: keyVault
-  name: guid(keyVault.id, webApp.id, '4633458b-17de-408a-b874-0445c86b69e6')
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '4633458b-17de-408a-b874-0445c86b69e6')
-    principalId: webApp.identity.principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
 output webAppUrl string = 'https://${webApp.properties.defaultHostName}'
+output webAppName string = webApp.name
+output nameSuffix string = nameSuffix
 output keyVaultUri string = keyVault.properties.vaultUri

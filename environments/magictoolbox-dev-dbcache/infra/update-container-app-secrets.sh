@@ -4,11 +4,17 @@
 # deployment (seed 003, option 2). This file holds no secret value: by default
 # the secrets are Key Vault references; with USE_KEY_VAULT_REFERENCES=false
 # their values are read from variables you export first.
+# The Key Vault and the identity come from the outputs of the deployment
+# (DEPLOYMENT defaults to `main`, the name az gives infra/main.bicep).
+# A value exported for a URL must have its password percent-encoded.
 #   RESOURCE_GROUP=<rg> bash infra/update-container-app-secrets.sh
 set -euo pipefail
 : "${RESOURCE_GROUP:?set RESOURCE_GROUP to the resource group of the deployment}"
-vault_uri="$(az keyvault show --resource-group "$RESOURCE_GROUP" --name kv-magictoolbox-dev --query properties.vaultUri --output tsv)"
-identity_id="$(az identity show --resource-group "$RESOURCE_GROUP" --name id-magictoolbox-dev --query id --output tsv)"
+output() {
+  az deployment group show --resource-group "$RESOURCE_GROUP" --name "${DEPLOYMENT:-main}" --query "properties.outputs.$1.value" --output tsv
+}
+vault_uri="$(output keyVaultUri)"
+identity_id="$(output identityId)"
 
 # magictoolbox-dev-web
 if [ "${USE_KEY_VAULT_REFERENCES:-true}" = true ]; then

@@ -10,6 +10,11 @@ param location string = 'westeurope'
 @description('true: container app secrets are Key Vault references read with the managed identity; false: their values are built from the secure parameters.')
 param useKeyVaultReferences bool = true
 
+@description('Suffix of the globally unique resource names: stable for this resource group. Pass another value to deploy beside a name still held by a deleted vault.')
+@minLength(1)
+@maxLength(6)
+param nameSuffix string = take(uniqueString(resourceGroup().id), 6)
+
 @secure()
 @description('PostgreSQL password of user `magictoolbox` (secret `postgres-password`).')
 param postgresPassword string
@@ -30,7 +35,7 @@ module postgres 'modules/postgres.bicep' = {
   name: 'postgres'
   params: {
     location: location
-    serverName: 'psql-magictoolbox-dev'
+    serverName: 'psql-magictoolbox-dev-${nameSuffix}'
     postgresPassword: postgresPassword
   }
 }
@@ -39,21 +44,21 @@ module redis 'modules/redis.bicep' = {
   name: 'redis'
   params: {
     location: location
-    redisName: 'red-magictoolbox-dev'
+    redisName: 'red-magictoolbox-dev-${nameSuffix}'
   }
 }
 
 // The access key is read here and handed to the modules as a secure
 // parameter, so it never appears in a deployment output.
 resource redisCache 'Microsoft.Cache/redis@2024-11-01' existing = {
-  name: 'red-magictoolbox-dev'
+  name: 'red-magictoolbox-dev-${nameSuffix}'
 }
 
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   params: {
     location: location
-    keyVaultName: 'kv-magictoolbox-dev'
+    keyVaultName: 'kv-magictoolbox-d-${nameSuffix}'
     identityName: 'id-magictoolbox-dev'
     postgresPassword: postgresPassword
     djangoSecretKey: djangoSecretKey
@@ -61,9 +66,6 @@ module keyVault 'modules/keyvault.bicep' = {
     redisHostName: redis.outputs.hostName
     postgresHostName: postgres.outputs.fullyQualifiedDomainName
   }
-  dependsOn: [
-    redis
-  ]
 }
 
 module privateEndpoints 'modules/private-endpoints.bicep' = {
@@ -75,6 +77,16 @@ module privateEndpoints 'modules/private-endpoints.bicep' = {
     redisId: redis.outputs.id
     postgresId: postgres.outputs.id
     keyVaultId: keyVault.outputs.id
+  }
+}
+
+// AcrPull for the apps' identity (magictoolbox.azurecr.io), granted before any app pulls an image.
+// The registry is taken to be in this resource group; say where it is with
+// `azure.registries.<server>.resource_group` otherwise.
+module acrPull 'modules/acr-pull.bicep' = {
+  name: 'acr-pull'
+  params: {
+    principalId: keyVault.outputs.identityPrincipalId
   }
 }
 
@@ -96,9 +108,13 @@ module containerApps 'modules/container-apps.bicep' = {
   }
   dependsOn: [
     privateEndpoints
+    acrPull
   ]
 }
 
+output nameSuffix string = nameSuffix
 output keyVaultUri string = keyVault.outputs.vaultUri
+output keyVaultName string = 'kv-magictoolbox-d-${nameSuffix}'
+output identityId string = keyVault.outputs.identityId
 output redisHostName string = redis.outputs.hostName
 output webAppFqdn string = containerApps.outputs.webAppFqdn

@@ -15,7 +15,14 @@ pub struct AppServiceModel {
     pub bicep_path: String,
     pub parameters_path: String,
     pub plan_name: String,
-    pub web_app_name: String,
+    pub web_app_name: GlobalName,
+    /// User-assigned, so that it holds Key Vault Secrets User before the site
+    /// exists and the Key Vault references resolve on the first start.
+    pub identity_name: String,
+    pub web_sockets: bool,
+    pub health_check_path: Option<String>,
+    pub name_suffix_param: &'static str,
+    pub name_suffix_length: usize,
     pub sku: String,
     pub runtime: String,
     /// HTTPS only, modern TLS, no FTP.
@@ -103,7 +110,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
         })
         .unwrap_or_default();
     let service = d.services.values().next();
-    let stage = azure.stage.clone().unwrap_or_else(|| "main".into());
+    let stage = stage(d);
     let bicep_path = azure.bicep_file.clone().unwrap_or_else(|| "infra/main.bicep".into());
     let dir = bicep_path
         .rsplit_once('/')
@@ -116,7 +123,14 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
         bicep_path,
         stage,
         plan_name: format!("asp-{base}"),
-        web_app_name: format!("app-{base}"),
+        web_app_name: web_app_name(d),
+        identity_name: format!("id-{base}"),
+        web_sockets: app_service.web_sockets.unwrap_or(false),
+        health_check_path: service
+            .and_then(|s| s.healthcheck.as_ref())
+            .and_then(|h| h.http.clone()),
+        name_suffix_param: NAME_SUFFIX_PARAM,
+        name_suffix_length: NAME_SUFFIX_LEN,
         sku: app_service.sku.unwrap_or_else(|| "B1".into()),
         runtime: app_service.runtime.unwrap_or_else(|| "PYTHON|3.12".into()),
         https_only: true,

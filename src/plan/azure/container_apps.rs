@@ -25,6 +25,47 @@ pub struct ContainerAppsModel {
     pub apps: Vec<ContainerApp>,
     pub private_endpoints: Vec<PrivateEndpoint>,
     pub role_definition_id: &'static str,
+    /// AcrPull grants for the apps' identity, deployed before the apps.
+    pub acr_pulls: Vec<AcrPull>,
+    pub acr_pull_role: &'static str,
+    pub name_suffix_param: &'static str,
+    pub name_suffix_length: usize,
+}
+
+/// AcrPull for the apps' identity on the resource group holding an Azure
+/// Container Registry (`None`: the deployment's own). Scoped to the resource
+/// group, not the registry: a registry-scoped grant needs the
+/// Microsoft.ContainerRegistry types, which the type check does not carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct AcrPull {
+    pub symbol: String,
+    pub deployment: String,
+    pub resource_group: Option<String>,
+    pub servers: Vec<String>,
+}
+
+/// How one app logs in to the registry of its image.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppRegistry {
+    pub server: String,
+    /// Pull with the user-assigned identity (Azure Container Registry).
+    pub identity: bool,
+    pub username: Option<String>,
+    /// The app secret holding the password (a secret reference, never a value).
+    pub password_secret: Option<String>,
+}
+
+/// A Container Apps health probe on the app's port.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppProbe {
+    /// `Startup`, `Liveness` or `Readiness`.
+    pub kind: &'static str,
+    pub path: String,
+    pub port: u16,
+    pub initial_delay_seconds: u32,
+    pub period_seconds: u32,
+    pub timeout_seconds: u32,
+    pub failure_threshold: u32,
 }
 
 /// The VNet: a /23 delegated to the Container Apps environment (room for a
@@ -67,6 +108,8 @@ pub struct ContainerApp {
     pub max_replicas: u32,
     pub env: Vec<AppEnv>,
     pub secrets: Vec<AppSecret>,
+    pub registries: Vec<AppRegistry>,
+    pub probes: Vec<AppProbe>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -178,6 +221,102 @@ fn command_args(command: &Command) -> Vec<String> {
     }
 }
 
+/// The registry host of an image reference (`myteam.azurecr.io/app:1` ->
+/// `myteam.azurecr.io`); Docker Hub images have none.
+pub fn image_registry(image: &str) -> Option<String> {
+    let (host, _) = image.split_once('/')?;
+    (host.contains('.') || host.contains(':') || host == "localhost").then(|| host.to_lowercase())
+}
+
+fn app_registry(d: &Descriptor, image: &str) -> Option<AppRegistry> {
+    let server = image_registry(image)?;
+    let entry = d.azure.as_ref().and_then(|a| a.registries.get(&server));
+    match entry {
+        Some(AzureRegistry {
+            username: Some(username),
+            password_secret,
+            ..
+        }) => Some(AppRegistry {
+            server,
+            identity: false,
+            username: Some(username.clone()),
+            password_secret: password_secret.clone(),
+        }),
+        _ if server.ends_with(".azurecr.io") => Some(AppRegistry {
+            server,
+            identity: true,
+            username: None,
+            password_secret: None,
+        }),
+        _ => None,
+    }
+}
+
+/// One AcrPull grant per resource group holding a registry the apps pull
+/// from with their identity.
+fn acr_pulls(d: &Descriptor, apps: &[ContainerApp]) -> Vec<AcrPull> {
+    let mut out: Vec<AcrPull> = Vec::new();
+    for server in apps
+        .iter()
+        .flat_map(|a| &a.registries)
+        .filter(|r| r.identity)
+        .map(|r| &r.server)
+    {
+        let group = d
+            .azure
+            .as_ref()
+            .and_then(|a| a.registries.get(server))
+            .and_then(|r| r.resource_group.clone());
+        match out.iter_mut().find(|p| p.resource_group == group) {
+            Some(p) if !p.servers.contains(server) => p.servers.push(server.clone()),
+            Some(_) => {}
+            None => {
+                let n = out.len();
+                out.push(AcrPull {
+                    symbol: if n == 0 {
+                        "acrPull".into()
+                    } else {
+                        format!("acrPull{}", n + 1)
+                    },
+                    deployment: if n == 0 {
+                        "acr-pull".into()
+                    } else {
+                        format!("acr-pull-{}", n + 1)
+                    },
+                    resource_group: group,
+                    servers: vec![server.clone()],
+                })
+            }
+        }
+    }
+    out
+}
+
+/// Startup (a slow first boot is not a failure), liveness and readiness,
+/// all on the app's port; Container Apps caps thresholds at 10 and periods at 240 s.
+fn probes(check: Option<&Healthcheck>, port: Option<u16>) -> Vec<AppProbe> {
+    let (Some(h), Some(port)) = (check, port) else {
+        return vec![];
+    };
+    let Some(path) = &h.http else { return vec![] };
+    let period = h.interval_seconds.unwrap_or(10).clamp(1, 240);
+    let retries = h.retries.unwrap_or(3).clamp(1, 10);
+    let probe = |kind, initial_delay_seconds, period_seconds, failure_threshold| AppProbe {
+        kind,
+        path: path.clone(),
+        port,
+        initial_delay_seconds,
+        period_seconds,
+        timeout_seconds: 5,
+        failure_threshold,
+    };
+    vec![
+        probe("Startup", 5, 10, 10),
+        probe("Liveness", 0, period, retries),
+        probe("Readiness", 0, period, retries),
+    ]
+}
+
 pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
     let azure = d.azure.clone().expect("validated: Azure platforms have `azure`");
     let base = resource_base(d);
@@ -201,6 +340,15 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
             ),
         );
     }
+    // Registry passwords reach the apps as secrets too, with no env var.
+    for service in d.services.values() {
+        let image = service.image.clone().unwrap_or_default();
+        if let Some(secret) = app_registry(d, &image).and_then(|r| r.password_secret) {
+            if !secret_values.iter().any(|(n, _)| *n == secret) {
+                secret_values.push((secret.clone(), EnvValue::Secret { secret }));
+            }
+        }
+    }
     let about = |name: &str| {
         plan.secrets
             .iter()
@@ -223,8 +371,14 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
         .map(|(service_name, env)| {
             let service = &d.services[service_name];
             let mut app_secrets: Vec<AppSecret> = Vec::new();
-            for e in env {
-                let Some(secret) = &e.secret else { continue };
+            let image = service.image.clone().unwrap_or_default();
+            let registry = app_registry(d, &image);
+            let registry_secret = registry.as_ref().and_then(|r| r.password_secret.clone());
+            for secret in env
+                .iter()
+                .filter_map(|e| e.secret.as_ref())
+                .chain(registry_secret.as_ref())
+            {
                 if app_secrets.iter().any(|s| &s.name == secret) {
                     continue;
                 }
@@ -260,13 +414,14 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
                     allow_insecure: false,
                 }),
             };
+            let probe_port = ingress.as_ref().map(|i: &AppIngress| i.target_port).or(port);
             let cpu = service.cpu.unwrap_or(0.5);
             let replicas = service.replicas.unwrap_or_default();
             ContainerApp {
                 symbol: app_symbol(service_name),
                 name: format!("{base}-{service_name}"),
                 service: service_name.clone(),
-                image: service.image.clone().unwrap_or_default(),
+                image,
                 command: service.command.as_ref().map(command_args),
                 ingress,
                 cpu: format!("{cpu}"),
@@ -275,9 +430,12 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
                 max_replicas: replicas.max.unwrap_or(3),
                 env: env.clone(),
                 secrets: app_secrets,
+                registries: registry.into_iter().collect(),
+                probes: probes(service.healthcheck.as_ref(), probe_port),
             }
         })
-        .collect();
+        .collect::<Vec<ContainerApp>>();
+    let acr_pulls = acr_pulls(d, &apps);
 
     let mut private_endpoints = Vec::new();
     if private {
@@ -313,7 +471,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
 
     ContainerAppsModel {
         location: azure.location.clone(),
-        stage: azure.stage.clone().unwrap_or_else(|| "main".into()),
+        stage: stage(d),
         use_key_vault_references: azure.key_vault_references.unwrap_or(true),
         private_network: private,
         network: Network {
@@ -336,6 +494,10 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
         apps,
         private_endpoints,
         role_definition_id: KEY_VAULT_SECRETS_USER_ROLE,
+        acr_pulls,
+        acr_pull_role: ACR_PULL_ROLE,
+        name_suffix_param: NAME_SUFFIX_PARAM,
+        name_suffix_length: NAME_SUFFIX_LEN,
     }
 }
 
@@ -369,6 +531,12 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
         "infra/modules/keyvault.bicep".into(),
         "azure/container-apps/keyvault.bicep.j2",
     ));
+    if !m.acr_pulls.is_empty() {
+        files.push(file(
+            "infra/modules/acr-pull.bicep".into(),
+            "azure/container-apps/acr-pull.bicep.j2",
+        ));
+    }
     files.push(file(
         "infra/modules/container-apps.bicep".into(),
         "azure/container-apps/container-apps.bicep.j2",

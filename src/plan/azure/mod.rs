@@ -12,6 +12,55 @@ use crate::validate::azure::resource_base;
 use serde::Serialize;
 
 pub const KEY_VAULT_SECRETS_USER_ROLE: &str = "4633458b-17de-408a-b874-0445c86b69e6";
+pub const ACR_PULL_ROLE: &str = "7f951dce-7ac9-4a6d-8a02-6e34b8d4d4d5";
+
+/// The Bicep parameter holding the suffix of global names; its default,
+/// `take(uniqueString(resourceGroup().id), 6)`, is stable for one resource
+/// group and differs between resource groups (and tenants).
+pub const NAME_SUFFIX_PARAM: &str = "nameSuffix";
+pub const NAME_SUFFIX_LEN: usize = 6;
+/// How `plan`, `diff` and the notes show the suffix Bicep computes.
+pub const NAME_SUFFIX_SHOWN: &str = "<suffix>";
+
+/// The name of a resource whose name is global (a DNS name): the explicit
+/// one, or `<prefix>-<suffix>` with the prefix cut so the whole fits `max`.
+#[derive(Debug, Clone, Serialize)]
+pub struct GlobalName {
+    pub bicep: BicepValue,
+    pub shown: String,
+}
+
+pub fn global_name(prefix: &str, max: usize, explicit: Option<&String>) -> GlobalName {
+    if let Some(name) = explicit {
+        return GlobalName {
+            bicep: super::bicep::text(name),
+            shown: name.clone(),
+        };
+    }
+    let cut: String = prefix.chars().take(max - NAME_SUFFIX_LEN - 1).collect();
+    let cut = format!("{}-", cut.trim_end_matches('-'));
+    GlobalName {
+        bicep: vec![
+            super::bicep::BicepPart::Text(cut.clone()),
+            super::bicep::BicepPart::Expr(NAME_SUFFIX_PARAM.into()),
+        ],
+        shown: format!("{cut}{NAME_SUFFIX_SHOWN}"),
+    }
+}
+
+fn names(d: &Descriptor) -> AzureNames {
+    d.azure.as_ref().and_then(|a| a.names.clone()).unwrap_or_default()
+}
+
+/// Key Vault names: 3-24 characters.
+pub fn key_vault_name(d: &Descriptor) -> GlobalName {
+    global_name(&format!("kv-{}", resource_base(d)), 24, names(d).key_vault.as_ref())
+}
+
+/// App Service web app names: 2-60 characters.
+pub fn web_app_name(d: &Descriptor) -> GlobalName {
+    global_name(&format!("app-{}", resource_base(d)), 60, names(d).web_app.as_ref())
+}
 
 /// A Checkov check the generated file suppresses, because the descriptor
 /// accepted the finding with this reason.
@@ -38,7 +87,9 @@ fn suppressions(d: &Descriptor, rule: &str, checks: &[&'static str]) -> Vec<Supp
 pub struct RedisModel {
     /// Azure Managed Redis (`redisEnterprise`) rather than Azure Cache for Redis.
     pub managed: bool,
+    /// Name without the unique suffix, for names derived from it (`pe-<name>`).
     pub name: String,
+    pub resource_name: GlobalName,
     pub sku_name: String,
     pub sku_family: &'static str,
     pub capacity: u8,
@@ -47,8 +98,9 @@ pub struct RedisModel {
     /// TLS only: the non-TLS port stays closed, and old TLS versions too.
     pub non_ssl_port: bool,
     pub minimum_tls_version: &'static str,
-    /// Azure Managed Redis: one endpoint (clients need not be cluster-aware),
-    /// access keys on (the URLs carry one).
+    /// Azure Managed Redis: fixed at creation; `NoCluster` when a broker
+    /// uses the cache (multi-key BRPOP across hash slots fails with CROSSSLOT).
+    /// Access keys on (the URLs carry one).
     pub clustering_policy: &'static str,
     pub access_keys_authentication: &'static str,
     /// Azure Cache for Redis spelling (`allkeys-lru`).
@@ -63,6 +115,7 @@ pub struct RedisModel {
 #[derive(Debug, Clone, Serialize)]
 pub struct PostgresModel {
     pub name: String,
+    pub resource_name: GlobalName,
     pub version: String,
     pub sku: String,
     pub tier: String,
@@ -74,14 +127,19 @@ pub struct PostgresModel {
     /// The 0.0.0.0 rule: Azure services (not the internet) may connect, the
     /// way in for apps that reach the server over its public endpoint.
     pub allow_azure_services: bool,
+    /// Why the descriptor accepts that rule (lint `postgres-azure-services-firewall`).
+    pub accepted: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyVaultModel {
     pub name: String,
+    pub resource_name: GlobalName,
     pub public_network_access: bool,
     /// Deleted secrets stay recoverable; nobody can purge them early.
     pub soft_delete_days: u32,
+    /// Off means the property is left out: Azure refuses `false` (turning it
+    /// on is irreversible, and the API takes only `true`).
     pub purge_protection: bool,
     /// What the firewall does with traffic no rule names (trusted Azure services pass).
     pub network_default_action: &'static str,
@@ -123,6 +181,22 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
     let public = cache.public_network_access.unwrap_or(false);
     let policy = cache.maxmemory_policy.clone();
     let managed = provider == CacheProvider::AzureManaged;
+    let name = if managed {
+        format!("amr-{base}")
+    } else {
+        format!("red-{base}")
+    };
+    let resource_name = global_name(&name, if managed { 60 } else { 63 }, names(d).redis.as_ref());
+    let queue = d.broker.transport() == Some(Transport::Redis);
+    let clustering = d
+        .azure
+        .as_ref()
+        .and_then(|a| a.redis_clustering_policy)
+        .unwrap_or(if queue {
+            ClusteringPolicy::NoCluster
+        } else {
+            ClusteringPolicy::EnterpriseCluster
+        });
     let sku = cache
         .sku
         .clone()
@@ -134,11 +208,8 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
     };
     Some(RedisModel {
         managed,
-        name: if managed {
-            format!("amr-{base}")
-        } else {
-            format!("red-{base}")
-        },
+        name,
+        resource_name,
         sku_family: if sku == "Premium" { "P" } else { "C" },
         capacity: cache.capacity.unwrap_or(if sku == "Premium" { 1 } else { 0 }),
         sku_name: sku,
@@ -150,7 +221,11 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
         public_network_access: public,
         non_ssl_port: false,
         minimum_tls_version: "1.2",
-        clustering_policy: "EnterpriseCluster",
+        clustering_policy: match clustering {
+            ClusteringPolicy::NoCluster => "NoCluster",
+            ClusteringPolicy::EnterpriseCluster => "EnterpriseCluster",
+            ClusteringPolicy::OssCluster => "OSSCluster",
+        },
         access_keys_authentication: "Enabled",
         eviction_policy: managed_eviction(policy.as_deref()),
         maxmemory_policy: policy,
@@ -182,8 +257,10 @@ fn managed_eviction(policy: Option<&str>) -> String {
 pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
     let pg = d.postgres.as_ref()?;
     let size = d.azure.as_ref().and_then(|a| a.postgres.clone()).unwrap_or_default();
+    let name = format!("psql-{}", resource_base(d));
     Some(PostgresModel {
-        name: format!("psql-{}", resource_base(d)),
+        resource_name: global_name(&name, 63, names(d).postgres.as_ref()),
+        name,
         version: pg.version.clone().unwrap_or_else(|| "16".into()),
         sku: size.sku.unwrap_or_else(|| "Standard_B1ms".into()),
         tier: size.tier.unwrap_or_else(|| "Burstable".into()),
@@ -193,28 +270,65 @@ pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
         password_param: camel(&super::wiring::postgres_password_secret(pg)),
         public_network_access: public,
         allow_azure_services: public,
+        accepted: d
+            .accept
+            .get("postgres-azure-services-firewall")
+            .filter(|_| public)
+            .map(|reason| format!("accepted as `postgres-azure-services-firewall`: {reason}")),
     })
 }
 
 /// `public`: reachable over the internet at all; `open_firewall`: the firewall
 /// lets everyone through (App Service without VNet integration needs both).
 pub fn key_vault_model(d: &Descriptor, public: bool, open_firewall: bool) -> KeyVaultModel {
+    let purge_protection = purge_protection(d);
+    let mut suppressions = if public {
+        suppressions(
+            d,
+            "key-vault-public-network-access",
+            &["CKV_AZURE_109", "CKV_AZURE_189"],
+        )
+    } else {
+        vec![]
+    };
+    if !purge_protection {
+        let reason = format!(
+            "purge protection off on stage `{}` so that a teardown can be redeployed (azure.purge_protection)",
+            stage(d)
+        );
+        for check in ["CKV_AZURE_42", "CKV_AZURE_110"] {
+            suppressions.push(Suppression {
+                check,
+                reason: reason.clone(),
+            });
+        }
+    }
     KeyVaultModel {
         name: format!("kv-{}", resource_base(d)),
+        resource_name: key_vault_name(d),
         public_network_access: public,
         soft_delete_days: 90,
-        purge_protection: true,
+        purge_protection,
         network_default_action: if open_firewall { "Allow" } else { "Deny" },
-        suppressions: if public {
-            suppressions(
-                d,
-                "key-vault-public-network-access",
-                &["CKV_AZURE_109", "CKV_AZURE_189"],
-            )
-        } else {
-            vec![]
-        },
+        suppressions,
     }
+}
+
+pub fn stage(d: &Descriptor) -> String {
+    d.azure
+        .as_ref()
+        .and_then(|a| a.stage.clone())
+        .unwrap_or_else(|| "main".into())
+}
+
+/// On in production, where losing the vault is worse than a blocked name;
+/// off elsewhere, so that a torn-down environment can be deployed again
+/// (after `az keyvault purge`) instead of waiting 90 days for the name.
+pub fn purge_protection(d: &Descriptor) -> bool {
+    d.azure
+        .as_ref()
+        .and_then(|a| a.purge_protection)
+        .unwrap_or_else(|| matches!(stage(d).as_str(), "prod" | "production"))
 }
 
 /// One secure parameter per secret the operator supplies (declared ones and
@@ -370,11 +484,15 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
         && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     if let Some(r) = redis_model(d) {
         if r.managed {
-            add("Microsoft.Cache/redisEnterprise", r.name.clone(), r.sku_name.clone());
+            add(
+                "Microsoft.Cache/redisEnterprise",
+                r.resource_name.shown.clone(),
+                r.sku_name.clone(),
+            );
         } else {
             add(
                 "Microsoft.Cache/redis",
-                r.name.clone(),
+                r.resource_name.shown.clone(),
                 format!("{} {}{}", r.sku_name, r.sku_family, r.capacity),
             );
         }
@@ -394,7 +512,7 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
     if let Some(p) = postgres_model(d, !private) {
         add(
             "Microsoft.DBforPostgreSQL/flexibleServers",
-            p.name.clone(),
+            p.resource_name.shown.clone(),
             format!("{} {}", p.tier, p.sku),
         );
         if private {
@@ -410,7 +528,7 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
             );
         }
     }
-    add("Microsoft.KeyVault/vaults", format!("kv-{base}"), "standard".into());
+    add("Microsoft.KeyVault/vaults", key_vault_name(d).shown, "standard".into());
     let _ = plan;
     match d.platform {
         Platform::AzureContainerApps => {
@@ -458,8 +576,34 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
                 .and_then(|a| a.sku.clone())
                 .unwrap_or_else(|| "B1".into());
             add("Microsoft.Web/serverfarms", format!("asp-{base}"), sku);
-            add("Microsoft.Web/sites", format!("app-{base}"), String::new());
+            add("Microsoft.Web/sites", web_app_name(d).shown, String::new());
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_names_fit_their_limit_with_the_suffix_and_never_end_a_cut_on_a_dash() {
+        for prefix in [
+            "kv-demo",
+            "kv-magictoolbox-dev",
+            "kv-aaaaaaaaaaaaa-bbbb",
+            "kv-aaaaaaaaaaaaaa-",
+        ] {
+            let name = global_name(prefix, 24, None);
+            let super::super::bicep::BicepPart::Text(text) = &name.bicep[0] else {
+                panic!("{name:?}")
+            };
+            assert!(text.len() + NAME_SUFFIX_LEN <= 24, "{text}");
+            assert!(text.ends_with('-') && !text.ends_with("--"), "{text}");
+            assert!(prefix.starts_with(text.trim_end_matches('-')), "{text}");
+        }
+        let explicit = global_name("kv-demo", 24, Some(&"kv-mine".to_string()));
+        assert_eq!(explicit.shown, "kv-mine");
+        assert_eq!(explicit.bicep, super::super::bicep::text("kv-mine"));
+    }
 }

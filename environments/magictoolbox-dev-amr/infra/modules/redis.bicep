@@ -24,7 +24,8 @@ resource redisDatabase 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' = 
   properties: {
     clientProtocol: 'Encrypted'
     port: 10000
-    clusteringPolicy: 'EnterpriseCluster'
+    // Fixed when the cache is created: changing it means a new cache.
+    clusteringPolicy: 'NoCluster'
     evictionPolicy: 'AllKeysLRU'
     accessKeysAuthentication: 'Enabled'
   }

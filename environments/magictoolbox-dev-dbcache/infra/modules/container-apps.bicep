@@ -101,7 +101,7 @@ resource webApp 'Microsoft.App/containerApps@2025-01-01' = {
     }
   }
   properties: {
-    managedEnvironmentId: environment.id
+    environmentId: environment.id
     workloadProfileName: 'Consumption'
     configuration: {
       activeRevisionsMode: 'Single'
@@ -112,6 +112,12 @@ resource webApp 'Microsoft.App/containerApps@2025-01-01' = {
         allowInsecure: false
       }
       secrets: useKeyVaultReferences ? webAppKeyVaultSecrets : webAppValueSecrets
+      registries: [
+        {
+          server: 'magictoolbox.azurecr.io'
+          identity: identityId
+        }
+      ]
     }
     template: {
       containers: [

@@ -114,7 +114,7 @@ var webAppValueSecrets = [
   }
   {
     name: 'redis-url'
-    value: 'rediss://:${redisAccessKey}@${redisHostName}:6380/0?ssl_cert_reqs=required'
+    value: 'rediss://:${uriComponent(redisAccessKey)}@${redisHostName}:6380/0?ssl_cert_reqs=required'
   }
   {
     name: 'redis-access-key'
@@ -122,11 +122,11 @@ var webAppValueSecrets = [
   }
   {
     name: 'celery-broker-url'
-    value: 'rediss://:${redisAccessKey}@${redisHostName}:6380/1?ssl_cert_reqs=required'
+    value: 'rediss://:${uriComponent(redisAccessKey)}@${redisHostName}:6380/1?ssl_cert_reqs=required'
   }
   {
     name: 'celery-result-backend'
-    value: 'rediss://:${redisAccessKey}@${redisHostName}:6380/1?ssl_cert_reqs=required'
+    value: 'rediss://:${uriComponent(redisAccessKey)}@${redisHostName}:6380/1?ssl_cert_reqs=required'
   }
   {
     name: 'django-secret-key'
@@ -144,7 +144,7 @@ resource webApp 'Microsoft.App/containerApps@2025-01-01' = {
     }
   }
   properties: {
-    managedEnvironmentId: environment.id
+    environmentId: environment.id
     workloadProfileName: 'Consumption'
     configuration: {
       activeRevisionsMode: 'Single'
@@ -155,6 +155,12 @@ resource webApp 'Microsoft.App/containerApps@2025-01-01' = {
         allowInsecure: false
       }
       secrets: useKeyVaultReferences ? webAppKeyVaultSecrets : webAppValueSecrets
+      registries: [
+        {
+          server: 'magictoolbox.azurecr.io'
+          identity: identityId
+        }
+      ]
     }
     template: {
       containers: [
@@ -272,7 +278,7 @@ var workerAppValueSecrets = [
   }
   {
     name: 'redis-url'
-    value: 'rediss://:${redisAccessKey}@${redisHostName}:6380/0?ssl_cert_reqs=required'
+    value: 'rediss://:${uriComponent(redisAccessKey)}@${redisHostName}:6380/0?ssl_cert_reqs=required'
   }
   {
     name: 'redis-access-key'
@@ -280,11 +286,11 @@ var workerAppValueSecrets = [
   }
   {
     name: 'celery-broker-url'
-    value: 'rediss://:${redisAccessKey}@${redisHostName}:6380/1?ssl_cert_reqs=required'
+    value: 'rediss://:${uriComponent(redisAccessKey)}@${redisHostName}:6380/1?ssl_cert_reqs=required'
   }
   {
     name: 'celery-result-backend'
-    value: 'rediss://:${redisAccessKey}@${redisHostName}:6380/1?ssl_cert_reqs=required'
+    value: 'rediss://:${uriComponent(redisAccessKey)}@${redisHostName}:6380/1?ssl_cert_reqs=required'
   }
   {
     name: 'django-secret-key'
@@ -302,11 +308,17 @@ resource workerApp 'Microsoft.App/containerApps@2025-01-01' = {
     }
   }
   properties: {
-    managedEnvironmentId: environment.id
+    environmentId: environment.id
     workloadProfileName: 'Consumption'
     configuration: {
       activeRevisionsMode: 'Single'
       secrets: useKeyVaultReferences ? workerAppKeyVaultSecrets : workerAppValueSecrets
+      registries: [
+        {
+          server: 'magictoolbox.azurecr.io'
+          identity: identityId
+        }
+      ]
     }
     template: {
       containers: [
