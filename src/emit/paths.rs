@@ -24,7 +24,9 @@ pub fn contained(root: &Path, relative: &str) -> Result<PathBuf> {
         path: relative.to_string(),
         reason: reason.to_string(),
     };
-    if relative.is_empty() || relative.contains('\0') || relative.contains('\\') {
+    // Control characters (a line break above all) would split a line of
+    // the manifest into two paths.
+    if relative.is_empty() || relative.chars().any(|c| c.is_control() || c == '\\') {
         return Err(unsafe_path("not a plain relative path"));
     }
     let rel = Path::new(relative);
@@ -45,6 +47,34 @@ pub fn contained(root: &Path, relative: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Where `dir` really is, for telling whether two spellings name one folder:
+/// links resolved in every part that exists, the rest taken as spelled.
+pub fn canonical(dir: &Path) -> PathBuf {
+    let absolute = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(dir)
+    };
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::CurDir => {}
+            // `out` is resolved already, so its parent is the real one.
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(name) => {
+                out.push(name);
+                if let Ok(real) = out.canonicalize() {
+                    out = real;
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,7 +84,19 @@ mod tests {
         let root = Path::new("/tmp/deploygen-out-does-not-exist");
         assert!(contained(root, "docker-compose.yml").is_ok());
         assert!(contained(root, "infra/modules/redis.bicep").is_ok());
-        for bad in ["../x", "/etc/passwd", "a/../../x", "./x", "", "a\\..\\x", "a\0b"] {
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(canonical(Path::new("no-such/../src/x")), canonical(&here.join("src/x")));
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/../../x",
+            "./x",
+            "",
+            "a\\..\\x",
+            "a\0b",
+            "a\n.env",
+            "a\rb",
+        ] {
             assert!(contained(root, bad).is_err(), "{bad:?} accepted");
         }
     }
