@@ -19,3 +19,4 @@ mod shipped;
 mod support;
 mod templates;
 mod validators;
+mod writes;
