@@ -118,7 +118,11 @@ pub fn read_source(path: &Path) -> std::io::Result<String> {
     use std::io::{Error, ErrorKind, Read};
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
-        let kind = if meta.is_dir() { "a folder" } else { "not a regular file" };
+        let kind = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file"
+        };
         return Err(Error::new(ErrorKind::InvalidInput, format!("it is {kind}")));
     }
     let too_big = || {

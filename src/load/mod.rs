@@ -84,10 +84,10 @@ fn load_chain(
         }),
         message: e.message,
     })?;
-    if extended_from.is_some() {
+    if let Some(location) = &extended_from {
         if let Some(kind) = not_a_map(&node) {
             return Err(Error::Extends {
-                location: extended_from.expect("checked"),
+                location: location.clone(),
                 message: format!(
                     "`{}` is not a descriptor: its document is {kind}, not a map of settings",
                     display_path(path)

@@ -56,7 +56,10 @@ fn check_output(d: &Descriptor, c: &mut Checker) {
         Some("is not relative to the descriptor (an absolute path)")
     } else if output.chars().any(char::is_control) {
         Some("holds a control character")
-    } else if output.split('/').any(|part| part == ".." || part == "." || part.is_empty()) {
+    } else if output
+        .split('/')
+        .any(|part| part == ".." || part == "." || part.is_empty())
+    {
         Some("must stay below the descriptor's folder: no `..`, `.` or empty parts")
     } else {
         None

@@ -7,13 +7,6 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-const FILES: [&str; 4] = [
-    "docker-compose.yml",
-    "docker-compose-local.yml",
-    ".env.example",
-    ".env.local.example",
-];
-
 /// MINIMAL, with every file's contents changed.
 fn changed() -> String {
     MINIMAL
@@ -58,7 +51,13 @@ fn deploygen(test: &Test, args: &[&str]) -> Command {
 /// Start a render that pauses before each write step; return once it has
 /// announced `step`, with the rest of its stderr still to read.
 fn start_paused(test: &Test, step: &str) -> (Child, BufReader<std::process::ChildStderr>) {
-    let mut child = deploygen(test, &["render", "demo.yaml", "-o", "out"])
+    start_paused_into(test, "out", step)
+}
+
+// The caller waits on the child it is handed.
+#[allow(clippy::zombie_processes)]
+fn start_paused_into(test: &Test, out: &str, step: &str) -> (Child, BufReader<std::process::ChildStderr>) {
+    let mut child = deploygen(test, &["render", "demo.yaml", "-o", out])
         .env("DEPLOYGEN_TEST_HOOK", "pause=150")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -69,7 +68,8 @@ fn start_paused(test: &Test, step: &str) -> (Child, BufReader<std::process::Chil
     loop {
         let mut line = String::new();
         if stderr.read_line(&mut line).unwrap() == 0 {
-            panic!("the render ended before step `{step}`: {seen}");
+            let status = child.wait().unwrap();
+            panic!("the render ended ({status}) before step `{step}`: {seen}");
         }
         seen.push_str(&line);
         if line.trim_end() == format!("deploygen-test-hook: {step}") {
@@ -98,7 +98,11 @@ fn rest(mut stderr: BufReader<std::process::ChildStderr>) -> String {
 fn links_planted_where_deploygen_stages_are_never_followed() {
     let test = rendered().write("victim.txt", "keep\n");
     // The old fixed temporary name, and the staging folder's name.
-    std::os::unix::fs::symlink(test.path("victim.txt"), test.path("out/.docker-compose.yml.deploygen-tmp")).unwrap();
+    std::os::unix::fs::symlink(
+        test.path("victim.txt"),
+        test.path("out/.docker-compose.yml.deploygen-tmp"),
+    )
+    .unwrap();
     let test = test.write("demo.yaml", &changed());
     let run = test.run(&["render", "demo.yaml", "-o", "out"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -113,9 +117,17 @@ fn links_planted_where_deploygen_stages_are_never_followed() {
     let test = test.write("demo.yaml", MINIMAL);
     let run = test.run(&["render", "demo.yaml", "-o", "out"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("deploygen stages its writes there, and it is not a plain folder"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("deploygen stages its writes there, and it is not a plain folder"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(test.read("victim.txt"), "keep\n");
-    assert!(test.read("out/docker-compose.yml").contains("example/web:2.0"), "nothing was written");
+    assert!(
+        test.read("out/docker-compose.yml").contains("example/web:2.0"),
+        "nothing was written"
+    );
 }
 
 // Item 2: the record.
@@ -136,11 +148,17 @@ fn a_folder_from_before_the_record_loses_no_user_file() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(test.path("out/.env").exists() && test.path("out/old/docker-compose.celery.yml").exists());
     assert!(
-        run.stderr.contains("note: `out/.env` has deploygen's header but no record says deploygen wrote it"),
+        run.stderr
+            .contains("note: `out/.env` has deploygen's header but no record says deploygen wrote it"),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.ends_with("rendered `demo.yaml` into `out`: 4 written, 0 unchanged\n"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .ends_with("rendered `demo.yaml` into `out`: 4 written, 0 unchanged\n"),
+        "{}",
+        run.stderr
+    );
     // From now on the record is complete: nothing to note, nothing stale.
     let again = test.run(&["render", "demo.yaml", "-o", "out", "--prune"]);
     again.expect(0, "", "rendered `demo.yaml` into `out`: 0 written, 4 unchanged\n");
@@ -184,7 +202,9 @@ fn a_second_render_of_the_same_folder_waits_for_the_first_or_gives_up_clearly() 
         "waiting for another deploygen to finish writing `out`…\n\
          error: `out` is being written by another deploygen (waited 0.1 s for it; `DEPLOYGEN_LOCK_TIMEOUT` sets how long)\n"
     );
-    let second = deploygen(&test, &["render", "demo.yaml", "-o", "out"]).output().unwrap();
+    let second = deploygen(&test, &["render", "demo.yaml", "-o", "out"])
+        .output()
+        .unwrap();
     let first = first.wait_with_output().unwrap();
     assert_eq!(first.status.code(), Some(0), "{}", rest(stderr));
     assert_eq!(
@@ -241,23 +261,14 @@ fn sigint_while_staging_leaves_the_folder_untouched_and_nothing_behind() {
     assert_eq!(status.code(), Some(130), "{}", rest(stderr));
     assert_eq!(snapshot(&test.path("out")), before);
     // And into a new folder: no folder at all afterwards.
-    let (child, stderr) = {
-        let test2 = &test;
-        let mut child = deploygen(test2, &["render", "demo.yaml", "-o", "new/out"])
-            .env("DEPLOYGEN_TEST_HOOK", "pause=150")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while line.trim_end() != "deploygen-test-hook: swap 1" {
-            line.clear();
-            assert!(stderr.read_line(&mut line).unwrap() > 0);
-        }
-        (child, stderr)
-    };
+    let (child, stderr) = start_paused_into(&test, "new/out", "swap 1");
     signal(&child, "INT");
-    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(130), "{}", rest(stderr));
+    assert_eq!(
+        child.wait_with_output().unwrap().status.code(),
+        Some(130),
+        "{}",
+        rest(stderr)
+    );
     assert!(!test.path("new").exists(), "the folders the render created are gone");
 }
 
@@ -296,7 +307,10 @@ fn after_sigkill_mid_swap_check_says_so_and_the_next_render_undoes_it_to_the_byt
         s.iter().filter(|(p, _, _)| p != ".env.example").cloned().collect()
     };
     assert_eq!(unchanged(&after), unchanged(&before));
-    let mode = std::fs::metadata(test.path("out/.env.example")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(test.path("out/.env.example"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o750, "the rewritten file keeps its mode");
 }
 
@@ -307,7 +321,11 @@ fn a_failure_mid_swap_restores_exact_bytes_and_modes() {
     let mut odd = test.read("out/docker-compose.yml").into_bytes();
     odd.extend_from_slice(b"# \xff\xfe not UTF-8\n");
     std::fs::write(test.path("out/docker-compose.yml"), &odd).unwrap();
-    std::fs::set_permissions(test.path("out/docker-compose.yml"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        test.path("out/docker-compose.yml"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     let before = snapshot(&test.path("out"));
     let test = test.write("demo.yaml", &changed());
     let run = deploygen(&test, &["render", "demo.yaml", "-o", "out"])
@@ -328,7 +346,10 @@ fn a_render_keeps_the_mode_of_each_file_it_replaces() {
     let run = test.run(&["render", "demo.yaml", "-o", "out"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(test.read("out/.env.example").contains("user `app2`"));
-    let mode = std::fs::metadata(test.path("out/.env.example")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(test.path("out/.env.example"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o750);
 }
 
@@ -384,8 +405,14 @@ fn render_and_check_compare_bytes_not_decoded_text() {
 fn output_must_stay_below_the_descriptor_folder() {
     for (output, problem) in [
         ("/tmp/elsewhere", "is not relative to the descriptor (an absolute path)"),
-        ("../elsewhere", "must stay below the descriptor's folder: no `..`, `.` or empty parts"),
-        ("out/../../x", "must stay below the descriptor's folder: no `..`, `.` or empty parts"),
+        (
+            "../elsewhere",
+            "must stay below the descriptor's folder: no `..`, `.` or empty parts",
+        ),
+        (
+            "out/../../x",
+            "must stay below the descriptor's folder: no `..`, `.` or empty parts",
+        ),
     ] {
         let test = Test::new().write("env/demo.yaml", &format!("{MINIMAL}output: {output}\n"));
         test.run(&["render", "env/demo.yaml"]).expect(
@@ -396,17 +423,33 @@ fn output_must_stay_below_the_descriptor_folder() {
                  error: the descriptor is invalid (1 error)\n"
             ),
         );
-        assert_eq!(std::fs::read_dir(test.dir.path()).unwrap().count(), 1, "{output}: something was written");
+        assert_eq!(
+            std::fs::read_dir(test.dir.path()).unwrap().count(),
+            1,
+            "{output}: something was written"
+        );
     }
 }
 
 #[test]
 fn extends_names_a_descriptor_file_and_nothing_else() {
     let cases: [(&str, &str); 5] = [
-        ("/dev/zero", "`/dev/zero` is an absolute path; name the base descriptor relative to this file"),
-        ("../../../../../../etc/passwd", "`../../../../../../etc/passwd` is not a descriptor: expected a `.yaml` or `.yml` file"),
-        ("list.yaml", "`list.yaml` is not a descriptor: its document is a list, not a map of settings"),
-        ("empty.yaml", "`empty.yaml` is not a descriptor: its document is empty, not a map of settings"),
+        (
+            "/dev/zero",
+            "`/dev/zero` is an absolute path; name the base descriptor relative to this file",
+        ),
+        (
+            "../../../../../../etc/passwd",
+            "`../../../../../../etc/passwd` is not a descriptor: expected a `.yaml` or `.yml` file",
+        ),
+        (
+            "list.yaml",
+            "`list.yaml` is not a descriptor: its document is a list, not a map of settings",
+        ),
+        (
+            "empty.yaml",
+            "`empty.yaml` is not a descriptor: its document is empty, not a map of settings",
+        ),
         ("fifo.yaml", "cannot read `fifo.yaml`: it is not a regular file"),
     ];
     let test = Test::new().write("list.yaml", "- a\n- b\n").write("empty.yaml", "");
@@ -416,8 +459,11 @@ fn extends_names_a_descriptor_file_and_nothing_else() {
         let test = &test;
         let started = std::time::Instant::now();
         std::fs::write(test.path("demo.yaml"), format!("extends: {base}\n{MINIMAL}")).unwrap();
-        test.run(&["render", "demo.yaml", "-o", "out"])
-            .expect(2, "", &format!("error: demo.yaml:1:10: error: /extends: {message}\n"));
+        test.run(&["render", "demo.yaml", "-o", "out"]).expect(
+            2,
+            "",
+            &format!("error: demo.yaml:1:10: error: /extends: {message}\n"),
+        );
         assert!(started.elapsed().as_secs() < 5, "{base} took too long");
     }
 }
@@ -436,7 +482,11 @@ fn init_never_writes_through_a_dangling_link() {
     let test = Test::new();
     std::fs::create_dir(test.path("environments")).unwrap();
     std::os::unix::fs::symlink(test.path("planted.yaml"), test.path("environments/demo.yaml")).unwrap();
-    std::os::unix::fs::symlink(test.path("planted.json"), test.path("environments/environment.schema.json")).unwrap();
+    std::os::unix::fs::symlink(
+        test.path("planted.json"),
+        test.path("environments/environment.schema.json"),
+    )
+    .unwrap();
     let run = test.run(&["init", "--name", "demo", "--platform", "compose", "--cache", "redis"]);
     run.expect(
         2,
