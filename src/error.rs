@@ -157,7 +157,7 @@ impl fmt::Display for Error {
             ),
             Error::Interrupted { signal } => write!(
                 f,
-                "interrupted by {}: the output folder being written was put back as it was",
+                "interrupted by {}: no output folder is left half written (the one being written was put back as it was)",
                 crate::emit::interrupt::name(*signal)
             ),
             Error::InterruptedSwap { path } => write!(

@@ -169,7 +169,12 @@ fn render_cmd(cli: &Cli, args: &[String], output: Option<&Path>, options: WriteO
     for batch in paths.chunks(BATCH) {
         let prepared = pipeline::par_map(batch, |path| pipeline::prepare(path, &renderer, output));
         let written = pipeline::par_map(&prepared, |p| match p {
-            Ok(p) => emit::write(&p.output_dir, &p.files, options).map(Some),
+            Ok(p) => {
+                if output.is_none() {
+                    emit::paths::descriptor_output(&p.validated.loaded.path, &p.output_dir)?;
+                }
+                emit::write(&p.output_dir, &p.files, options).map(Some)
+            }
             Err(_) => Ok(None),
         });
         for ((path, prepared), written) in batch.iter().zip(prepared).zip(written) {

@@ -159,10 +159,10 @@ pub fn write(root: &Path, files: &[RenderedFile], options: WriteOptions) -> Resu
     check_root(root)?;
     for file in files {
         paths::contained(root, &file.path)?;
-        if file.path == MANIFEST {
+        if file.path == MANIFEST || file.path.split('/').next() == Some(STAGING) {
             return Err(Error::UnsafePath {
                 path: file.path.clone(),
-                reason: "deploygen keeps its record of written files there".into(),
+                reason: "deploygen keeps its record and its staging there".into(),
             });
         }
     }

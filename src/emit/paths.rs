@@ -17,6 +17,30 @@ pub fn output_dir(descriptor: &Path, output: Option<&str>, override_dir: Option<
     }
 }
 
+/// A folder the descriptor chose (`output:` or the default) is reached
+/// without a symbolic link below the descriptor's folder: a committed link
+/// could aim it anywhere. Rendering through one is `-o DIR`, on purpose.
+pub fn descriptor_output(descriptor: &Path, dir: &Path) -> Result<()> {
+    let parent = descriptor.parent().unwrap_or(Path::new(""));
+    let Ok(rel) = dir.strip_prefix(parent) else {
+        return Ok(());
+    };
+    let mut path = parent.to_path_buf();
+    for component in rel.components() {
+        path.push(component);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::UnsafePath {
+                path: crate::source::display_path(dir),
+                reason: format!(
+                    "`{}` is a symbolic link, and a descriptor's output folder is never reached through one; use `-o DIR` to render there",
+                    crate::source::display_path(&path)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// `relative` checked to stay inside `root`: no absolute paths, no `..`, no
 /// symbolic link on the way (an existing link could point anywhere).
 pub fn contained(root: &Path, relative: &str) -> Result<PathBuf> {

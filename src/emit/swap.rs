@@ -282,8 +282,9 @@ fn undo(root: &Path, stage: &Path, journal: &Journal) {
             "write" => !new.exists(),
             _ => fs::symlink_metadata(&target).is_err(),
         };
-        if op.kept && old.exists() {
-            if placed {
+        if op.kept {
+            // Gone already if an earlier undo put it back: leave it be.
+            if placed && old.exists() {
                 let _ = fs::rename(&old, &target);
             }
         } else if placed && op.kind == "write" {
@@ -295,4 +296,66 @@ fn undo(root: &Path, stage: &Path, journal: &Journal) {
     }
     let _ = fs::remove_file(stage.join(JOURNAL));
     let _ = fs::remove_dir_all(stage);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(root: &Path, kept: bool) -> Journal {
+        Journal {
+            version: 1,
+            folder: folder_id(root),
+            dirs: vec![],
+            ops: vec![JournalOp {
+                path: "a.yml".into(),
+                kind: "write".into(),
+                kept,
+            }],
+        }
+    }
+
+    fn stage_with(root: &Path, journal: &Journal) -> PathBuf {
+        let stage = root.join(STAGING);
+        fs::create_dir(&stage).unwrap();
+        fs::write(stage.join(JOURNAL), serde_json::to_vec(journal).unwrap()).unwrap();
+        stage
+    }
+
+    #[test]
+    fn an_undo_interrupted_after_putting_a_file_back_is_undone_again_safely() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // The new file was swapped in, then an undo put the old one back
+        // (so neither `new-0` nor `old-0` is left), then that undo died.
+        fs::write(root.join("a.yml"), "old\n").unwrap();
+        stage_with(root, &journal(root, true));
+        assert_eq!(recover(root).unwrap(), Some(Recovered::Undone));
+        assert_eq!(fs::read_to_string(root.join("a.yml")).unwrap(), "old\n");
+        assert!(!root.join(STAGING).exists());
+    }
+
+    #[test]
+    fn a_half_done_swap_is_undone_to_the_previous_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("a.yml"), "new\n").unwrap();
+        let stage = stage_with(root, &journal(root, true));
+        fs::write(stage.join("old-0"), "old\n").unwrap();
+        assert_eq!(recover(root).unwrap(), Some(Recovered::Undone));
+        assert_eq!(fs::read_to_string(root.join("a.yml")).unwrap(), "old\n");
+    }
+
+    #[test]
+    fn a_journal_from_another_folder_is_never_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("a.yml"), "mine\n").unwrap();
+        let mut foreign = journal(root, false);
+        foreign.folder = "1:2".into();
+        stage_with(root, &foreign);
+        let err = recover(root).unwrap_err().to_string();
+        assert!(err.contains("written for another folder"), "{err}");
+        assert_eq!(fs::read_to_string(root.join("a.yml")).unwrap(), "mine\n");
+    }
 }

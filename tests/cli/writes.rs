@@ -244,7 +244,7 @@ fn sigterm_in_the_middle_of_the_swap_leaves_the_folder_entirely_old() {
     let text = rest(stderr);
     assert_eq!(status.code(), Some(143), "{text}");
     assert!(
-        text.ends_with("error: interrupted by SIGTERM: the output folder being written was put back as it was\n"),
+        text.ends_with("error: interrupted by SIGTERM: no output folder is left half written (the one being written was put back as it was)\n"),
         "{text}"
     );
     assert_eq!(snapshot(&test.path("out")), before, "not entirely old, or litter left");
@@ -429,6 +429,22 @@ fn output_must_stay_below_the_descriptor_folder() {
             "{output}: something was written"
         );
     }
+}
+
+#[test]
+fn a_descriptor_output_folder_is_never_reached_through_a_link() {
+    let test = Test::new()
+        .write("env/demo.yaml", &format!("{MINIMAL}output: deploy/demo\n"))
+        .write("elsewhere/keep.txt", "x\n");
+    std::os::unix::fs::symlink(test.path("elsewhere"), test.path("env/deploy")).unwrap();
+    test.run(&["render", "env/demo.yaml"]).expect(
+        2,
+        "",
+        "error: refusing to write `env/deploy/demo`: `env/deploy` is a symbolic link, and a descriptor's output folder is never reached through one; use `-o DIR` to render there\n",
+    );
+    assert_eq!(std::fs::read_dir(test.path("elsewhere")).unwrap().count(), 1);
+    let run = test.run(&["render", "env/demo.yaml", "-o", "env/deploy/demo"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 #[test]
