@@ -245,7 +245,16 @@ fn waiting(dir: &Path, quiet: bool) {
 /// What `render_report` does not say: an earlier interrupted write undone,
 /// files an older deploygen may have written that no record lists.
 fn write_notes(out: &mut Out, dir: &Path, report: &emit::WriteReport) -> std::io::Result<()> {
-    let shown = |p: &str| crate::source::display_path(&dir.join(p));
+    // File names found on disk may hold terminal escapes: show them escaped.
+    let shown = |p: &str| {
+        crate::source::display_path(&dir.join(p))
+            .chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_unicode().to_string(),
+                false => c.to_string(),
+            })
+            .collect::<String>()
+    };
     match report.recovered {
         Some(emit::Recovered::Undone) => writeln!(
             out.stderr,

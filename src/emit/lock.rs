@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Lock {
-    _file: File,
+    _file: Option<File>,
 }
 
 #[derive(Clone, Copy)]
@@ -30,7 +30,12 @@ pub fn lock(dir: &Path, mode: Mode, on_wait: &dyn Fn(&Path)) -> Result<Lock> {
         path: dir.display().to_string(),
         source,
     };
-    let file = File::open(dir).map_err(io_error)?;
+    let file = match File::open(dir) {
+        Ok(file) => file,
+        // Windows opens no folder as a file: go on unguarded there.
+        Err(_) if cfg!(not(unix)) => return Ok(Lock { _file: None }),
+        Err(e) => return Err(io_error(e)),
+    };
     let timeout = std::env::var("DEPLOYGEN_LOCK_TIMEOUT")
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
@@ -44,10 +49,10 @@ pub fn lock(dir: &Path, mode: Mode, on_wait: &dyn Fn(&Path)) -> Result<Lock> {
             Mode::Shared => file.try_lock_shared(),
         };
         match attempt {
-            Ok(()) => return Ok(Lock { _file: file }),
+            Ok(()) => return Ok(Lock { _file: Some(file) }),
             Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
                 // A file system without locks: go on unguarded, as before.
-                return Ok(Lock { _file: file });
+                return Ok(Lock { _file: Some(file) });
             }
             Err(TryLockError::Error(e)) => return Err(io_error(e)),
             Err(TryLockError::WouldBlock) => {
