@@ -58,7 +58,7 @@ fn start_paused(test: &Test, step: &str) -> (Child, BufReader<std::process::Chil
 #[allow(clippy::zombie_processes)]
 fn start_paused_into(test: &Test, out: &str, step: &str) -> (Child, BufReader<std::process::ChildStderr>) {
     let mut child = deploygen(test, &["render", "demo.yaml", "-o", out])
-        .env("DEPLOYGEN_TEST_HOOK", "pause=150")
+        .env("DEPLOYGEN_TEST_HOOK", "pause=300")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
