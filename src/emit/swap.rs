@@ -347,6 +347,20 @@ mod tests {
     }
 
     #[test]
+    fn staging_left_without_a_journal_is_removed_and_nothing_else_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("a.yml"), "old\n").unwrap();
+        let stage = root.join(STAGING);
+        fs::create_dir(&stage).unwrap();
+        fs::write(stage.join("new-0"), "new\n").unwrap();
+        assert_eq!(recover(root).unwrap(), Some(Recovered::Discarded));
+        assert!(!stage.exists());
+        assert_eq!(fs::read_to_string(root.join("a.yml")).unwrap(), "old\n");
+        assert_eq!(recover(root).unwrap(), None);
+    }
+
+    #[test]
     fn a_journal_from_another_folder_is_never_replayed() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
