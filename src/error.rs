@@ -72,11 +72,32 @@ pub enum Error {
     Exists {
         path: String,
     },
+    /// A file the output folder's manifest does not record as deploygen's.
+    NotRecorded {
+        path: String,
+    },
+    /// Another deploygen held the output folder for longer than we waited.
+    Locked {
+        path: String,
+        waited: f64,
+    },
+    /// SIGINT, SIGTERM or SIGHUP arrived; the folder being written was put back.
+    Interrupted {
+        signal: i32,
+    },
+    /// `check` found a swap an interrupted `render` left half done.
+    InterruptedSwap {
+        path: String,
+    },
 }
 
 impl Error {
     pub fn exit_code(&self) -> i32 {
-        2
+        match self {
+            // As a shell reports a process killed by the signal.
+            Error::Interrupted { signal } => 128 + signal,
+            _ => 2,
+        }
     }
 
     pub fn findings(&self) -> Option<&[Finding]> {
@@ -126,6 +147,23 @@ impl fmt::Display for Error {
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::Variant { message } | Error::Usage { message } => f.write_str(message),
             Error::Exists { path } => write!(f, "`{path}` exists already; `deploygen init` never overwrites a file"),
+            Error::NotRecorded { path } => write!(
+                f,
+                "refusing to overwrite `{path}`: the output folder's `.deploygen-manifest` does not record it as written by deploygen; move it away or pass --force"
+            ),
+            Error::Locked { path, waited } => write!(
+                f,
+                "`{path}` is being written by another deploygen (waited {waited} s for it; `DEPLOYGEN_LOCK_TIMEOUT` sets how long)"
+            ),
+            Error::Interrupted { signal } => write!(
+                f,
+                "interrupted by {}: no output folder is left half written (the one being written was put back as it was)",
+                crate::emit::interrupt::name(*signal)
+            ),
+            Error::InterruptedSwap { path } => write!(
+                f,
+                "`{path}` holds a write that an interrupted `deploygen render` left half done; run `deploygen render` to undo it, then check again"
+            ),
             Error::UnknownRule { rule, suggestion } => {
                 write!(f, "no lint rule `{rule}`")?;
                 match suggestion {

@@ -111,3 +111,41 @@ fn repo_root(dir: &Path) -> Option<PathBuf> {
     }
     found
 }
+
+/// The most a descriptor (or a base it extends) may hold: far above any real
+/// one, and a bound on what a wrong path (a log, a device) can make us read.
+pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// Read a descriptor: a regular file (a link to one is fine) of at most
+/// [`MAX_SOURCE_BYTES`], in UTF-8. `/dev/zero`, `/dev/stdin`, a FIFO or a
+/// folder is refused at once instead of read forever or waited on.
+pub fn read_source(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file"
+        };
+        return Err(Error::new(ErrorKind::InvalidInput, format!("it is {kind}")));
+    }
+    let too_big = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("it is larger than {} MiB", MAX_SOURCE_BYTES >> 20),
+        )
+    };
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file could grow between the check and the read.
+    std::fs::File::open(path)?
+        .take(MAX_SOURCE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "it is not UTF-8 text"))
+}

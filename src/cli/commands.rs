@@ -9,6 +9,7 @@ use crate::findings::{has_errors, Finding};
 use crate::pipeline;
 use crate::render::Renderer;
 use crate::validate;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub enum Failure {
@@ -53,6 +54,7 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
             WriteOptions {
                 force: *force,
                 prune: *prune,
+                ..WriteOptions::default()
             },
             out,
         ),
@@ -148,37 +150,42 @@ fn render_cmd(cli: &Cli, args: &[String], output: Option<&Path>, options: WriteO
         }
         .into());
     }
+    // From here a signal lets the folder being written be put back first.
+    emit::interrupt::install().map_err(|source| Error::Io {
+        context: "cannot catch SIGINT and SIGTERM".into(),
+        source,
+    })?;
+    if paths.len() > 1 {
+        shared_folder_guard(&paths)?;
+    }
     let renderer = renderer(cli)?;
-    let mut taken: std::collections::HashMap<PathBuf, PathBuf> = std::collections::HashMap::new();
+    let quiet = out.quiet;
+    let on_wait = move |dir: &Path| waiting(dir, quiet);
+    let options = WriteOptions {
+        on_wait: &on_wait,
+        ..options
+    };
     let mut code = 0;
     for batch in paths.chunks(BATCH) {
         let prepared = pipeline::par_map(batch, |path| pipeline::prepare(path, &renderer, output));
-        // Two environments writing one folder would overwrite each other's files.
-        for (path, p) in batch.iter().zip(&prepared) {
-            let Ok(p) = p else { continue };
-            if let Some(other) = taken.insert(p.output_dir.clone(), path.clone()) {
-                return Err(Error::Usage {
-                    message: format!(
-                        "`{}` and `{}` both render into `{}`; give one another `output`",
-                        crate::source::display_path(&other),
-                        crate::source::display_path(path),
-                        crate::source::display_path(&p.output_dir)
-                    ),
-                }
-                .into());
-            }
-        }
         let written = pipeline::par_map(&prepared, |p| match p {
-            Ok(p) => emit::write(&p.output_dir, &p.files, options).map(Some),
+            Ok(p) => {
+                if output.is_none() {
+                    emit::paths::descriptor_output(&p.validated.loaded.path, &p.output_dir)?;
+                }
+                emit::write(&p.output_dir, &p.files, options).map(Some)
+            }
             Err(_) => Ok(None),
         });
         for ((path, prepared), written) in batch.iter().zip(prepared).zip(written) {
             match prepared.and_then(|p| written.map(|report| (p, report))) {
                 Ok((p, Some(report))) => {
                     out.warnings(&p.validated.findings)?;
+                    write_notes(out, &p.output_dir, &report)?;
                     out.render_report(path, &p.output_dir, &report)?;
                 }
                 Ok((_, None)) => {}
+                Err(e @ Error::Interrupted { .. }) => return Err(e.into()),
                 Err(e) if paths.len() == 1 => return Err(e.into()),
                 Err(e) => {
                     out.report_error_for(path, &e)?;
@@ -186,19 +193,101 @@ fn render_cmd(cli: &Cli, args: &[String], output: Option<&Path>, options: WriteO
                 }
             }
         }
+        if let Some(signal) = emit::interrupt::received() {
+            return Err(Error::Interrupted { signal }.into());
+        }
     }
     Ok(code)
+}
+
+/// Two environments writing one folder would overwrite each other's files:
+/// refuse before anything is written, comparing where the folders really are
+/// (`out` and `x/../out` are one folder). Only `output:` is read here; the
+/// descriptors are validated when they are rendered.
+fn shared_folder_guard(paths: &[PathBuf]) -> Result<(), Error> {
+    let dirs = pipeline::par_map(paths, |path| {
+        let loaded = crate::load::load(path).ok()?;
+        let output = match loaded.root.get("output").map(|n| &n.value) {
+            Some(crate::load::node::NodeValue::Str(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let dir = emit::paths::output_dir(path, output.as_deref(), None);
+        Some((emit::paths::canonical(&dir), dir))
+    });
+    let mut taken: std::collections::HashMap<PathBuf, &PathBuf> = std::collections::HashMap::new();
+    for (path, dir) in paths.iter().zip(dirs) {
+        let Some((real, spelled)) = dir else { continue };
+        if let Some(other) = taken.insert(real, path) {
+            return Err(Error::Usage {
+                message: format!(
+                    "`{}` and `{}` both render into `{}`; give one another `output`",
+                    crate::source::display_path(other),
+                    crate::source::display_path(path),
+                    crate::source::display_path(&spelled)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Told when another deploygen holds an output folder (from any thread).
+fn waiting(dir: &Path, quiet: bool) {
+    if !quiet {
+        let _ = writeln!(
+            std::io::stderr(),
+            "waiting for another deploygen to finish writing `{}`…",
+            crate::source::display_path(dir)
+        );
+    }
+}
+
+/// What `render_report` does not say: an earlier interrupted write undone,
+/// files an older deploygen may have written that no record lists.
+fn write_notes(out: &mut Out, dir: &Path, report: &emit::WriteReport) -> std::io::Result<()> {
+    // File names found on disk may hold terminal escapes: show them escaped.
+    let shown = |p: &str| {
+        crate::source::display_path(&dir.join(p))
+            .chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_unicode().to_string(),
+                false => c.to_string(),
+            })
+            .collect::<String>()
+    };
+    match report.recovered {
+        Some(emit::Recovered::Undone) => writeln!(
+            out.stderr,
+            "note: an interrupted render had left `{}` half written; its previous files were put back first",
+            crate::source::display_path(dir)
+        )?,
+        Some(emit::Recovered::Discarded) => writeln!(
+            out.stderr,
+            "note: removed the staged files an interrupted render left in `{}` (its files were untouched)",
+            crate::source::display_path(dir)
+        )?,
+        None => {}
+    }
+    for path in &report.unrecorded {
+        writeln!(
+            out.stderr,
+            "note: `{}` has deploygen's header but no record says deploygen wrote it (a copy, or written by an older deploygen); never pruned: delete it yourself if it is no longer needed",
+            shown(path)
+        )?;
+    }
+    Ok(())
 }
 
 fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
     let paths = resolve_all(args)?;
     let renderer = renderer(cli)?;
+    let quiet = out.quiet;
     let mut code = 0;
     let mut results = Vec::new();
     for batch in paths.chunks(BATCH) {
         let checked = pipeline::par_map(batch, |path| {
             pipeline::prepare(path, &renderer, None).and_then(|p| {
-                let drift = emit::check(&p.output_dir, &p.files)?;
+                let drift = emit::check(&p.output_dir, &p.files, &|dir: &Path| waiting(dir, quiet))?;
                 Ok((p.output_dir, drift))
             })
         });

@@ -14,9 +14,14 @@ pub fn resolve(arg: &str) -> Result<PathBuf> {
         if path.is_file() {
             return Ok(path.to_path_buf());
         }
+        // A folder, FIFO or device is named as such: never read, never waited on.
+        let source = match path.exists() {
+            true => std::io::Error::new(std::io::ErrorKind::InvalidInput, "it is not a regular file"),
+            false => std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        };
         return Err(Error::Read {
             path: arg.to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            source,
         });
     }
     for ext in ["yaml", "yml"] {

@@ -39,7 +39,8 @@ pub fn init(options: &InitOptions) -> Result<Vec<PathBuf>> {
         .path
         .map(Path::to_path_buf)
         .unwrap_or_else(|| Path::new(super::environments::ENVIRONMENTS_DIR).join(format!("{}.yaml", options.name)));
-    if path.exists() {
+    // `symlink_metadata`: a dangling link is "there" too, and never written through.
+    if std::fs::symlink_metadata(&path).is_ok() {
         return Err(Error::Exists {
             path: crate::source::display_path(&path),
         });
@@ -56,16 +57,37 @@ pub fn init(options: &InitOptions) -> Result<Vec<PathBuf>> {
     })?;
     let mut written = Vec::new();
     let schema = dir.join("environment.schema.json");
-    if !schema.exists() {
-        std::fs::write(&schema, ENVIRONMENT_SCHEMA).map_err(|source| Error::Write {
-            path: schema.display().to_string(),
-            source,
-        })?;
+    if std::fs::symlink_metadata(&schema).is_err() {
+        create_new(&schema, ENVIRONMENT_SCHEMA)?;
         written.push(schema);
     }
-    std::fs::write(&path, text).map_err(|source| Error::Write { path: shown, source })?;
+    create_new(&path, &text)?;
     written.push(path);
     Ok(written)
+}
+
+/// Create `path` exclusively (`O_EXCL`: never through a link, never over a
+/// file that appeared meanwhile); a file left half written is removed.
+fn create_new(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let fail = |source: std::io::Error| match source.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::Exists {
+            path: crate::source::display_path(path),
+        },
+        _ => Error::Write {
+            path: crate::source::display_path(path),
+            source,
+        },
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(fail)?;
+    file.write_all(text.as_bytes()).map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        fail(e)
+    })
 }
 
 fn render(options: &InitOptions, shown: &str) -> Result<String> {

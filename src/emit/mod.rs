@@ -1,63 +1,102 @@
-//! Stage 7: rendered files to disk (atomically), or compared with disk.
+//! Stage 7: rendered files to disk (all or none), or compared with disk.
 
+mod hook;
+pub mod interrupt;
+mod lock;
+pub mod manifest;
 pub mod paths;
+mod swap;
 
 use crate::error::{Error, Result};
-use crate::render::{manifest_entries, RenderedFile, MANIFEST, MARKER};
+use crate::render::{RenderedFile, MARKER};
+use manifest::{Record, MANIFEST};
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+pub use swap::{Recovered, STAGING};
 
 /// Does this text carry the header deploygen writes? (Looked for near the top.)
 pub fn is_generated(contents: &str) -> bool {
     contents.lines().take(3).any(|line| line.contains(MARKER))
 }
 
-fn read_existing(path: &Path) -> Result<Option<String>> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::Write {
+/// A file on disk, as bytes: never decoded, so nothing is lost on the way back.
+struct Existing {
+    bytes: Vec<u8>,
+    permissions: fs::Permissions,
+}
+
+fn read_existing(path: &Path) -> Result<Option<Existing>> {
+    let fail = |source| Error::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(fail(e)),
+    };
+    if meta.is_dir() {
+        return Err(fail(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "a folder is in the way",
+        )));
+    }
+    if !meta.is_file() {
+        return Err(Error::UnsafePath {
             path: path.display().to_string(),
-            source: e,
-        }),
+            reason: "it is not a regular file (a pipe or a device?)".into(),
+        });
     }
+    let bytes = fs::read(path).map_err(fail)?;
+    Ok(Some(Existing {
+        bytes,
+        permissions: meta.permissions(),
+    }))
 }
 
-/// Paths the manifest on disk says deploygen wrote (files without a header).
-fn owned_by_manifest(root: &Path) -> BTreeSet<String> {
-    match fs::read_to_string(root.join(MANIFEST)) {
-        Ok(text) if is_generated(&text) => manifest_entries(&text).into_iter().collect(),
-        _ => BTreeSet::new(),
-    }
+/// Files the record lists that this render no longer produces and that are
+/// still there (regular files, inside the folder).
+fn stale_files(root: &Path, record: &Record, rendered: &BTreeSet<String>) -> Vec<String> {
+    record
+        .entries()
+        .iter()
+        .filter(|p| !rendered.contains(*p) && p.as_str() != MANIFEST)
+        .filter(|p| paths::contained(root, p).is_ok_and(|full| fs::symlink_metadata(full).is_ok_and(|m| m.is_file())))
+        .cloned()
+        .collect()
 }
 
-/// Generated files under `root` (by their header, or listed in its manifest)
-/// that are not in `keep`.
-pub fn stale_files(root: &Path, keep: &BTreeSet<String>) -> Vec<String> {
-    let mut found: Vec<String> = owned_by_manifest(root)
-        .into_iter()
-        .filter(|p| !keep.contains(p) && paths::contained(root, p).is_ok_and(|full| full.is_file()))
-        .collect();
+/// In a folder from before the manifest recorded every file: files with
+/// deploygen's header that no record lists and this render does not produce.
+/// Reported, never pruned: a copy of `.env.example` has the header too.
+fn unrecorded_files(root: &Path, record: &Record, rendered: &BTreeSet<String>) -> Vec<String> {
+    let Record::Legacy(entries) = record else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
     let mut dirs = vec![PathBuf::new()];
     while let Some(rel) = dirs.pop() {
-        let Ok(entries) = fs::read_dir(root.join(&rel)) else {
+        let Ok(entries_here) = fs::read_dir(root.join(&rel)) else {
             continue;
         };
-        let mut entries: Vec<_> = entries.flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
+        for entry in entries_here.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
             let rel_path = rel.join(&name);
-            if kind.is_dir() && name != ".git" {
+            if kind.is_dir() && name != ".git" && name != STAGING {
                 dirs.push(rel_path);
             } else if kind.is_file() {
                 let shown = rel_path.to_string_lossy().replace('\\', "/");
-                if !keep.contains(&shown) && !found.contains(&shown) && starts_with_marker(&entry.path()) {
+                if shown != MANIFEST
+                    && !rendered.contains(&shown)
+                    && !entries.contains(&shown)
+                    && starts_with_marker(&entry.path())
+                {
                     found.push(shown);
                 }
             }
@@ -76,12 +115,26 @@ fn starts_with_marker(path: &Path) -> bool {
     is_generated(&String::from_utf8_lossy(&head[..n]))
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WriteOptions {
-    /// Overwrite files that lack deploygen's header.
+fn no_wait(_: &Path) {}
+
+#[derive(Clone, Copy)]
+pub struct WriteOptions<'a> {
+    /// Overwrite files that deploygen's record does not list.
     pub force: bool,
-    /// Delete generated files the render no longer produces.
+    /// Delete recorded files the render no longer produces.
     pub prune: bool,
+    /// Told once when another deploygen holds the folder and this one waits.
+    pub on_wait: &'a (dyn Fn(&Path) + Sync),
+}
+
+impl Default for WriteOptions<'_> {
+    fn default() -> Self {
+        WriteOptions {
+            force: false,
+            prune: false,
+            on_wait: &no_wait,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -90,87 +143,113 @@ pub struct WriteReport {
     pub unchanged: Vec<String>,
     pub stale: Vec<String>,
     pub pruned: Vec<String>,
+    /// Files with deploygen's header that no record lists (older folders).
+    pub unrecorded: Vec<String>,
+    /// What this run did about a write an earlier run left half done.
+    pub recovered: Option<Recovered>,
 }
 
-struct Staged {
-    target: PathBuf,
-    temp: PathBuf,
-    previous: Option<String>,
-}
-
-/// Write every file or none: all contents go to temporary files beside their
-/// targets first, then each is renamed into place. If anything fails, the
-/// files already renamed get their previous contents back and nothing else
-/// is touched.
+/// Write every file or none. The folder is locked against other deploygen
+/// processes; the files are staged inside it, then swapped in under a journal
+/// (see [`swap`]); any failure or signal puts back exactly what was there.
 pub fn write(root: &Path, files: &[RenderedFile], options: WriteOptions) -> Result<WriteReport> {
+    if let Some(signal) = interrupt::received() {
+        return Err(Error::Interrupted { signal });
+    }
     check_root(root)?;
-    let owned = owned_by_manifest(root);
-    let mut report = WriteReport::default();
-    let mut pending = Vec::new();
+    for file in files {
+        paths::contained(root, &file.path)?;
+        if file.path == MANIFEST || file.path.split('/').next() == Some(STAGING) {
+            return Err(Error::UnsafePath {
+                path: file.path.clone(),
+                reason: "deploygen keeps its record and its staging there".into(),
+            });
+        }
+    }
+    let created = create_dirs(root)?;
+    let result = write_locked(root, files, options);
+    if result.is_err() {
+        for dir in created.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+    result
+}
+
+fn write_locked(root: &Path, files: &[RenderedFile], options: WriteOptions) -> Result<WriteReport> {
+    let _lock = lock::lock(root, lock::Mode::Exclusive, options.on_wait)?;
+    let mut report = WriteReport {
+        recovered: swap::recover(root)?,
+        ..WriteReport::default()
+    };
+    let record = Record::read(root);
+    let rendered: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
+    let mut ops = Vec::new();
     for file in files {
         let target = paths::contained(root, &file.path)?;
-        let previous = read_existing(&target)?;
-        match &previous {
-            Some(old) if *old == file.contents => report.unchanged.push(file.path.clone()),
-            Some(old) if !options.force && !is_generated(old) && !owned.contains(&file.path) => {
-                return Err(Error::WouldOverwrite {
-                    path: target.display().to_string(),
-                })
+        let existing = read_existing(&target)?;
+        match &existing {
+            Some(old) if old.bytes == file.contents.as_bytes() => {
+                report.unchanged.push(file.path.clone());
+                continue;
             }
-            _ => pending.push((file, target, previous)),
+            Some(old) if !options.force && !record.owns(&file.path, &old.bytes) => {
+                let path = target.display().to_string();
+                return Err(match record {
+                    Record::Full(_) => Error::NotRecorded { path },
+                    Record::Legacy(_) => Error::WouldOverwrite { path },
+                });
+            }
+            _ => {}
         }
+        report.written.push(file.path.clone());
+        ops.push(swap::Op {
+            path: file.path.clone(),
+            target,
+            kind: swap::OpKind::Write {
+                contents: file.contents.clone().into_bytes(),
+                previous: existing.map(|e| e.permissions),
+            },
+        });
     }
-
-    let mut created_dirs = Vec::new();
-    let mut staged: Vec<Staged> = Vec::new();
-    let stage_all = |created_dirs: &mut Vec<PathBuf>, staged: &mut Vec<Staged>| -> Result<()> {
-        for (file, target, previous) in &pending {
-            let parent = target.parent().unwrap_or(root);
-            create_dirs(parent, created_dirs)?;
-            let temp = parent.join(format!(
-                ".{}.deploygen-tmp",
-                target.file_name().unwrap_or_default().to_string_lossy()
-            ));
-            fs::write(&temp, &file.contents).map_err(|source| Error::Write {
-                path: target.display().to_string(),
-                source,
-            })?;
-            staged.push(Staged {
-                target: target.clone(),
-                temp,
-                previous: previous.clone(),
-            });
-        }
-        Ok(())
-    };
-    if let Err(e) = stage_all(&mut created_dirs, &mut staged) {
-        discard(&staged, &created_dirs);
-        return Err(e);
-    }
-
-    for (i, s) in staged.iter().enumerate() {
-        if let Err(source) = fs::rename(&s.temp, &s.target) {
-            roll_back(&staged[..i]);
-            discard(&staged[i..], &created_dirs);
-            return Err(Error::Write {
-                path: s.target.display().to_string(),
-                source,
-            });
-        }
-    }
-    report.written = pending.iter().map(|(f, _, _)| f.path.clone()).collect();
-
-    let keep: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
-    report.stale = stale_files(root, &keep);
+    let stale = stale_files(root, &record, &rendered);
     if options.prune {
-        for path in std::mem::take(&mut report.stale) {
-            let target = paths::contained(root, &path)?;
-            fs::remove_file(&target).map_err(|source| Error::Write {
-                path: target.display().to_string(),
-                source,
-            })?;
+        for path in stale {
+            ops.push(swap::Op {
+                target: paths::contained(root, &path)?,
+                path: path.clone(),
+                kind: swap::OpKind::Delete,
+            });
             report.pruned.push(path);
         }
+    } else {
+        report.stale = stale;
+    }
+    report.unrecorded = unrecorded_files(root, &record, &rendered);
+    // The record lists what is written, and what is stale but still there.
+    let mut listed = rendered;
+    listed.extend(report.stale.iter().cloned());
+    let text = manifest::contents(&listed);
+    let target = paths::contained(root, MANIFEST)?;
+    let existing = read_existing(&target)?;
+    match &existing {
+        Some(old) if old.bytes == text.as_bytes() => {}
+        Some(old) if !options.force && !is_generated(&String::from_utf8_lossy(&old.bytes)) => {
+            return Err(Error::WouldOverwrite {
+                path: target.display().to_string(),
+            })
+        }
+        _ => ops.push(swap::Op {
+            path: MANIFEST.into(),
+            target,
+            kind: swap::OpKind::Write {
+                contents: text.into_bytes(),
+                previous: existing.map(|e| e.permissions),
+            },
+        }),
+    }
+    if !ops.is_empty() {
+        swap::apply(root, &ops)?;
     }
     Ok(report)
 }
@@ -190,7 +269,8 @@ fn check_root(root: &Path) -> Result<()> {
     }
 }
 
-fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
+/// Create `dir` and its missing parents; the ones created, parents first.
+fn create_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut missing = Vec::new();
     let mut cursor = Some(dir);
     while let Some(d) = cursor {
@@ -200,6 +280,7 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
         missing.push(d.to_path_buf());
         cursor = d.parent();
     }
+    let mut created = Vec::new();
     for d in missing.into_iter().rev() {
         match fs::create_dir(&d) {
             Ok(()) => created.push(d),
@@ -207,34 +288,17 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
             // fine, and not ours to remove if this write fails.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
             Err(source) => {
+                for made in created.iter().rev() {
+                    let _ = fs::remove_dir(made);
+                }
                 return Err(Error::Write {
                     path: d.display().to_string(),
                     source,
-                })
+                });
             }
         }
     }
-    Ok(())
-}
-
-/// Remove temporary files and the folders this write created.
-fn discard(staged: &[Staged], created_dirs: &[PathBuf]) {
-    for s in staged {
-        let _ = fs::remove_file(&s.temp);
-    }
-    for d in created_dirs.iter().rev() {
-        let _ = fs::remove_dir(d);
-    }
-}
-
-/// Put back what was there before the files already renamed into place.
-fn roll_back(done: &[Staged]) {
-    for s in done {
-        let _ = match &s.previous {
-            Some(old) => fs::write(&s.target, old),
-            None => fs::remove_file(&s.target),
-        };
-    }
+    Ok(created)
 }
 
 /// How the files on disk differ from a fresh render.
@@ -258,22 +322,53 @@ impl Drift {
     }
 }
 
-pub fn check(root: &Path, files: &[RenderedFile]) -> Result<Drift> {
-    let mut drift = Drift::default();
-    for file in files {
+/// Compare byte for byte what `render` would write with the files on disk,
+/// the record included (under a shared lock: never a folder half written).
+pub fn check(root: &Path, files: &[RenderedFile], on_wait: &dyn Fn(&Path)) -> Result<Drift> {
+    let _lock = match root.is_dir() {
+        true => Some(lock::lock(root, lock::Mode::Shared, on_wait)?),
+        false => None,
+    };
+    if _lock.is_some() && swap::interrupted_swap(root)? {
+        return Err(Error::InterruptedSwap {
+            path: root.display().to_string(),
+        });
+    }
+    let record = Record::read(root);
+    let rendered: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
+    let mut drift = Drift {
+        stale: stale_files(root, &record, &rendered),
+        ..Drift::default()
+    };
+    let mut listed = rendered;
+    listed.extend(drift.stale.iter().cloned());
+    let expected_manifest = RenderedFile {
+        path: MANIFEST.into(),
+        contents: manifest::contents(&listed),
+    };
+    for file in files.iter().chain([&expected_manifest]) {
         let target = paths::contained(root, &file.path)?;
         match read_existing(&target)? {
             None => drift.missing.push(file.path.clone()),
-            Some(old) if old != file.contents => drift.changed.push(ChangedFile {
+            Some(old) if old.bytes != file.contents.as_bytes() => drift.changed.push(ChangedFile {
                 path: file.path.clone(),
-                diff: unified_diff(&old, &file.contents, &file.path),
+                diff: byte_diff(&old.bytes, &file.contents, &file.path),
             }),
             Some(_) => {}
         }
     }
-    let keep: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
-    drift.stale = stale_files(root, &keep);
     Ok(drift)
+}
+
+/// A unified diff; bytes that are not UTF-8 are named, never hidden by decoding.
+fn byte_diff(old: &[u8], new: &str, path: &str) -> String {
+    let text = String::from_utf8_lossy(old);
+    if text == new {
+        return format!(
+            "--- a/{path}\n+++ b/{path}\n(the file on disk has bytes that are not UTF-8 where the render has the same text)\n"
+        );
+    }
+    unified_diff(&text, new, path)
 }
 
 pub fn unified_diff(old: &str, new: &str, path: &str) -> String {

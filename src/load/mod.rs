@@ -24,7 +24,7 @@ pub const MAX_EXTENDS_DEPTH: usize = 16;
 pub type Reader<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
 
 pub fn load(path: &Path) -> Result<Loaded> {
-    load_with(path, &|p: &Path| std::fs::read_to_string(p))
+    load_with(path, &|p: &Path| crate::source::read_source(p))
 }
 
 /// Load with another reader (`diff --against REV` reads from git).
@@ -84,6 +84,17 @@ fn load_chain(
         }),
         message: e.message,
     })?;
+    if let Some(location) = &extended_from {
+        if let Some(kind) = not_a_map(&node) {
+            return Err(Error::Extends {
+                location: location.clone(),
+                message: format!(
+                    "`{}` is not a descriptor: its document is {kind}, not a map of settings",
+                    display_path(path)
+                ),
+            });
+        }
+    }
     let Some(extends) = node.remove("extends") else {
         return Ok(node);
     };
@@ -94,11 +105,36 @@ fn load_chain(
             message: "expected the path of a base descriptor (a string)".into(),
         });
     };
+    // A base is another descriptor beside this one, named portably: not a
+    // machine's absolute path, not a system file.
+    if Path::new(base).is_absolute() || base.starts_with('/') || base.starts_with('\\') {
+        return Err(Error::Extends {
+            location,
+            message: format!("`{base}` is an absolute path; name the base descriptor relative to this file"),
+        });
+    }
+    if !(base.ends_with(".yaml") || base.ends_with(".yml")) {
+        return Err(Error::Extends {
+            location,
+            message: format!("`{base}` is not a descriptor: expected a `.yaml` or `.yml` file"),
+        });
+    }
     let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
     visiting.push(canonical);
     let base = load_chain(&base_path, read, sources, visiting, Some(location))?;
     visiting.pop();
     Ok(merge::merge(base, node))
+}
+
+/// What a document that is not a map is, for the message.
+fn not_a_map(node: &Node) -> Option<&'static str> {
+    match &node.value {
+        NodeValue::Map(_) => None,
+        NodeValue::Null => Some("empty"),
+        NodeValue::Seq(_) => Some("a list"),
+        NodeValue::Str(_) => Some("a string"),
+        NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::Float(_) => Some("a single value"),
+    }
 }
 
 /// An absolute path with `.` and `..` resolved lexically: the identity of a

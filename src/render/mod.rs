@@ -45,9 +45,7 @@ impl Renderer {
     }
 
     pub fn render(&self, plan: &Plan) -> Result<Vec<RenderedFile>> {
-        let mut headerless = Vec::new();
-        let mut files = plan
-            .files
+        plan.files
             .iter()
             .map(|file| {
                 let fail = |e: minijinja::Error| Error::Template {
@@ -66,48 +64,13 @@ impl Renderer {
                     name: file.template.clone(),
                     message: "no output language is known for this template name".into(),
                 })?;
-                if lang.comment_prefix().is_none() {
-                    headerless.push(file.path.clone());
-                }
                 Ok(RenderedFile {
                     path: file.path.clone(),
                     contents: finish(lang, &header(plan, &file.template), body),
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        if !headerless.is_empty() {
-            files.push(manifest(plan, &headerless));
-        }
-        Ok(files)
+            .collect::<Result<Vec<_>>>()
     }
-}
-
-/// Lists the files deploygen owns in an output folder that cannot carry a
-/// header (JSON), so `render` may overwrite them and `check` can find them stale.
-pub const MANIFEST: &str = ".deploygen-manifest";
-
-fn manifest(plan: &Plan, paths: &[String]) -> RenderedFile {
-    let mut contents = format!(
-        "# {MARKER} from {}. Do not edit.\n# Generated files here that cannot carry a header:\n",
-        comment_text(&plan.descriptor)
-    );
-    for path in paths {
-        contents.push_str(path);
-        contents.push('\n');
-    }
-    RenderedFile {
-        path: MANIFEST.into(),
-        contents,
-    }
-}
-
-/// The paths a manifest lists.
-pub fn manifest_entries(contents: &str) -> Vec<String> {
-    contents
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(String::from)
-        .collect()
 }
 
 fn header(plan: &Plan, template: &str) -> String {

@@ -41,7 +41,36 @@ pub fn check(d: &Descriptor, index: &PositionIndex, sources: &Sources) -> Vec<Fi
     check_secret_refs(d, &mut c);
     check_env_collisions(d, &mut c);
     check_env_values(d, &mut c);
+    check_output(d, &mut c);
     c.findings
+}
+
+/// `output:` is a folder below the descriptor's own (as the README says:
+/// relative to it). Anywhere else is the operator's choice, made with
+/// `render -o DIR`, not a descriptor's (a pull request could aim it at `~`).
+fn check_output(d: &Descriptor, c: &mut Checker) {
+    let Some(output) = d.output.as_deref() else {
+        return;
+    };
+    let problem = if output.starts_with('/') || output.contains('\\') || std::path::Path::new(output).is_absolute() {
+        Some("is not relative to the descriptor (an absolute path)")
+    } else if output.chars().any(char::is_control) {
+        Some("holds a control character")
+    } else if output
+        .split('/')
+        .any(|part| part == ".." || part == "." || part.is_empty())
+    {
+        Some("must stay below the descriptor's folder: no `..`, `.` or empty parts")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        c.error(
+            "unsafe-path",
+            "/output".into(),
+            format!("`{output}` {problem}; to render elsewhere, use `deploygen render -o DIR`"),
+        );
+    }
 }
 
 /// Every service name with the pointer that introduced it; duplicates reported.

@@ -22,3 +22,4 @@ mod shipped;
 mod support;
 mod templates;
 mod validators;
+mod writes;
