@@ -337,7 +337,7 @@ fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
         "secure.yaml",
         &format!(
             "extends: {}\noutput: secure\nazure:\n  key_vault_references: false\n",
-            repo().join("environments/magictoolbox-dev.yaml").display()
+            shipped_from_temp("magictoolbox-dev.yaml")
         ),
     );
     let run = run_in(
@@ -369,7 +369,7 @@ fn a_descriptor_prices_what_the_table_cannot() {
         "amr.yaml",
         &format!(
             "extends: {}\noutput: amr\ncosts:\n  - {{kind: Microsoft.Cache/redisEnterprise, detail: Balanced_B0, monthly_usd: 45}}\n",
-            repo().join("environments/magictoolbox-dev-amr.yaml").display()
+            shipped_from_temp("magictoolbox-dev-amr.yaml")
         ),
     );
     let run = run_in(
@@ -399,4 +399,17 @@ fn a_descriptor_prices_what_the_table_cannot() {
         .find(|x| x["name"] == "amr-magictoolbox-dev-<suffix>")
         .unwrap();
     assert_eq!(amr["price_source"], "the descriptor's `costs`");
+}
+
+/// A shipped descriptor named relative to a test's temporary folder (`extends:`
+/// takes relative paths only): up to the root, then down into the repository.
+fn shipped_from_temp(file: &str) -> String {
+    let temp = Test::new();
+    let depth = std::fs::canonicalize(temp.path(".")).unwrap().components().count() - 1;
+    let repo = std::fs::canonicalize(repo()).unwrap();
+    format!(
+        "{}{}/environments/{file}",
+        "../".repeat(depth),
+        repo.to_str().unwrap().trim_start_matches('/')
+    )
 }
