@@ -9,6 +9,7 @@ use crate::findings::{has_errors, Finding};
 use crate::pipeline;
 use crate::render::Renderer;
 use crate::validate;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub enum Failure {
@@ -102,12 +103,12 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "deploygen", &mut *out.stdout);
+            clap_complete::generate(*shell, &mut command, "deploygen", &mut out.stdout);
             Ok(0)
         }
         Command::Man => {
             let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command).render(&mut *out.stdout)?;
+            clap_mangen::Man::new(command).render(&mut out.stdout)?;
             Ok(0)
         }
         Command::Schema => {
@@ -227,7 +228,7 @@ fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
     out.warnings(&validated.findings)?;
     match out.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out.stdout, &plan).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out.stdout, &plan).map_err(std::io::Error::from)?;
             writeln!(out.stdout)?;
         }
         Format::Human | Format::Github | Format::Markdown => out.plan_human(&plan)?,
@@ -355,7 +356,7 @@ fn diff_cmd(
     let report = diff::compare(&before, &after);
     match out.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out.stdout, &report).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out.stdout, &report).map_err(std::io::Error::from)?;
             writeln!(out.stdout)?;
         }
         Format::Markdown => out.diff_markdown(&report)?,
