@@ -231,7 +231,7 @@ fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
             serde_json::to_writer_pretty(&mut out.stdout, &plan).map_err(std::io::Error::from)?;
             writeln!(out.stdout)?;
         }
-        Format::Human | Format::Github | Format::Markdown => out.plan_human(&plan)?,
+        Format::Human | Format::Github | Format::Markdown => out.plan_human(&plan, &path)?,
     }
     Ok(0)
 }
@@ -306,7 +306,15 @@ fn diff_cmd(
         }
         .into());
     }
-    let header = crate::source::repo_relative(&path);
+    // Both sides name ENV as its own render would, so file diffs show content.
+    let output = crate::load::load(&path)?
+        .root
+        .get("output")
+        .and_then(|n| match &n.value {
+            crate::load::node::NodeValue::Str(s) => Some(s.clone()),
+            _ => None,
+        });
+    let header = crate::source::relative_to_output(&path, output.as_deref());
     let shown = crate::source::display_path(&path);
     let edited_label = if edits.is_empty() {
         shown.clone()

@@ -54,7 +54,8 @@ impl<'a> Clean<'a> {
     /// One workflow command deploygen built (its data escaped already).
     pub fn annotation(&mut self, line: &str) -> io::Result<()> {
         self.emit_pending()?;
-        let mut text = escape_controls(line);
+        // The old `##[command]` syntax is read anywhere in a line.
+        let mut text = escape_controls(line).replace("##[", "## [");
         text.push('\n');
         self.at_line_start = true;
         self.inner.write_all(text.as_bytes())
@@ -387,14 +388,14 @@ impl Out<'_> {
         Ok(())
     }
 
-    pub fn plan_human(&mut self, plan: &Plan) -> io::Result<()> {
+    pub fn plan_human(&mut self, plan: &Plan, descriptor: &Path) -> io::Result<()> {
         let w = &mut self.stdout;
         writeln!(
             w,
             "environment `{}` on {} (from {})",
             plan.environment,
             plan.platform.as_str(),
-            plan.descriptor
+            display_path(descriptor)
         )?;
         writeln!(w, "\nservices:")?;
         for s in &plan.services {
@@ -452,7 +453,15 @@ impl Out<'_> {
         }
         let file = descriptor.map(display_path);
         if self.format == Format::Github {
-            let line = github_annotation("error", file.as_deref(), None, None, "deploygen", &e.to_string());
+            let at = e.location();
+            let line = github_annotation(
+                "error",
+                at.map(|l| l.path.as_str()).or(file.as_deref()),
+                at.map(|l| l.line),
+                at.map(|l| l.col),
+                "deploygen",
+                &e.to_string(),
+            );
             return self.stderr.annotation(&line);
         }
         match file {

@@ -7,6 +7,7 @@ mod ecosystem;
 mod errors;
 mod escaping;
 mod hostile;
+mod inputs;
 mod lints;
 mod pre_commit;
 mod render_check;
