@@ -333,6 +333,52 @@ mod tests {
     }
 
     #[test]
+    fn a_long_string_aliased_a_few_times_is_an_alias_bomb_too() {
+        let text = format!("a: &a \"{}\"\nb: [*a, *a, *a, *a]\n", "x".repeat(300_000));
+        let err = parse0(&text).unwrap_err();
+        assert!(err.message.contains("aliases expand to more than"), "{}", err.message);
+        // A few small aliases are what anchors are for.
+        assert!(parse0("a: &a {k: v}\nb: *a\nc: *a\n").is_ok());
+    }
+
+    #[test]
+    fn nesting_is_capped_on_every_path_even_on_a_small_stack() {
+        let block_seq = format!("{}x\n", "- ".repeat(10_000));
+        let block_map: String = (0..MAX_DEPTH + 1).map(|i| format!("{}k:\n", "  ".repeat(i))).collect();
+        let flow = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        // A worker thread with a small stack: the cap must hold long before it runs out.
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                for text in [block_seq, block_map, flow] {
+                    let err = parse0(&text).unwrap_err();
+                    assert!(err.message.contains("nest more than 64 levels"), "{}", err.message);
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let ok: String = (0..MAX_DEPTH - 1).map(|i| format!("{}k:\n", "  ".repeat(i))).collect();
+        assert!(parse0(&ok).is_ok());
+    }
+
+    #[test]
+    fn numbers_keep_their_text_in_env_values_and_out_of_range_ones_are_refused_elsewhere() {
+        let node =
+            parse0("env: {A: 12345678901234567890, B: 1e-400, C: 3.10}\nport: 0x1F\nbig: 12345678901234567890\n")
+                .unwrap();
+        assert_eq!(
+            node.to_json(),
+            serde_json::json!({"env": {"A": "12345678901234567890", "B": "1e-400", "C": "3.10"}, "port": 31, "big": 12345678901234567890u64})
+        );
+        for bad in ["1e400", "-1e400", ".inf", ".nan", "1e-400"] {
+            let err = parse0(&format!("services:\n  web:\n    cpu: {bad}\n")).unwrap_err();
+            assert_eq!((err.line, err.col), (3, 10), "{bad}");
+            assert!(err.message.contains("outside the range of a number"), "{}", err.message);
+        }
+    }
+
+    #[test]
     fn a_second_document_is_rejected() {
         let err = parse0("a: 1\n---\nb: 2\n").unwrap_err();
         assert!(err.message.contains("one YAML document"), "{}", err.message);
