@@ -87,11 +87,14 @@ impl<'a> Clean<'a> {
 
 impl Write for Clean<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.pending.extend_from_slice(buf);
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            self.emit(&String::from_utf8_lossy(&line[..end]), true)?;
+        let mut rest = buf;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            self.pending.extend_from_slice(&rest[..end]);
+            let line = std::mem::take(&mut self.pending);
+            self.emit(&String::from_utf8_lossy(&line), true)?;
+            rest = &rest[end + 1..];
         }
+        self.pending.extend_from_slice(rest);
         Ok(buf.len())
     }
 
