@@ -100,6 +100,17 @@ impl Error {
         }
     }
 
+    /// Where in a descriptor the error is, when it is about one place.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::Syntax { location, .. } | Error::Extends { location, .. } | Error::ExtendsCycle { location, .. } => {
+                Some(location)
+            }
+            Error::UnsupportedPlatform { location, .. } => location.as_ref(),
+            _ => None,
+        }
+    }
+
     pub fn findings(&self) -> Option<&[Finding]> {
         match self {
             Error::Invalid { findings } => Some(findings),

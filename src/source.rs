@@ -1,10 +1,9 @@
 //! Source files and positions: every value the tool reports on points back to
 //! the file, line and column that set it.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// Index of a file in [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,40 +75,66 @@ pub fn display_path(path: &Path) -> String {
     shown.to_string_lossy().replace('\\', "/")
 }
 
-/// How generated headers name a descriptor: relative to the repository that
-/// holds it (the nearest folder with `.git`), so the text is the same in every
-/// checkout and from every working directory; just the file name outside a repository.
-pub fn repo_relative(path: &Path) -> String {
-    let Ok(full) = path.canonicalize() else {
-        return display_path(path);
+/// How generated headers name a descriptor: relative to the output folder
+/// the descriptor names (`../revisbali.yaml`), worked out from the two paths
+/// alone, so the text is the same in a git checkout, an archive export and
+/// from any working directory. Just the file name when the output folder is
+/// absolute (the way back would spell out the machine's folders).
+pub fn relative_to_output(descriptor: &Path, output: Option<&str>) -> String {
+    let name = descriptor
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let out = output.map(Path::new).unwrap_or(Path::new(""));
+    if out.has_root() || out.is_absolute() {
+        return name;
+    }
+    let from = lexical(descriptor.parent().unwrap_or(Path::new("")));
+    let to = lexical(&from.join(match output {
+        Some(out) => PathBuf::from(out),
+        None => PathBuf::from(descriptor.file_stem().unwrap_or_default()),
+    }));
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut rel = PathBuf::new();
+    for _ in common..to.components().count() {
+        rel.push("..");
+    }
+    for part in from.components().skip(common) {
+        rel.push(part);
+    }
+    rel.push(name);
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+/// An absolute path with `.` and `..` resolved without touching the disk.
+fn lexical(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        working_dir().unwrap_or(Path::new("/")).join(path)
     };
-    let root = full.parent().and_then(repo_root);
-    let shown = match root {
-        Some(root) => full.strip_prefix(root).map(Path::to_path_buf).unwrap_or(full.clone()),
-        None => PathBuf::from(full.file_name().unwrap_or_default()),
-    };
-    shown.to_string_lossy().replace('\\', "/")
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The working directory, read once: deploygen never changes it.
 fn working_dir() -> Option<&'static Path> {
     static CWD: OnceLock<Option<PathBuf>> = OnceLock::new();
     CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
-}
-
-/// The repository holding `dir`, looked up once per folder (every environment
-/// in `environments/` shares the answer).
-fn repo_root(dir: &Path) -> Option<PathBuf> {
-    static ROOTS: OnceLock<Mutex<HashMap<PathBuf, Option<PathBuf>>>> = OnceLock::new();
-    let roots = ROOTS.get_or_init(Default::default);
-    if let Some(found) = roots.lock().ok().and_then(|m| m.get(dir).cloned()) {
-        return found;
-    }
-    let found = dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf);
-    if let Ok(mut m) = roots.lock() {
-        m.insert(dir.to_path_buf(), found.clone());
-    }
-    found
 }
 
 /// The most a descriptor (or a base it extends) may hold: far above any real
@@ -148,4 +173,21 @@ pub fn read_source(path: &Path) -> std::io::Result<String> {
         return Err(too_big());
     }
     String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "it is not UTF-8 text"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_name_the_descriptor_from_its_output_folder() {
+        let d = Path::new("environments/revisbali.yaml");
+        assert_eq!(relative_to_output(d, None), "../revisbali.yaml");
+        assert_eq!(relative_to_output(d, Some("chat")), "../revisbali.yaml");
+        assert_eq!(relative_to_output(d, Some("deploy/prod")), "../../revisbali.yaml");
+        assert_eq!(relative_to_output(d, Some(".")), "revisbali.yaml");
+        assert_eq!(relative_to_output(d, Some("../out")), "../environments/revisbali.yaml");
+        assert_eq!(relative_to_output(d, Some("/srv/out")), "revisbali.yaml");
+        assert_eq!(relative_to_output(Path::new("x.yaml"), None), "../x.yaml");
+    }
 }

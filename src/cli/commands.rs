@@ -104,12 +104,12 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "deploygen", &mut *out.stdout);
+            clap_complete::generate(*shell, &mut command, "deploygen", &mut out.stdout);
             Ok(0)
         }
         Command::Man => {
             let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command).render(&mut *out.stdout)?;
+            clap_mangen::Man::new(command).render(&mut out.stdout)?;
             Ok(0)
         }
         Command::Schema => {
@@ -316,10 +316,10 @@ fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
     out.warnings(&validated.findings)?;
     match out.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out.stdout, &plan).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out.stdout, &plan).map_err(std::io::Error::from)?;
             writeln!(out.stdout)?;
         }
-        Format::Human | Format::Github | Format::Markdown => out.plan_human(&plan)?,
+        Format::Human | Format::Github | Format::Markdown => out.plan_human(&plan, &path)?,
     }
     Ok(0)
 }
@@ -394,7 +394,15 @@ fn diff_cmd(
         }
         .into());
     }
-    let header = crate::source::repo_relative(&path);
+    // Both sides name ENV as its own render would, so file diffs show content.
+    let output = crate::load::load(&path)?
+        .root
+        .get("output")
+        .and_then(|n| match &n.value {
+            crate::load::node::NodeValue::Str(s) => Some(s.clone()),
+            _ => None,
+        });
+    let header = crate::source::relative_to_output(&path, output.as_deref());
     let shown = crate::source::display_path(&path);
     let edited_label = if edits.is_empty() {
         shown.clone()
@@ -448,7 +456,7 @@ fn diff_cmd(
     let report = diff::compare(&before, &after);
     match out.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out.stdout, &report).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut out.stdout, &report).map_err(std::io::Error::from)?;
             writeln!(out.stdout)?;
         }
         Format::Markdown => out.diff_markdown(&report)?,

@@ -150,9 +150,10 @@ where
     let color = cli.format == Format::Human
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let github = cli.format == Format::Github;
     let mut out = print::Out {
-        stdout,
-        stderr,
+        stdout: print::Clean::new(stdout, github),
+        stderr: print::Clean::new(stderr, github),
         quiet: cli.quiet,
         format: cli.format,
         color,

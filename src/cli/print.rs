@@ -14,11 +14,127 @@ use std::path::{Path, PathBuf};
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
 pub struct Out<'a> {
-    pub stdout: &'a mut dyn Write,
-    pub stderr: &'a mut dyn Write,
+    pub stdout: Clean<'a>,
+    pub stderr: Clean<'a>,
     pub quiet: bool,
     pub format: Format,
     pub color: bool,
+}
+
+/// A terminal or CI log that text from descriptors, paths and files reaches:
+/// control characters (terminal escapes, CR that rewinds a line) and bidi
+/// overrides are shown as `\u001b`-style escapes, never sent. With
+/// `--format github`, a line of data that GitHub would run as a workflow
+/// command (`::…` at its start, `##[` anywhere) is broken up; deploygen's own
+/// annotations go through [`Clean::annotation`].
+pub struct Clean<'a> {
+    inner: &'a mut dyn Write,
+    github: bool,
+    /// Bytes of a line not ended yet.
+    pending: Vec<u8>,
+    at_line_start: bool,
+}
+
+impl<'a> Clean<'a> {
+    pub fn new(inner: &'a mut dyn Write, github: bool) -> Self {
+        Clean {
+            inner,
+            github,
+            pending: Vec::new(),
+            at_line_start: true,
+        }
+    }
+
+    /// Write our own bytes as they are (colour codes), after what is pending.
+    pub fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.emit_pending()?;
+        self.inner.write_all(bytes)
+    }
+
+    /// One workflow command deploygen built (its data escaped already).
+    pub fn annotation(&mut self, line: &str) -> io::Result<()> {
+        self.emit_pending()?;
+        // The old `##[command]` syntax is read anywhere in a line.
+        let mut text = escape_controls(line).replace("##[", "## [");
+        text.push('\n');
+        self.at_line_start = true;
+        self.inner.write_all(text.as_bytes())
+    }
+
+    fn emit_pending(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::mem::take(&mut self.pending);
+        self.emit(&String::from_utf8_lossy(&bytes), false)
+    }
+
+    fn emit(&mut self, text: &str, ends_line: bool) -> io::Result<()> {
+        let mut text = escape_controls(text);
+        if self.github {
+            text = text.replace("##[", "## [");
+            if self.at_line_start && text.trim_start().starts_with("::") {
+                text = text.replacen("::", ": :", 1);
+            }
+        }
+        if ends_line {
+            text.push('\n');
+        }
+        self.at_line_start = ends_line;
+        self.inner.write_all(text.as_bytes())
+    }
+}
+
+impl Write for Clean<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            self.pending.extend_from_slice(&rest[..end]);
+            let line = std::mem::take(&mut self.pending);
+            self.emit(&String::from_utf8_lossy(&line), true)?;
+            rest = &rest[end + 1..];
+        }
+        self.pending.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.emit_pending()?;
+        self.inner.flush()
+    }
+}
+
+impl Drop for Clean<'_> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// Every control character but LF and tab, and the bidi overrides and
+/// Unicode line breaks, as visible escapes (`\u` and four hex digits keeps
+/// JSON output valid: these only ever occur inside its strings).
+pub fn escape_controls(s: &str) -> String {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(hidden) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A line break inside one finding or message, shown rather than obeyed.
+fn one_line(s: &str) -> String {
+    s.replace('\n', "\\n")
 }
 
 /// GitHub annotation properties and messages escape `%`, CR, LF (and `:`/`,` in properties).
@@ -72,7 +188,19 @@ impl Out<'_> {
                     format!("{}: {}", f.pointer, f.message)
                 },
             ),
-            _ => f.to_string(),
+            _ => one_line(&f.to_string()),
+        }
+    }
+
+    /// A finding on `to` (stdout or stderr): annotations bypass the command filter.
+    fn write_finding(&mut self, f: &Finding, to_stdout: bool) -> io::Result<()> {
+        let line = self.finding_line(f);
+        let github = self.format == Format::Github;
+        let w = if to_stdout { &mut self.stdout } else { &mut self.stderr };
+        if github {
+            w.annotation(&line)
+        } else {
+            writeln!(w, "{line}")
         }
     }
 
@@ -83,13 +211,12 @@ impl Out<'_> {
                 .map(|(path, findings)| json!({"path": display_path(path), "findings": findings}))
                 .collect();
             let doc = json!({"version": JSON_FORMAT_VERSION, "files": files});
-            serde_json::to_writer_pretty(&mut *self.stdout, &doc)?;
+            serde_json::to_writer_pretty(&mut self.stdout, &doc)?;
             return writeln!(self.stdout);
         }
         for (path, findings) in results {
             for f in findings {
-                let line = self.finding_line(f);
-                writeln!(self.stdout, "{line}")?;
+                self.write_finding(f, true)?;
             }
             if !self.quiet && self.format == Format::Human {
                 let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
@@ -107,8 +234,7 @@ impl Out<'_> {
 
     pub fn warnings(&mut self, findings: &[Finding]) -> io::Result<()> {
         for f in findings {
-            let line = self.finding_line(f);
-            writeln!(self.stderr, "{line}")?;
+            self.write_finding(f, false)?;
         }
         Ok(())
     }
@@ -153,7 +279,7 @@ impl Out<'_> {
                 })
                 .collect();
             let doc = json!({"version": JSON_FORMAT_VERSION, "environments": envs});
-            serde_json::to_writer_pretty(&mut *self.stdout, &doc)?;
+            serde_json::to_writer_pretty(&mut self.stdout, &doc)?;
             return writeln!(self.stdout);
         }
         for (descriptor, dir, drift) in results {
@@ -172,7 +298,7 @@ impl Out<'_> {
                             display_path(descriptor)
                         ),
                     );
-                    writeln!(self.stdout, "{line}")?;
+                    self.stdout.annotation(&line)?;
                 }
                 for m in &drift.missing {
                     let line = github_annotation(
@@ -183,7 +309,7 @@ impl Out<'_> {
                         "deploygen drift",
                         "missing; run `deploygen render`",
                     );
-                    writeln!(self.stdout, "{line}")?;
+                    self.stdout.annotation(&line)?;
                 }
                 for s in &drift.stale {
                     let line = github_annotation(
@@ -194,7 +320,7 @@ impl Out<'_> {
                         "deploygen drift",
                         "stale: no longer rendered; run `deploygen render --prune`",
                     );
-                    writeln!(self.stdout, "{line}")?;
+                    self.stdout.annotation(&line)?;
                 }
                 continue;
             }
@@ -253,25 +379,26 @@ impl Out<'_> {
             if code.is_empty() {
                 self.stdout.write_all(line.as_bytes())?;
             } else {
-                write!(
-                    self.stdout,
-                    "\x1b[{code}m{}\x1b[0m{}",
-                    line.trim_end_matches('\n'),
-                    if line.ends_with('\n') { "\n" } else { "" }
-                )?;
+                // The colour codes are ours; the line (a file's text) is cleaned.
+                self.stdout.raw(format!("\x1b[{code}m").as_bytes())?;
+                self.stdout.write_all(line.trim_end_matches('\n').as_bytes())?;
+                self.stdout.raw(b"\x1b[0m")?;
+                if line.ends_with('\n') {
+                    self.stdout.write_all(b"\n")?;
+                }
             }
         }
         Ok(())
     }
 
-    pub fn plan_human(&mut self, plan: &Plan) -> io::Result<()> {
-        let w = &mut *self.stdout;
+    pub fn plan_human(&mut self, plan: &Plan, descriptor: &Path) -> io::Result<()> {
+        let w = &mut self.stdout;
         writeln!(
             w,
             "environment `{}` on {} (from {})",
             plan.environment,
             plan.platform.as_str(),
-            plan.descriptor
+            display_path(descriptor)
         )?;
         writeln!(w, "\nservices:")?;
         for s in &plan.services {
@@ -312,23 +439,38 @@ impl Out<'_> {
     }
 
     pub fn report_error(&mut self, e: &Error) -> io::Result<()> {
-        if let Some(findings) = e.findings() {
-            for f in findings {
-                let line = self.finding_line(f);
-                writeln!(self.stderr, "{line}")?;
-            }
-        }
-        writeln!(self.stderr, "error: {e}")
+        self.report(None, e)
     }
 
     pub fn report_error_for(&mut self, descriptor: &Path, e: &Error) -> io::Result<()> {
+        self.report(Some(descriptor), e)
+    }
+
+    /// An error that stopped a command: with `--format github` an annotation
+    /// like every finding, so nothing in its text is read as a command.
+    fn report(&mut self, descriptor: Option<&Path>, e: &Error) -> io::Result<()> {
         if let Some(findings) = e.findings() {
             for f in findings {
-                let line = self.finding_line(f);
-                writeln!(self.stderr, "{line}")?;
+                self.write_finding(f, false)?;
             }
         }
-        writeln!(self.stderr, "error: {}: {e}", display_path(descriptor))
+        let file = descriptor.map(display_path);
+        if self.format == Format::Github {
+            let at = e.location();
+            let line = github_annotation(
+                "error",
+                at.map(|l| l.path.as_str()).or(file.as_deref()),
+                at.map(|l| l.line),
+                at.map(|l| l.col),
+                "deploygen",
+                &e.to_string(),
+            );
+            return self.stderr.annotation(&line);
+        }
+        match file {
+            Some(file) => writeln!(self.stderr, "error: {}: {}", one_line(&file), e),
+            None => writeln!(self.stderr, "error: {e}"),
+        }
     }
 }
 
@@ -352,7 +494,7 @@ fn money(x: f64) -> String {
 
 impl Out<'_> {
     pub fn diff_human(&mut self, r: &crate::diff::DiffReport) -> io::Result<()> {
-        let w = &mut *self.stdout;
+        let w = &mut self.stdout;
         let f = &r.files;
         writeln!(w, "{} → {}", r.before, r.after)?;
         writeln!(
@@ -461,7 +603,7 @@ impl Out<'_> {
 
     pub fn diff_markdown(&mut self, r: &crate::diff::DiffReport) -> io::Result<()> {
         let n = &r.notes;
-        let w = &mut *self.stdout;
+        let w = &mut self.stdout;
         let code = |s: &str| format!("`{}`", s.replace('`', "'"));
         writeln!(w, "# {}\n", n.title)?;
         writeln!(w, "## Overview\n")?;

@@ -6,7 +6,7 @@ pub mod rules;
 
 use crate::findings::Finding;
 use crate::load::node::{escape_pointer, PositionIndex};
-use crate::model::{CacheKind, CacheProvider, Descriptor, EnvValue as DescriptorValue, Platform, Scalar};
+use crate::model::{CacheKind, CacheProvider, Descriptor, EnvValue as DescriptorValue, Platform};
 use crate::plan::{Part, Plan};
 use crate::source::Sources;
 use crate::validate::suggest::did_you_mean;
@@ -285,10 +285,12 @@ fn looks_secret(name: &str, value: &str) -> bool {
 fn secret_literals(d: &Descriptor, hits: &mut Vec<Hit>) {
     for (base, env) in d.env_maps() {
         for (name, value) in env {
-            let DescriptorValue::Plain(Scalar::String(text)) = value else {
+            // Numbers and booleans too: `SMTP_PASSWORD: 90210443117` is a secret
+            // written in plain text just the same.
+            let DescriptorValue::Plain(scalar) = value else {
                 continue;
             };
-            if looks_secret(name, text) {
+            if looks_secret(name, &scalar.to_env_string()) {
                 hits.push(Hit {
                     rule: "secret-literal",
                     pointer: format!("{base}/{}", escape_pointer(name)),

@@ -3,27 +3,36 @@
 //! node keeps the position of the file that set it, so errors in merged values
 //! point at the right file.
 
-use super::node::{Node, NodeValue};
+use super::node::{Entry, Node, NodeValue};
+use indexmap::IndexMap;
 
 pub fn merge(base: Node, overlay: Node) -> Node {
     match (base.value, overlay.value) {
-        (NodeValue::Map(mut entries), NodeValue::Map(overrides)) => {
+        (NodeValue::Map(entries), NodeValue::Map(overrides)) => {
+            // Keyed by name so that merging n entries costs n, not n².
+            // A removed key is left as `None` (removing from the middle would cost n).
+            let mut merged: IndexMap<String, Option<Entry>> =
+                entries.into_iter().map(|e| (e.key.clone(), Some(e))).collect();
             for over in overrides {
                 if matches!(over.value.value, NodeValue::Null) {
-                    entries.retain(|e| e.key != over.key);
+                    if let Some(slot) = merged.get_mut(&over.key) {
+                        *slot = None;
+                    }
                     continue;
                 }
-                match entries.iter_mut().find(|e| e.key == over.key) {
+                match merged.get_mut(&over.key).and_then(Option::as_mut) {
                     Some(existing) => {
                         let old = std::mem::replace(&mut existing.value, placeholder(over.value.pos));
                         existing.value = merge(old, over.value);
                         existing.key_pos = over.key_pos;
                     }
-                    None => entries.push(over),
+                    None => {
+                        merged.insert(over.key.clone(), Some(over));
+                    }
                 }
             }
             Node {
-                value: NodeValue::Map(entries),
+                value: NodeValue::Map(merged.into_values().flatten().collect()),
                 pos: overlay.pos,
             }
         }

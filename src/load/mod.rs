@@ -133,7 +133,7 @@ fn not_a_map(node: &Node) -> Option<&'static str> {
         NodeValue::Null => Some("empty"),
         NodeValue::Seq(_) => Some("a list"),
         NodeValue::Str(_) => Some("a string"),
-        NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::Float(_) => Some("a single value"),
+        NodeValue::Bool(_) | NodeValue::Number(_) => Some("a single value"),
     }
 }
 

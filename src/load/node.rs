@@ -3,6 +3,7 @@
 use crate::source::Pos;
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
+use yaml_rust2::Yaml;
 
 #[derive(Clone, Debug)]
 pub struct Node {
@@ -14,8 +15,8 @@ pub struct Node {
 pub enum NodeValue {
     Null,
     Bool(bool),
-    Int(i64),
-    Float(f64),
+    /// A plain scalar the YAML core schema reads as a number, as written.
+    Number(String),
     Str(String),
     Seq(Vec<Node>),
     Map(Vec<Entry>),
@@ -48,21 +49,46 @@ impl Node {
         }
     }
 
+    /// The document as JSON. Numbers that are env values become the text the
+    /// user wrote (`12345678901234567890`, `1.10` and `1e-400` reach the app
+    /// unchanged); other numbers become JSON numbers.
     pub fn to_json(&self) -> Value {
+        self.json(Place::Root)
+    }
+
+    fn json(&self, place: Place) -> Value {
         match &self.value {
             NodeValue::Null => Value::Null,
             NodeValue::Bool(b) => Value::Bool(*b),
-            NodeValue::Int(i) => Value::Number((*i).into()),
-            NodeValue::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeValue::Number(text) if place == Place::EnvValue => Value::String(text.clone()),
+            // Unrepresentable numbers are refused when parsed; text here is a fallback.
+            NodeValue::Number(text) => number(text).map_or_else(|| Value::String(text.clone()), Value::Number),
             NodeValue::Str(s) => Value::String(s.clone()),
-            NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeValue::Seq(items) => Value::Array(items.iter().map(|i| i.json(Place::Other)).collect()),
             NodeValue::Map(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .map(|e| (e.key.clone(), e.value.json(place.child(&e.key))))
                     .collect::<Map<_, _>>(),
             ),
         }
+    }
+
+    /// The first number outside an env map that no JSON number holds
+    /// (`1e400`, `.inf`, `1e-400`), with where it is.
+    pub fn unrepresentable_number(&self) -> Option<(Pos, &str)> {
+        let mut work = vec![(self, Place::Root)];
+        while let Some((node, place)) = work.pop() {
+            match &node.value {
+                NodeValue::Number(text) if place != Place::EnvValue && number(text).is_none() => {
+                    return Some((node.pos, text));
+                }
+                NodeValue::Seq(items) => work.extend(items.iter().rev().map(|i| (i, Place::Other))),
+                NodeValue::Map(entries) => work.extend(entries.iter().rev().map(|e| (&e.value, place.child(&e.key)))),
+                _ => {}
+            }
+        }
+        None
     }
 
     /// Positions of every value and key, by JSON pointer.
@@ -95,6 +121,50 @@ impl Node {
             }
             _ => {}
         }
+    }
+}
+
+/// Where a value sits, as far as env values are concerned: `/env/K`,
+/// `/services/S/env/K` and `/infrastructure/S/env/K`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Root,
+    Services,
+    Service,
+    Env,
+    EnvValue,
+    Other,
+}
+
+impl Place {
+    fn child(self, key: &str) -> Place {
+        match (self, key) {
+            (Place::Root | Place::Service, "env") => Place::Env,
+            (Place::Root, "services" | "infrastructure") => Place::Services,
+            (Place::Services, _) => Place::Service,
+            (Place::Env, _) => Place::EnvValue,
+            _ => Place::Other,
+        }
+    }
+}
+
+/// The JSON number a YAML core-schema number stands for; `None` when no f64
+/// holds it: infinite, not a number, or so small it would round to zero.
+pub fn number(text: &str) -> Option<Number> {
+    match Yaml::from_str(text) {
+        Yaml::Integer(i) => Some(i.into()),
+        Yaml::Real(real) => {
+            if let Ok(u) = real.parse::<u64>() {
+                return Some(u.into());
+            }
+            let f = real.parse::<f64>().ok().filter(|f| f.is_finite())?;
+            let mantissa = real.split(['e', 'E']).next().unwrap_or_default();
+            if f == 0.0 && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+                return None;
+            }
+            Number::from_f64(f)
+        }
+        _ => None,
     }
 }
 

@@ -5,6 +5,7 @@ use super::wiring::{self, View, SECRET_PLACEHOLDER};
 use super::{EnvValue, FileModel, FilePlan, Part, Plan, ProbeCheck, ServiceKind, ServicePlan};
 use crate::model::{Build, Command, Descriptor, Healthcheck, HttpClient, InfrastructureKind};
 use serde::Serialize;
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ComposeFile {
@@ -349,15 +350,15 @@ fn placeholder() -> Vec<InterpolationPart> {
 
 fn push_unique(
     vars: &mut Vec<DotEnvVar>,
-    seen: &mut Vec<String>,
+    seen: &mut HashSet<String>,
     name: &str,
     value: Vec<InterpolationPart>,
     note: Option<String>,
 ) {
-    if seen.iter().any(|s| s == name) {
+    // A set, not a scan: a descriptor with n env vars costs n, not n².
+    if !seen.insert(name.to_string()) {
         return;
     }
-    seen.push(name.to_string());
     vars.push(DotEnvVar {
         name: name.to_string(),
         value,
@@ -394,7 +395,7 @@ fn urls_holding(d: &Descriptor, plan: &Plan, view: View, secret: &str) -> Vec<St
 
 /// A `.env` example for processes in the given view.
 fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
-    let mut seen = Vec::new();
+    let mut seen = HashSet::new();
     let mut sections = Vec::new();
 
     let mut secret_vars = Vec::new();

@@ -21,7 +21,7 @@ pub struct Plan {
     pub environment: String,
     pub description: Option<String>,
     pub platform: Platform,
-    /// The descriptor as named in generated headers (repository-relative).
+    /// The descriptor as named in generated headers (relative to the output folder).
     pub descriptor: String,
     pub services: Vec<ServicePlan>,
     pub secrets: Vec<SecretPlan>,

@@ -396,7 +396,8 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             docker_context,
             docker_command: declared.command.as_ref().map(|c| match c {
                 Command::Shell(line) => line.clone(),
-                Command::Args(args) => args.join(" "),
+                // Quoted, so the platform splits it back into the same arguments.
+                Command::Args(args) => crate::render::escape::shell_join(args),
             }),
             schedule: declared.schedule.clone(),
             health_check_path: declared.healthcheck.as_ref().and_then(|h| h.http.clone()),

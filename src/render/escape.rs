@@ -255,13 +255,12 @@ pub fn yaml_scalar(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            // C0 and C1 controls, DEL, line/paragraph separators, BOM:
-            // not printable in YAML, or folded by some parsers.
+            // C0 and C1 controls, DEL, line/paragraph separators, BOM and
+            // the noncharacters U+FFFE/U+FFFF: not printable in YAML (a
+            // reader refuses the file), or read as line breaks by some.
             c if (c as u32) < 0x20
                 || (0x7f..=0x9f).contains(&(c as u32))
-                || c == '\u{2028}'
-                || c == '\u{2029}'
-                || c == '\u{feff}' =>
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') =>
             {
                 out.push_str(&format!("\\u{:04X}", c as u32));
             }
@@ -280,11 +279,20 @@ fn dotenv_value(s: &str, out: &mut String) -> Result<(), Error> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | ':' | '@' | '+' | '=' | ',' | '-'));
     if bare {
         out.push_str(s);
-    } else if s.chars().any(|c| c == '\'' || c == '\\' || c.is_control()) {
+    } else if s
+        .chars()
+        .any(|c| c == '\'' || c == '\\' || c.is_control() || breaks_lines(c))
+    {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
             // Dialects disagree on backslashes in single quotes (python-dotenv escapes, compose does not).
             format!("value {s:?} cannot be written to a dotenv file (single quote, backslash or control character)"),
+        ));
+    } else if s.contains("${") {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            // python-dotenv expands `${NAME}` even between single quotes, and has no escape for it.
+            format!("value {s:?} cannot be written to a dotenv file: python-dotenv would expand its `${{...}}`"),
         ));
     } else {
         out.push('\'');
@@ -294,15 +302,51 @@ fn dotenv_value(s: &str, out: &mut String) -> Result<(), Error> {
     Ok(())
 }
 
+/// Characters some reader of our outputs ends a line at (besides the C0 and C1
+/// controls, which include `\u{85}`): PyYAML, docker compose and JavaScript
+/// read U+2028 and U+2029 as line breaks. U+FEFF, U+FFFE and U+FFFF are not
+/// allowed in a YAML stream at all.
+pub fn breaks_lines(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// One comment line: line breaks and control characters become spaces so a
-/// value can never end the comment and start a line of its own.
+/// value can never end the comment and start a line of its own. It never ends
+/// in a backslash either: C-style readers (tree-sitter-bicep among them)
+/// continue such a `//` comment on the next line.
 pub fn comment_text(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    let line: String = s
+        .chars()
+        .map(|c| if c.is_control() || breaks_lines(c) { ' ' } else { c })
+        .collect();
+    line.trim_end_matches(|c: char| c == '\\' || c.is_whitespace())
+        .to_string()
+}
+
+/// An argument vector as one command line that a POSIX shell (or a
+/// shell-style splitter) cuts back into the same arguments.
+pub fn shell_join(args: &[String]) -> String {
+    let mut out = String::new();
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        shell_word(arg, &mut out);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_cannot_continue_onto_the_next_line() {
+        assert_eq!(comment_text("a\nb\u{2028}c"), "a b c");
+        assert_eq!(comment_text("${HOME} >$(id)\\"), "${HOME} >$(id)");
+        assert_eq!(comment_text("x\\ \\\n"), "x");
+        assert_eq!(comment_text("a\\b"), "a\\b");
+    }
 
     fn yaml(s: &str) -> String {
         let mut out = String::new();

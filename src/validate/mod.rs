@@ -19,8 +19,8 @@ pub struct Validated {
     pub descriptor: Descriptor,
     /// Warnings only: errors stop at [`Error::Invalid`].
     pub findings: Vec<Finding>,
-    /// The Plan the lints read, named for generated headers as the descriptor's
-    /// repository-relative path (kept so nothing plans twice).
+    /// The Plan the lints read, naming the descriptor for generated headers
+    /// relative to its output folder (kept so nothing plans twice).
     pub plan: crate::plan::Plan,
 }
 
@@ -58,7 +58,8 @@ pub fn validate_loaded(loaded: Loaded, edit: &dyn Fn(&mut serde_json::Value) -> 
         return Err(Error::Invalid { findings });
     }
     // Lints read the Plan: what the environment will really get.
-    let plan = crate::plan::build(&descriptor, crate::source::repo_relative(path));
+    let header = crate::source::relative_to_output(path, descriptor.output.as_deref());
+    let plan = crate::plan::build(&descriptor, header);
     findings.extend(crate::lint::run(&descriptor, &plan, &index, &loaded.sources));
     findings.sort();
     findings.dedup();

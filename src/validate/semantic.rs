@@ -612,7 +612,10 @@ fn check_env_values(d: &Descriptor, c: &mut Checker) {
                 continue;
             };
             let pointer = format!("{base}/{}", escape_pointer(name));
-            if text.chars().any(char::is_control) {
+            if text
+                .chars()
+                .any(|c| c.is_control() || crate::render::escape::breaks_lines(c))
+            {
                 c.error(
                     "env-value",
                     pointer,
@@ -623,6 +626,12 @@ fn check_env_values(d: &Descriptor, c: &mut Checker) {
                     "env-value",
                     pointer,
                     format!("`{name}` contains a single quote or a backslash, which dotenv dialects read differently in the .env examples it goes to"),
+                );
+            } else if in_dotenv && text.contains("${") {
+                c.error(
+                    "env-value",
+                    pointer,
+                    format!("`{name}` contains `${{`, which python-dotenv expands even between single quotes in the .env examples it goes to; keep such values in a secret"),
                 );
             }
         }

@@ -246,3 +246,64 @@ fn an_endless_extends_chain_is_cut() {
         run.stdout
     );
 }
+
+/// With `--format github`, nothing a descriptor holds can become a workflow
+/// command: not through findings, not through errors that are not findings.
+#[test]
+fn github_format_cannot_be_made_to_run_workflow_commands() {
+    let forged = "nope%0A\n::stop-commands::tok\r\n::error file=x::forged\n  ::warning::w ##[error]old-style";
+    let descriptor = format!("extends: {}\n{MINIMAL}", serde_json::to_string(forged).unwrap());
+    let test = Test::new().write("demo.yaml", &descriptor);
+    for args in [
+        vec!["--format", "github", "render", "demo.yaml", "-o", "out"],
+        vec!["--format", "github", "check", "demo.yaml"],
+        vec!["--format", "github", "validate", "demo.yaml"],
+        vec!["--format", "github", "plan", "demo.yaml"],
+    ] {
+        let run = test.run(&args);
+        assert!(run.code == 1 || run.code == 2, "{args:?}: {}", run.code);
+        let text = format!("{}{}", run.stdout, run.stderr);
+        assert!(text.contains("::error "), "{args:?}: no annotation\n{text}");
+        for line in text.split(['\n', '\r']) {
+            let trimmed = line.trim_start();
+            // Every command is one deploygen wrote, about demo.yaml.
+            assert!(
+                !trimmed.starts_with("::") || trimmed.starts_with("::error file=demo.yaml,line=1,col=10,"),
+                "{args:?}: a line GitHub would run as a command: {line:?}\n{text}"
+            );
+            assert!(!line.contains("##["), "{args:?}: {line:?}");
+        }
+    }
+}
+
+/// In human format a key holding terminal escapes or a carriage return cannot
+/// erase or rewrite its own finding: control characters are shown, not sent.
+#[test]
+fn human_format_shows_control_characters_instead_of_sending_them() {
+    let key = "bad\u{1b}[2K\r\u{9b}2Kkey\u{202e}";
+    let descriptor = format!("{MINIMAL}{}: 1\n", serde_json::to_string(key).unwrap());
+    let test = Test::new().write("demo.yaml", &descriptor);
+    for args in [
+        vec!["validate", "demo.yaml"],
+        vec!["render", "demo.yaml", "-o", "out"],
+        vec!["--format", "json", "validate", "demo.yaml"],
+    ] {
+        let run = test.run(&args);
+        let text = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !text.contains(['\u{1b}', '\r', '\u{9b}', '\u{202e}']),
+            "{args:?}: raw control characters in\n{text:?}"
+        );
+        if args[0] != "--format" {
+            assert!(
+                text.contains("bad\\u001b[2K\\u000d\\u009b2Kkey\\u202e"),
+                "{args:?}: {text}"
+            );
+        }
+    }
+    // JSON output stays valid JSON, the key intact once parsed.
+    let json: serde_json::Value =
+        serde_json::from_str(&test.run(&["--format", "json", "validate", "demo.yaml"]).stdout).unwrap();
+    let message = json["files"][0]["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains(key), "the JSON document lost the key: {message:?}");
+}

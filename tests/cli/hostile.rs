@@ -9,8 +9,10 @@ use deploygen::render::{RenderedFile, Renderer};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 
 fn renderer() -> &'static Renderer {
     static R: OnceLock<Renderer> = OnceLock::new();
@@ -62,7 +64,14 @@ fn render(path: &std::path::Path, pointer: &str, value: &str) -> Result<Vec<Rend
     };
     match deploygen::validate::validate_loaded(loaded, &edit) {
         Ok(v) => {
-            let plan = deploygen::plan::build(&v.descriptor, "environments/x.yaml".into());
+            // The header carries the value too: a descriptor's file name reaches
+            // every generated comment.
+            let header = if pointer.is_empty() {
+                "environments/x.yaml".to_string()
+            } else {
+                format!("environments/x{}.yaml", value.replace("Ωmark", ""))
+            };
+            let plan = deploygen::plan::build(&v.descriptor, header);
             Ok(renderer()
                 .render(&plan)
                 .unwrap_or_else(|e| panic!("{pointer} = {value:?} validated but did not render: {e}")))
@@ -103,6 +112,69 @@ fn strings(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// The readers the generated files name: PyYAML (docker compose's YAML is Go,
+/// Render's too; PyYAML is the strictest about characters and line breaks)
+/// and python-dotenv, kept running in one Python process from the validators
+/// venv. Absent venv: only the Rust readers run (the validators test installs it).
+const PY_READERS: &str = r#"
+import io, json, sys, yaml, dotenv
+for line in sys.stdin:
+    req = json.loads(line)
+    try:
+        if req["kind"] == "yaml":
+            out = yaml.safe_load(req["text"])
+        else:
+            out = list(dotenv.dotenv_values(stream=io.StringIO(req["text"]), interpolate=True).items())
+        print(json.dumps({"ok": out}, default=str), flush=True)
+    except Exception as e:
+        print(json.dumps({"err": str(e)}), flush=True)
+"#;
+
+struct PyReaders {
+    _child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+fn py_read(kind: &str, text: &str) -> Option<Result<Value, String>> {
+    static PY: OnceLock<Option<Mutex<PyReaders>>> = OnceLock::new();
+    let py = PY.get_or_init(|| {
+        let home = std::env::var_os("VALIDATORS_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/deploygen-validators")
+            });
+        let python = home.join("bin/python");
+        if !python.exists() {
+            eprintln!("PyYAML/python-dotenv readers skipped: no {}", python.display());
+            return None;
+        }
+        let mut child = Command::new(python)
+            .args(["-c", PY_READERS])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Some(Mutex::new(PyReaders {
+            _child: child,
+            stdin,
+            stdout,
+        }))
+    });
+    let mut py = py.as_ref()?.lock().unwrap_or_else(|e| e.into_inner());
+    let request = serde_json::json!({"kind": kind, "text": text}).to_string();
+    writeln!(py.stdin, "{request}").unwrap();
+    let mut line = String::new();
+    py.stdout.read_line(&mut line).unwrap();
+    let reply: Value = serde_json::from_str(&line).unwrap();
+    Some(match reply.get("ok") {
+        Some(v) => Ok(v.clone()),
+        None => Err(reply["err"].to_string()),
+    })
+}
+
 /// What a file's structure is, read by a real parser for its language, and
 /// the string values it holds.
 fn shape(file: &RenderedFile) -> (String, Vec<String>) {
@@ -120,6 +192,15 @@ fn shape(file: &RenderedFile) -> (String, Vec<String>) {
         key_paths(&doc, String::new(), &mut paths);
         let mut values = Vec::new();
         strings(&doc, &mut values);
+        if let Some(py) = py_read("yaml", text) {
+            let py = py.unwrap_or_else(|e| panic!("{}: PyYAML: {e}\n{text}", file.path));
+            let mut py_paths = BTreeSet::new();
+            key_paths(&py, String::new(), &mut py_paths);
+            assert_eq!(paths, py_paths, "{}: PyYAML reads other keys\n{text}", file.path);
+            let mut py_values = Vec::new();
+            strings(&py, &mut py_values);
+            assert_eq!(values, py_values, "{}: PyYAML reads other values\n{text}", file.path);
+        }
         let compose = name.starts_with("docker-compose");
         let values = values
             .into_iter()
@@ -130,6 +211,34 @@ fn shape(file: &RenderedFile) -> (String, Vec<String>) {
         let pairs: Vec<(String, String)> = dotenvy::from_read_iter(text.as_bytes())
             .map(|r| r.unwrap_or_else(|e| panic!("{}: {e}\n{text}", file.path)))
             .collect();
+        if let Some(py) = py_read("dotenv", text) {
+            // python-dotenv, the reader the file names: same names, and a
+            // marked value arrives intact (it expands `${...}` even in quotes).
+            let py = py.unwrap_or_else(|e| panic!("{}: python-dotenv: {e}\n{text}", file.path));
+            let py: Vec<(String, String)> = py
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p[0].as_str().unwrap().to_string(),
+                        p[1].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            let names = |v: &[(String, String)]| v.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+            assert_eq!(
+                names(&pairs),
+                names(&py),
+                "{}: python-dotenv reads other names\n{text}",
+                file.path
+            );
+            for ((_, ours), (_, theirs)) in pairs.iter().zip(&py) {
+                if ours.contains("Ωmark") {
+                    assert_eq!(ours, theirs, "{}: python-dotenv reads another value\n{text}", file.path);
+                }
+            }
+        }
         (
             format!("{:?}", pairs.iter().map(|(k, _)| k).collect::<Vec<_>>()),
             pairs.into_iter().map(|(_, v)| v).collect(),
@@ -163,9 +272,54 @@ fn shape(file: &RenderedFile) -> (String, Vec<String>) {
 
 fn hostile() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
-        "\"", "'", "\n", "\r\n", "\t", "${HOME}", "$(id)", "`id`", "#", "\\", ": ", "- ", "{{ x }}", "{% if %}", "}",
-        "{", "é", "✓", "\u{2028}", "\u{feff}", " ", "|", ">", "&a", "*a", "!!str", "%", "@", ",", "[", "]", "?", "\0",
-        "--", "true", "null", "6379", "a",
+        "\"",
+        "'",
+        "\n",
+        "\r\n",
+        "\t",
+        "${HOME}",
+        "$(id)",
+        "`id`",
+        "#",
+        "\\",
+        ": ",
+        "- ",
+        "{{ x }}",
+        "{% if %}",
+        "}",
+        "{",
+        "é",
+        "✓",
+        "\u{2028}",
+        "\u{feff}",
+        " ",
+        "|",
+        ">",
+        "&a",
+        "*a",
+        "!!str",
+        "%",
+        "@",
+        ",",
+        "[",
+        "]",
+        "?",
+        "\0",
+        "--",
+        "true",
+        "null",
+        "6379",
+        "a",
+        "\u{2029}",
+        "\u{85}",
+        "\u{fffe}",
+        "\u{ffff}",
+        "\u{9b}",
+        "\u{1b}[2K",
+        "\u{202e}",
+        "${X:-y}",
+        "1e400",
+        "0x1F",
     ]);
     prop::collection::vec(pieces, 0..6).prop_map(|parts| parts.concat())
 }

@@ -8,6 +8,7 @@ mod ecosystem;
 mod errors;
 mod escaping;
 mod hostile;
+mod inputs;
 mod lints;
 mod notes;
 mod pre_commit;

@@ -138,7 +138,8 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
         ftps_state: "Disabled",
         startup_command: service.and_then(|s| s.command.as_ref()).map(|c| match c {
             Command::Shell(line) => line.clone(),
-            Command::Args(args) => args.join(" "),
+            // Quoted, so the startup shell splits it back into the same arguments.
+            Command::Args(args) => crate::render::escape::shell_join(args),
         }),
         postgres: postgres_model(d, true),
         key_vault: key_vault_model(d, true, true),

@@ -1,0 +1,199 @@
+//! Hostile and unlucky inputs: nesting that would overflow the stack, alias
+//! bombs, huge descriptors, numbers no float holds, secrets typed as numbers.
+
+use crate::support::{Run, Test, MINIMAL};
+use std::time::{Duration, Instant};
+
+/// What no command may ever do: abort (134), panic (101) or die of a signal.
+#[track_caller]
+fn clean_failure(run: &Run, what: &str) {
+    assert!(
+        run.code == 1 || run.code == 2,
+        "{what}: exit {}\n{}",
+        run.code,
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("overflow"),
+        "{what}: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused_by_every_command_never_a_stack_overflow() {
+    // 20 KB of block sequences; flow and map nesting too.
+    let cases = [
+        ("seq.yaml", format!("{}x\n", "- ".repeat(10_000))),
+        ("flow.yaml", format!("a: {}{}\n", "[".repeat(200), "]".repeat(200))),
+        (
+            "maps.yaml",
+            (0..200).map(|i| format!("{}k:\n", "  ".repeat(i))).collect::<String>(),
+        ),
+    ];
+    let mut test = Test::new();
+    for (name, text) in &cases {
+        test = test.write(name, text);
+    }
+    for (name, _) in &cases {
+        for args in [
+            vec!["validate", name],
+            vec!["render", name, "-o", "out"],
+            vec!["check", name],
+            vec!["plan", name],
+            vec!["diff", name, "--without", "redis"],
+        ] {
+            let run = test.run(&args);
+            clean_failure(&run, &args.join(" "));
+            assert!(
+                run.stdout.contains("nest more than 64 levels") || run.stderr.contains("nest more than 64 levels"),
+                "{}: {}{}",
+                args.join(" "),
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
+    // Several files at once run on worker threads (smaller stacks).
+    let run = test.run(&["validate", "seq.yaml", "flow.yaml", "maps.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stdout.matches("nest more than").count(), 3, "{}", run.stdout);
+}
+
+/// Before the scans were linear this took minutes (80,000 entries: 60 s in
+/// release); now it is well under a second in release.
+#[test]
+fn many_env_entries_and_an_extends_overlay_take_linear_time() {
+    const N: usize = 30_000;
+    let mut base = format!("{MINIMAL}env:\n");
+    let mut overlay = String::from("extends: base.yaml\nenv:\n");
+    for i in 0..N {
+        base.push_str(&format!("  VAR_{i:05}: base-{i}\n"));
+        overlay.push_str(&format!("  VAR_{i:05}: over-{i}\n"));
+    }
+    let test = Test::new().write("base.yaml", &base).write("demo.yaml", &overlay);
+    let start = Instant::now();
+    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
+    let took = start.elapsed();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(test
+        .read("out/.env.example")
+        .contains(&format!("VAR_{:05}=over-{}", N - 1, N - 1)));
+    assert!(took < Duration::from_secs(15), "{N} env entries took {took:?}");
+}
+
+#[test]
+fn env_numbers_keep_the_text_the_user_wrote() {
+    let descriptor = format!(
+        "{MINIMAL}env:\n  BIG: 12345678901234567890\n  TINY: 1e-400\n  VERSION: 3.10\n  HEX: 0x1F\n  HUGE: 1e400\n  INF: .inf\n"
+    );
+    let test = Test::new().write("demo.yaml", &descriptor);
+    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dotenv = test.read("out/.env.example");
+    for line in [
+        "BIG=12345678901234567890",
+        "TINY=1e-400",
+        "VERSION=3.10",
+        "HEX=0x1F",
+        "HUGE=1e400",
+        "INF=.inf",
+    ] {
+        assert!(dotenv.lines().any(|l| l == line), "{line} not in\n{dotenv}");
+    }
+    let compose: serde_yaml::Value = serde_yaml::from_str(&test.read("out/docker-compose.yml")).unwrap();
+    let env = &compose["services"]["web"]["environment"];
+    assert_eq!(env["BIG"].as_str(), Some("12345678901234567890"));
+    assert_eq!(env["VERSION"].as_str(), Some("3.10"));
+}
+
+#[test]
+fn numbers_no_float_holds_are_refused_where_a_number_is_expected() {
+    for (value, col) in [("1e400", 9), ("-1e400", 9), (".nan", 9), ("1e-400", 9)] {
+        let descriptor = MINIMAL.replace(
+            "cache:\n  kind: redis\n",
+            &format!("cache:\n  kind: redis\n  port: {value}\n"),
+        );
+        let test = Test::new().write("demo.yaml", &descriptor);
+        let run = test.run(&["validate", "demo.yaml"]);
+        assert_eq!(run.code, 1, "{value}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains(&format!(
+                "demo.yaml:11:{col}: error: invalid YAML: `{value}` is outside the range of a number"
+            )),
+            "{value}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn secrets_typed_as_numbers_or_booleans_are_found() {
+    let descriptor = format!("{MINIMAL}env:\n  SMTP_PASSWORD: 90210443117\n  API_TOKEN: true\n");
+    let test = Test::new().write("demo.yaml", &descriptor);
+    let run = test.run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("/env/SMTP_PASSWORD: `SMTP_PASSWORD` holds what looks like a secret"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("/env/API_TOKEN: `API_TOKEN` holds what looks like a secret"),
+        "{}",
+        run.stdout
+    );
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A `git archive` export has no `.git`: the committed outputs must still be
+/// in sync there, so headers cannot depend on where the repository root is.
+#[test]
+fn committed_outputs_are_in_sync_outside_a_git_checkout() {
+    let test = Test::new();
+    copy_tree(&crate::support::repo().join("environments"), &test.path("environments"));
+    assert!(!test.path(".git").exists());
+    let run = test.run(&["check", "--quiet"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // And from inside the folder, another working directory.
+    let run = crate::support::run_in(&test.path("environments"), &["check", "--quiet", "revisbali.yaml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+/// Generated files stay LF in a `core.autocrlf=true` checkout: `check`
+/// compares bytes, and a CRLF shell script does not run.
+#[test]
+fn generated_files_are_checked_out_with_lf_everywhere() {
+    let repo = crate::support::repo();
+    for file in [
+        "environments/revisbali/.env.example",
+        "environments/magictoolbox-dev/infra/update-container-app-secrets.sh",
+        "environments/chat/deployment/parameters.prod.json",
+    ] {
+        let out = std::process::Command::new("git")
+            .args(["-c", "core.autocrlf=true", "check-attr", "eol", "--", file])
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            text.trim(),
+            format!("{file}: eol: lf"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
