@@ -2,7 +2,6 @@
 //! bombs, huge descriptors, numbers no float holds, secrets typed as numbers.
 
 use crate::support::{Run, Test, MINIMAL};
-use std::time::{Duration, Instant};
 
 /// What no command may ever do: abort (134), panic (101) or die of a signal.
 #[track_caller]
@@ -60,26 +59,31 @@ fn deep_nesting_is_refused_by_every_command_never_a_stack_overflow() {
     assert_eq!(run.stdout.matches("nest more than").count(), 3, "{}", run.stdout);
 }
 
-/// Before the scans were linear this took minutes (80,000 entries: 60 s in
-/// release); now it is well under a second in release.
+/// Many entries merged over a base: every overlay value wins, in order. How
+/// long this takes is measured by `tests/bench/hostile_inputs.py` (80,000
+/// entries took 60 s while the scans were quadratic), never asserted here:
+/// a timed test fails on a busy machine and proves nothing on a fast one.
 #[test]
-fn many_env_entries_and_an_extends_overlay_take_linear_time() {
-    const N: usize = 30_000;
+fn many_env_entries_and_an_extends_overlay_merge_entry_by_entry() {
+    const N: usize = 5_000;
     let mut base = format!("{MINIMAL}env:\n");
     let mut overlay = String::from("extends: base.yaml\nenv:\n");
     for i in 0..N {
         base.push_str(&format!("  VAR_{i:05}: base-{i}\n"));
-        overlay.push_str(&format!("  VAR_{i:05}: over-{i}\n"));
+        if i % 2 == 0 {
+            overlay.push_str(&format!("  VAR_{i:05}: over-{i}\n"));
+        }
     }
     let test = Test::new().write("base.yaml", &base).write("demo.yaml", &overlay);
-    let start = Instant::now();
     let run = test.run(&["render", "demo.yaml", "-o", "out"]);
-    let took = start.elapsed();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(test
-        .read("out/.env.example")
-        .contains(&format!("VAR_{:05}=over-{}", N - 1, N - 1)));
-    assert!(took < Duration::from_secs(15), "{N} env entries took {took:?}");
+    let dotenv = test.read("out/.env.example");
+    let vars: Vec<&str> = dotenv.lines().filter(|l| l.starts_with("VAR_")).collect();
+    assert_eq!(vars.len(), N, "one line per entry, no duplicates");
+    for (i, line) in vars.iter().enumerate() {
+        let from = if i % 2 == 0 { "over" } else { "base" };
+        assert_eq!(*line, format!("VAR_{i:05}={from}-{i}"), "entries keep the base's order");
+    }
 }
 
 #[test]

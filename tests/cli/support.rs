@@ -45,6 +45,9 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Run {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .args(args)
+        // A hang (a FIFO read, a lock never released) fails the test as a
+        // killed run instead of stalling the suite: no command here needs a minute.
+        .timeout(std::time::Duration::from_secs(120))
         .output()
         .unwrap();
     Run {

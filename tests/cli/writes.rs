@@ -473,14 +473,12 @@ fn extends_names_a_descriptor_file_and_nothing_else() {
     assert!(status.success());
     for (base, message) in cases {
         let test = &test;
-        let started = std::time::Instant::now();
         std::fs::write(test.path("demo.yaml"), format!("extends: {base}\n{MINIMAL}")).unwrap();
         test.run(&["render", "demo.yaml", "-o", "out"]).expect(
             2,
             "",
             &format!("error: demo.yaml:1:10: error: /extends: {message}\n"),
         );
-        assert!(started.elapsed().as_secs() < 5, "{base} took too long");
     }
 }
 

@@ -1,7 +1,11 @@
 //! Any bytes as a descriptor through load, validate, plan and render: errors
-//! are fine, panics are bugs. `extends` reads the same input (a cycle).
+//! are fine, panics are bugs. `extends` reads the same input (a cycle). The
+//! input's length picks one of `diff`'s edits (none, `--without redis`,
+//! `--with redis`), applied before validation as `diff` does: edits meet
+//! documents of any shape.
 #![no_main]
 
+use deploygen::diff::variant::Edit;
 use deploygen::render::Renderer;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
@@ -17,7 +21,16 @@ fuzz_target!(|data: &[u8]| {
     let text = text.to_string();
     let read = move |_: &Path| Ok(text.clone());
     let Ok(loaded) = deploygen::load::load_with(Path::new("fuzz.yaml"), &read) else { return };
-    let Ok(validated) = deploygen::validate::validate_loaded(loaded, &|_| Ok(())) else { return };
+    let edit = match data.len() % 3 {
+        0 => None,
+        1 => Some(Edit::WithoutRedis),
+        _ => Some(Edit::WithRedis),
+    };
+    let apply = |doc: &mut serde_json::Value| match &edit {
+        Some(e) => deploygen::diff::variant::apply(doc, e),
+        None => Ok(()),
+    };
+    let Ok(validated) = deploygen::validate::validate_loaded(loaded, &apply) else { return };
     let plan = deploygen::plan::build(&validated.descriptor, "fuzz.yaml".into());
     let _ = renderer().render(&plan);
     let _ = serde_json::to_string(&plan);
