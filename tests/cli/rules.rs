@@ -1,0 +1,51 @@
+//! Every registered rule has a fixture that fires it and one that stays
+//! quiet: `tests/fixtures/rules/<id>/fires.yaml` and `quiet.yaml`. A rule
+//! without them, or a fixture folder naming no rule, fails the test.
+
+use crate::support::repo;
+use deploygen::findings::{Finding, Severity};
+use std::path::Path;
+
+fn findings(path: &Path) -> Vec<Finding> {
+    deploygen::validate::findings(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn show(findings: &[Finding]) -> String {
+    findings.iter().map(|f| format!("  [{}] {f}\n", f.rule)).collect()
+}
+
+#[test]
+fn every_rule_fires_on_its_fixture_and_stays_quiet_on_the_other() {
+    let root = repo().join("tests/fixtures/rules");
+    let mut problems = Vec::new();
+    for rule in deploygen::rules::all() {
+        let dir = root.join(rule.id);
+        let (fires, quiet) = (dir.join("fires.yaml"), dir.join("quiet.yaml"));
+        if !fires.is_file() || !quiet.is_file() {
+            problems.push(format!(
+                "`{}` has no fires.yaml and quiet.yaml in {}",
+                rule.id,
+                dir.display()
+            ));
+            continue;
+        }
+        let found = findings(&fires);
+        match found.iter().find(|f| f.rule == rule) {
+            None => problems.push(format!("`{}` does not fire on fires.yaml:\n{}", rule.id, show(&found))),
+            Some(f) if f.location.is_none() => problems.push(format!("`{}` fires without file:line:col: {f}", rule.id)),
+            Some(_) => {}
+        }
+        // Quiet means the whole file validates, so the rule was really checked.
+        let found = findings(&quiet);
+        if found.iter().any(|f| f.rule == rule || f.severity == Severity::Error) {
+            problems.push(format!("`{}`: quiet.yaml is not clean:\n{}", rule.id, show(&found)));
+        }
+    }
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if deploygen::rules::find(&name).is_none() {
+            problems.push(format!("tests/fixtures/rules/{name} names no registered rule"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
