@@ -42,6 +42,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     check_registries(d, c);
     check_clustering(d, c);
     check_postgres_admin(d, c);
+    check_derived_names(d, &base, c);
     match d.platform {
         Platform::AzureContainerApps => {
             for (name, service) in &d.services {
@@ -117,6 +118,38 @@ fn check_postgres_admin(d: &Descriptor, c: &mut Checker) {
                 pg.user
             ),
         );
+    }
+}
+
+/// Names Container Apps builds from the base and the secret ids, beyond the
+/// container apps (checked below): the managed environment, its Log Analytics
+/// workspace, the VNet and the private endpoints end with a letter or digit,
+/// and so do Container Apps secret names (Microsoft Learn, "Naming rules and
+/// restrictions for Azure resources"; the Container Apps API's secret-name error).
+fn check_derived_names(d: &Descriptor, base: &str, c: &mut Checker) {
+    if d.platform != Platform::AzureContainerApps {
+        return;
+    }
+    if base.ends_with('-') {
+        let explicit = d.azure.as_ref().is_some_and(|a| a.resource_name.is_some());
+        c.error(
+            rules::AZURE_NAME,
+            if explicit { "/azure/resource_name" } else { "/name" }.into(),
+            format!(
+                "`{base}` ends with `-`, so the Container Apps environment `cae-{base}`, its Log Analytics workspace `log-{base}` and the virtual network `vnet-{base}` would end with a dash, which Azure refuses; set `azure.resource_name`"
+            ),
+        );
+    }
+    for id in d.secrets.keys() {
+        if !id.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+            c.error_at_key(
+                rules::AZURE_NAME,
+                format!("/secrets/{}", escape_pointer(id)),
+                format!(
+                    "Container Apps refuses the secret name `{id}`: secret names start and end with a letter or digit"
+                ),
+            );
+        }
     }
 }
 

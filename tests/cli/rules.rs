@@ -49,3 +49,41 @@ fn every_rule_fires_on_its_fixture_and_stays_quiet_on_the_other() {
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
+
+/// Names Azure would refuse at deploy time are found by `validate`, each at
+/// the line and column of what produced them.
+#[test]
+fn azure_names_that_would_end_with_a_dash_are_refused_where_they_come_from() {
+    let descriptor = "\
+name: demo-
+platform: azure-container-apps
+azure:
+  location: westeurope
+  resource_name: demo
+services:
+  web:
+    image: example/web:1
+    ports: [\"8000:8000\"]
+    env:
+      API_KEY: {secret: api-}
+secrets:
+  api-: {}
+";
+    let test = crate::support::Test::new().write("demo.yaml", descriptor);
+    test.run(&["validate", "demo.yaml"]).expect(
+        1,
+        "demo.yaml:13:3: error: /secrets/api-: Container Apps refuses the secret name `api-`: secret names start and end with a letter or digit\n",
+        "demo.yaml: 1 error, 0 warnings\n",
+    );
+    // Without `resource_name`, the environment name is the base.
+    let test = test.write(
+        "demo.yaml",
+        &descriptor.replace("  resource_name: demo\n", "").replace("api-", "api"),
+    );
+    test.run(&["validate", "demo.yaml"]).expect(
+        1,
+        "demo.yaml:1:7: error: /name: `demo-` ends with `-`, so the Container Apps environment `cae-demo-`, its Log Analytics workspace `log-demo-` and the virtual network `vnet-demo-` would end with a dash, which Azure refuses; set `azure.resource_name`\n\
+         demo.yaml:6:3: error: /services/web: container app name `demo--web` is not valid: lower-case letters, digits and single dashes only (no `_`)\n",
+        "demo.yaml: 2 errors, 0 warnings\n",
+    );
+}
