@@ -207,6 +207,14 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
                 format!("Render rejects the service name `{name}`"),
             );
         }
+        // A Blueprint's service names are unique: Render refuses a second one.
+        if d.services.contains_key(&name) {
+            c.error_at_key(
+                rules::DUPLICATE_SERVICE,
+                format!("/services/{}", escape_pointer(&name)),
+                format!("service name `{name}` is already the Redis private service's (`cache.service`, default `<name>-redis`); rename one"),
+            );
+        }
     }
     for field in ["container_name", "image"] {
         let set = if field == "image" {

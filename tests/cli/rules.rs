@@ -87,3 +87,27 @@ secrets:
         "demo.yaml: 2 errors, 0 warnings\n",
     );
 }
+
+/// render.yaml would hold two services of one name, which Render refuses.
+#[test]
+fn a_render_service_named_like_the_redis_private_service_is_a_duplicate() {
+    let descriptor = "\
+name: demo
+platform: render
+cache:
+  kind: redis
+  provider: render-private-service
+services:
+  demo-redis:
+    image: example/web:1
+    ports: [\"8000:8000\"]
+";
+    crate::support::Test::new()
+        .write("demo.yaml", descriptor)
+        .run(&["validate", "demo.yaml"])
+        .expect(
+            1,
+            "demo.yaml:7:3: error: /services/demo-redis: service name `demo-redis` is already the Redis private service's (`cache.service`, default `<name>-redis`); rename one\n",
+            "demo.yaml: 1 error, 0 warnings\n",
+        );
+}
