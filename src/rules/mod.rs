@@ -41,6 +41,8 @@ impl fmt::Display for Kind {
     }
 }
 
+// Not `#[non_exhaustive]`: that leaves the rest of the crate free to build one.
+#[allow(clippy::manual_non_exhaustive)]
 pub struct Rule {
     pub id: &'static str,
     pub kind: Kind,
@@ -51,6 +53,8 @@ pub struct Rule {
     pub summary: &'static str,
     /// Why it matters and what to do: `deploygen explain RULE`.
     pub explanation: &'static str,
+    /// Private: only the `rules!` lists below can make a rule.
+    _registered: (),
 }
 
 impl Rule {
@@ -109,6 +113,7 @@ macro_rules! rules {
                 acceptable: $acceptable,
                 summary: $summary,
                 explanation: $explanation,
+                _registered: (),
             };
         )*
         pub const $list: &[&$crate::rules::Rule] = &[$($name),*];
