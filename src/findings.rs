@@ -1,5 +1,6 @@
 //! What `validate` reports: each finding has a severity, a rule id, a place and a message.
 
+use crate::rules::Rule;
 use crate::source::Location;
 use serde::Serialize;
 use std::fmt;
@@ -25,24 +26,25 @@ pub struct Finding {
     /// Where: sorted first, so findings come out in file order.
     pub location: Option<Location>,
     pub severity: Severity,
-    /// `yaml`, `schema`, or a semantic rule id such as `unknown-dependency`.
-    pub rule: String,
+    /// Its registry entry; serialised (and compared) as its id.
+    pub rule: &'static Rule,
     /// JSON pointer into the merged descriptor (empty for the whole document).
     pub pointer: String,
     pub message: String,
 }
 
 impl Finding {
-    pub fn error(
-        rule: &str,
+    /// A finding of `rule`, with the rule's severity.
+    pub fn new(
+        rule: &'static Rule,
         location: Option<Location>,
         pointer: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         Finding {
             location,
-            severity: Severity::Error,
-            rule: rule.to_string(),
+            severity: rule.severity,
+            rule,
             pointer: pointer.into(),
             message: message.into(),
         }

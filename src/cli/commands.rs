@@ -325,31 +325,46 @@ fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
 }
 
 fn explain_cmd(rule: Option<&str>, out: &mut Out) -> Outcome {
-    use crate::lint::rules::{find, RULES};
+    use crate::rules;
     match rule {
         None => {
-            for r in RULES {
-                writeln!(out.stdout, "{:<36} {:<8} {}", r.id, r.severity.to_string(), r.summary)?;
+            for r in rules::all() {
+                writeln!(
+                    out.stdout,
+                    "{:<36} {:<8} {:<9} {}",
+                    r.id,
+                    r.severity.to_string(),
+                    r.kind.to_string(),
+                    r.summary
+                )?;
             }
             Ok(0)
         }
-        Some(id) => match find(id) {
+        Some(id) => match rules::find(id) {
             Some(r) => {
                 writeln!(
                     out.stdout,
                     "{} ({}): {}\n\n{}",
                     r.id, r.severity, r.summary, r.explanation
                 )?;
-                writeln!(
-                    out.stdout,
-                    "\nAccept it in a descriptor, with the reason:\n  accept:\n    {}: <why this environment needs it>",
-                    r.id
-                )?;
+                if r.acceptable {
+                    writeln!(
+                        out.stdout,
+                        "\nAccept it in a descriptor, with the reason:\n  accept:\n    {}: <why this environment needs it>",
+                        r.id
+                    )?;
+                } else {
+                    writeln!(
+                        out.stdout,
+                        "\n`accept:` cannot silence a {} rule: fix the descriptor.",
+                        r.kind
+                    )?;
+                }
                 Ok(0)
             }
             None => Err(Error::UnknownRule {
                 rule: id.to_string(),
-                suggestion: crate::validate::suggest::did_you_mean(id, RULES.iter().map(|r| r.id)).map(String::from),
+                suggestion: crate::validate::suggest::did_you_mean(id, rules::all().map(|r| r.id)).map(String::from),
             }
             .into()),
         },

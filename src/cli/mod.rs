@@ -116,7 +116,7 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
-    /// List the lint rules, or explain one.
+    /// List every rule (input, semantic, lint), or explain one.
     Explain {
         /// A rule id, such as `redis-url-without-password`.
         rule: Option<String>,

@@ -181,7 +181,7 @@ impl Out<'_> {
                 f.location.as_ref().map(|l| l.path.as_str()),
                 f.location.as_ref().map(|l| l.line),
                 f.location.as_ref().map(|l| l.col),
-                &format!("deploygen {}", f.rule),
+                &f.rule.title(),
                 &if f.pointer.is_empty() {
                     f.message.clone()
                 } else {

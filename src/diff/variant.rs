@@ -408,8 +408,8 @@ mod tests {
     #[test]
     fn findings_under_a_set_path_name_the_option() {
         let finding = |pointer: &str| {
-            crate::findings::Finding::error(
-                "schema",
+            crate::findings::Finding::new(
+                crate::rules::SCHEMA,
                 Some(crate::source::Location {
                     path: "env.yaml".into(),
                     line: 3,

@@ -2,17 +2,16 @@
 //! would validate but fail or leak in production. Each finding has a rule id;
 //! a descriptor accepts one with a written reason under `accept:`.
 
-pub mod rules;
-
 use crate::findings::Finding;
 use crate::load::node::{escape_pointer, PositionIndex};
 use crate::model::{CacheKind, CacheProvider, Descriptor, EnvValue as DescriptorValue, Platform};
 use crate::plan::{Part, Plan};
+use crate::rules::{self, Rule};
 use crate::source::Sources;
 use crate::validate::suggest::did_you_mean;
 
 struct Hit {
-    rule: &'static str,
+    rule: &'static Rule,
     pointer: String,
     message: String,
 }
@@ -32,41 +31,48 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
     let mut findings = Vec::new();
     for hit in &hits {
-        if d.accept.contains_key(hit.rule) {
+        if d.accept.contains_key(hit.rule.id) {
             continue;
         }
-        let rule = rules::find(hit.rule).expect("every hit names a known rule");
-        findings.push(Finding {
-            location: locate(&hit.pointer),
-            severity: rule.severity,
-            rule: hit.rule.to_string(),
-            pointer: hit.pointer.clone(),
-            message: format!("{} (`deploygen explain {}`)", hit.message, hit.rule),
-        });
+        findings.push(Finding::new(
+            hit.rule,
+            locate(&hit.pointer),
+            hit.pointer.clone(),
+            format!("{} (`deploygen explain {}`)", hit.message, hit.rule),
+        ));
     }
     for rule in d.accept.keys() {
         let pointer = format!("/accept/{}", escape_pointer(rule));
         let location = index.key(&pointer).map(|p| sources.locate(p));
-        if rules::find(rule).is_none() {
-            let hint = did_you_mean(rule, rules::RULES.iter().map(|r| r.id))
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_else(|| "; `deploygen explain` lists the rules".into());
-            findings.push(Finding::error(
-                "accept",
+        match rules::find(rule) {
+            None => {
+                let acceptable = rules::all().filter(|r| r.acceptable).map(|r| r.id);
+                let hint = did_you_mean(rule, acceptable)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_else(|| "; `deploygen explain` lists the rules".into());
+                findings.push(Finding::new(
+                    rules::ACCEPT,
+                    location,
+                    pointer,
+                    format!("no lint rule `{rule}`{hint}"),
+                ));
+            }
+            Some(known) if !known.acceptable => findings.push(Finding::new(
+                rules::ACCEPT,
                 location,
                 pointer,
-                format!("no lint rule `{rule}`{hint}"),
-            ));
-        } else if !hits.iter().any(|h| h.rule == rule) {
-            findings.push(Finding {
+                format!("`{rule}` cannot be accepted: only lint rules can, and a {} rule means the descriptor cannot deploy as written; fix it instead (`deploygen explain {rule}`)", known.kind),
+            )),
+            Some(known) if !hits.iter().any(|h| h.rule == known) => findings.push(Finding {
                 severity: crate::findings::Severity::Warning,
-                ..Finding::error(
-                    "accept",
+                ..Finding::new(
+                    rules::ACCEPT,
                     location,
                     pointer,
                     format!("`{rule}` is accepted but no longer occurs; remove it"),
                 )
-            });
+            }),
+            Some(_) => {}
         }
     }
     findings
@@ -133,7 +139,7 @@ fn redis_urls(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
             let name = &var.name;
             if auth && !parsed.password {
                 hits.push(Hit {
-                    rule: "redis-url-without-password",
+                    rule: rules::REDIS_URL_WITHOUT_PASSWORD,
                     pointer: var.origin.clone(),
                     message: format!(
                         "`{name}` has no password, but this Redis requires one: the app will fail to authenticate"
@@ -142,7 +148,7 @@ fn redis_urls(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
             }
             if azure && !parsed.tls {
                 hits.push(Hit {
-                    rule: "redis-url-without-tls",
+                    rule: rules::REDIS_URL_WITHOUT_TLS,
                     pointer: var.origin.clone(),
                     message: format!("`{name}` uses `redis://`, but Azure's Redis only accepts TLS (`rediss://`)"),
                 });
@@ -154,7 +160,7 @@ fn redis_urls(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
                     6380
                 };
                 hits.push(Hit {
-                    rule: "redis-url-wrong-port",
+                    rule: rules::REDIS_URL_WRONG_PORT,
                     pointer: var.origin.clone(),
                     message: format!("`{name}` uses port 6379; this Redis listens on {expected} (TLS)"),
                 });
@@ -197,7 +203,7 @@ fn url_query(d: &Descriptor, url: &str, name: &str, origin: &str) -> Option<Hit>
     };
     if let Some((key, why)) = REJECTED_QUERY.iter().find(|(k, _)| keys.contains(k)) {
         return Some(Hit {
-            rule: "redis-url-query",
+            rule: rules::REDIS_URL_QUERY,
             pointer,
             message: format!("`{name}` has `?{key}=` in its query: {why}; `rediss://` already means TLS"),
         });
@@ -205,7 +211,7 @@ fn url_query(d: &Descriptor, url: &str, name: &str, origin: &str) -> Option<Hit>
     let broker = origin.starts_with("/broker/expose/");
     if broker && url.starts_with("rediss://") && !keys.contains(&"ssl_cert_reqs") {
         return Some(Hit {
-            rule: "redis-url-query",
+            rule: rules::REDIS_URL_QUERY,
             pointer,
             message: format!(
                 "`{name}` is a `rediss://` URL without `ssl_cert_reqs`: Celery refuses it (`A rediss:// URL must have parameter ssl_cert_reqs`)"
@@ -227,7 +233,7 @@ fn postgres_firewall(d: &Descriptor, hits: &mut Vec<Hit>) {
         _ => return,
     };
     hits.push(Hit {
-        rule: "postgres-azure-services-firewall",
+        rule: rules::POSTGRES_AZURE_SERVICES_FIREWALL,
         pointer: pointer.into(),
         message: "PostgreSQL gets the 0.0.0.0 firewall rule (\"allow Azure services\"), which admits every Azure customer's resources, not only yours".into(),
     });
@@ -240,7 +246,7 @@ fn public_access(d: &Descriptor, hits: &mut Vec<Hit>) {
     );
     if azure_redis && d.cache.kind == CacheKind::Redis && d.cache.public_network_access == Some(true) {
         hits.push(Hit {
-            rule: "redis-public-network-access",
+            rule: rules::REDIS_PUBLIC_NETWORK_ACCESS,
             pointer: "/cache/public_network_access".into(),
             message: "Redis is reachable from the internet".into(),
         });
@@ -248,12 +254,12 @@ fn public_access(d: &Descriptor, hits: &mut Vec<Hit>) {
     let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     match d.platform {
         Platform::AzureAppService => hits.push(Hit {
-            rule: "key-vault-public-network-access",
+            rule: rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
             pointer: "/platform".into(),
             message: "App Service without VNet integration reads Key Vault over its public endpoint".into(),
         }),
         Platform::AzureContainerApps if !private => hits.push(Hit {
-            rule: "key-vault-public-network-access",
+            rule: rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
             pointer: "/azure/private_endpoints".into(),
             message: "without private endpoints, Key Vault must accept public connections".into(),
         }),
@@ -292,7 +298,7 @@ fn secret_literals(d: &Descriptor, hits: &mut Vec<Hit>) {
             };
             if looks_secret(name, &scalar.to_env_string()) {
                 hits.push(Hit {
-                    rule: "secret-literal",
+                    rule: rules::SECRET_LITERAL,
                     pointer: format!("{base}/{}", escape_pointer(name)),
                     message: format!("`{name}` holds what looks like a secret as a plain value; declare it under `secrets` and use `{{secret: ID}}`"),
                 });
@@ -316,7 +322,7 @@ fn unused_secrets(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
                 .any(|s| s.env.iter().any(|e| e.value.secrets().contains(&id.as_str())));
         if !used {
             hits.push(Hit {
-                rule: "unused-secret",
+                rule: rules::UNUSED_SECRET,
                 pointer: format!("/secrets/{}", escape_pointer(id)),
                 message: format!("secret `{id}` is declared but no service uses it"),
             });
@@ -336,7 +342,7 @@ fn dangerous_commands(d: &Descriptor, hits: &mut Vec<Hit>) {
         .collect();
     if !enabled.is_empty() {
         hits.push(Hit {
-            rule: "redis-dangerous-commands",
+            rule: rules::REDIS_DANGEROUS_COMMANDS,
             pointer: "/cache/disabled_commands".into(),
             message: format!("{} stay enabled on the self-hosted Redis", enabled.join(" and ")),
         });
@@ -348,7 +354,7 @@ fn published(d: &Descriptor, hits: &mut Vec<Hit>) {
     let allow = d.render.as_ref().and_then(|r| r.database_ip_allow_list.as_ref());
     if d.platform == Platform::Render && d.postgres.is_some() && allow.is_some_and(|list| !list.is_empty()) {
         hits.push(Hit {
-            rule: "render-postgres-public",
+            rule: rules::RENDER_POSTGRES_PUBLIC,
             pointer: "/render/database_ip_allow_list".into(),
             message: "PostgreSQL is reachable from outside Render".into(),
         });
@@ -365,7 +371,7 @@ fn published(d: &Descriptor, hits: &mut Vec<Hit>) {
                 format!("{base}/ports")
             };
             hits.push(Hit {
-                rule: "infrastructure-published",
+                rule: rules::INFRASTRUCTURE_PUBLISHED,
                 pointer,
                 message: format!("`{name}` is published beyond 127.0.0.1: anyone who reaches the host reaches it"),
             });
@@ -376,7 +382,7 @@ fn published(d: &Descriptor, hits: &mut Vec<Hit>) {
 fn retirement(d: &Descriptor, hits: &mut Vec<Hit>) {
     if d.cache.kind == CacheKind::Redis && d.cache.provider_on(d.platform) == Some(CacheProvider::AzureCache) {
         hits.push(Hit {
-            rule: "azure-cache-retirement",
+            rule: rules::AZURE_CACHE_RETIREMENT,
             pointer: "/cache/provider".into(),
             message: "Azure Cache for Redis retires on 2028-09-30; plan the move to Azure Managed Redis (`provider: azure-managed`)".into(),
         });

@@ -4,6 +4,7 @@
 use super::semantic::{hosted_cache_provider, provider_name, Checker};
 use crate::load::node::escape_pointer;
 use crate::model::*;
+use crate::rules;
 
 const CLASSIC_SKUS: &[&str] = &["Basic", "Standard", "Premium"];
 
@@ -25,7 +26,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     let base = resource_base(d);
     if base.contains("--") {
         c.error(
-            "azure-name",
+            rules::AZURE_NAME,
             if d.azure.as_ref().is_some_and(|a| a.resource_name.is_some()) {
                 "/azure/resource_name"
             } else {
@@ -41,19 +42,20 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     check_registries(d, c);
     check_clustering(d, c);
     check_postgres_admin(d, c);
+    check_derived_names(d, &base, c);
     match d.platform {
         Platform::AzureContainerApps => {
             for (name, service) in &d.services {
                 let app = format!("{base}-{name}");
                 if app.len() > 32 {
                     c.error_at_key(
-                        "azure-name",
+                        rules::AZURE_NAME,
                         format!("/services/{}", escape_pointer(name)),
                         format!("container app name `{app}` is longer than Azure's 32 characters; shorten the service name or `azure.resource_name`"),
                     );
                 } else if !container_app_name_ok(&app) {
                     c.error_at_key(
-                        "azure-name",
+                        rules::AZURE_NAME,
                         format!("/services/{}", escape_pointer(name)),
                         format!("container app name `{app}` is not valid: lower-case letters, digits and single dashes only (no `_`)"),
                     );
@@ -70,21 +72,21 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
                 .collect();
             if d.services.len() != 1 || web.len() != 1 {
                 c.error(
-                    "app-service-shape",
+                    rules::APP_SERVICE_SHAPE,
                     "/services".into(),
                     "`azure-app-service` runs exactly one `web` service; run workers on `azure-container-apps`".into(),
                 );
             }
             if d.broker.kind != BrokerKind::None {
                 c.error(
-                    "app-service-shape",
+                    rules::APP_SERVICE_SHAPE,
                     "/broker/kind".into(),
                     "`azure-app-service` has no worker to consume a broker; use `azure-container-apps`".into(),
                 );
             }
             if !d.infrastructure.is_empty() {
                 c.error_at_key(
-                    "app-service-shape",
+                    rules::APP_SERVICE_SHAPE,
                     "/infrastructure".into(),
                     "`azure-app-service` deploys no infrastructure containers".into(),
                 );
@@ -109,13 +111,45 @@ fn check_postgres_admin(d: &Descriptor, c: &mut Checker) {
     let Some(pg) = &d.postgres else { return };
     if RESERVED_ADMIN_LOGINS.contains(&pg.user.as_str()) || pg.user.starts_with("pg_") {
         c.error(
-            "azure-name",
+            rules::AZURE_POSTGRES_ADMIN,
             "/postgres/user".into(),
             format!(
                 "Azure Database for PostgreSQL refuses `{}` as the administrator login (reserved, or starting with `pg_`); pick another user",
                 pg.user
             ),
         );
+    }
+}
+
+/// Names Container Apps builds from the base and the secret ids, beyond the
+/// container apps (checked below): the managed environment, its Log Analytics
+/// workspace, the VNet and the private endpoints end with a letter or digit,
+/// and so do Container Apps secret names (Microsoft Learn, "Naming rules and
+/// restrictions for Azure resources"; the Container Apps API's secret-name error).
+fn check_derived_names(d: &Descriptor, base: &str, c: &mut Checker) {
+    if d.platform != Platform::AzureContainerApps {
+        return;
+    }
+    if base.ends_with('-') {
+        let explicit = d.azure.as_ref().is_some_and(|a| a.resource_name.is_some());
+        c.error(
+            rules::AZURE_NAME,
+            if explicit { "/azure/resource_name" } else { "/name" }.into(),
+            format!(
+                "`{base}` ends with `-`, so the Container Apps environment `cae-{base}`, its Log Analytics workspace `log-{base}` and the virtual network `vnet-{base}` would end with a dash, which Azure refuses; set `azure.resource_name`"
+            ),
+        );
+    }
+    for id in d.secrets.keys() {
+        if !id.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+            c.error_at_key(
+                rules::AZURE_NAME,
+                format!("/secrets/{}", escape_pointer(id)),
+                format!(
+                    "Container Apps refuses the secret name `{id}`: secret names start and end with a letter or digit"
+                ),
+            );
+        }
     }
 }
 
@@ -136,14 +170,14 @@ fn check_probe(name: &str, service: &Service, c: &mut Checker) {
     let at = format!("/services/{}/healthcheck", escape_pointer(name));
     if h.http.is_none() && h.command.is_some() {
         c.error_at_key(
-            "platform-field",
+            rules::PLATFORM_FIELD,
             format!("{at}/command"),
             "Container Apps probes are HTTP requests, not commands; give `http` (a path on the service's port)".into(),
         );
     }
     if h.http.is_some() && service.ports.is_empty() {
         c.error_at_key(
-            "contradiction",
+            rules::CONTRADICTION,
             format!("{at}/http"),
             "an HTTP health check needs the port to probe: add `ports`".into(),
         );
@@ -157,14 +191,14 @@ fn check_registries(d: &Descriptor, c: &mut Checker) {
         let at = format!("/azure/registries/{}", escape_pointer(server));
         if d.platform != Platform::AzureContainerApps {
             c.error_at_key(
-                "platform-field",
+                rules::PLATFORM_FIELD,
                 at.clone(),
                 "`registries` only applies to `azure-container-apps`".into(),
             );
         }
         match (&r.username, &r.password_secret) {
             (Some(_), None) | (None, Some(_)) => c.error_at_key(
-                "contradiction",
+                rules::CONTRADICTION,
                 at.clone(),
                 "give `username` and `password_secret` together (or neither, to pull with the managed identity)".into(),
             ),
@@ -173,7 +207,7 @@ fn check_registries(d: &Descriptor, c: &mut Checker) {
         if let Some(secret) = &r.password_secret {
             if !d.secrets.contains_key(secret) {
                 c.error(
-                    "undeclared-secret",
+                    rules::UNDECLARED_SECRET,
                     format!("{at}/password_secret"),
                     format!("secret `{secret}` is not declared; declare it under `secrets`"),
                 );
@@ -181,7 +215,7 @@ fn check_registries(d: &Descriptor, c: &mut Checker) {
         }
         if r.username.is_none() && !server.ends_with(".azurecr.io") {
             c.error_at_key(
-                "contradiction",
+                rules::CONTRADICTION,
                 at,
                 format!("`{server}` is not an Azure Container Registry: the managed identity cannot log in; give `username` and `password_secret`"),
             );
@@ -193,7 +227,7 @@ fn check_clustering(d: &Descriptor, c: &mut Checker) {
     let managed = d.cache.provider_on(d.platform) == Some(CacheProvider::AzureManaged);
     if d.azure.as_ref().is_some_and(|a| a.redis_clustering_policy.is_some()) && !managed {
         c.error_at_key(
-            "platform-field",
+            rules::PLATFORM_FIELD,
             "/azure/redis_clustering_policy".into(),
             "only applies to Azure Managed Redis (`cache.provider: azure-managed`)".into(),
         );
@@ -211,7 +245,7 @@ fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
         ] {
             if set && !aca {
                 c.error_at_key(
-                    "platform-field",
+                    rules::PLATFORM_FIELD,
                     format!("/services/{}/{field}", escape_pointer(name)),
                     format!("`{field}` only applies to `azure-container-apps`"),
                 );
@@ -220,7 +254,7 @@ fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
         if let (Some(min), Some(max)) = (s.replicas.and_then(|r| r.min), s.replicas.and_then(|r| r.max)) {
             if min > max {
                 c.error(
-                    "contradiction",
+                    rules::CONTRADICTION,
                     format!("/services/{}/replicas/min", escape_pointer(name)),
                     format!("`min` ({min}) is above `max` ({max})"),
                 );
@@ -233,7 +267,7 @@ fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
             .any(|part| part == ".." || part == "." || part.is_empty())
         {
             c.error(
-                "unsafe-path",
+                rules::UNSAFE_PATH,
                 "/azure/bicep_file".into(),
                 format!("`{file}` must stay inside the output folder: no `..`, `.` or empty parts"),
             );
@@ -256,7 +290,7 @@ fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
         ] {
             if set && d.platform != platform {
                 c.error_at_key(
-                    "platform-field",
+                    rules::PLATFORM_FIELD,
                     format!("/azure/{field}"),
                     format!("`{field}` only applies to `{}`", platform.as_str()),
                 );
@@ -274,7 +308,7 @@ fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
     ] {
         if set && !azure_cache {
             c.error_at_key(
-                "platform-field",
+                rules::PLATFORM_FIELD,
                 format!("/cache/{field}"),
                 "only applies to Azure Cache for Redis or Azure Managed Redis".into(),
             );
@@ -297,7 +331,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
         };
         if set {
             c.error_at_key(
-                "contradiction",
+                rules::CONTRADICTION,
                 format!("/cache/{field}"),
                 format!(
                     "`{field}` does not apply to `{}`: Azure runs the cache and holds its access key",
@@ -308,7 +342,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
     }
     if cache.port.is_some() {
         c.error_at_key(
-            "contradiction",
+            rules::CONTRADICTION,
             "/cache/port".into(),
             "Azure fixes the port (6380 for Azure Cache for Redis, 10000 for Azure Managed Redis)".into(),
         );
@@ -317,13 +351,13 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
     match provider {
         CacheProvider::AzureCache => {
             if let Some(s) = sku.filter(|s| !CLASSIC_SKUS.contains(s)) {
-                c.error("azure-sku", "/cache/sku".into(), format!("`{s}` is an Azure Managed Redis SKU; Azure Cache for Redis takes `Basic`, `Standard` or `Premium` (or set `provider: azure-managed`)"));
+                c.error(rules::AZURE_SKU, "/cache/sku".into(), format!("`{s}` is an Azure Managed Redis SKU; Azure Cache for Redis takes `Basic`, `Standard` or `Premium` (or set `provider: azure-managed`)"));
             }
             let premium = sku == Some("Premium");
             if let Some(cap) = cache.capacity {
                 if premium && !(1..=5).contains(&cap) {
                     c.error(
-                        "azure-sku",
+                        rules::AZURE_SKU,
                         "/cache/capacity".into(),
                         format!("Premium sizes are P1-P5; `capacity: {cap}` does not exist"),
                     );
@@ -332,11 +366,11 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
         }
         CacheProvider::AzureManaged => {
             if let Some(s) = sku.filter(|s| CLASSIC_SKUS.contains(s)) {
-                c.error("azure-sku", "/cache/sku".into(), format!("`{s}` is an Azure Cache for Redis SKU; Azure Managed Redis takes `Balanced_B0`, `Balanced_B1`..."));
+                c.error(rules::AZURE_SKU, "/cache/sku".into(), format!("`{s}` is an Azure Cache for Redis SKU; Azure Managed Redis takes `Balanced_B0`, `Balanced_B1`..."));
             }
             if cache.capacity.is_some() {
                 c.error_at_key(
-                    "azure-sku",
+                    rules::AZURE_SKU,
                     "/cache/capacity".into(),
                     "Azure Managed Redis sizes are in the SKU name (`Balanced_B1`); remove `capacity`".into(),
                 );
@@ -344,14 +378,14 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
             // One database, and clients cannot SELECT another one.
             if cache.database.is_some_and(|db| db != 0) {
                 c.error(
-                    "azure-managed-database",
+                    rules::AZURE_MANAGED_DATABASE,
                     "/cache/database".into(),
                     "Azure Managed Redis has a single database (0); separate data with key prefixes instead".into(),
                 );
             }
             if d.broker.transport() == Some(Transport::Redis) && d.broker.database.is_some_and(|db| db != 0) {
                 c.error(
-                    "azure-managed-database",
+                    rules::AZURE_MANAGED_DATABASE,
                     "/broker/database".into(),
                     "Azure Managed Redis has a single database (0); the broker cannot use another one".into(),
                 );

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::findings::{has_errors, Finding};
 use crate::load::{self, Loaded};
 use crate::model::Descriptor;
+use crate::rules;
 use std::path::Path;
 
 /// A descriptor that passed validation.
@@ -43,8 +44,8 @@ pub fn validate_loaded(loaded: Loaded, edit: &dyn Fn(&mut serde_json::Value) -> 
         return Err(Error::Invalid { findings });
     }
     let descriptor: Descriptor = serde_json::from_value(instance).map_err(|e| Error::Invalid {
-        findings: vec![Finding::error(
-            "schema",
+        findings: vec![Finding::new(
+            rules::SCHEMA,
             index.value("").map(|p| loaded.sources.locate(p)),
             "",
             format!(
@@ -81,21 +82,21 @@ pub fn findings(path: &Path) -> Result<Vec<Finding>> {
     match validate(path) {
         Ok(v) => Ok(v.findings),
         Err(Error::Invalid { findings }) => Ok(findings),
-        Err(Error::Syntax { location, message }) => Ok(vec![Finding::error(
-            "yaml",
+        Err(Error::Syntax { location, message }) => Ok(vec![Finding::new(
+            rules::YAML,
             Some(location),
             "",
             format!("invalid YAML: {message}"),
         )]),
         Err(Error::Extends { location, message }) => {
-            Ok(vec![Finding::error("extends", Some(location), "/extends", message)])
+            Ok(vec![Finding::new(rules::EXTENDS, Some(location), "/extends", message)])
         }
         Err(e @ Error::ExtendsCycle { .. }) => {
             let Error::ExtendsCycle { location, chain } = &e else {
                 unreachable!()
             };
-            Ok(vec![Finding::error(
-                "extends",
+            Ok(vec![Finding::new(
+                rules::EXTENDS,
                 Some(location.clone()),
                 "/extends",
                 format!("`extends` goes round in a cycle: {}", chain.join(" -> ")),

@@ -4,6 +4,7 @@
 use super::semantic::Checker;
 use crate::load::node::escape_pointer;
 use crate::model::*;
+use crate::rules;
 
 /// Render service names double as host names on the private network.
 fn render_name_ok(name: &str) -> bool {
@@ -19,7 +20,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     let render = d.platform == Platform::Render;
     if d.render.is_some() && !render {
         c.error_at_key(
-            "platform-field",
+            rules::PLATFORM_FIELD,
             "/render".into(),
             format!(
                 "`render` only applies to the `render` platform, not `{}`",
@@ -31,7 +32,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
         // Render runs a cron job; compose a `jobs` profile the host's cron runs.
         if s.schedule.is_some() && !render && d.platform != Platform::Compose {
             c.error_at_key(
-                "platform-field",
+                rules::PLATFORM_FIELD,
                 format!("/services/{}/schedule", escape_pointer(name)),
                 "`schedule` (a cron job) only applies to `render` and `compose`".into(),
             );
@@ -41,7 +42,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     for (name, infra) in &d.infrastructure {
         if infra.kind == InfrastructureKind::Alloy && infra.command.is_none() && !crate::plan::wiring::has_loki(d) {
             c.error(
-                "contradiction",
+                rules::CONTRADICTION,
                 format!("/infrastructure/{}/kind", escape_pointer(name)),
                 "an `alloy` service ships container logs to a `loki` service: add one (`kind: loki`), or give `command` and a config of your own".into(),
             );
@@ -56,7 +57,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     ] {
         if set && !self_hosted {
             c.error_at_key(
-                "platform-field",
+                rules::PLATFORM_FIELD,
                 format!("/cache/{field}"),
                 format!("`{field}` configures redis.conf, written only for a Redis private service on Render (`provider: render-private-service`)"),
             );
@@ -65,12 +66,12 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     let external = d.cache.provider_on(d.platform) == Some(CacheProvider::External);
     match (&d.cache.url_secret, external) {
         (Some(_), false) => c.error_at_key(
-            "contradiction",
+            rules::CONTRADICTION,
             "/cache/url_secret".into(),
             "`url_secret` only applies to `provider: external`".into(),
         ),
         (None, true) => c.error(
-            "contradiction",
+            rules::CONTRADICTION,
             "/cache/provider".into(),
             "an `external` Redis needs `url_secret`: the id of the secret holding its URL".into(),
         ),
@@ -122,12 +123,12 @@ fn check_web_port(name: &str, s: &Service, c: &mut Checker) {
     let pointer = format!("/services/{}/command", escape_pointer(name));
     match routed {
         Some(port) if port != listens => c.error(
-            "render-port",
+            rules::RENDER_PORT,
             pointer,
             format!("`{name}` listens on {listens}, but Render routes to PORT={port} (from `ports`): make them agree"),
         ),
         None => c.error(
-            "render-port",
+            rules::RENDER_PORT,
             pointer,
             format!("`{name}` listens on {listens}, but Render routes to `$PORT` (10000): add `ports: [\"{listens}:{listens}\"]`, or bind `$PORT`"),
         ),
@@ -142,7 +143,7 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
     for (name, _) in d.services.iter() {
         if !render_name_ok(name) {
             c.error_at_key(
-                "render-name",
+                rules::RENDER_NAME,
                 format!("/services/{}", escape_pointer(name)),
                 format!("Render rejects the service name `{name}`: use lower-case letters, digits and dashes (it is also a host name)"),
             );
@@ -150,7 +151,7 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
     }
     if !d.infrastructure.is_empty() {
         c.error_at_key(
-            "platform-field",
+            rules::PLATFORM_FIELD,
             "/infrastructure".into(),
             "`render` deploys no infrastructure containers; run them as services of their own".into(),
         );
@@ -158,7 +159,7 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
     if let Some(pg) = &d.postgres {
         if pg.password_secret.is_some() {
             c.error_at_key(
-                "contradiction",
+                rules::CONTRADICTION,
                 "/postgres/password_secret".into(),
                 "Render generates the database password; services read it with `fromDatabase`".into(),
             );
@@ -171,7 +172,7 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
                 continue;
             }
             c.error(
-                "render-env-group",
+                rules::RENDER_ENV_GROUP,
                 format!("/env/{}", escape_pointer(key)),
                 format!("`{key}`: the descriptor-wide `env` becomes a Render environment group, and Render does not allow `sync: false` secrets in groups; set it in each service's `env`, or let Render generate it (`generate: true`)"),
             );
@@ -182,14 +183,14 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
         && d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService);
     if d.render.as_ref().is_some_and(|r| r.redis_host.is_some()) && !self_hosted {
         c.error_at_key(
-            "contradiction",
+            rules::CONTRADICTION,
             "/render/redis_host".into(),
             "`redis_host` names a Redis private service (`cache.provider: render-private-service`)".into(),
         );
     }
     if d.postgres.is_none() && d.render.as_ref().is_some_and(|r| r.database_ip_allow_list.is_some()) {
         c.error_at_key(
-            "contradiction",
+            rules::CONTRADICTION,
             "/render/database_ip_allow_list".into(),
             "`database_ip_allow_list` applies to the PostgreSQL database, and there is no `postgres`".into(),
         );
@@ -201,9 +202,17 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
         let name = crate::plan::wiring::render_redis_name(d);
         if !render_name_ok(&name) {
             c.error(
-                "render-name",
+                rules::RENDER_NAME,
                 "/cache/service".into(),
                 format!("Render rejects the service name `{name}`"),
+            );
+        }
+        // A Blueprint's service names are unique: Render refuses a second one.
+        if d.services.contains_key(&name) {
+            c.error_at_key(
+                rules::DUPLICATE_SERVICE,
+                format!("/services/{}", escape_pointer(&name)),
+                format!("service name `{name}` is already the Redis private service's (`cache.service`, default `<name>-redis`); rename one"),
             );
         }
     }
@@ -215,7 +224,7 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
         };
         if set {
             c.error_at_key(
-                "contradiction",
+                rules::CONTRADICTION,
                 format!("/cache/{field}"),
                 format!("`{field}` does not apply on Render"),
             );
@@ -223,7 +232,7 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
     }
     if cache.password_secret.is_some() && provider != CacheProvider::Container {
         c.error_at_key(
-            "contradiction",
+            rules::CONTRADICTION,
             "/cache/password_secret".into(),
             "Render cannot build a URL from a secret: a private service is reachable only inside Render's private network, so leave it without a password, or use `render-key-value`".into(),
         );
@@ -236,21 +245,21 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
         };
         if cache.database.is_some() {
             c.error_at_key(
-                "contradiction",
+                rules::CONTRADICTION,
                 "/cache/database".into(),
                 format!("{what} has no database number to set"),
             );
         }
         if d.broker.database.is_some() {
             c.error_at_key(
-                "contradiction",
+                rules::CONTRADICTION,
                 "/broker/database".into(),
                 format!("{what} has no database number to set"),
             );
         }
         if cache.port.is_some() {
             c.error_at_key(
-                "contradiction",
+                rules::CONTRADICTION,
                 "/cache/port".into(),
                 format!("the port of {what} is not ours to choose"),
             );
@@ -266,7 +275,7 @@ fn check_render(d: &Descriptor, c: &mut Checker) {
             ] {
                 if set {
                     c.error_at_key(
-                        "contradiction",
+                        rules::CONTRADICTION,
                         format!("/cache/expose/{fact}"),
                         "an external Redis is known only by its URL (`expose.url`)".into(),
                     );

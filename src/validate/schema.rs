@@ -3,6 +3,7 @@
 use super::suggest::did_you_mean;
 use crate::findings::Finding;
 use crate::load::node::{escape_pointer, PositionIndex};
+use crate::rules;
 use crate::source::Sources;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
@@ -52,8 +53,8 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
                         None if !known.is_empty() => message.push_str(&format!("; expected one of {}", list(&known))),
                         None => {}
                     }
-                    Finding::error(
-                        "schema",
+                    Finding::new(
+                        rules::SCHEMA,
                         index.key(&key_pointer).map(|p| sources.locate(p)),
                         key_pointer,
                         message,
@@ -73,7 +74,7 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
             if let Some(s) = did_you_mean(found_text, names) {
                 message = format!("{found} is not one of {}; did you mean `{s}`?", list(&options));
             }
-            vec![Finding::error("schema", at_value(&pointer), pointer, message)]
+            vec![Finding::new(rules::SCHEMA, at_value(&pointer), pointer, message)]
         }
         ValidationErrorKind::PropertyNames { error: inner } => {
             // The inner error's instance is the offending key itself.
@@ -85,8 +86,8 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
                 .map(|d| format!(": expected {}", lower_first(d.trim_end_matches('.'))))
                 .unwrap_or_default();
             let location = index.key(&key_pointer).map(|p| sources.locate(p));
-            vec![Finding::error(
-                "schema",
+            vec![Finding::new(
+                rules::SCHEMA,
                 location,
                 key_pointer,
                 format!("`{key}` is not a valid name here{names}"),
@@ -94,8 +95,8 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            vec![Finding::error(
-                "schema",
+            vec![Finding::new(
+                rules::SCHEMA,
                 at_value(&pointer),
                 pointer,
                 format!("missing required key `{name}`"),
@@ -107,7 +108,7 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
                 .map(type_names)
                 .unwrap_or_default();
             let message = format!("expected {expected}, found {}", kind_of(error.instance()));
-            vec![Finding::error("schema", at_value(&pointer), pointer, message)]
+            vec![Finding::new(rules::SCHEMA, at_value(&pointer), pointer, message)]
         }
         ValidationErrorKind::Pattern { .. }
         | ValidationErrorKind::OneOfNotValid { .. }
@@ -118,9 +119,14 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
                 .map(|d| format!(": expected {}", lower_first(d.trim_end_matches('.'))))
                 .unwrap_or_default();
             let message = format!("{} is not valid here{what}", short(error.instance()));
-            vec![Finding::error("schema", at_value(&pointer), pointer, message)]
+            vec![Finding::new(rules::SCHEMA, at_value(&pointer), pointer, message)]
         }
-        _ => vec![Finding::error("schema", at_value(&pointer), pointer, error.to_string())],
+        _ => vec![Finding::new(
+            rules::SCHEMA,
+            at_value(&pointer),
+            pointer,
+            error.to_string(),
+        )],
     }
 }
 

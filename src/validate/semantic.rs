@@ -4,6 +4,7 @@ use super::suggest::did_you_mean;
 use crate::findings::Finding;
 use crate::load::node::{escape_pointer, PositionIndex};
 use crate::model::*;
+use crate::rules::{self, Rule};
 use crate::source::Sources;
 use std::collections::BTreeMap;
 
@@ -14,15 +15,15 @@ pub(super) struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    pub(super) fn error(&mut self, rule: &str, pointer: String, message: String) {
+    pub(super) fn error(&mut self, rule: &'static Rule, pointer: String, message: String) {
         let location = self.index.value(&pointer).map(|p| self.sources.locate(p));
-        self.findings.push(Finding::error(rule, location, pointer, message));
+        self.findings.push(Finding::new(rule, location, pointer, message));
     }
 
     /// Report at the key (for "this key should not be here" findings).
-    pub(super) fn error_at_key(&mut self, rule: &str, pointer: String, message: String) {
+    pub(super) fn error_at_key(&mut self, rule: &'static Rule, pointer: String, message: String) {
         let location = self.index.key(&pointer).map(|p| self.sources.locate(p));
-        self.findings.push(Finding::error(rule, location, pointer, message));
+        self.findings.push(Finding::new(rule, location, pointer, message));
     }
 }
 
@@ -66,7 +67,7 @@ fn check_output(d: &Descriptor, c: &mut Checker) {
     };
     if let Some(problem) = problem {
         c.error(
-            "unsafe-path",
+            rules::UNSAFE_PATH,
             "/output".into(),
             format!("`{output}` {problem}; to render elsewhere, use `deploygen render -o DIR`"),
         );
@@ -79,7 +80,7 @@ fn service_names(d: &Descriptor, c: &mut Checker) -> Vec<String> {
     let mut add = |name: String, pointer: String, c: &mut Checker| {
         if let Some(first) = seen.get(&name) {
             c.error_at_key(
-                "duplicate-service",
+                rules::DUPLICATE_SERVICE,
                 pointer,
                 format!("service name `{name}` is already used at {first}"),
             );
@@ -117,7 +118,7 @@ fn check_platform(d: &Descriptor, c: &mut Checker) {
     super::render::check(d, c);
     match (&d.azure, d.is_azure()) {
         (None, true) => c.error(
-            "azure-settings",
+            rules::AZURE_SETTINGS,
             "".into(),
             format!(
                 "platform `{}` needs an `azure` section (at least `location`)",
@@ -125,7 +126,7 @@ fn check_platform(d: &Descriptor, c: &mut Checker) {
             ),
         ),
         (Some(_), false) => c.error_at_key(
-            "azure-settings",
+            rules::AZURE_SETTINGS,
             "/azure".into(),
             format!(
                 "`azure` only applies to the Azure platforms, not `{}`",
@@ -152,7 +153,7 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
             let pointer = format!("{base}/depends_on/{i}");
             if dep == own {
                 c.error(
-                    "unknown-dependency",
+                    rules::UNKNOWN_DEPENDENCY,
                     pointer,
                     format!("`{own}` cannot depend on itself"),
                 );
@@ -161,7 +162,7 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("; known services: {}", names.join(", ")));
                 c.error(
-                    "unknown-dependency",
+                    rules::UNKNOWN_DEPENDENCY,
                     pointer,
                     format!("depends on unknown service `{dep}`{hint}"),
                 );
@@ -172,13 +173,13 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
         let base = format!("/services/{}", escape_pointer(name));
         match (&service.image, &service.build) {
             (None, None) if d.is_azure() => c.error(
-                "image-or-build",
+                rules::IMAGE_OR_BUILD,
                 base.clone(),
                 format!("service `{name}` needs an `image`: Azure runs published images (`build` is only for the local compose file)"),
             ),
-            (None, None) => c.error("image-or-build", base.clone(), format!("service `{name}` needs `image` or `build`")),
+            (None, None) => c.error(rules::IMAGE_OR_BUILD, base.clone(), format!("service `{name}` needs `image` or `build`")),
             (None, Some(_)) if d.is_azure() => c.error(
-                "image-or-build",
+                rules::IMAGE_OR_BUILD,
                 format!("{base}/build"),
                 format!("service `{name}` needs an `image` too: Azure runs published images, `build` only serves the local compose file"),
             ),
@@ -186,7 +187,7 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
         }
         if service.role().needs_broker() && d.broker.kind == BrokerKind::None {
             c.error(
-                "worker-needs-broker",
+                rules::WORKER_NEEDS_BROKER,
                 format!("{base}/role"),
                 format!(
                     "a `{}` needs a broker, but `broker.kind` is `none`; set `broker.kind` to `celery` or `pgqueuer`",
@@ -203,7 +204,7 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
         let base = format!("/infrastructure/{}", escape_pointer(name));
         if infra.kind == InfrastructureKind::Custom && infra.image.is_none() {
             c.error(
-                "image-or-build",
+                rules::IMAGE_OR_BUILD,
                 base.clone(),
                 format!("a `custom` service (`{name}`) needs an `image`"),
             );
@@ -216,21 +217,21 @@ fn check_healthcheck(h: &Option<Healthcheck>, ports: &[String], base: &str, c: &
     let Some(h) = h else { return };
     if h.http.is_some() && h.command.is_some() {
         c.error(
-            "contradiction",
+            rules::CONTRADICTION,
             format!("{base}/healthcheck/command"),
             "set `http` or `command`, not both".into(),
         );
     }
     if h.http.is_none() && h.command.is_none() {
         c.error(
-            "contradiction",
+            rules::CONTRADICTION,
             format!("{base}/healthcheck"),
             "set `http` or `command`".into(),
         );
     }
     if h.http.is_some() && ports.is_empty() {
         c.error(
-            "contradiction",
+            rules::CONTRADICTION,
             format!("{base}/healthcheck/http"),
             "an HTTP health check needs a port: add one to `ports`".into(),
         );
@@ -276,7 +277,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
             "a Redis or memcached cache"
         };
         c.error_at_key(
-            "contradiction",
+            rules::CONTRADICTION,
             format!("/cache/{field}"),
             format!("`{field}` only applies to {applies}, but `cache.kind` is `{kind_name}`"),
         );
@@ -307,7 +308,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
         for (fact, name, applies) in facts {
             if name.is_some() && !applies {
                 c.error_at_key(
-                    "contradiction",
+                    rules::CONTRADICTION,
                     format!("/cache/expose/{fact}"),
                     format!("a `{kind_name}` cache has no `{fact}` to expose"),
                 );
@@ -318,7 +319,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
             && cache.provider_on(d.platform) == Some(CacheProvider::Container)
         {
             c.error_at_key(
-                "contradiction",
+                rules::CONTRADICTION,
                 "/cache/expose/password".into(),
                 "`expose.password` needs `password_secret`: this Redis has no password".into(),
             );
@@ -326,7 +327,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
     }
     if expose_ttl(cache) && cache.ttl_seconds.is_none() {
         c.error_at_key(
-            "contradiction",
+            rules::CONTRADICTION,
             "/cache/expose/ttl".into(),
             "`expose.ttl` needs `ttl_seconds`".into(),
         );
@@ -346,7 +347,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
         if !allowed.contains(&provider) {
             let names: Vec<String> = allowed.iter().map(|p| format!("`{}`", provider_name(*p))).collect();
             c.error(
-                "provider-platform",
+                rules::PROVIDER_PLATFORM,
                 "/cache/provider".into(),
                 format!(
                     "provider `{}` is not available on platform `{}`; expected {}",
@@ -366,7 +367,7 @@ pub(super) fn hosted_cache_provider(d: &Descriptor, c: &mut Checker, platform: &
     if d.cache.kind == CacheKind::Memcached {
         let alternative = if d.is_azure() { " (or `database`)" } else { "" };
         c.error(
-            "provider-platform",
+            rules::PROVIDER_PLATFORM,
             "/cache/kind".into(),
             format!("{platform} has no memcached; use `kind: redis`{alternative}"),
         );
@@ -397,7 +398,7 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
             ] {
                 if is_set {
                     c.error_at_key(
-                        "contradiction",
+                        rules::CONTRADICTION,
                         format!("/broker/{field}"),
                         format!("`{field}` needs a broker, but `broker.kind` is `none`"),
                     );
@@ -412,7 +413,7 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
                     "/broker/expose/channel"
                 };
                 c.error_at_key(
-                    "contradiction",
+                    rules::CONTRADICTION,
                     field.into(),
                     "a channel only applies to PgQueuer".into(),
                 );
@@ -425,7 +426,7 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
             ] {
                 if is_set {
                     c.error_at_key(
-                        "contradiction",
+                        rules::CONTRADICTION,
                         format!("/broker/expose/{field}"),
                         format!("`{field}` only applies to Celery"),
                     );
@@ -435,17 +436,17 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
     }
     match b.transport() {
         Some(Transport::Redis) if d.cache.kind != CacheKind::Redis => c.error(
-            "broker-transport",
+            rules::BROKER_TRANSPORT,
             if b.transport.is_some() { "/broker/transport" } else { "/broker/kind" }.into(),
             "the broker's transport is Redis, but `cache.kind` is not `redis`: add a Redis cache or set `broker.transport: database`".into(),
         ),
         Some(Transport::Database) if d.postgres.is_none() => c.error(
-            "broker-transport",
+            rules::BROKER_TRANSPORT,
             "/broker".into(),
             "the broker's transport is the database, but there is no `postgres`".into(),
         ),
         Some(Transport::Database) if b.database.is_some() => c.error_at_key(
-            "contradiction",
+            rules::CONTRADICTION,
             "/broker/database".into(),
             "`database` (a Redis database number) needs `transport: redis`".into(),
         ),
@@ -481,7 +482,7 @@ fn check_ports(d: &Descriptor, c: &mut Checker) {
             let container_port: Option<u32> = mapping.rsplit(':').next().and_then(|p| p.parse().ok());
             if !matches!(container_port, Some(1..=65535)) {
                 c.error(
-                    "port-range",
+                    rules::PORT_RANGE,
                     pointer.clone(),
                     format!("`{mapping}`: ports are 1 to 65535"),
                 );
@@ -492,7 +493,7 @@ fn check_ports(d: &Descriptor, c: &mut Checker) {
             };
             if !(1..=65535).contains(&port) {
                 c.error(
-                    "port-range",
+                    rules::PORT_RANGE,
                     pointer.clone(),
                     format!("`{mapping}`: ports are 1 to 65535"),
                 );
@@ -503,7 +504,7 @@ fn check_ports(d: &Descriptor, c: &mut Checker) {
                 .find(|(b, p, _)| *p == port && (*b == bind || b == "0.0.0.0" || bind == "0.0.0.0"));
             if let Some((_, _, first)) = clash {
                 c.error(
-                    "host-port-clash",
+                    rules::HOST_PORT_CLASH,
                     pointer.clone(),
                     format!("host port {port} is already published at {first}"),
                 );
@@ -530,7 +531,7 @@ fn check_secret_refs(d: &Descriptor, c: &mut Checker) {
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_else(|| "; declare it under `secrets`".into());
                     c.error(
-                        "undeclared-secret",
+                        rules::UNDECLARED_SECRET,
                         format!("{base}/{}/secret", escape_pointer(name)),
                         format!("secret `{secret}` is not declared{hint}"),
                     );
@@ -578,7 +579,7 @@ fn check_env_collisions(d: &Descriptor, c: &mut Checker) {
     for (name, field) in &exposed {
         if let Some(other) = first.get(name.as_str()) {
             c.error(
-                "env-collision",
+                rules::ENV_COLLISION,
                 field.clone(),
                 format!("`{name}` is already exposed by `{other}`"),
             );
@@ -591,7 +592,7 @@ fn check_env_collisions(d: &Descriptor, c: &mut Checker) {
         for name in env.keys() {
             if let Some(field) = first.get(name.as_str()) {
                 c.error_at_key(
-                    "env-collision",
+                    rules::ENV_COLLISION,
                     format!("{base}/{}", escape_pointer(name)),
                     format!("`{name}` is set by `{field}` already; remove it here or rename one"),
                 );
@@ -617,19 +618,19 @@ fn check_env_values(d: &Descriptor, c: &mut Checker) {
                 .any(|c| c.is_control() || crate::render::escape::breaks_lines(c))
             {
                 c.error(
-                    "env-value",
+                    rules::ENV_VALUE,
                     pointer,
                     format!("`{name}` contains a line break or control character, which env files cannot hold; keep such values in a secret"),
                 );
             } else if in_dotenv && (text.contains('\'') || text.contains('\\')) {
                 c.error(
-                    "env-value",
+                    rules::ENV_VALUE,
                     pointer,
                     format!("`{name}` contains a single quote or a backslash, which dotenv dialects read differently in the .env examples it goes to"),
                 );
             } else if in_dotenv && text.contains("${") {
                 c.error(
-                    "env-value",
+                    rules::ENV_VALUE,
                     pointer,
                     format!("`{name}` contains `${{`, which python-dotenv expands even between single quotes in the .env examples it goes to; keep such values in a secret"),
                 );

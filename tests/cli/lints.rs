@@ -120,3 +120,31 @@ fn explain_lists_the_rules_and_explains_one() {
         "error: no lint rule `redis-url-wrong-prt`; did you mean `redis-url-wrong-port`?\n",
     );
 }
+
+#[test]
+fn explain_covers_semantic_rules_which_cannot_be_accepted() {
+    let test = Test::new();
+    let list = test.run(&["explain"]);
+    assert!(
+        list.stdout
+            .lines()
+            .any(|l| l.starts_with("contradiction ") && l.contains("semantic")),
+        "{}",
+        list.stdout
+    );
+    let one = test.run(&["explain", "contradiction"]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert!(one.stdout.starts_with("contradiction (error): "), "{}", one.stdout);
+    assert!(
+        one.stdout
+            .ends_with("\n`accept:` cannot silence a semantic rule: fix the descriptor.\n"),
+        "{}",
+        one.stdout
+    );
+    let descriptor = format!("{AZURE}accept:\n  contradiction: a reason long enough\n");
+    test.write("demo.yaml", &descriptor).run(&["validate", "demo.yaml"]).expect(
+        1,
+        "demo.yaml:13:3: error: /accept/contradiction: `contradiction` cannot be accepted: only lint rules can, and a semantic rule means the descriptor cannot deploy as written; fix it instead (`deploygen explain contradiction`)\n",
+        "demo.yaml: 1 error, 0 warnings\n",
+    );
+}

@@ -14,6 +14,7 @@ mod notes;
 mod pre_commit;
 mod render_check;
 mod render_compose_deploy;
+mod rules;
 mod s1_s3_azure;
 mod s2_revisbali;
 mod s4_render;
