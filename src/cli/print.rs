@@ -547,7 +547,7 @@ impl Out<'_> {
             writeln!(w, "\nResources:")?;
             let price = |x: &crate::plan::Resource| match x.monthly_usd {
                 Some(m) => format!(", {}/month", money(m)),
-                None if x.kind != "container" => ", not priced".into(),
+                None if !x.kind.self_hosted() => ", not priced".into(),
                 None => String::new(),
             };
             let line = |x: &crate::plan::Resource| {

@@ -110,7 +110,7 @@ pub struct SecretChanges {
 
 #[derive(Debug, Serialize)]
 pub struct ResourceDetailChange {
-    pub kind: String,
+    pub kind: crate::plan::ResourceKind,
     pub name: String,
     pub before: String,
     pub after: String,
@@ -326,7 +326,7 @@ fn resources(before: &Plan, after: &Plan) -> ResourceChanges {
             .filter_map(|o| {
                 let n = after.resources.iter().find(|n| same(o, n))?;
                 (n.detail != o.detail).then(|| ResourceDetailChange {
-                    kind: o.kind.clone(),
+                    kind: o.kind,
                     name: o.name.clone(),
                     before: o.detail.clone(),
                     after: n.detail.clone(),
@@ -349,7 +349,7 @@ pub fn compare(before: &Side, after: &Side) -> DiffReport {
         .resources
         .iter()
         .chain(&after.plan.resources)
-        .all(|r| r.kind == "container");
+        .all(|r| r.kind.self_hosted());
     let cost = CostChange {
         currency: table.currency.clone(),
         prices_as_of: table.as_of.clone(),

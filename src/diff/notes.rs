@@ -10,6 +10,7 @@ use super::queue::queue_of;
 use super::{DiffReport, Origin, Side};
 use crate::model::*;
 use crate::plan::azure::key_vault_name;
+use crate::plan::ResourceKind;
 use crate::source::display_path;
 use serde::Serialize;
 
@@ -162,16 +163,8 @@ fn secret_mode(d: &Descriptor) -> Option<&'static str> {
 }
 
 /// A Render service type as the Dashboard names it.
-fn render_kind(kind: &str) -> &str {
-    match kind {
-        "render pserv" => "private service",
-        "render web" => "web service",
-        "render worker" => "background worker",
-        "render cron" => "cron job",
-        "render keyvalue" => "Key Value instance",
-        "render database" => "Postgres database",
-        other => other,
-    }
+fn render_kind(kind: ResourceKind) -> &'static str {
+    kind.render_label().unwrap_or(kind.as_str())
 }
 
 /// Key Vault's soft delete and purge protection, as the Plan decides them.
@@ -272,12 +265,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
              store), every signed-in user is signed out."
         ));
     }
-    for r in report
-        .resources
-        .changed
-        .iter()
-        .filter(|r| r.kind.starts_with("Microsoft.Cache/"))
-    {
+    for r in report.resources.changed.iter().filter(|r| r.kind.is_azure_cache()) {
         notes.warnings.push(format!(
             "Data: the deployment scales `{}` in place ({} → {}); connections drop while it scales.{} See Microsoft \
              Learn, \"Scale an Azure Cache for Redis instance\", before doing this in production.",
@@ -318,12 +306,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     }
 
     // Platform caveats, for the platforms involved only.
-    let azure_removed: Vec<&crate::plan::Resource> = report
-        .resources
-        .removed
-        .iter()
-        .filter(|r| r.kind.starts_with("Microsoft."))
-        .collect();
+    let azure_removed: Vec<&crate::plan::Resource> =
+        report.resources.removed.iter().filter(|r| r.kind.is_azure()).collect();
     if !azure_removed.is_empty() {
         notes.warnings.push(
             "`az deployment group create` deploys in incremental mode: resources removed from the Bicep are not deleted \
@@ -498,8 +482,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             .resources
             .removed
             .iter()
-            .filter(|r| r.kind.starts_with("render "))
-            .map(|r| format!("the {} `{}`", render_kind(&r.kind), r.name))
+            .filter(|r| r.kind.render_label().is_some())
+            .map(|r| format!("the {} `{}`", render_kind(r.kind), r.name))
             .collect();
         if !gone.is_empty() {
             notes.steps.push(step(
@@ -511,7 +495,12 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
                 vec![],
             ));
         }
-        for r in report.resources.removed.iter().filter(|r| r.kind == "external redis") {
+        for r in report
+            .resources
+            .removed
+            .iter()
+            .filter(|r| r.kind == ResourceKind::ExternalRedis)
+        {
             notes.steps.push(step(
                 format!(
                     "Close the outside Redis behind secret `{}` at its provider once nothing reads it.",
@@ -740,7 +729,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .resources
         .changed
         .iter()
-        .filter(|r| r.kind.starts_with("Microsoft.Cache/"))
+        .filter(|r| r.kind.is_azure_cache())
         .filter(|r| r.before.split(' ').next() != r.after.split(' ').next())
     {
         notes.rollback.push(step(
@@ -781,7 +770,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .resources
         .added
         .iter()
-        .filter(|r| r.kind.starts_with("Microsoft."))
+        .filter(|r| r.kind.is_azure())
         .map(|r| {
             format!(
                 "az resource delete --resource-group {RG} --resource-type {} --name {}",
@@ -799,8 +788,8 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .resources
         .added
         .iter()
-        .filter(|r| r.kind.starts_with("render "))
-        .map(|r| format!("the {} `{}`", render_kind(&r.kind), r.name))
+        .filter(|r| r.kind.render_label().is_some())
+        .map(|r| format!("the {} `{}`", render_kind(r.kind), r.name))
         .collect();
     if !render_added.is_empty() {
         notes.rollback.push(step(
