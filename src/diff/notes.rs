@@ -7,7 +7,7 @@
 
 use super::ops::{output_dir, Ops};
 use super::queue::queue_of;
-use super::{DiffReport, Origin, Side};
+use super::{DiffReport, Origin, Side, Status};
 use crate::model::*;
 use crate::plan::azure::key_vault_name;
 use crate::plan::ResourceKind;
@@ -202,9 +202,9 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     }
     for s in &report.services {
         match s.status {
-            "added" => notes.overview.push(format!("Service `{}` is added.", s.service)),
-            "removed" => notes.overview.push(format!("Service `{}` is removed.", s.service)),
-            _ => {}
+            Status::Added => notes.overview.push(format!("Service `{}` is added.", s.service)),
+            Status::Removed => notes.overview.push(format!("Service `{}` is removed.", s.service)),
+            Status::Changed => {}
         }
     }
     let f = &report.files;
@@ -408,7 +408,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         let mut touched: Vec<String> = report
             .services
             .iter()
-            .filter(|s| s.status == "changed")
+            .filter(|s| s.status == Status::Changed)
             .filter(|s| a.services.contains_key(&s.service))
             .map(|s| s.service.clone())
             .collect();
@@ -459,7 +459,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         ));
     }
     if b.platform == Platform::Compose {
-        if report.services.iter().any(|s| s.status == "removed") {
+        if report.services.iter().any(|s| s.status == Status::Removed) {
             cleanup.push(format!(
                 "cd {} && docker compose up -d --remove-orphans",
                 output_dir(after)
@@ -748,7 +748,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         let restart: Vec<String> = report
             .services
             .iter()
-            .filter(|s| s.status == "changed" && b.services.contains_key(&s.service))
+            .filter(|s| s.status == Status::Changed && b.services.contains_key(&s.service))
             .map(|s| s.service.clone())
             .filter(|s| !drain || !(workers(b).contains(s) || schedulers(b).contains(s)))
             .collect();
