@@ -273,7 +273,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             r.before,
             r.after,
             match (
-                r.before.starts_with("Basic"),
+                crate::plan::azure::redis_model(b).is_some_and(|m| !m.managed && m.sku_name == "Basic"),
                 b.broker.transport() == Some(Transport::Redis)
             ) {
                 (true, true) =>
