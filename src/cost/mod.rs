@@ -187,6 +187,40 @@ mod tests {
     }
 
     #[test]
+    fn every_resource_kind_is_listed_once_and_reads_back_from_its_string() {
+        use ResourceKind::*;
+        for kind in ResourceKind::ALL {
+            assert_eq!(ResourceKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(ResourceKind::ALL.iter().filter(|k| **k == kind).count(), 1, "{kind}");
+            // A new kind stops this match compiling: list it here and in `ALL`.
+            match kind {
+                AzureCacheForRedis
+                | AzureManagedRedis
+                | PostgresFlexibleServer
+                | AppServicePlan
+                | WebApp
+                | ContainerApp
+                | ContainerAppsEnvironment
+                | KeyVault
+                | PrivateEndpoint
+                | PrivateDnsZone
+                | VirtualNetwork
+                | UserAssignedIdentity
+                | LogAnalyticsWorkspace
+                | RenderWeb
+                | RenderWorker
+                | RenderCron
+                | RenderPrivateService
+                | RenderDatabase
+                | RenderKeyValue
+                | ExternalRedis
+                | Container => {}
+            }
+        }
+        assert_eq!(ResourceKind::parse("Microsoft.Cache/Redis"), None, "strings are exact");
+    }
+
+    #[test]
     fn a_resource_is_priced_by_its_sku_never_by_the_detail_shown() {
         let mut r = Resource::sized(ResourceKind::AzureCacheForRedis, "redis-x", "Basic C0");
         r.detail = "Azure Cache for Redis, Basic tier, 250 MB".into();
