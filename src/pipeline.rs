@@ -2,6 +2,7 @@
 //! `render`, `check` and `plan` share all of this; only what they do with the
 //! result differs.
 
+use crate::cost;
 use crate::emit::paths::output_dir;
 use crate::error::Result;
 use crate::plan::{self, Plan};
@@ -16,9 +17,11 @@ pub struct Prepared {
     pub output_dir: PathBuf,
 }
 
+/// The priced Plan `deploygen plan` shows: planning, then pricing.
 pub fn plan(path: &Path) -> Result<(Validated, Plan)> {
     let validated = validate::validate(path)?;
-    let plan = validated.plan.clone();
+    let mut plan = validated.plan.clone();
+    cost::price(&mut plan, &validated.descriptor.costs);
     Ok((validated, plan))
 }
 
@@ -60,6 +63,7 @@ pub fn diff_side(
     if plan.descriptor != header {
         plan = plan::build(&validated.descriptor, header.to_string());
     }
+    cost::price(&mut plan, &validated.descriptor.costs);
     let files = renderer.render(&plan)?;
     Ok(crate::diff::Side {
         label,

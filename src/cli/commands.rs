@@ -2,7 +2,7 @@
 
 use super::environments::{resolve, resolve_all};
 use super::print::Out;
-use super::{Cli, Command, Format};
+use super::{Cli, Command};
 use crate::emit::{self, WriteOptions};
 use crate::error::Error;
 use crate::findings::{has_errors, Finding};
@@ -314,13 +314,7 @@ fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
     let path = resolve(env)?;
     let (validated, plan) = pipeline::plan(&path)?;
     out.warnings(&validated.findings)?;
-    match out.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out.stdout, &plan).map_err(std::io::Error::from)?;
-            writeln!(out.stdout)?;
-        }
-        Format::Human | Format::Github | Format::Markdown => out.plan_human(&plan, &path)?,
-    }
+    out.plan(&plan, &path)?;
     Ok(0)
 }
 
@@ -469,13 +463,6 @@ fn diff_cmd(
         }
     };
     let report = diff::compare(&before, &after);
-    match out.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out.stdout, &report).map_err(std::io::Error::from)?;
-            writeln!(out.stdout)?;
-        }
-        Format::Markdown => out.diff_markdown(&report)?,
-        Format::Human | Format::Github => out.diff_human(&report)?,
-    }
+    out.diff(&report)?;
     Ok(if report.changed { 1 } else { 0 })
 }

@@ -1,11 +1,11 @@
-//! Monthly cost estimates: a dated price table kept in the repository, which a
-//! descriptor overrides under `costs:`. Prices are found by the resource's
-//! kind (ARM type, Render service type) and its SKU as the typed models hold
-//! it, never by the text a report shows; a resource without a price stays
-//! unpriced and is named as such.
+//! Monthly cost estimates, a step after planning: a dated price table kept
+//! in the repository, which a descriptor overrides under `costs:`. Prices
+//! are found by the resource's typed kind and the SKU the Plan gave it, never
+//! by the text a report shows; a resource without a price stays unpriced and
+//! is named as such.
 
-use crate::model::{CacheProvider, Descriptor, Platform};
-use crate::plan::{azure, Plan, Resource};
+use crate::model::CostOverride;
+use crate::plan::{FileModel, Plan, Resource, ResourceKind};
 use serde::Deserialize;
 use std::sync::OnceLock;
 
@@ -24,7 +24,7 @@ pub struct PriceTable {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Price {
-    pub kind: String,
+    pub kind: ResourceKind,
     /// The SKU or plan as deploygen's models name it; `*` matches any.
     pub sku: String,
     /// A flat monthly price; `null` where no published figure was found.
@@ -45,15 +45,6 @@ pub fn table() -> &'static PriceTable {
     })
 }
 
-/// What a resource is priced by: its kind and its SKU.
-#[derive(Debug, Clone, PartialEq)]
-struct Key {
-    kind: String,
-    sku: String,
-    /// Consumption apps: vCPU and GiB held around the clock (minimum replicas).
-    usage: Option<Usage>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Usage {
     vcpu: f64,
@@ -71,116 +62,83 @@ fn gibibytes(memory: &str) -> Option<f64> {
         .map(|m| m / 1024.0)
 }
 
-/// The key of each resource, read from the typed models of the Plan.
-fn key(d: &Descriptor, apps: &[azure::container_apps::ContainerApp], r: &Resource) -> Key {
-    let render = d.render.clone().unwrap_or_default();
-    let render_plan = || {
-        render
-            .plan
-            .clone()
-            .unwrap_or_else(|| crate::plan::render::DEFAULT_PLAN.into())
-    };
-    let mut usage = None;
-    let sku = match r.kind.as_str() {
-        "Microsoft.Cache/redis" | "Microsoft.Cache/redisEnterprise" => azure::redis_model(d)
-            .map(|m| match m.managed {
-                true => m.sku_name,
-                false => format!("{} {}{}", m.sku_name, m.sku_family, m.capacity),
-            })
-            .unwrap_or_default(),
-        "Microsoft.DBforPostgreSQL/flexibleServers" => azure::postgres_model(d, false)
-            .map(|p| format!("{} {}", p.tier, p.sku))
-            .unwrap_or_default(),
-        "Microsoft.Web/serverfarms" => d
-            .azure
-            .as_ref()
-            .and_then(|a| a.app_service.as_ref())
-            .and_then(|s| s.sku.clone())
-            .unwrap_or_else(|| "B1".into()),
-        "Microsoft.App/containerApps" => {
-            if let Some(app) = apps.iter().find(|a| a.name == r.name) {
-                usage = Some(Usage {
-                    vcpu: app.cpu.parse::<f64>().unwrap_or(0.0) * f64::from(app.min_replicas),
-                    gib: gibibytes(&app.memory).unwrap_or(0.0) * f64::from(app.min_replicas),
-                });
-            }
-            "Consumption".into()
-        }
-        "render web" | "render worker" | "render cron" => render_plan(),
-        "render pserv" => format!("{} (docker)", render_plan()),
-        "render database" => render.database_plan.clone().unwrap_or_else(|| "basic-256mb".into()),
-        "render keyvalue" => match d.cache.provider_on(d.platform) {
-            Some(CacheProvider::RenderKeyValue) => render
-                .key_value_plan
-                .clone()
-                .unwrap_or_else(|| crate::plan::render::DEFAULT_PLAN.into()),
-            _ => String::new(),
-        },
-        // Priced per resource, whatever its detail (endpoints, zones, vaults).
-        _ => String::new(),
-    };
-    Key {
-        kind: r.kind.clone(),
-        sku,
-        usage,
+/// Consumption apps: the vCPU and GiB their minimum replicas hold around the
+/// clock, as the Plan's Container Apps model sizes them.
+fn usage(plan: &Plan, r: &Resource) -> Option<Usage> {
+    if r.kind != ResourceKind::ContainerApp {
+        return None;
     }
+    let app = plan.files.iter().find_map(|f| match &f.model {
+        FileModel::ContainerApps(m) => m.apps.iter().find(|a| a.name == r.name),
+        _ => None,
+    })?;
+    Some(Usage {
+        vcpu: app.cpu.parse::<f64>().unwrap_or(0.0) * f64::from(app.min_replicas),
+        gib: gibibytes(&app.memory).unwrap_or(0.0) * f64::from(app.min_replicas),
+    })
 }
 
-/// The table matches on kind and SKU only.
-fn matches(kind: &str, sku: &str, key: &Key) -> bool {
-    kind == key.kind && (sku == "*" || sku == key.sku)
+/// A table entry's SKU: `*` any, else the resource's own.
+fn sku_matches(sku: &str, r: &Resource) -> bool {
+    sku == "*" || r.sku.as_deref() == Some(sku)
 }
 
-/// A descriptor's `costs:` entry names the SKU or, as `deploygen plan`
-/// shows it, the resource's detail.
-fn overrides(kind: &str, detail: Option<&str>, key: &Key, shown: &str) -> bool {
-    matches(kind, detail.unwrap_or("*"), key) || (kind == key.kind && detail == Some(shown))
-}
-
-/// Price every resource: the descriptor's `costs:` first, then the table.
-/// Compose containers run on the operator's own hosts: nothing to price.
-pub fn price(d: &Descriptor, plan: &Plan, resources: &mut [Resource]) {
-    let apps = if d.platform == Platform::AzureContainerApps {
-        azure::container_apps::model(d, plan).apps
-    } else {
-        vec![]
-    };
-    for resource in resources {
-        let key = key(d, &apps, resource);
-        let own = d
-            .costs
-            .iter()
-            .find(|c| overrides(&c.kind, c.detail.as_deref(), &key, &resource.detail));
-        if let Some(c) = own {
-            resource.monthly_usd = Some(c.monthly_usd);
-            resource.price_source = Some("the descriptor's `costs`".into());
-            continue;
+/// A descriptor's `costs:` entry names the kind and, optionally, the SKU
+/// or, as `deploygen plan` shows it, the resource's detail.
+fn overrides(c: &CostOverride, r: &Resource) -> bool {
+    ResourceKind::parse(&c.kind) == Some(r.kind)
+        && match c.detail.as_deref() {
+            None => true,
+            Some(detail) => sku_matches(detail, r) || detail == r.detail,
         }
-        let Some(p) = table().prices.iter().find(|p| matches(&p.kind, &p.sku, &key)) else {
-            if resource.kind != "container" {
-                resource.price_source = Some("not in the price table".into());
-            }
-            continue;
-        };
-        resource.monthly_usd = match (p.monthly_usd, p.vcpu_second_usd, p.gib_second_usd, key.usage) {
-            (Some(flat), ..) => Some(flat),
-            (None, Some(per_vcpu), Some(per_gib), Some(u)) => {
-                let seconds = HOURS_PER_MONTH * 3600.0;
-                Some(((u.vcpu * per_vcpu + u.gib * per_gib) * seconds * 100.0).round() / 100.0)
-            }
-            _ => None,
-        };
-        resource.price_source = Some(match resource.monthly_usd {
-            Some(_) => format!("{} (prices of {})", p.source, table().as_of),
-            None => p.source.clone(),
-        });
+}
+
+/// Price every resource of a built Plan: the descriptor's `costs:` first,
+/// then the table. Compose containers run on the operator's own hosts:
+/// nothing to price.
+pub fn price(plan: &mut Plan, costs: &[CostOverride]) {
+    let mut resources = std::mem::take(&mut plan.resources);
+    for resource in &mut resources {
+        let usage = usage(plan, resource);
+        price_one(resource, costs, usage);
     }
+    plan.resources = resources;
+}
+
+fn price_one(resource: &mut Resource, costs: &[CostOverride], usage: Option<Usage>) {
+    if let Some(c) = costs.iter().find(|c| overrides(c, resource)) {
+        resource.monthly_usd = Some(c.monthly_usd);
+        resource.price_source = Some("the descriptor's `costs`".into());
+        return;
+    }
+    let found = table()
+        .prices
+        .iter()
+        .find(|p| p.kind == resource.kind && sku_matches(&p.sku, resource));
+    let Some(p) = found else {
+        if !resource.kind.self_hosted() {
+            resource.price_source = Some("not in the price table".into());
+        }
+        return;
+    };
+    resource.monthly_usd = match (p.monthly_usd, p.vcpu_second_usd, p.gib_second_usd, usage) {
+        (Some(flat), ..) => Some(flat),
+        (None, Some(per_vcpu), Some(per_gib), Some(u)) => {
+            let seconds = HOURS_PER_MONTH * 3600.0;
+            Some(((u.vcpu * per_vcpu + u.gib * per_gib) * seconds * 100.0).round() / 100.0)
+        }
+        _ => None,
+    };
+    resource.price_source = Some(match resource.monthly_usd {
+        Some(_) => format!("{} (prices of {})", p.source, table().as_of),
+        None => p.source.clone(),
+    });
 }
 
 /// A resource the estimate leaves out, and why.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Unpriced {
-    pub kind: String,
+    pub kind: ResourceKind,
     pub name: String,
     pub detail: String,
     pub reason: String,
@@ -192,9 +150,9 @@ pub fn total(resources: &[Resource]) -> (f64, Vec<Unpriced>) {
     let sum = resources.iter().filter_map(|r| r.monthly_usd).sum();
     let unpriced = resources
         .iter()
-        .filter(|r| r.monthly_usd.is_none() && r.kind != "container")
+        .filter(|r| r.monthly_usd.is_none() && !r.kind.self_hosted())
         .map(|r| Unpriced {
-            kind: r.kind.clone(),
+            kind: r.kind,
             name: r.name.clone(),
             detail: r.detail.clone(),
             reason: r
@@ -208,6 +166,8 @@ pub fn total(resources: &[Resource]) -> (f64, Vec<Unpriced>) {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::CostOverride;
+    use crate::plan::{Resource, ResourceKind};
     #[test]
     fn the_price_table_parses_is_dated_and_every_entry_says_where_it_comes_from() {
         let table = super::table();
@@ -216,6 +176,98 @@ mod tests {
         for p in &table.prices {
             assert!(!p.source.is_empty(), "{} {}: no source", p.kind, p.sku);
         }
+    }
+
+    #[test]
+    fn every_kind_but_containers_has_a_table_entry() {
+        for kind in ResourceKind::ALL {
+            let any = super::table().prices.iter().any(|p| p.kind == kind);
+            assert_eq!(any, !kind.self_hosted(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn every_resource_kind_is_listed_once_and_reads_back_from_its_string() {
+        use ResourceKind::*;
+        for kind in ResourceKind::ALL {
+            assert_eq!(ResourceKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(ResourceKind::ALL.iter().filter(|k| **k == kind).count(), 1, "{kind}");
+            // A new kind stops this match compiling: list it here and in `ALL`.
+            match kind {
+                AzureCacheForRedis
+                | AzureManagedRedis
+                | PostgresFlexibleServer
+                | AppServicePlan
+                | WebApp
+                | ContainerApp
+                | ContainerAppsEnvironment
+                | KeyVault
+                | PrivateEndpoint
+                | PrivateDnsZone
+                | VirtualNetwork
+                | UserAssignedIdentity
+                | LogAnalyticsWorkspace
+                | RenderWeb
+                | RenderWorker
+                | RenderCron
+                | RenderPrivateService
+                | RenderDatabase
+                | RenderKeyValue
+                | ExternalRedis
+                | Container => {}
+            }
+        }
+        assert_eq!(ResourceKind::parse("Microsoft.Cache/Redis"), None, "strings are exact");
+    }
+
+    #[test]
+    fn a_resource_is_priced_by_its_sku_never_by_the_detail_shown() {
+        let mut r = Resource::sized(ResourceKind::AzureCacheForRedis, "redis-x", "Basic C0");
+        r.detail = "Azure Cache for Redis, Basic tier, 250 MB".into();
+        super::price_one(&mut r, &[], None);
+        assert_eq!(r.monthly_usd, Some(20.0));
+        let mut pserv =
+            Resource::new(ResourceKind::RenderPrivateService, "cache", "Redis (docker) starter").with_sku("starter");
+        super::price_one(&mut pserv, &[], None);
+        assert_eq!(pserv.monthly_usd, Some(7.0));
+    }
+
+    #[test]
+    fn costs_entries_match_kind_and_sku_or_the_detail_shown() {
+        let own = |kind: &str, detail: Option<&str>| CostOverride {
+            kind: kind.into(),
+            detail: detail.map(String::from),
+            monthly_usd: 45.0,
+        };
+        let r = Resource::sized(ResourceKind::AzureManagedRedis, "amr", "Balanced_B0");
+        for (entry, priced) in [
+            (own("Microsoft.Cache/redisEnterprise", None), true),
+            (own("Microsoft.Cache/redisEnterprise", Some("Balanced_B0")), true),
+            (own("Microsoft.Cache/redisEnterprise", Some("Balanced_B1")), false),
+            (own("Microsoft.Cache/redis", None), false),
+            (own("redis", None), false),
+        ] {
+            let mut r = r.clone();
+            super::price_one(&mut r, std::slice::from_ref(&entry), None);
+            assert_eq!(r.monthly_usd == Some(45.0), priced, "{entry:?}");
+        }
+        let mut db =
+            Resource::new(ResourceKind::RenderDatabase, "x-db", "PostgreSQL 16 basic-256mb").with_sku("basic-256mb");
+        super::price_one(
+            &mut db,
+            &[own("render database", Some("PostgreSQL 16 basic-256mb"))],
+            None,
+        );
+        assert_eq!(db.monthly_usd, Some(45.0));
+    }
+
+    #[test]
+    fn consumption_apps_cost_their_minimum_replicas_all_month() {
+        let mut app = Resource::new(ResourceKind::ContainerApp, "x-web", "").with_sku("Consumption");
+        let usage = super::Usage { vcpu: 0.5, gib: 1.0 };
+        super::price_one(&mut app, &[], Some(usage));
+        // (0.5 * 0.000024 + 1.0 * 0.000003) * 730 * 3600
+        assert_eq!(app.monthly_usd, Some(39.42));
     }
 
     #[test]

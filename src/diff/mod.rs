@@ -63,11 +63,19 @@ pub struct FileSummary {
     pub removed: Vec<String>,
 }
 
+/// What happened to a file or a service between the two sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Added,
+    Changed,
+    Removed,
+}
+
 #[derive(Debug, Serialize)]
 pub struct FileDiff {
     pub path: String,
-    /// `added`, `changed` or `removed`.
-    pub status: &'static str,
+    pub status: Status,
     pub diff: String,
 }
 
@@ -88,8 +96,7 @@ pub struct EnvChange {
 #[derive(Debug, Serialize)]
 pub struct ServiceChange {
     pub service: String,
-    /// `added`, `removed` or `changed`.
-    pub status: &'static str,
+    pub status: Status,
     pub env_added: Vec<EnvEntry>,
     pub env_removed: Vec<EnvEntry>,
     pub env_changed: Vec<EnvChange>,
@@ -110,7 +117,7 @@ pub struct SecretChanges {
 
 #[derive(Debug, Serialize)]
 pub struct ResourceDetailChange {
-    pub kind: String,
+    pub kind: crate::plan::ResourceKind,
     pub name: String,
     pub before: String,
     pub after: String,
@@ -184,15 +191,15 @@ fn files(before: &[RenderedFile], after: &[RenderedFile]) -> (FileSummary, Vec<F
     paths.dedup();
     for path in paths {
         let (status, a, b) = match (old.get(path), new.get(path)) {
-            (None, Some(b)) => ("added", "", *b),
-            (Some(a), None) => ("removed", *a, ""),
-            (Some(a), Some(b)) if a != b => ("changed", *a, *b),
+            (None, Some(b)) => (Status::Added, "", *b),
+            (Some(a), None) => (Status::Removed, *a, ""),
+            (Some(a), Some(b)) if a != b => (Status::Changed, *a, *b),
             _ => continue,
         };
         match status {
-            "added" => summary.added.push(path.into()),
-            "removed" => summary.removed.push(path.into()),
-            _ => summary.changed.push(path.into()),
+            Status::Added => summary.added.push(path.into()),
+            Status::Removed => summary.removed.push(path.into()),
+            Status::Changed => summary.changed.push(path.into()),
         }
         diffs.push(FileDiff {
             path: path.into(),
@@ -225,14 +232,14 @@ fn services(before: &Plan, after: &Plan) -> Vec<ServiceChange> {
         let change = match (old, new) {
             (Some(o), None) => ServiceChange {
                 service: name.into(),
-                status: "removed",
+                status: Status::Removed,
                 env_added: vec![],
                 env_removed: entries(&o.env),
                 env_changed: vec![],
             },
             (None, Some(n)) => ServiceChange {
                 service: name.into(),
-                status: "added",
+                status: Status::Added,
                 env_added: entries(&n.env),
                 env_removed: vec![],
                 env_changed: vec![],
@@ -264,7 +271,7 @@ fn services(before: &Plan, after: &Plan) -> Vec<ServiceChange> {
                     .collect();
                 ServiceChange {
                     service: name.into(),
-                    status: "changed",
+                    status: Status::Changed,
                     env_added,
                     env_removed,
                     env_changed,
@@ -272,7 +279,7 @@ fn services(before: &Plan, after: &Plan) -> Vec<ServiceChange> {
             }
             (None, None) => continue,
         };
-        let quiet = change.status == "changed"
+        let quiet = change.status == Status::Changed
             && change.env_added.is_empty()
             && change.env_removed.is_empty()
             && change.env_changed.is_empty();
@@ -326,7 +333,7 @@ fn resources(before: &Plan, after: &Plan) -> ResourceChanges {
             .filter_map(|o| {
                 let n = after.resources.iter().find(|n| same(o, n))?;
                 (n.detail != o.detail).then(|| ResourceDetailChange {
-                    kind: o.kind.clone(),
+                    kind: o.kind,
                     name: o.name.clone(),
                     before: o.detail.clone(),
                     after: n.detail.clone(),
@@ -349,7 +356,7 @@ pub fn compare(before: &Side, after: &Side) -> DiffReport {
         .resources
         .iter()
         .chain(&after.plan.resources)
-        .all(|r| r.kind == "container");
+        .all(|r| r.kind.self_hosted());
     let cost = CostChange {
         currency: table.currency.clone(),
         prices_as_of: table.as_of.clone(),

@@ -7,9 +7,10 @@
 
 use super::ops::{output_dir, Ops};
 use super::queue::queue_of;
-use super::{DiffReport, Origin, Side};
+use super::{DiffReport, Origin, Side, Status};
 use crate::model::*;
 use crate::plan::azure::key_vault_name;
+use crate::plan::ResourceKind;
 use crate::source::display_path;
 use serde::Serialize;
 
@@ -162,16 +163,8 @@ fn secret_mode(d: &Descriptor) -> Option<&'static str> {
 }
 
 /// A Render service type as the Dashboard names it.
-fn render_kind(kind: &str) -> &str {
-    match kind {
-        "render pserv" => "private service",
-        "render web" => "web service",
-        "render worker" => "background worker",
-        "render cron" => "cron job",
-        "render keyvalue" => "Key Value instance",
-        "render database" => "Postgres database",
-        other => other,
-    }
+fn render_kind(kind: ResourceKind) -> &'static str {
+    kind.render_label().unwrap_or(kind.as_str())
 }
 
 /// Key Vault's soft delete and purge protection, as the Plan decides them.
@@ -209,9 +202,9 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     }
     for s in &report.services {
         match s.status {
-            "added" => notes.overview.push(format!("Service `{}` is added.", s.service)),
-            "removed" => notes.overview.push(format!("Service `{}` is removed.", s.service)),
-            _ => {}
+            Status::Added => notes.overview.push(format!("Service `{}` is added.", s.service)),
+            Status::Removed => notes.overview.push(format!("Service `{}` is removed.", s.service)),
+            Status::Changed => {}
         }
     }
     let f = &report.files;
@@ -272,12 +265,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
              store), every signed-in user is signed out."
         ));
     }
-    for r in report
-        .resources
-        .changed
-        .iter()
-        .filter(|r| r.kind.starts_with("Microsoft.Cache/"))
-    {
+    for r in report.resources.changed.iter().filter(|r| r.kind.is_azure_cache()) {
         notes.warnings.push(format!(
             "Data: the deployment scales `{}` in place ({} → {}); connections drop while it scales.{} See Microsoft \
              Learn, \"Scale an Azure Cache for Redis instance\", before doing this in production.",
@@ -285,7 +273,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             r.before,
             r.after,
             match (
-                r.before.starts_with("Basic"),
+                crate::plan::azure::redis_model(b).is_some_and(|m| !m.managed && m.sku_name == "Basic"),
                 b.broker.transport() == Some(Transport::Redis)
             ) {
                 (true, true) =>
@@ -318,12 +306,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     }
 
     // Platform caveats, for the platforms involved only.
-    let azure_removed: Vec<&crate::plan::Resource> = report
-        .resources
-        .removed
-        .iter()
-        .filter(|r| r.kind.starts_with("Microsoft."))
-        .collect();
+    let azure_removed: Vec<&crate::plan::Resource> =
+        report.resources.removed.iter().filter(|r| r.kind.is_azure()).collect();
     if !azure_removed.is_empty() {
         notes.warnings.push(
             "`az deployment group create` deploys in incremental mode: resources removed from the Bicep are not deleted \
@@ -424,7 +408,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         let mut touched: Vec<String> = report
             .services
             .iter()
-            .filter(|s| s.status == "changed")
+            .filter(|s| s.status == Status::Changed)
             .filter(|s| a.services.contains_key(&s.service))
             .map(|s| s.service.clone())
             .collect();
@@ -475,7 +459,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         ));
     }
     if b.platform == Platform::Compose {
-        if report.services.iter().any(|s| s.status == "removed") {
+        if report.services.iter().any(|s| s.status == Status::Removed) {
             cleanup.push(format!(
                 "cd {} && docker compose up -d --remove-orphans",
                 output_dir(after)
@@ -498,8 +482,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             .resources
             .removed
             .iter()
-            .filter(|r| r.kind.starts_with("render "))
-            .map(|r| format!("the {} `{}`", render_kind(&r.kind), r.name))
+            .filter(|r| r.kind.render_label().is_some())
+            .map(|r| format!("the {} `{}`", render_kind(r.kind), r.name))
             .collect();
         if !gone.is_empty() {
             notes.steps.push(step(
@@ -511,7 +495,12 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
                 vec![],
             ));
         }
-        for r in report.resources.removed.iter().filter(|r| r.kind == "external redis") {
+        for r in report
+            .resources
+            .removed
+            .iter()
+            .filter(|r| r.kind == ResourceKind::ExternalRedis)
+        {
             notes.steps.push(step(
                 format!(
                     "Close the outside Redis behind secret `{}` at its provider once nothing reads it.",
@@ -740,7 +729,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .resources
         .changed
         .iter()
-        .filter(|r| r.kind.starts_with("Microsoft.Cache/"))
+        .filter(|r| r.kind.is_azure_cache())
         .filter(|r| r.before.split(' ').next() != r.after.split(' ').next())
     {
         notes.rollback.push(step(
@@ -759,7 +748,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         let restart: Vec<String> = report
             .services
             .iter()
-            .filter(|s| s.status == "changed" && b.services.contains_key(&s.service))
+            .filter(|s| s.status == Status::Changed && b.services.contains_key(&s.service))
             .map(|s| s.service.clone())
             .filter(|s| !drain || !(workers(b).contains(s) || schedulers(b).contains(s)))
             .collect();
@@ -781,7 +770,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .resources
         .added
         .iter()
-        .filter(|r| r.kind.starts_with("Microsoft."))
+        .filter(|r| r.kind.is_azure())
         .map(|r| {
             format!(
                 "az resource delete --resource-group {RG} --resource-type {} --name {}",
@@ -799,8 +788,8 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .resources
         .added
         .iter()
-        .filter(|r| r.kind.starts_with("render "))
-        .map(|r| format!("the {} `{}`", render_kind(&r.kind), r.name))
+        .filter(|r| r.kind.render_label().is_some())
+        .map(|r| format!("the {} `{}`", render_kind(r.kind), r.name))
         .collect();
     if !render_added.is_empty() {
         notes.rollback.push(step(

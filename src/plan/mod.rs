@@ -215,25 +215,174 @@ pub struct SecretPlan {
 
 /// Something that exists (and may cost money) because of this environment.
 impl Resource {
-    pub fn new(kind: impl Into<String>, name: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn new(kind: ResourceKind, name: impl Into<String>, detail: impl Into<String>) -> Self {
         Resource {
-            kind: kind.into(),
+            kind,
             name: name.into(),
             detail: detail.into(),
+            sku: None,
             monthly_usd: None,
             price_source: None,
         }
+    }
+
+    /// A resource whose detail is its SKU or plan (`Basic C0`, `starter`).
+    pub fn sized(kind: ResourceKind, name: impl Into<String>, sku: impl Into<String>) -> Self {
+        let sku = sku.into();
+        Resource::new(kind, name, sku.clone()).with_sku(sku)
+    }
+
+    /// The SKU or plan it is priced by, as the typed model names it.
+    pub fn with_sku(mut self, sku: impl Into<String>) -> Self {
+        self.sku = Some(sku.into());
+        self
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Resource {
-    pub kind: String,
+    pub kind: ResourceKind,
     pub name: String,
+    /// What `plan` and `diff` show about it; never read to price it.
     pub detail: String,
-    /// Estimated price per month, where the price table or the descriptor knows one.
+    /// The SKU or plan, where the price depends on one.
+    #[serde(skip)]
+    pub sku: Option<String>,
+    /// Estimated price per month, set by `cost::price` after planning.
     pub monthly_usd: Option<f64>,
     pub price_source: Option<String>,
+}
+
+/// Every kind of resource deploygen creates: the ARM type on Azure, the
+/// service type on Render, a container on compose. Serialised (and written in
+/// the price table and `costs:`) as that type's own string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    AzureCacheForRedis,
+    AzureManagedRedis,
+    PostgresFlexibleServer,
+    AppServicePlan,
+    WebApp,
+    ContainerApp,
+    ContainerAppsEnvironment,
+    KeyVault,
+    PrivateEndpoint,
+    PrivateDnsZone,
+    VirtualNetwork,
+    UserAssignedIdentity,
+    LogAnalyticsWorkspace,
+    RenderWeb,
+    RenderWorker,
+    RenderCron,
+    RenderPrivateService,
+    RenderDatabase,
+    RenderKeyValue,
+    ExternalRedis,
+    Container,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 21] = [
+        ResourceKind::AzureCacheForRedis,
+        ResourceKind::AzureManagedRedis,
+        ResourceKind::PostgresFlexibleServer,
+        ResourceKind::AppServicePlan,
+        ResourceKind::WebApp,
+        ResourceKind::ContainerApp,
+        ResourceKind::ContainerAppsEnvironment,
+        ResourceKind::KeyVault,
+        ResourceKind::PrivateEndpoint,
+        ResourceKind::PrivateDnsZone,
+        ResourceKind::VirtualNetwork,
+        ResourceKind::UserAssignedIdentity,
+        ResourceKind::LogAnalyticsWorkspace,
+        ResourceKind::RenderWeb,
+        ResourceKind::RenderWorker,
+        ResourceKind::RenderCron,
+        ResourceKind::RenderPrivateService,
+        ResourceKind::RenderDatabase,
+        ResourceKind::RenderKeyValue,
+        ResourceKind::ExternalRedis,
+        ResourceKind::Container,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::AzureCacheForRedis => "Microsoft.Cache/redis",
+            ResourceKind::AzureManagedRedis => "Microsoft.Cache/redisEnterprise",
+            ResourceKind::PostgresFlexibleServer => "Microsoft.DBforPostgreSQL/flexibleServers",
+            ResourceKind::AppServicePlan => "Microsoft.Web/serverfarms",
+            ResourceKind::WebApp => "Microsoft.Web/sites",
+            ResourceKind::ContainerApp => "Microsoft.App/containerApps",
+            ResourceKind::ContainerAppsEnvironment => "Microsoft.App/managedEnvironments",
+            ResourceKind::KeyVault => "Microsoft.KeyVault/vaults",
+            ResourceKind::PrivateEndpoint => "Microsoft.Network/privateEndpoints",
+            ResourceKind::PrivateDnsZone => "Microsoft.Network/privateDnsZones",
+            ResourceKind::VirtualNetwork => "Microsoft.Network/virtualNetworks",
+            ResourceKind::UserAssignedIdentity => "Microsoft.ManagedIdentity/userAssignedIdentities",
+            ResourceKind::LogAnalyticsWorkspace => "Microsoft.OperationalInsights/workspaces",
+            ResourceKind::RenderWeb => "render web",
+            ResourceKind::RenderWorker => "render worker",
+            ResourceKind::RenderCron => "render cron",
+            ResourceKind::RenderPrivateService => "render pserv",
+            ResourceKind::RenderDatabase => "render database",
+            ResourceKind::RenderKeyValue => "render keyvalue",
+            ResourceKind::ExternalRedis => "external redis",
+            ResourceKind::Container => "container",
+        }
+    }
+
+    /// The kind a string names, exactly as [`ResourceKind::as_str`] writes it.
+    pub fn parse(s: &str) -> Option<ResourceKind> {
+        ResourceKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Runs on the operator's own hosts: nothing to price.
+    pub fn self_hosted(self) -> bool {
+        self == ResourceKind::Container
+    }
+
+    /// An Azure resource (an ARM type).
+    pub fn is_azure(self) -> bool {
+        self.as_str().starts_with("Microsoft.")
+    }
+
+    /// Azure Cache for Redis or Azure Managed Redis.
+    pub fn is_azure_cache(self) -> bool {
+        matches!(self, ResourceKind::AzureCacheForRedis | ResourceKind::AzureManagedRedis)
+    }
+
+    /// What Render's dashboard calls a Render service of this kind.
+    pub fn render_label(self) -> Option<&'static str> {
+        Some(match self {
+            ResourceKind::RenderPrivateService => "private service",
+            ResourceKind::RenderWeb => "web service",
+            ResourceKind::RenderWorker => "background worker",
+            ResourceKind::RenderCron => "cron job",
+            ResourceKind::RenderKeyValue => "Key Value instance",
+            ResourceKind::RenderDatabase => "Postgres database",
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ResourceKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ResourceKind::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown resource kind `{s}`")))
+    }
 }
 
 /// One file to emit: its path below the output folder, the template that lays
@@ -323,9 +472,6 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
             plan.files.extend(compose::celery_files(&local, &local_plan));
         }
     }
-    let mut resources = std::mem::take(&mut plan.resources);
-    crate::cost::price(d, &plan, &mut resources);
-    plan.resources = resources;
     plan
 }
 
@@ -376,26 +522,34 @@ fn render_resources(d: &Descriptor) -> Vec<Resource> {
     if let Some(pg) = &d.postgres {
         let size = settings.database_plan.as_deref().unwrap_or("basic-256mb");
         let version = pg.version.as_deref().unwrap_or("16");
-        out.push(Resource::new(
-            "render database",
-            format!("{}-db", d.name),
-            format!("PostgreSQL {version} {size}"),
-        ));
+        out.push(
+            Resource::new(
+                ResourceKind::RenderDatabase,
+                format!("{}-db", d.name),
+                format!("PostgreSQL {version} {size}"),
+            )
+            .with_sku(size),
+        );
     }
     let redis = wiring::render_redis_name(d);
     match d.cache.provider_on(d.platform) {
-        Some(crate::model::CacheProvider::RenderPrivateService) => {
-            out.push(Resource::new("render pserv", redis, format!("Redis (docker) {plan}")))
-        }
+        Some(crate::model::CacheProvider::RenderPrivateService) => out.push(
+            Resource::new(
+                ResourceKind::RenderPrivateService,
+                redis,
+                format!("Redis (docker) {plan}"),
+            )
+            .with_sku(&plan),
+        ),
         Some(crate::model::CacheProvider::RenderKeyValue) => {
             let size = settings
                 .key_value_plan
                 .clone()
                 .unwrap_or_else(|| render::DEFAULT_PLAN.into());
-            out.push(Resource::new("render keyvalue", redis, size))
+            out.push(Resource::sized(ResourceKind::RenderKeyValue, redis, size))
         }
         Some(crate::model::CacheProvider::External) => out.push(Resource::new(
-            "external redis",
+            ResourceKind::ExternalRedis,
             d.cache.url_secret.clone().unwrap_or_default(),
             "outside Render",
         )),
@@ -403,13 +557,13 @@ fn render_resources(d: &Descriptor) -> Vec<Resource> {
     }
     for (name, s) in &d.services {
         let kind = if s.schedule.is_some() {
-            "render cron"
+            ResourceKind::RenderCron
         } else if matches!(s.role(), crate::model::Role::Web | crate::model::Role::Frontend) {
-            "render web"
+            ResourceKind::RenderWeb
         } else {
-            "render worker"
+            ResourceKind::RenderWorker
         };
-        out.push(Resource::new(kind, name.clone(), plan.clone()));
+        out.push(Resource::sized(kind, name.clone(), plan.clone()));
     }
     out
 }
@@ -418,12 +572,12 @@ fn container_resources(plan: &Plan) -> Vec<Resource> {
     plan.services
         .iter()
         .filter(|s| s.kind != ServiceKind::Application)
-        .map(|s| Resource {
-            kind: "container".into(),
-            name: s.name.clone(),
-            detail: s.image.clone().unwrap_or_default(),
-            monthly_usd: None,
-            price_source: None,
+        .map(|s| {
+            Resource::new(
+                ResourceKind::Container,
+                s.name.clone(),
+                s.image.clone().unwrap_or_default(),
+            )
         })
         .collect()
 }

@@ -68,6 +68,78 @@ fn check_json_is_versioned_and_lists_drift() {
     assert_eq!(doc["environments"][0]["missing"][0], ".env.example");
 }
 
+/// The keys of each versioned JSON document, in the order printed: scripts
+/// read them, the README shows them.
+#[test]
+fn json_documents_keep_their_keys_in_order() {
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let test = Test::new().write("demo.yaml", &format!("{MINIMAL}output: out\n"));
+    test.run(&["render", "demo.yaml"]);
+    std::fs::write(test.path("out/.env.example"), "# edited\n").unwrap();
+    let check: serde_json::Value =
+        serde_json::from_str(&test.run(&["check", "--format", "json", "demo.yaml"]).stdout).unwrap();
+    assert_eq!(keys(&check), ["version", "environments"]);
+    assert_eq!(
+        keys(&check["environments"][0]),
+        ["descriptor", "output", "in_sync", "changed", "missing", "stale"]
+    );
+    assert_eq!(keys(&check["environments"][0]["changed"][0]), ["path", "diff"]);
+    let test = test.write("bad.yaml", &format!("{MINIMAL}secrets: {{x: {{}}}}\nunknown: 1\n"));
+    let validate: serde_json::Value = serde_json::from_str(
+        &test
+            .run(&["validate", "--format", "json", "demo.yaml", "bad.yaml"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(keys(&validate), ["version", "files"]);
+    assert_eq!(keys(&validate["files"][1]), ["path", "findings"]);
+    assert_eq!(validate["files"][1]["path"], "bad.yaml");
+    let plan: serde_json::Value =
+        serde_json::from_str(&crate::support::run_in(&repo(), &["plan", "instructly", "--format", "json"]).stdout)
+            .unwrap();
+    assert_eq!(
+        keys(&plan["resources"][0]),
+        ["kind", "name", "detail", "monthly_usd", "price_source"],
+        "the SKU prices by is not part of the Plan's JSON"
+    );
+    let diff: serde_json::Value = serde_json::from_str(
+        &crate::support::run_in(
+            &repo(),
+            &["diff", "magictoolbox-dev", "--without", "redis", "--format", "json"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        keys(&diff),
+        [
+            "version",
+            "before",
+            "after",
+            "changed",
+            "files",
+            "services",
+            "secrets",
+            "resources",
+            "cost",
+            "notes",
+            "diffs"
+        ]
+    );
+    assert_eq!(keys(&diff["diffs"][0]), ["path", "status", "diff"]);
+    let statuses: Vec<&str> = diff["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| ["added", "removed", "changed"].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(diff["resources"]["removed"][0]["kind"], "Microsoft.Cache/redis");
+}
+
 #[test]
 fn no_colour_off_a_terminal_even_in_diffs() {
     let test = Test::new().write("demo.yaml", &format!("{MINIMAL}output: out\n"));

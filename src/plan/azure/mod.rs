@@ -471,101 +471,70 @@ pub fn local_descriptor(d: &Descriptor) -> Descriptor {
 pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
     let base = resource_base(d);
     let mut out = Vec::new();
-    let mut add = |kind: &str, name: String, detail: String| {
-        out.push(super::Resource {
-            kind: kind.into(),
-            name,
-            detail,
-            monthly_usd: None,
-            price_source: None,
-        })
-    };
+    use super::{Resource as R, ResourceKind as K};
+    let mut add = |r: R| out.push(r);
     let private = d.platform == Platform::AzureContainerApps
         && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     if let Some(r) = redis_model(d) {
         if r.managed {
-            add(
-                "Microsoft.Cache/redisEnterprise",
+            add(R::sized(
+                K::AzureManagedRedis,
                 r.resource_name.shown.clone(),
                 r.sku_name.clone(),
-            );
+            ));
         } else {
-            add(
-                "Microsoft.Cache/redis",
+            add(R::sized(
+                K::AzureCacheForRedis,
                 r.resource_name.shown.clone(),
                 format!("{} {}{}", r.sku_name, r.sku_family, r.capacity),
-            );
+            ));
         }
         if private {
-            add(
-                "Microsoft.Network/privateEndpoints",
+            add(R::new(
+                K::PrivateEndpoint,
                 format!("pe-{}", r.name),
-                r.private_endpoint_group.into(),
-            );
-            add(
-                "Microsoft.Network/privateDnsZones",
-                r.private_dns_zone.into(),
-                String::new(),
-            );
+                r.private_endpoint_group,
+            ));
+            add(R::new(K::PrivateDnsZone, r.private_dns_zone, String::new()));
         }
     }
     if let Some(p) = postgres_model(d, !private) {
-        add(
-            "Microsoft.DBforPostgreSQL/flexibleServers",
+        add(R::sized(
+            K::PostgresFlexibleServer,
             p.resource_name.shown.clone(),
             format!("{} {}", p.tier, p.sku),
-        );
+        ));
         if private {
-            add(
-                "Microsoft.Network/privateEndpoints",
-                format!("pe-{}", p.name),
-                "postgresqlServer".into(),
-            );
-            add(
-                "Microsoft.Network/privateDnsZones",
-                "privatelink.postgres.database.azure.com".into(),
+            add(R::new(K::PrivateEndpoint, format!("pe-{}", p.name), "postgresqlServer"));
+            add(R::new(
+                K::PrivateDnsZone,
+                "privatelink.postgres.database.azure.com",
                 String::new(),
-            );
+            ));
         }
     }
-    add("Microsoft.KeyVault/vaults", key_vault_name(d).shown, "standard".into());
+    add(R::new(K::KeyVault, key_vault_name(d).shown, "standard"));
     let _ = plan;
     match d.platform {
         Platform::AzureContainerApps => {
             if private {
-                add(
-                    "Microsoft.Network/privateEndpoints",
-                    format!("pe-kv-{base}"),
-                    "vault".into(),
-                );
-                add(
-                    "Microsoft.Network/privateDnsZones",
-                    "privatelink.vaultcore.azure.net".into(),
+                add(R::new(K::PrivateEndpoint, format!("pe-kv-{base}"), "vault"));
+                add(R::new(
+                    K::PrivateDnsZone,
+                    "privatelink.vaultcore.azure.net",
                     String::new(),
-                );
-                add(
-                    "Microsoft.Network/virtualNetworks",
-                    format!("vnet-{base}"),
-                    String::new(),
-                );
+                ));
+                add(R::new(K::VirtualNetwork, format!("vnet-{base}"), String::new()));
             }
-            add(
-                "Microsoft.ManagedIdentity/userAssignedIdentities",
-                format!("id-{base}"),
-                String::new(),
-            );
-            add(
-                "Microsoft.OperationalInsights/workspaces",
-                format!("log-{base}"),
-                "PerGB2018".into(),
-            );
-            add(
-                "Microsoft.App/managedEnvironments",
+            add(R::new(K::UserAssignedIdentity, format!("id-{base}"), String::new()));
+            add(R::new(K::LogAnalyticsWorkspace, format!("log-{base}"), "PerGB2018"));
+            add(R::new(
+                K::ContainerAppsEnvironment,
                 format!("cae-{base}"),
-                "Consumption".into(),
-            );
+                "Consumption",
+            ));
             for name in d.services.keys() {
-                add("Microsoft.App/containerApps", format!("{base}-{name}"), String::new());
+                add(R::new(K::ContainerApp, format!("{base}-{name}"), String::new()).with_sku("Consumption"));
             }
         }
         _ => {
@@ -575,8 +544,8 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
                 .and_then(|a| a.app_service.as_ref())
                 .and_then(|a| a.sku.clone())
                 .unwrap_or_else(|| "B1".into());
-            add("Microsoft.Web/serverfarms", format!("asp-{base}"), sku);
-            add("Microsoft.Web/sites", web_app_name(d).shown, String::new());
+            add(R::sized(K::AppServicePlan, format!("asp-{base}"), sku));
+            add(R::new(K::WebApp, web_app_name(d).shown, String::new()));
         }
     }
     out
