@@ -88,7 +88,7 @@ fn service_names(d: &Descriptor, c: &mut Checker) -> Vec<String> {
         }
     };
     if let Some(pg) = &d.postgres {
-        add(pg.service.clone().unwrap_or_else(|| "db".into()), "/postgres".into(), c);
+        add(crate::resolve::postgres_service(pg), "/postgres".into(), c);
     }
     if let Some(service) = cache_service_name(d) {
         add(service, "/cache".into(), c);
@@ -102,16 +102,8 @@ fn service_names(d: &Descriptor, c: &mut Checker) -> Vec<String> {
     seen.into_keys().collect()
 }
 
-/// The compose service that runs the cache, when the cache is a container.
-pub fn cache_service_name(d: &Descriptor) -> Option<String> {
-    let cache = &d.cache;
-    let runs_container = cache.provider_on(d.platform) == Some(CacheProvider::Container);
-    match cache.kind {
-        CacheKind::Redis if runs_container => Some(cache.service.clone().unwrap_or_else(|| "redis".into())),
-        CacheKind::Memcached if runs_container => Some(cache.service.clone().unwrap_or_else(|| "memcached".into())),
-        _ => None,
-    }
-}
+/// Kept at its old path for callers not yet moved to [`crate::resolve`].
+pub use crate::resolve::cache_service_name;
 
 fn check_platform(d: &Descriptor, c: &mut Checker) {
     super::render::check(d, c);
@@ -517,7 +509,11 @@ fn check_ports(d: &Descriptor, c: &mut Checker) {
 fn check_secret_refs(d: &Descriptor, c: &mut Checker) {
     let mut declared: Vec<&str> = d.secrets.keys().map(String::as_str).collect();
     if let Some(pg) = &d.postgres {
-        declared.push(pg.password_secret.as_deref().unwrap_or("postgres-password"));
+        declared.push(
+            pg.password_secret
+                .as_deref()
+                .unwrap_or(crate::resolve::POSTGRES_PASSWORD_SECRET),
+        );
     }
     if let Some(id) = &d.cache.password_secret {
         declared.push(id);
@@ -556,7 +552,7 @@ pub fn exposed_names(d: &Descriptor) -> Vec<(String, String)> {
         add("/postgres/expose/user", &e.user);
         add("/postgres/expose/password", &e.password);
     }
-    let e = crate::plan::wiring::cache_expose(&d.cache);
+    let e = crate::resolve::cache_expose(&d.cache);
     add("/cache/expose/url", &e.url);
     add("/cache/expose/location", &e.location);
     add("/cache/expose/host", &e.host);

@@ -8,7 +8,7 @@ use super::bicep::{camel, kebab, BicepValue, Symbols};
 use super::wiring::{REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
 use super::{EnvValue, Part, Plan, ServiceKind};
 use crate::model::*;
-use crate::validate::azure::resource_base;
+use crate::resolve::resource_base;
 use serde::Serialize;
 
 pub const KEY_VAULT_SECRETS_USER_ROLE: &str = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -261,7 +261,7 @@ pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
     Some(PostgresModel {
         resource_name: global_name(&name, 63, names(d).postgres.as_ref()),
         name,
-        version: pg.version.clone().unwrap_or_else(|| "16".into()),
+        version: crate::resolve::postgres_version(pg),
         sku: size.sku.unwrap_or_else(|| "Standard_B1ms".into()),
         tier: size.tier.unwrap_or_else(|| "Burstable".into()),
         storage_gb: size.storage_gb.unwrap_or(32),
