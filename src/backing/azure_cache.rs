@@ -1,19 +1,21 @@
 //! Azure Cache for Redis (`Microsoft.Cache/redis`): TLS on 6380, access keys.
 
-use super::{Auth, CacheBackend, CacheFacts, REDIS_ENV};
-use crate::model::{CacheKind, CacheProvider, Descriptor};
+use super::{Address, Auth, CacheBackend, CacheFacts, REDIS_ENV};
+use crate::model::{CacheKind, CacheProvider, Descriptor, Platform};
 
 pub struct AzureCache;
 
 static FACTS: CacheFacts = CacheFacts {
     kind: CacheKind::Redis,
     provider: Some(CacheProvider::AzureCache),
+    address: Some(Address::DeployedResource),
     tls_only: true,
     auth: Auth::Always,
     self_hosted: false,
     port: Some(crate::resolve::AZURE_CACHE_TLS_PORT),
     // Microsoft Learn, "Memory management" for Azure Cache for Redis.
     default_eviction: Some("volatile-lru"),
+    platforms: &[Platform::AzureContainerApps, Platform::AzureAppService],
     public_network_switch: true,
     env: REDIS_ENV,
 };

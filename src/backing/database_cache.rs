@@ -8,12 +8,14 @@ pub struct DatabaseCache;
 static FACTS: CacheFacts = CacheFacts {
     kind: CacheKind::Database,
     provider: None,
+    address: None,
     tls_only: false,
     auth: Auth::WhenPasswordSet,
     self_hosted: false,
     port: None,
     // Django culls entries past `MAX_ENTRIES`; no server policy applies.
     default_eviction: None,
+    platforms: &[],
     public_network_switch: false,
     env: &[],
 };

@@ -1,6 +1,6 @@
 //! memcached in a container (compose only: no platform here hosts it).
 
-use super::{Auth, CacheBackend, CacheFacts};
+use super::{Address, Auth, CacheBackend, CacheFacts};
 use crate::model::{CacheKind, Descriptor};
 
 pub struct Memcached;
@@ -8,12 +8,14 @@ pub struct Memcached;
 static FACTS: CacheFacts = CacheFacts {
     kind: CacheKind::Memcached,
     provider: None,
+    address: Some(Address::Container),
     tls_only: false,
     auth: Auth::WhenPasswordSet,
     self_hosted: true,
     port: Some(crate::resolve::MEMCACHED_PORT),
     // memcached always evicts least recently used items when full.
     default_eviction: Some("lru"),
+    platforms: &[],
     public_network_switch: false,
     env: &[("location", "MEMCACHED_LOCATION")],
 };

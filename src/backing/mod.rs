@@ -14,7 +14,7 @@ mod redis_container;
 mod render_key_value;
 mod render_private_service;
 
-use crate::model::{CacheExpose, CacheKind, CacheProvider, Descriptor};
+use crate::model::{CacheExpose, CacheKind, CacheProvider, Descriptor, Platform};
 
 /// Who asks for the password a client must send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,12 +27,30 @@ pub enum Auth {
     Never,
 }
 
+/// How the app finds a cache: what the Plan builds its connection env vars from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Address {
+    /// A container beside the app: its service name, or localhost from the host.
+    Container,
+    /// A server the deployment creates: host read from the resource at deploy
+    /// time, password its generated access key.
+    DeployedResource,
+    /// A Render private service: the URL names its host literally, Render hands out the rest.
+    RenderPrivateService,
+    /// The provider hands out every fact itself (Render `fromService`).
+    ProviderFacts,
+    /// One URL, password included, kept whole in a secret.
+    UrlSecret,
+}
+
 /// What one cache backend is, as the lints, notes and plan need to know it.
 #[derive(Debug)]
 pub struct CacheFacts {
     pub kind: CacheKind,
     /// The provider it is; `None` where the kind alone decides (memcached, the database cache).
     pub provider: Option<CacheProvider>,
+    /// How the app reaches it; `None` when it is no server (the database cache).
+    pub address: Option<Address>,
     /// The server accepts TLS connections only (`rediss://`).
     pub tls_only: bool,
     pub auth: Auth,
@@ -45,6 +63,8 @@ pub struct CacheFacts {
     /// What the server evicts under memory pressure when the descriptor sets
     /// no policy; `None` where deploygen does not know it.
     pub default_eviction: Option<&'static str>,
+    /// The platforms that can use it as `cache.provider` (empty: chosen by kind, not provider).
+    pub platforms: &'static [Platform],
     /// It has a switch (`cache.public_network_access`) that opens it to the internet.
     pub public_network_switch: bool,
     /// Env var names it exposes by default (`cache.expose` unset): fact, name.
@@ -105,6 +125,15 @@ pub fn cache_backend(kind: CacheKind, provider: Option<CacheProvider>) -> Option
     })
 }
 
+/// The providers a platform offers, in registry order.
+pub fn providers_on(platform: Platform) -> Vec<CacheProvider> {
+    CACHES
+        .iter()
+        .filter(|b| b.facts().platforms.contains(&platform))
+        .filter_map(|b| b.facts().provider)
+        .collect()
+}
+
 /// The env var names a cache kind exposes when `cache.expose` is unset.
 pub fn default_expose(kind: CacheKind) -> CacheExpose {
     let mut expose = CacheExpose::default();
@@ -147,6 +176,26 @@ mod tests {
         let keys: Vec<_> = CACHES.iter().map(|b| (b.facts().kind, b.facts().provider)).collect();
         for (i, k) in keys.iter().enumerate() {
             assert!(!keys[i + 1..].contains(k), "{k:?} registered twice");
+        }
+    }
+
+    #[test]
+    fn each_platform_offers_its_providers_and_defaults_to_one_of_them() {
+        use Platform::*;
+        assert_eq!(providers_on(Compose), [CacheProvider::Container]);
+        assert_eq!(
+            providers_on(Render),
+            [
+                CacheProvider::RenderPrivateService,
+                CacheProvider::RenderKeyValue,
+                CacheProvider::External
+            ]
+        );
+        for p in [Compose, AzureContainerApps, AzureAppService, Render] {
+            assert!(
+                providers_on(p).contains(&crate::resolve::default_cache_provider(p)),
+                "{p:?}"
+            );
         }
     }
 

@@ -1,19 +1,21 @@
 //! Redis in a container beside the app (compose, and every local variant).
 
-use super::{Auth, CacheBackend, CacheFacts, REDIS_ENV};
-use crate::model::{CacheKind, CacheProvider, Descriptor};
+use super::{Address, Auth, CacheBackend, CacheFacts, REDIS_ENV};
+use crate::model::{CacheKind, CacheProvider, Descriptor, Platform};
 
 pub struct RedisContainer;
 
 static FACTS: CacheFacts = CacheFacts {
     kind: CacheKind::Redis,
     provider: Some(CacheProvider::Container),
+    address: Some(Address::Container),
     tls_only: false,
     auth: Auth::WhenPasswordSet,
     self_hosted: true,
     port: Some(crate::resolve::REDIS_PORT),
     // redis-server's own default when no `--maxmemory-policy` is given.
     default_eviction: Some("noeviction"),
+    platforms: &[Platform::Compose],
     public_network_switch: false,
     env: REDIS_ENV,
 };

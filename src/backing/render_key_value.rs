@@ -1,19 +1,21 @@
 //! Render Key Value: Render runs it and hands out its URL (`fromService`).
 
-use super::{Auth, CacheBackend, CacheFacts, REDIS_ENV};
-use crate::model::{CacheKind, CacheProvider, Descriptor};
+use super::{Address, Auth, CacheBackend, CacheFacts, REDIS_ENV};
+use crate::model::{CacheKind, CacheProvider, Descriptor, Platform};
 
 pub struct RenderKeyValue;
 
 static FACTS: CacheFacts = CacheFacts {
     kind: CacheKind::Redis,
     provider: Some(CacheProvider::RenderKeyValue),
+    address: Some(Address::ProviderFacts),
     tls_only: false,
     // Internal connections need no password; the URL comes from Render.
     auth: Auth::WhenPasswordSet,
     self_hosted: false,
     port: None,
     default_eviction: None,
+    platforms: &[Platform::Render],
     public_network_switch: false,
     env: REDIS_ENV,
 };

@@ -378,7 +378,7 @@ fn render_resources(d: &Descriptor) -> Vec<Resource> {
         let version = crate::resolve::postgres_version(pg);
         out.push(Resource::new(
             "render database",
-            format!("{}-db", d.name),
+            crate::resolve::render_database_name(d),
             format!("PostgreSQL {version} {size}"),
         ));
     }

@@ -153,7 +153,7 @@ fn settings(d: &Descriptor) -> RenderSettings {
 }
 
 fn database_name(d: &Descriptor) -> String {
-    format!("{}-db", d.name)
+    crate::resolve::render_database_name(d)
 }
 
 /// `./backend` below `root`, as Render wants paths: from the repository root.

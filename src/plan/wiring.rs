@@ -3,6 +3,7 @@
 //! inside a container or from a process run on the host.
 
 use super::{EnvValue, EnvVar, Mount, Part, Probe, ProbeCheck, SecretPlan, ServiceKind, ServicePlan};
+use crate::backing::Address;
 use crate::model::*;
 
 /// Where the process reading the environment runs.
@@ -98,17 +99,18 @@ fn postgres_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
 
 fn cache_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
     let cache = &d.cache;
-    match cache.provider_on(d.platform)? {
-        CacheProvider::AzureCache | CacheProvider::AzureManaged => Some(Endpoint {
+    let facts = crate::resolve::cache_backend(d)?.facts();
+    match facts.address? {
+        Address::DeployedResource => Some(Endpoint {
             host: Part::Resource {
                 attribute: REDIS_HOST_ATTRIBUTE.into(),
             },
-            port: crate::resolve::cache_backend(d)?.facts().port?,
-            tls: true,
+            port: facts.port?,
+            tls: facts.tls_only,
             password: Some(REDIS_ACCESS_KEY_SECRET.into()),
             query: Some(cache.url_query.clone().unwrap_or_else(|| DEFAULT_TLS_QUERY.into())),
         }),
-        CacheProvider::Container => {
+        Address::Container => {
             let service = cache_service_name(d)?;
             let mut at = local_endpoint(d, service, &cache.container_name, cache_port(cache), view);
             at.password = cache.password_secret.clone();
@@ -116,14 +118,14 @@ fn cache_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
         }
         // Render cannot build a URL from a `fromService` address, so the URL
         // names the host literally: an explicit choice, `render.redis_host`.
-        CacheProvider::RenderPrivateService => Some(Endpoint {
+        Address::RenderPrivateService => Some(Endpoint {
             host: text(render_redis_host(d)),
             port: cache_port(cache),
             tls: false,
             password: cache.password_secret.clone(),
             query: None,
         }),
-        CacheProvider::RenderKeyValue | CacheProvider::External => None,
+        Address::ProviderFacts | Address::UrlSecret => None,
     }
 }
 
@@ -150,8 +152,8 @@ struct CacheFacts {
 
 fn cache_facts(d: &Descriptor, view: View, db: Option<u8>) -> Option<CacheFacts> {
     let cache = &d.cache;
-    match cache.provider_on(d.platform)? {
-        CacheProvider::RenderKeyValue => Some(CacheFacts {
+    match crate::resolve::cache_backend(d)?.facts().address? {
+        Address::ProviderFacts => Some(CacheFacts {
             url: Some(resource(REDIS_CONNECTION_STRING_ATTRIBUTE)),
             location: Some(resource("redis-hostport")),
             host: Some(resource("redis-host")),
@@ -159,7 +161,7 @@ fn cache_facts(d: &Descriptor, view: View, db: Option<u8>) -> Option<CacheFacts>
             password: None,
         }),
         // Everything but the URL comes from Render itself, so it is always right.
-        CacheProvider::RenderPrivateService if d.platform == Platform::Render => Some(CacheFacts {
+        Address::RenderPrivateService if d.platform == Platform::Render => Some(CacheFacts {
             url: cache_endpoint(d, view)
                 .filter(|_| cache.kind == CacheKind::Redis)
                 .map(|at| redis_url(&at, db)),
@@ -168,7 +170,7 @@ fn cache_facts(d: &Descriptor, view: View, db: Option<u8>) -> Option<CacheFacts>
             port: Some(resource("redis-port")),
             password: None,
         }),
-        CacheProvider::External => Some(CacheFacts {
+        Address::UrlSecret => Some(CacheFacts {
             url: cache
                 .url_secret
                 .as_ref()

@@ -116,6 +116,30 @@ pub fn resource_base(d: &Descriptor) -> String {
         .unwrap_or_else(|| d.name.clone())
 }
 
+/// Azure resource names before the unique suffix (`kv-shop`); the target
+/// cuts them to each resource's length limit.
+pub fn key_vault_base(d: &Descriptor) -> String {
+    format!("kv-{}", resource_base(d))
+}
+
+pub fn web_app_base(d: &Descriptor) -> String {
+    format!("app-{}", resource_base(d))
+}
+
+pub fn postgres_server_base(d: &Descriptor) -> String {
+    format!("psql-{}", resource_base(d))
+}
+
+/// `amr-…` for Azure Managed Redis, `red-…` for Azure Cache for Redis.
+pub fn azure_redis_base(d: &Descriptor, managed: bool) -> String {
+    format!("{}-{}", if managed { "amr" } else { "red" }, resource_base(d))
+}
+
+/// The PostgreSQL database Render creates.
+pub fn render_database_name(d: &Descriptor) -> String {
+    format!("{}-db", d.name)
+}
+
 /// The name of the Redis private service (or Key Value instance) on Render.
 pub fn render_redis_name(d: &Descriptor) -> String {
     d.cache.service.clone().unwrap_or_else(|| format!("{}-redis", d.name))
@@ -177,6 +201,16 @@ mod tests {
         assert_eq!(transport(&d.broker), Some(Transport::Redis));
         assert_eq!(cache_expose(&d.cache).location.as_deref(), Some("MEMCACHED_LOCATION"));
         assert_eq!(cache_port(&d.cache), MEMCACHED_PORT);
+        let d: Descriptor = serde_json::from_value(serde_json::json!({
+            "name": "shop", "platform": "azure-container-apps", "azure": {"location": "x", "resource_name": "acme"},
+            "cache": {"kind": "redis", "provider": "azure-managed"},
+        }))
+        .unwrap();
+        assert_eq!(
+            (key_vault_base(&d), azure_redis_base(&d, true)),
+            ("kv-acme".into(), "amr-acme".into())
+        );
+        assert_eq!(cache_backend(&d).unwrap().facts().port, Some(AZURE_MANAGED_REDIS_PORT));
         let d = descriptor(
             "compose",
             serde_json::json!({"kind": "database"}),

@@ -324,17 +324,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
         );
     }
     if let Some(provider) = cache.provider {
-        let allowed: &[CacheProvider] = match d.platform {
-            Platform::Compose => &[CacheProvider::Container],
-            Platform::AzureContainerApps | Platform::AzureAppService => {
-                &[CacheProvider::AzureCache, CacheProvider::AzureManaged]
-            }
-            Platform::Render => &[
-                CacheProvider::RenderPrivateService,
-                CacheProvider::RenderKeyValue,
-                CacheProvider::External,
-            ],
-        };
+        let allowed = crate::backing::providers_on(d.platform);
         if !allowed.contains(&provider) {
             let names: Vec<String> = allowed.iter().map(|p| format!("`{}`", provider_name(*p))).collect();
             c.error(
