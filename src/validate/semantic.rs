@@ -181,11 +181,12 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
                 "worker-needs-broker",
                 format!("{base}/role"),
                 format!(
-                    "a `{}` needs a broker, but `broker.kind` is `none`; set `broker.kind` to `celery` or `pgqueuer`",
+                    "a `{}` needs a broker, but `broker.kind` is `none`; set `broker.kind` to {}",
                     serde_json::to_value(service.role())
                         .unwrap_or_default()
                         .as_str()
-                        .unwrap_or("worker")
+                        .unwrap_or("worker"),
+                    crate::backing::queue::kind_names().join(" or ")
                 ),
             );
         }
@@ -386,30 +387,34 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
                 }
             }
         }
-        BrokerKind::Celery => {
-            if b.channel.is_some() || b.expose.channel.is_some() {
-                let field = if b.channel.is_some() {
-                    "/broker/channel"
-                } else {
-                    "/broker/expose/channel"
-                };
-                c.error_at_key(
-                    "contradiction",
-                    field.into(),
-                    "a channel only applies to PgQueuer".into(),
-                );
-            }
-        }
-        BrokerKind::Pgqueuer => {
-            for (field, is_set) in [
-                ("url", b.expose.url.is_some()),
-                ("result_backend", b.expose.result_backend.is_some()),
-            ] {
-                if is_set {
+        kind => {
+            // Settings only some queue kinds read, each with where it is set.
+            let at = |set: bool, pointer: &'static str| set.then_some(pointer);
+            let settings = [
+                (
+                    "channel",
+                    "a channel",
+                    at(b.channel.is_some(), "/broker/channel")
+                        .or(at(b.expose.channel.is_some(), "/broker/expose/channel")),
+                ),
+                ("url", "`url`", at(b.expose.url.is_some(), "/broker/expose/url")),
+                (
+                    "result_backend",
+                    "`result_backend`",
+                    at(b.expose.result_backend.is_some(), "/broker/expose/result_backend"),
+                ),
+            ];
+            let queue = crate::backing::queue::queue_kind(kind);
+            for (fact, what, pointer) in settings {
+                if queue.is_some_and(|q| q.reads(fact)) {
+                    continue;
+                }
+                if let Some(pointer) = pointer {
+                    let readers = crate::backing::queue::readers(fact).join(" or ");
                     c.error_at_key(
                         "contradiction",
-                        format!("/broker/expose/{field}"),
-                        format!("`{field}` only applies to Celery"),
+                        pointer.to_string(),
+                        format!("{what} only applies to {readers}"),
                     );
                 }
             }

@@ -46,8 +46,12 @@ pub trait QueueKind: Sync {
         false
     }
     fn without_redis(&self) -> WithoutRedis;
-    /// Env var names it conventionally reads: fact (`broker.expose.<fact>`), name.
+    /// The `broker` settings it reads (`broker.expose.<fact>`), each with the
+    /// env var name it conventionally has; a setting no kind reads is refused.
     fn conventional_env(&self) -> &'static [(&'static str, &'static str)];
+    fn reads(&self, fact: &str) -> bool {
+        self.conventional_env().iter().any(|(f, _)| *f == fact)
+    }
     /// URL schemes of its broker and result backend on PostgreSQL, if it takes URLs there.
     fn database_url_schemes(&self) -> Option<(&'static str, &'static str)> {
         None
@@ -63,6 +67,20 @@ static QUEUES: &[&dyn QueueKind] = &[&celery::Celery, &pgqueuer::Pgqueuer];
 
 pub fn queue_kind(kind: BrokerKind) -> Option<&'static dyn QueueKind> {
     QUEUES.iter().copied().find(|q| q.kind() == kind)
+}
+
+/// The queue kinds that read a `broker` setting, by name (`PgQueuer`).
+pub fn readers(fact: &str) -> Vec<&'static str> {
+    QUEUES.iter().filter(|q| q.reads(fact)).map(|q| q.name()).collect()
+}
+
+/// Every registered kind as `broker.kind` spells it, in backticks.
+pub fn kind_names() -> Vec<String> {
+    QUEUES
+        .iter()
+        .filter_map(|q| serde_json::to_value(q.kind()).ok())
+        .filter_map(|v| v.as_str().map(|s| format!("`{s}`")))
+        .collect()
 }
 
 /// The environment's job queue, as the notes see it.
@@ -135,5 +153,9 @@ mod tests {
         }
         assert!(queue_kind(BrokerKind::None).is_none());
         assert!(QUEUES.iter().all(|q| !q.tolerates_eviction()));
+        // The semantic check names the kinds that read a setting from here.
+        assert_eq!(readers("channel"), ["PgQueuer"]);
+        assert_eq!(readers("result_backend"), ["Celery"]);
+        assert_eq!(kind_names(), ["`celery`", "`pgqueuer`"]);
     }
 }
