@@ -8,6 +8,7 @@
 //! module turns results into text on the writers it is given.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod backing;
 pub mod cli;
 pub mod cost;
 pub mod diff;
@@ -20,6 +21,7 @@ pub mod model;
 pub mod pipeline;
 pub mod plan;
 pub mod render;
+pub mod resolve;
 pub mod rules;
 pub mod source;
 pub mod validate;

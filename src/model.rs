@@ -419,16 +419,9 @@ pub struct Persistence {
 }
 
 impl Cache {
-    /// Who runs the cache, with the platform's default filled in.
+    /// Who runs the cache, with the platform's default filled in (see [`crate::resolve`]).
     pub fn provider_on(&self, platform: Platform) -> Option<CacheProvider> {
-        if !matches!(self.kind, CacheKind::Redis | CacheKind::Memcached) {
-            return None;
-        }
-        Some(self.provider.unwrap_or(match platform {
-            Platform::AzureContainerApps | Platform::AzureAppService => CacheProvider::AzureCache,
-            Platform::Render => CacheProvider::RenderPrivateService,
-            Platform::Compose => CacheProvider::Container,
-        }))
+        crate::resolve::cache_provider(self, platform)
     }
 }
 
@@ -473,12 +466,9 @@ pub struct Broker {
 }
 
 impl Broker {
+    /// Where the jobs wait, with the queue kind's default filled in (see [`crate::resolve`]).
     pub fn transport(&self) -> Option<Transport> {
-        match self.kind {
-            BrokerKind::None => None,
-            BrokerKind::Celery => Some(self.transport.unwrap_or(Transport::Redis)),
-            BrokerKind::Pgqueuer => Some(self.transport.unwrap_or(Transport::Database)),
-        }
+        crate::resolve::transport(self)
     }
 }
 

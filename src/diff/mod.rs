@@ -5,7 +5,6 @@
 pub mod git;
 pub mod notes;
 mod ops;
-pub mod queue;
 pub mod variant;
 
 use crate::cost;

@@ -6,8 +6,8 @@
 //! platform's own; a step nobody can run is not written.
 
 use super::ops::{output_dir, Ops};
-use super::queue::queue_of;
 use super::{DiffReport, Origin, Side, Status};
+use crate::backing::queue::queue_of;
 use crate::model::*;
 use crate::plan::azure::key_vault_name;
 use crate::plan::ResourceKind;
@@ -44,70 +44,17 @@ pub(super) fn step(text: impl Into<String>, commands: Vec<String>) -> Step {
 pub(super) const RG: &str = "<resource-group>";
 
 fn describe_cache(d: &Descriptor) -> String {
-    let cache = &d.cache;
-    match (cache.kind, cache.provider_on(d.platform)) {
-        (CacheKind::None, _) => "no cache".into(),
-        (CacheKind::Database, _) => "the database cache (a table in PostgreSQL)".into(),
-        (CacheKind::Memcached, _) => "memcached (a container)".into(),
-        (CacheKind::Redis, Some(CacheProvider::AzureCache)) => format!(
-            "Azure Cache for Redis ({} C{})",
-            cache.sku.as_deref().unwrap_or("Basic"),
-            cache.capacity.unwrap_or(0)
-        ),
-        (CacheKind::Redis, Some(CacheProvider::AzureManaged)) => {
-            format!(
-                "Azure Managed Redis ({})",
-                cache.sku.as_deref().unwrap_or("Balanced_B0")
-            )
-        }
-        (CacheKind::Redis, Some(CacheProvider::RenderPrivateService)) => "Redis as a Render private service".into(),
-        (CacheKind::Redis, Some(CacheProvider::RenderKeyValue)) => "Render Key Value".into(),
-        (CacheKind::Redis, Some(CacheProvider::External)) => "an external Redis (its URL kept as a secret)".into(),
-        (CacheKind::Redis, _) => "Redis (a container)".into(),
-    }
+    crate::resolve::cache_backend(d).map_or_else(|| "no cache".into(), |b| b.describe(d))
 }
 
 /// The one server (or table) that holds the cache's data: when it differs
 /// between the sides, nothing in the old one reaches the new one.
 pub(super) fn cache_place(d: &Descriptor) -> Option<String> {
-    let cache = &d.cache;
-    let container = || crate::validate::semantic::cache_service_name(d).unwrap_or_else(|| "cache".into());
-    Some(match (cache.kind, cache.provider_on(d.platform)) {
-        (CacheKind::None, _) => return None,
-        (CacheKind::Database, _) => "PostgreSQL (Django's cache table)".into(),
-        (_, Some(CacheProvider::AzureCache | CacheProvider::AzureManaged)) => {
-            let model = crate::plan::azure::redis_model(d)?;
-            let kind = if model.managed {
-                "Azure Managed Redis"
-            } else {
-                "Azure Cache for Redis"
-            };
-            format!("{kind} `{}`", model.resource_name.shown)
-        }
-        (_, Some(CacheProvider::RenderPrivateService)) => format!(
-            "the Render private service `{}`",
-            crate::plan::wiring::render_redis_name(d)
-        ),
-        (_, Some(CacheProvider::RenderKeyValue)) => {
-            format!("Render Key Value `{}`", crate::plan::wiring::render_redis_name(d))
-        }
-        (_, Some(CacheProvider::External)) => format!(
-            "the outside Redis at secret `{}`",
-            cache.url_secret.as_deref().unwrap_or("?")
-        ),
-        (CacheKind::Memcached, _) => format!("the memcached container `{}`", container()),
-        (_, _) => format!("the Redis container `{}`", container()),
-    })
+    crate::resolve::cache_place(d)
 }
 
 fn describe_broker(d: &Descriptor) -> String {
-    match (d.broker.kind, d.broker.transport()) {
-        (BrokerKind::None, _) => "no task queue".into(),
-        (BrokerKind::Celery, Some(Transport::Redis)) => "Celery on Redis".into(),
-        (BrokerKind::Celery, _) => "Celery on PostgreSQL".into(),
-        (BrokerKind::Pgqueuer, Some(Transport::Redis)) => "PgQueuer on Redis".into(),
-        (BrokerKind::Pgqueuer, _) => "PgQueuer on PostgreSQL (SQL queue)".into(),
-    }
+    crate::backing::queue::describe(d)
 }
 
 /// The app reads Django settings: the notes can name Django's commands.
@@ -117,11 +64,7 @@ fn is_django(d: &Descriptor) -> bool {
 }
 
 pub(super) fn workers(d: &Descriptor) -> Vec<String> {
-    d.services
-        .iter()
-        .filter(|(_, s)| s.role() == Role::Worker && s.schedule.is_none())
-        .map(|(n, _)| n.clone())
-        .collect()
+    crate::resolve::workers(d)
 }
 
 /// Services that put jobs on the queue by themselves (Celery beat).

@@ -2,11 +2,11 @@
 //! restart, stop, start, run a command in a service, query the database.
 
 use super::notes::{step, Step, RG};
-use super::queue::Queue;
 use super::Side;
+use crate::backing::queue::Queue;
 use crate::model::*;
+use crate::resolve::resource_base;
 use crate::source::display_path;
-use crate::validate::azure::resource_base;
 
 /// The rendered folder of a side, as the user would type it.
 pub(super) fn output_dir(side: &Side) -> String {

@@ -2,6 +2,7 @@
 //! edits of the merged descriptor, which then goes through validation like
 //! any descriptor.
 
+use crate::backing::queue::WithoutRedis;
 use crate::error::{Error, Result};
 use serde_json::{json, Map, Value};
 
@@ -122,23 +123,16 @@ fn without_redis(doc: &mut Value) -> Result<()> {
     }
     insert(doc, "cache", Value::Object(cache));
 
-    let broker_kind = doc
-        .pointer("/broker/kind")
-        .and_then(Value::as_str)
-        .unwrap_or("none")
-        .to_string();
-    let transport = doc
-        .pointer("/broker/transport")
-        .and_then(Value::as_str)
-        .map(String::from);
-    let on_redis = match broker_kind.as_str() {
-        "celery" => transport.as_deref() != Some("database"),
-        "pgqueuer" => transport.as_deref() == Some("redis"),
-        _ => false,
+    let broker = crate::model::Broker {
+        kind: typed(doc, "/broker/kind").unwrap_or_default(),
+        transport: typed(doc, "/broker/transport"),
+        ..Default::default()
     };
-    if on_redis {
+    let queue = crate::resolve::queue_kind(&broker);
+    if crate::resolve::transport(&broker) == Some(crate::model::Transport::Redis) {
+        let moves = queue.is_some_and(|q| q.without_redis() == WithoutRedis::MovesToDatabase);
         let sql_queue = match doc.get_mut("broker") {
-            Some(Value::Object(broker)) if broker_kind == "pgqueuer" && has_postgres => Some(broker),
+            Some(Value::Object(broker)) if moves && has_postgres => Some(broker),
             _ => None,
         };
         if let Some(broker) = sql_queue {
@@ -153,6 +147,11 @@ fn without_redis(doc: &mut Value) -> Result<()> {
         accept.retain(|rule, _| !REDIS_ACCEPTANCES.contains(&rule.as_str()));
     }
     Ok(())
+}
+
+/// The value at `pointer` as a model type, if it is one.
+fn typed<T: serde::de::DeserializeOwned>(doc: &Value, pointer: &str) -> Option<T> {
+    doc.pointer(pointer).and_then(|v| T::deserialize(v).ok())
 }
 
 /// Services that consume a broker go when the broker goes; so do references to them.
@@ -195,7 +194,9 @@ fn with_redis(doc: &mut Value) -> Result<()> {
                 .collect()
         })
         .unwrap_or_default();
-    expose.entry("url").or_insert(json!("REDIS_URL"));
+    expose.entry("url").or_insert(json!(
+        crate::backing::default_expose(crate::model::CacheKind::Redis).url
+    ));
     cache.insert("expose".into(), Value::Object(expose));
     insert(doc, "cache", Value::Object(cache));
     Ok(())

@@ -108,9 +108,10 @@ fn redis_urls(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
     if d.cache.kind != CacheKind::Redis {
         return;
     }
-    let provider = d.cache.provider_on(d.platform);
-    let azure = matches!(provider, Some(CacheProvider::AzureCache | CacheProvider::AzureManaged));
-    let auth = azure || d.cache.password_secret.is_some();
+    let Some(facts) = crate::resolve::cache_backend(d).map(|b| b.facts()) else {
+        return;
+    };
+    let auth = facts.requires_password(&d.cache);
     let mut seen = Vec::new();
     let mut queries_seen = Vec::new();
     for service in &plan.services {
@@ -146,19 +147,14 @@ fn redis_urls(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
                     ),
                 });
             }
-            if azure && !parsed.tls {
+            if facts.tls_only && !parsed.tls {
                 hits.push(Hit {
                     rule: rules::REDIS_URL_WITHOUT_TLS,
                     pointer: var.origin.clone(),
                     message: format!("`{name}` uses `redis://`, but Azure's Redis only accepts TLS (`rediss://`)"),
                 });
             }
-            if azure && parsed.port == Some(6379) {
-                let expected = if provider == Some(CacheProvider::AzureManaged) {
-                    10000
-                } else {
-                    6380
-                };
+            if let Some(expected) = facts.port.filter(|_| facts.tls_only && parsed.port == Some(6379)) {
                 hits.push(Hit {
                     rule: rules::REDIS_URL_WRONG_PORT,
                     pointer: var.origin.clone(),
@@ -240,10 +236,7 @@ fn postgres_firewall(d: &Descriptor, hits: &mut Vec<Hit>) {
 }
 
 fn public_access(d: &Descriptor, hits: &mut Vec<Hit>) {
-    let azure_redis = matches!(
-        d.cache.provider_on(d.platform),
-        Some(CacheProvider::AzureCache | CacheProvider::AzureManaged)
-    );
+    let azure_redis = crate::resolve::cache_backend(d).is_some_and(|b| b.facts().public_network_switch);
     if azure_redis && d.cache.kind == CacheKind::Redis && d.cache.public_network_access == Some(true) {
         hits.push(Hit {
             rule: rules::REDIS_PUBLIC_NETWORK_ACCESS,

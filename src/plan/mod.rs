@@ -521,11 +521,11 @@ fn render_resources(d: &Descriptor) -> Vec<Resource> {
     let mut out = Vec::new();
     if let Some(pg) = &d.postgres {
         let size = settings.database_plan.as_deref().unwrap_or("basic-256mb");
-        let version = pg.version.as_deref().unwrap_or("16");
+        let version = crate::resolve::postgres_version(pg);
         out.push(
             Resource::new(
                 ResourceKind::RenderDatabase,
-                format!("{}-db", d.name),
+                crate::resolve::render_database_name(d),
                 format!("PostgreSQL {version} {size}"),
             )
             .with_sku(size),

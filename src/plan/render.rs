@@ -13,7 +13,7 @@ pub const DEFAULT_PLAN: &str = "starter";
 const DEFAULT_DATABASE_PLAN: &str = "basic-256mb";
 /// Seed 004's redis.conf, the defaults for a self-hosted Redis.
 const DEFAULT_MAXMEMORY: &str = "256mb";
-const DEFAULT_POLICY: &str = "allkeys-lru";
+pub const DEFAULT_POLICY: &str = "allkeys-lru";
 const DEFAULT_LOGLEVEL: &str = "warning";
 pub const DEFAULT_DISABLED_COMMANDS: &[&str] = &["FLUSHDB", "FLUSHALL", "DEBUG", "CONFIG", "SHUTDOWN"];
 const REDIS_IMAGE: &str = "redis:7.4-alpine";
@@ -153,7 +153,7 @@ fn settings(d: &Descriptor) -> RenderSettings {
 }
 
 fn database_name(d: &Descriptor) -> String {
-    format!("{}-db", d.name)
+    crate::resolve::render_database_name(d)
 }
 
 /// `./backend` below `root`, as Render wants paths: from the repository root.
@@ -253,7 +253,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             user: pg.user.clone(),
             plan: s.database_plan.clone().unwrap_or_else(|| DEFAULT_DATABASE_PLAN.into()),
             region: region.clone(),
-            postgres_major_version: pg.version.clone().unwrap_or_else(|| "16".into()),
+            postgres_major_version: crate::resolve::postgres_version(pg),
             ip_allow_list: s.database_ip_allow_list.clone().unwrap_or_default(),
         })
         .collect();

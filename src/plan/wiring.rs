@@ -3,6 +3,7 @@
 //! inside a container or from a process run on the host.
 
 use super::{EnvValue, EnvVar, Mount, Part, Probe, ProbeCheck, SecretPlan, ServiceKind, ServicePlan};
+use crate::backing::Address;
 use crate::model::*;
 
 /// Where the process reading the environment runs.
@@ -14,10 +15,11 @@ pub enum View {
     Host,
 }
 
-pub const POSTGRES_PORT: u16 = 5432;
-pub const REDIS_PORT: u16 = 6379;
-pub const MEMCACHED_PORT: u16 = 11211;
-const DEFAULT_POSTGRES_VERSION: &str = "16";
+pub use crate::resolve::{
+    cache_expose, postgres_password_secret, postgres_service, render_redis_host, render_redis_name,
+    AZURE_CACHE_TLS_PORT, AZURE_MANAGED_REDIS_PORT, MEMCACHED_PORT, POSTGRES_PORT, REDIS_PORT,
+};
+use crate::resolve::{cache_port, cache_service_name};
 const DEFAULT_REDIS_IMAGE: &str = "redis:7.4-alpine";
 const DEFAULT_MEMCACHED_IMAGE: &str = "memcached:1.6-alpine";
 /// Placeholder written into `.env` examples where a secret's value goes.
@@ -36,32 +38,6 @@ pub fn container_name(d: &Descriptor, service: &str, explicit: &Option<String>) 
     }
 }
 
-pub fn postgres_service(pg: &Postgres) -> String {
-    pg.service.clone().unwrap_or_else(|| "db".into())
-}
-
-pub fn postgres_password_secret(pg: &Postgres) -> String {
-    pg.password_secret.clone().unwrap_or_else(|| "postgres-password".into())
-}
-
-/// The cache's env var names, with the defaults for its kind filled in.
-pub fn cache_expose(cache: &Cache) -> CacheExpose {
-    match &cache.expose {
-        Some(expose) => expose.clone(),
-        None => match cache.kind {
-            CacheKind::Redis => CacheExpose {
-                url: Some("REDIS_URL".into()),
-                ..CacheExpose::default()
-            },
-            CacheKind::Memcached => CacheExpose {
-                location: Some("MEMCACHED_LOCATION".into()),
-                ..CacheExpose::default()
-            },
-            CacheKind::None | CacheKind::Database => CacheExpose::default(),
-        },
-    }
-}
-
 /// How to reach a backing service from where the reading process runs.
 struct Endpoint {
     /// Literal text (`bs-redis`, `localhost`) or a resource attribute known at deploy time.
@@ -73,9 +49,6 @@ struct Endpoint {
     query: Option<String>,
 }
 
-/// Azure Cache for Redis and Azure Managed Redis listen on TLS only.
-pub const AZURE_CACHE_TLS_PORT: u16 = 6380;
-pub const AZURE_MANAGED_REDIS_PORT: u16 = 10000;
 /// The access key Azure generates for its Redis; read at deployment, never written.
 pub const REDIS_ACCESS_KEY_SECRET: &str = "redis-access-key";
 /// Resource attributes a Plan refers to; each target maps them to its own expression.
@@ -124,61 +97,36 @@ fn postgres_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
     ))
 }
 
-fn cache_port(cache: &Cache) -> u16 {
-    cache.port.unwrap_or(match cache.kind {
-        CacheKind::Memcached => MEMCACHED_PORT,
-        _ => REDIS_PORT,
-    })
-}
-
 fn cache_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
     let cache = &d.cache;
-    match cache.provider_on(d.platform)? {
-        CacheProvider::AzureCache | CacheProvider::AzureManaged => Some(Endpoint {
+    let facts = crate::resolve::cache_backend(d)?.facts();
+    match facts.address? {
+        Address::DeployedResource => Some(Endpoint {
             host: Part::Resource {
                 attribute: REDIS_HOST_ATTRIBUTE.into(),
             },
-            port: if cache.provider_on(d.platform) == Some(CacheProvider::AzureManaged) {
-                AZURE_MANAGED_REDIS_PORT
-            } else {
-                AZURE_CACHE_TLS_PORT
-            },
-            tls: true,
+            port: facts.port?,
+            tls: facts.tls_only,
             password: Some(REDIS_ACCESS_KEY_SECRET.into()),
             query: Some(cache.url_query.clone().unwrap_or_else(|| DEFAULT_TLS_QUERY.into())),
         }),
-        CacheProvider::Container => {
-            let service = crate::validate::semantic::cache_service_name(d)?;
+        Address::Container => {
+            let service = cache_service_name(d)?;
             let mut at = local_endpoint(d, service, &cache.container_name, cache_port(cache), view);
             at.password = cache.password_secret.clone();
             Some(at)
         }
         // Render cannot build a URL from a `fromService` address, so the URL
         // names the host literally: an explicit choice, `render.redis_host`.
-        CacheProvider::RenderPrivateService => Some(Endpoint {
+        Address::RenderPrivateService => Some(Endpoint {
             host: text(render_redis_host(d)),
             port: cache_port(cache),
             tls: false,
             password: cache.password_secret.clone(),
             query: None,
         }),
-        CacheProvider::RenderKeyValue | CacheProvider::External => None,
+        Address::ProviderFacts | Address::UrlSecret => None,
     }
-}
-
-/// The name of the Redis private service on Render.
-pub fn render_redis_name(d: &Descriptor) -> String {
-    d.cache.service.clone().unwrap_or_else(|| format!("{}-redis", d.name))
-}
-
-/// The Redis private service's internal hostname as written into `REDIS_URL`:
-/// `render.redis_host`, else the service name (seed 004). Render's internal
-/// hostname is the service's slug, which can carry a suffix the name lacks.
-pub fn render_redis_host(d: &Descriptor) -> String {
-    d.render
-        .as_ref()
-        .and_then(|r| r.redis_host.clone())
-        .unwrap_or_else(|| render_redis_name(d))
 }
 
 /// Render attributes (`fromDatabase` / `fromService` properties).
@@ -204,8 +152,8 @@ struct CacheFacts {
 
 fn cache_facts(d: &Descriptor, view: View, db: Option<u8>) -> Option<CacheFacts> {
     let cache = &d.cache;
-    match cache.provider_on(d.platform)? {
-        CacheProvider::RenderKeyValue => Some(CacheFacts {
+    match crate::resolve::cache_backend(d)?.facts().address? {
+        Address::ProviderFacts => Some(CacheFacts {
             url: Some(resource(REDIS_CONNECTION_STRING_ATTRIBUTE)),
             location: Some(resource("redis-hostport")),
             host: Some(resource("redis-host")),
@@ -213,7 +161,7 @@ fn cache_facts(d: &Descriptor, view: View, db: Option<u8>) -> Option<CacheFacts>
             password: None,
         }),
         // Everything but the URL comes from Render itself, so it is always right.
-        CacheProvider::RenderPrivateService if d.platform == Platform::Render => Some(CacheFacts {
+        Address::RenderPrivateService if d.platform == Platform::Render => Some(CacheFacts {
             url: cache_endpoint(d, view)
                 .filter(|_| cache.kind == CacheKind::Redis)
                 .map(|at| redis_url(&at, db)),
@@ -222,7 +170,7 @@ fn cache_facts(d: &Descriptor, view: View, db: Option<u8>) -> Option<CacheFacts>
             port: Some(resource("redis-port")),
             password: None,
         }),
-        CacheProvider::External => Some(CacheFacts {
+        Address::UrlSecret => Some(CacheFacts {
             url: cache
                 .url_secret
                 .as_ref()
@@ -327,7 +275,7 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
 
     let cache = &d.cache;
     let expose = cache_expose(cache);
-    let key_prefix = d.naming.key_prefix.clone().unwrap_or_else(|| d.name.clone());
+    let key_prefix = crate::resolve::key_prefix(d);
     let enabled = matches!(cache.kind, CacheKind::Redis | CacheKind::Memcached);
     let mut cache_vars = vec![var(
         &expose.enabled,
@@ -368,7 +316,8 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
             }
         }
         Some(Transport::Database) => {
-            if let Some(pg) = &d.postgres {
+            let schemes = crate::resolve::queue_kind(broker).and_then(|q| q.database_url_schemes());
+            if let (Some(pg), Some((broker_scheme, backend_scheme))) = (&d.postgres, schemes) {
                 let f = postgres_facts(d, pg, view);
                 let url = |scheme: &str| {
                     let mut parts = vec![text(format!("{scheme}://"))];
@@ -383,11 +332,10 @@ pub fn backing_env(d: &Descriptor, view: View) -> BackingEnv {
                     parts.extend(f.database.parts());
                     EnvValue::from_parts(join(parts))
                 };
-                env.broker
-                    .extend(var(&e.url, url("sqla+postgresql"), "/broker/expose/url"));
+                env.broker.extend(var(&e.url, url(broker_scheme), "/broker/expose/url"));
                 env.broker.extend(var(
                     &e.result_backend,
-                    url("db+postgresql"),
+                    url(backend_scheme),
                     "/broker/expose/result_backend",
                 ));
             }
@@ -521,7 +469,7 @@ fn data_volume(service: &str, path: &str) -> Mount {
 
 fn postgres_plan(d: &Descriptor, pg: &Postgres) -> ServicePlan {
     let name = postgres_service(pg);
-    let version = pg.version.as_deref().unwrap_or(DEFAULT_POSTGRES_VERSION);
+    let version = crate::resolve::postgres_version(pg);
     ServicePlan {
         container_name: container_name(d, &name, &pg.container_name),
         host: service_host(d, &name, &pg.container_name),
@@ -573,7 +521,7 @@ fn postgres_plan(d: &Descriptor, pg: &Postgres) -> ServicePlan {
 
 fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
     let cache = &d.cache;
-    let name = crate::validate::semantic::cache_service_name(d)?;
+    let name = cache_service_name(d)?;
     let port = cache_port(cache);
     let mut env = Vec::new();
     let (image, command, volumes, check) = match cache.kind {
@@ -824,7 +772,7 @@ fn app_plan(d: &Descriptor, name: &str, service: &Service, backing: &BackingEnv)
     if service.uses(Backing::Postgres) {
         depends_on.extend(d.postgres.as_ref().map(postgres_service));
     }
-    let cache_service = crate::validate::semantic::cache_service_name(d);
+    let cache_service = cache_service_name(d);
     if service.uses(Backing::Cache) {
         depends_on.extend(cache_service.clone());
     }

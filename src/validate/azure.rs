@@ -8,13 +8,8 @@ use crate::rules;
 
 const CLASSIC_SKUS: &[&str] = &["Basic", "Standard", "Premium"];
 
-/// The base of Azure resource names.
-pub fn resource_base(d: &Descriptor) -> String {
-    d.azure
-        .as_ref()
-        .and_then(|a| a.resource_name.clone())
-        .unwrap_or_else(|| d.name.clone())
-}
+/// Kept at its old path for callers not yet moved to [`crate::resolve`].
+pub use crate::resolve::resource_base;
 
 pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     check_platform_only_fields(d, c);

@@ -89,7 +89,7 @@ fn service_names(d: &Descriptor, c: &mut Checker) -> Vec<String> {
         }
     };
     if let Some(pg) = &d.postgres {
-        add(pg.service.clone().unwrap_or_else(|| "db".into()), "/postgres".into(), c);
+        add(crate::resolve::postgres_service(pg), "/postgres".into(), c);
     }
     if let Some(service) = cache_service_name(d) {
         add(service, "/cache".into(), c);
@@ -103,16 +103,8 @@ fn service_names(d: &Descriptor, c: &mut Checker) -> Vec<String> {
     seen.into_keys().collect()
 }
 
-/// The compose service that runs the cache, when the cache is a container.
-pub fn cache_service_name(d: &Descriptor) -> Option<String> {
-    let cache = &d.cache;
-    let runs_container = cache.provider_on(d.platform) == Some(CacheProvider::Container);
-    match cache.kind {
-        CacheKind::Redis if runs_container => Some(cache.service.clone().unwrap_or_else(|| "redis".into())),
-        CacheKind::Memcached if runs_container => Some(cache.service.clone().unwrap_or_else(|| "memcached".into())),
-        _ => None,
-    }
-}
+/// Kept at its old path for callers not yet moved to [`crate::resolve`].
+pub use crate::resolve::cache_service_name;
 
 fn check_platform(d: &Descriptor, c: &mut Checker) {
     super::render::check(d, c);
@@ -190,11 +182,12 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
                 rules::WORKER_NEEDS_BROKER,
                 format!("{base}/role"),
                 format!(
-                    "a `{}` needs a broker, but `broker.kind` is `none`; set `broker.kind` to `celery` or `pgqueuer`",
+                    "a `{}` needs a broker, but `broker.kind` is `none`; set `broker.kind` to {}",
                     serde_json::to_value(service.role())
                         .unwrap_or_default()
                         .as_str()
-                        .unwrap_or("worker")
+                        .unwrap_or("worker"),
+                    crate::backing::queue::kind_names().join(" or ")
                 ),
             );
         }
@@ -333,17 +326,7 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
         );
     }
     if let Some(provider) = cache.provider {
-        let allowed: &[CacheProvider] = match d.platform {
-            Platform::Compose => &[CacheProvider::Container],
-            Platform::AzureContainerApps | Platform::AzureAppService => {
-                &[CacheProvider::AzureCache, CacheProvider::AzureManaged]
-            }
-            Platform::Render => &[
-                CacheProvider::RenderPrivateService,
-                CacheProvider::RenderKeyValue,
-                CacheProvider::External,
-            ],
-        };
+        let allowed = crate::backing::providers_on(d.platform);
         if !allowed.contains(&provider) {
             let names: Vec<String> = allowed.iter().map(|p| format!("`{}`", provider_name(*p))).collect();
             c.error(
@@ -405,30 +388,34 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
                 }
             }
         }
-        BrokerKind::Celery => {
-            if b.channel.is_some() || b.expose.channel.is_some() {
-                let field = if b.channel.is_some() {
-                    "/broker/channel"
-                } else {
-                    "/broker/expose/channel"
-                };
-                c.error_at_key(
-                    rules::CONTRADICTION,
-                    field.into(),
-                    "a channel only applies to PgQueuer".into(),
-                );
-            }
-        }
-        BrokerKind::Pgqueuer => {
-            for (field, is_set) in [
-                ("url", b.expose.url.is_some()),
-                ("result_backend", b.expose.result_backend.is_some()),
-            ] {
-                if is_set {
+        kind => {
+            // Settings only some queue kinds read, each with where it is set.
+            let at = |set: bool, pointer: &'static str| set.then_some(pointer);
+            let settings = [
+                (
+                    "channel",
+                    "a channel",
+                    at(b.channel.is_some(), "/broker/channel")
+                        .or(at(b.expose.channel.is_some(), "/broker/expose/channel")),
+                ),
+                ("url", "`url`", at(b.expose.url.is_some(), "/broker/expose/url")),
+                (
+                    "result_backend",
+                    "`result_backend`",
+                    at(b.expose.result_backend.is_some(), "/broker/expose/result_backend"),
+                ),
+            ];
+            let queue = crate::backing::queue::queue_kind(kind);
+            for (fact, what, pointer) in settings {
+                if queue.is_some_and(|q| q.reads(fact)) {
+                    continue;
+                }
+                if let Some(pointer) = pointer {
+                    let readers = crate::backing::queue::readers(fact).join(" or ");
                     c.error_at_key(
                         rules::CONTRADICTION,
-                        format!("/broker/expose/{field}"),
-                        format!("`{field}` only applies to Celery"),
+                        pointer.to_string(),
+                        format!("{what} only applies to {readers}"),
                     );
                 }
             }
@@ -518,7 +505,11 @@ fn check_ports(d: &Descriptor, c: &mut Checker) {
 fn check_secret_refs(d: &Descriptor, c: &mut Checker) {
     let mut declared: Vec<&str> = d.secrets.keys().map(String::as_str).collect();
     if let Some(pg) = &d.postgres {
-        declared.push(pg.password_secret.as_deref().unwrap_or("postgres-password"));
+        declared.push(
+            pg.password_secret
+                .as_deref()
+                .unwrap_or(crate::resolve::POSTGRES_PASSWORD_SECRET),
+        );
     }
     if let Some(id) = &d.cache.password_secret {
         declared.push(id);
@@ -557,7 +548,7 @@ pub fn exposed_names(d: &Descriptor) -> Vec<(String, String)> {
         add("/postgres/expose/user", &e.user);
         add("/postgres/expose/password", &e.password);
     }
-    let e = crate::plan::wiring::cache_expose(&d.cache);
+    let e = crate::resolve::cache_expose(&d.cache);
     add("/cache/expose/url", &e.url);
     add("/cache/expose/location", &e.location);
     add("/cache/expose/host", &e.host);

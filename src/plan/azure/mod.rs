@@ -8,7 +8,7 @@ use super::bicep::{camel, kebab, BicepValue, Symbols};
 use super::wiring::{REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
 use super::{EnvValue, Part, Plan, ServiceKind};
 use crate::model::*;
-use crate::validate::azure::resource_base;
+use crate::resolve::resource_base;
 use serde::Serialize;
 
 pub const KEY_VAULT_SECRETS_USER_ROLE: &str = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -54,12 +54,12 @@ fn names(d: &Descriptor) -> AzureNames {
 
 /// Key Vault names: 3-24 characters.
 pub fn key_vault_name(d: &Descriptor) -> GlobalName {
-    global_name(&format!("kv-{}", resource_base(d)), 24, names(d).key_vault.as_ref())
+    global_name(&crate::resolve::key_vault_base(d), 24, names(d).key_vault.as_ref())
 }
 
 /// App Service web app names: 2-60 characters.
 pub fn web_app_name(d: &Descriptor) -> GlobalName {
-    global_name(&format!("app-{}", resource_base(d)), 60, names(d).web_app.as_ref())
+    global_name(&crate::resolve::web_app_base(d), 60, names(d).web_app.as_ref())
 }
 
 /// A Checkov check the generated file suppresses, because the descriptor
@@ -177,15 +177,10 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
     if cache.kind != CacheKind::Redis {
         return None;
     }
-    let base = resource_base(d);
     let public = cache.public_network_access.unwrap_or(false);
     let policy = cache.maxmemory_policy.clone();
     let managed = provider == CacheProvider::AzureManaged;
-    let name = if managed {
-        format!("amr-{base}")
-    } else {
-        format!("red-{base}")
-    };
+    let name = crate::resolve::azure_redis_base(d, managed);
     let resource_name = global_name(&name, if managed { 60 } else { 63 }, names(d).redis.as_ref());
     let queue = d.broker.transport() == Some(Transport::Redis);
     let clustering = d
@@ -257,11 +252,11 @@ fn managed_eviction(policy: Option<&str>) -> String {
 pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
     let pg = d.postgres.as_ref()?;
     let size = d.azure.as_ref().and_then(|a| a.postgres.clone()).unwrap_or_default();
-    let name = format!("psql-{}", resource_base(d));
+    let name = crate::resolve::postgres_server_base(d);
     Some(PostgresModel {
         resource_name: global_name(&name, 63, names(d).postgres.as_ref()),
         name,
-        version: pg.version.clone().unwrap_or_else(|| "16".into()),
+        version: crate::resolve::postgres_version(pg),
         sku: size.sku.unwrap_or_else(|| "Standard_B1ms".into()),
         tier: size.tier.unwrap_or_else(|| "Burstable".into()),
         storage_gb: size.storage_gb.unwrap_or(32),
@@ -304,7 +299,7 @@ pub fn key_vault_model(d: &Descriptor, public: bool, open_firewall: bool) -> Key
         }
     }
     KeyVaultModel {
-        name: format!("kv-{}", resource_base(d)),
+        name: crate::resolve::key_vault_base(d),
         resource_name: key_vault_name(d),
         public_network_access: public,
         soft_delete_days: 90,

@@ -1,0 +1,115 @@
+//! Celery: jobs wait in Redis lists (or kombu's SQL tables); results go to a backend.
+
+use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use crate::model::{BrokerKind, Command, Descriptor, Transport};
+
+pub struct Celery;
+
+impl QueueKind for Celery {
+    fn kind(&self) -> BrokerKind {
+        BrokerKind::Celery
+    }
+
+    fn name(&self) -> &'static str {
+        "Celery"
+    }
+
+    fn default_transport(&self) -> Transport {
+        Transport::Redis
+    }
+
+    // kombu's SQL transport exists, but a Celery app is rarely set up for it:
+    // without Redis the queue goes with its workers.
+    fn without_redis(&self) -> WithoutRedis {
+        WithoutRedis::Goes
+    }
+
+    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("url", "CELERY_BROKER_URL"),
+            ("result_backend", "CELERY_RESULT_BACKEND"),
+        ]
+    }
+
+    fn database_url_schemes(&self) -> Option<(&'static str, &'static str)> {
+        Some(("sqla+postgresql", "db+postgresql"))
+    }
+
+    fn describe(&self, transport: Transport) -> String {
+        match transport {
+            Transport::Redis => "Celery on Redis",
+            Transport::Database => "Celery on PostgreSQL",
+        }
+        .into()
+    }
+
+    fn queue(&self, d: &Descriptor, transport: Transport) -> Queue {
+        let app = celery_app(d);
+        let mut pending = vec![
+            format!("celery -A {app} inspect active"),
+            format!("celery -A {app} inspect scheduled"),
+        ];
+        let on_redis = transport == Transport::Redis;
+        if on_redis {
+            let var = d
+                .broker
+                .expose
+                .url
+                .clone()
+                .or_else(|| crate::resolve::cache_expose(&d.cache).url)
+                .unwrap_or_else(|| self.conventional_env()[0].1.into());
+            pending.push(format!(
+                "python -c \"import os, redis; print(redis.from_url(os.environ['{var}']).llen('celery'))\""
+            ));
+        }
+        Queue {
+            name: self.name(),
+            backend: if on_redis {
+                redis_backend(d)
+            } else {
+                "PostgreSQL (kombu's SQL transport tables)".into()
+            },
+            lost: "the jobs still waiting in it (the `celery` list and any other queue), tasks held back by an ETA or \
+                   countdown, and the task results stored there"
+                .into(),
+            pending,
+            pending_sql: None,
+            drained_when: "every count is 0",
+        }
+    }
+}
+
+/// The `-A APP` a worker's command names, for Celery's own commands.
+fn celery_app(d: &Descriptor) -> String {
+    let words: Vec<String> = crate::resolve::workers(d)
+        .iter()
+        .filter_map(|w| d.services[w].command.as_ref())
+        .flat_map(|c| match c {
+            Command::Shell(line) => line.split_whitespace().map(String::from).collect(),
+            Command::Args(args) => args.clone(),
+        })
+        .collect();
+    for (i, w) in words.iter().enumerate() {
+        if let Some(app) = w.strip_prefix("--app=") {
+            return app.to_string();
+        }
+        if (w == "-A" || w == "--app") && i + 1 < words.len() {
+            return words[i + 1].clone();
+        }
+    }
+    "<app>".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::descriptor;
+    use super::*;
+
+    #[test]
+    fn the_celery_app_comes_from_the_worker_command_or_stays_a_placeholder() {
+        let app = |command: &str| celery_app(&descriptor(serde_json::json!({"kind": "celery"}), command));
+        assert_eq!(app("celery -A proj worker -l info"), "proj");
+        assert_eq!(app("celery --app proj.celery worker"), "proj.celery");
+        assert_eq!(app("./start-worker.sh"), "<app>");
+    }
+}
