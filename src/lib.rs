@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod source;
+pub(crate) mod target;
 pub mod validate;
 
 pub use cli::run;

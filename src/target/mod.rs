@@ -1,0 +1,221 @@
+//! One module per target platform, behind one trait: what the Plan gets on
+//! that platform, the operator's commands the migration notes are made of,
+//! and the `init` starter. [`target`] is the one place that matches on the
+//! platform; everything else asks the trait, so a new platform is a new
+//! module here plus its templates, and the compiler lists what it must say.
+
+mod app_service;
+mod compose;
+mod container_apps;
+mod render;
+
+use crate::diff::notes::{Step, RG};
+use crate::diff::ops::Ops;
+use crate::diff::{DiffReport, Side};
+use crate::model::{Descriptor, Platform};
+use crate::plan::Plan;
+
+/// What differs per target platform.
+pub trait Target: Sync {
+    fn platform(&self) -> Platform;
+
+    /// Secrets live in Azure Key Vault (soft delete, recover, purge).
+    fn key_vault(&self) -> bool {
+        false
+    }
+
+    /// The platform makes the value of a `generate: true` secret itself, so
+    /// nobody has to supply it.
+    fn generates_secrets(&self) -> bool {
+        false
+    }
+
+    /// Fill in what this platform decides: resources, where secrets are kept,
+    /// the files to emit (with the local compose variant where one exists).
+    fn project(&self, d: &Descriptor, plan: &mut Plan);
+
+    /// The name the platform knows `service` by.
+    fn app_name(&self, d: &Descriptor, service: &str) -> String {
+        format!("{}-{service}", crate::validate::azure::resource_base(d))
+    }
+
+    /// `command` run inside a running instance of `service`.
+    fn exec(&self, ops: &Ops, service: &str, command: &str) -> String;
+
+    /// A command that runs `query` against the environment's PostgreSQL,
+    /// where the platform gives a way in.
+    fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
+        None
+    }
+
+    fn stop(&self, ops: &Ops, services: &[String]) -> Step;
+
+    fn start(&self, ops: &Ops, services: &[String]) -> Step;
+
+    /// Create what is new and switch the apps to it; what is gone keeps
+    /// running until the clean-up step.
+    fn deploy(&self, ops: &Ops) -> Step;
+
+    /// Make the running instances of `services` (never empty) read new secret values.
+    fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step>;
+
+    /// Where an operator sets and removes env vars.
+    fn env_location(&self, d: &Descriptor) -> String;
+
+    /// Where the apps read their secrets from, where the descriptor chooses it.
+    fn secret_mode(&self, _d: &Descriptor) -> Option<&'static str> {
+        None
+    }
+
+    /// Warnings about secrets the new side adds.
+    fn secret_warnings(&self, _report: &DiffReport) -> Vec<String> {
+        vec![]
+    }
+
+    /// How to check the new side runs.
+    fn verify(&self, ops: &Ops) -> Vec<Step>;
+
+    /// Steps that delete what `after` no longer uses, when `before` ran here:
+    /// what deleting costs is said in the step.
+    fn cleanup(&self, before: &Side, after: &Side, report: &DiffReport) -> Vec<Step>;
+
+    /// Rollback steps that delete what the migration to this platform created,
+    /// once the previous version runs again.
+    fn undo(&self, _report: &DiffReport) -> Vec<Step> {
+        vec![]
+    }
+
+    /// What `deploygen init` writes for this platform.
+    fn starter(&self) -> Starter;
+}
+
+/// The platform's part of the starter descriptor.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Starter {
+    /// The descriptor's platform section (`azure`, `render`), if any.
+    pub section: Option<&'static str>,
+    /// The example service is built from the working folder.
+    pub build: bool,
+    /// Runs memcached (as a container).
+    pub memcached: bool,
+    /// Accepts written for a public Key Vault and PostgreSQL (no VNet integration).
+    pub public_endpoints: bool,
+    /// Redis here is Azure Cache for Redis (announced for retirement).
+    pub azure_cache: bool,
+}
+
+/// The target for `platform`: the one `match` on the platform.
+pub fn target(platform: Platform) -> &'static dyn Target {
+    match platform {
+        Platform::Compose => &compose::Compose,
+        Platform::AzureContainerApps => &container_apps::ContainerApps,
+        Platform::AzureAppService => &app_service::AppService,
+        Platform::Render => &render::Render,
+    }
+}
+
+/// The descriptor's target.
+pub fn of(d: &Descriptor) -> &'static dyn Target {
+    target(d.platform)
+}
+
+/// Every platform, in the order `--platform` lists them.
+pub const PLATFORMS: [Platform; 4] = [
+    Platform::Compose,
+    Platform::AzureContainerApps,
+    Platform::AzureAppService,
+    Platform::Render,
+];
+
+/// The platform named `name` (as descriptors spell it).
+pub fn named(name: &str) -> Option<&'static dyn Target> {
+    PLATFORMS
+        .into_iter()
+        .map(target)
+        .find(|t| t.platform().as_str() == name)
+}
+
+/// `az deployment group …` steps for a folder holding `main` Bicep and its parameters.
+fn bicep_deploy(ops: &Ops) -> Step {
+    let out = crate::diff::ops::output_dir(ops.side);
+    let plan = &ops.side.plan;
+    let find = |ext: &str| {
+        plan.files
+            .iter()
+            .find(|f| f.path.ends_with(ext) && (ext != ".bicep" || !f.path.contains("/modules/")))
+            .map(|f| f.path.clone())
+            .unwrap_or_default()
+    };
+    let (bicep, params) = (find(".bicep"), find(".json"));
+    crate::diff::notes::step(
+        "Deploy the infrastructure from the rendered folder (check it first: what-if lists every change). \
+         New resources are created and the apps switched to them; resources no longer in the Bicep are \
+         left in place (incremental mode).",
+        vec![
+            format!("cd {out}"),
+            format!("az bicep build --file {bicep}"),
+            format!("az deployment group what-if --resource-group {RG} --template-file {bicep} --parameters {params}"),
+            format!("az deployment group create --resource-group {RG} --template-file {bicep} --parameters {params}"),
+        ],
+    )
+}
+
+/// Azure resources the new side no longer has: incremental mode leaves them.
+fn azure_cleanup(report: &DiffReport) -> Vec<Step> {
+    let cleanup: Vec<String> = report
+        .resources
+        .removed
+        .iter()
+        .filter(|r| r.kind.starts_with("Microsoft."))
+        .map(|r| {
+            format!(
+                "az resource delete --resource-group {RG} --resource-type {} --name {}",
+                r.kind, r.name
+            )
+        })
+        .collect();
+    if cleanup.is_empty() {
+        return vec![];
+    }
+    vec![crate::diff::notes::step(
+        "Delete the resources the new version no longer uses (the old cache goes with its contents).",
+        cleanup,
+    )]
+}
+
+/// Azure resources the migration created: incremental mode leaves them too.
+fn azure_undo(report: &DiffReport) -> Vec<Step> {
+    let added: Vec<String> = report
+        .resources
+        .added
+        .iter()
+        .filter(|r| r.kind.starts_with("Microsoft."))
+        .map(|r| {
+            format!(
+                "az resource delete --resource-group {RG} --resource-type {} --name {}",
+                r.kind, r.name
+            )
+        })
+        .collect();
+    if added.is_empty() {
+        return vec![];
+    }
+    vec![crate::diff::notes::step(
+        "Once the previous version runs, delete what the migration created (incremental mode leaves it).",
+        added,
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_platform_has_its_own_target_and_name() {
+        for platform in PLATFORMS {
+            assert_eq!(target(platform).platform(), platform);
+            assert_eq!(named(platform.as_str()).map(|t| t.platform()), Some(platform));
+        }
+        assert!(named("heroku").is_none());
+    }
+}
