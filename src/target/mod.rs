@@ -218,4 +218,41 @@ mod tests {
         }
         assert!(named("heroku").is_none());
     }
+
+    /// Shared Bicep partials (`templates/azure/_*.bicep.j2`) escape the values
+    /// they lay out for Bicep, included from a Bicep file.
+    #[test]
+    fn an_included_partial_escapes_for_its_own_language() {
+        let mut env = minijinja::Environment::new();
+        crate::render::configure(&mut env);
+        env.add_template("azure/_part.bicep.j2", "name: {{ value }}\n").unwrap();
+        env.add_template("azure/main.bicep.j2", "{% include \"azure/_part.bicep.j2\" %}")
+            .unwrap();
+        let out = env
+            .get_template("azure/main.bicep.j2")
+            .unwrap()
+            .render(minijinja::context! { value => "it's ${x}" })
+            .unwrap();
+        assert_eq!(out, "name: 'it\\'s \\${x}'\n");
+    }
+
+    /// Partials are laid out only inside the files that include them.
+    #[test]
+    fn no_shipped_environment_emits_a_partial() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(root).unwrap() {
+            let path = entry.unwrap().path();
+            let base = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_'));
+            if path.extension().is_some_and(|e| e == "yaml") && !base {
+                let v = crate::validate::validate(&path).unwrap();
+                for f in &v.plan.files {
+                    let name = f.template.rsplit('/').next().unwrap();
+                    assert!(!name.starts_with('_'), "{} emits {}", path.display(), f.template);
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 0);
+    }
 }
