@@ -289,14 +289,13 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
 
 /// What both Azure targets plan alike: no volumes, the secrets the deployment
 /// derives, where each secret lives, the resources. Returns the descriptor of
-/// the developers' local compose variant. On Container Apps
-/// (`vault_holds_redis_key`) the Bicep also writes the Redis access key to Key Vault.
-pub(crate) fn azure_project(d: &Descriptor, plan: &mut Plan, vault_holds_redis_key: bool) -> Descriptor {
+/// the developers' local compose variant (its platform is the caller's to set).
+pub(crate) fn azure_project(d: &Descriptor, plan: &mut Plan, host: azure::Host) -> Descriptor {
     plan.volumes.clear();
     let derived = azure::derived_secrets(plan);
     plan.secrets.extend(derived);
-    azure_secret_records(d, plan, vault_holds_redis_key);
-    plan.resources = azure::resources(d, plan);
+    azure_secret_records(d, plan, host == azure::Host::ContainerApps);
+    plan.resources = azure::resources(d, plan, host);
     azure::local_descriptor(d)
 }
 

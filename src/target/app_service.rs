@@ -15,12 +15,20 @@ impl Target for AppService {
         Platform::AzureAppService
     }
 
+    fn on_azure(&self) -> bool {
+        true
+    }
+
+    fn published_images_only(&self) -> bool {
+        true
+    }
+
     fn key_vault(&self) -> bool {
         true
     }
 
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
-        let local = crate::plan::azure_project(d, plan, false);
+        let local = super::on_compose(crate::plan::azure_project(d, plan, azure::Host::AppService));
         let local_plan = crate::plan::build(&local, plan.descriptor.clone());
         plan.files = azure::app_service::files(d, plan);
         plan.files.push(compose::env_without_local_cache(&local, &local_plan));

@@ -15,6 +15,18 @@ impl Target for Compose {
         Platform::Compose
     }
 
+    fn on_azure(&self) -> bool {
+        false
+    }
+
+    fn published_images_only(&self) -> bool {
+        false
+    }
+
+    fn key_vault(&self) -> bool {
+        false
+    }
+
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
         plan.resources = crate::plan::container_resources(plan);
         plan.files = crate::plan::compose::files(d, plan);

@@ -25,12 +25,20 @@ impl Target for ContainerApps {
         Platform::AzureContainerApps
     }
 
+    fn on_azure(&self) -> bool {
+        true
+    }
+
+    fn published_images_only(&self) -> bool {
+        true
+    }
+
     fn key_vault(&self) -> bool {
         true
     }
 
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
-        let local = crate::plan::azure_project(d, plan, true);
+        let local = super::on_compose(crate::plan::azure_project(d, plan, azure::Host::ContainerApps));
         let local_plan = crate::plan::build(&local, plan.descriptor.clone());
         plan.files = azure::container_apps::files(d, plan);
         plan.files.extend(

@@ -19,10 +19,15 @@ use crate::plan::Plan;
 pub trait Target: Sync {
     fn platform(&self) -> Platform;
 
+    /// Deploys to Azure Resource Manager: the descriptor needs its `azure`
+    /// section, PostgreSQL is a flexible server known at deployment.
+    fn on_azure(&self) -> bool;
+
+    /// Runs only published images: `build` serves the local compose file only.
+    fn published_images_only(&self) -> bool;
+
     /// Secrets live in Azure Key Vault (soft delete, recover, purge).
-    fn key_vault(&self) -> bool {
-        false
-    }
+    fn key_vault(&self) -> bool;
 
     /// The platform makes the value of a `generate: true` secret itself, so
     /// nobody has to supply it.
@@ -127,12 +132,23 @@ pub const PLATFORMS: [Platform; 4] = [
     Platform::Render,
 ];
 
+/// The platforms' names, as descriptors and `--platform` spell them.
+pub fn names() -> [&'static str; 4] {
+    PLATFORMS.map(Platform::as_str)
+}
+
 /// The platform named `name` (as descriptors spell it).
 pub fn named(name: &str) -> Option<&'static dyn Target> {
     PLATFORMS
         .into_iter()
         .map(target)
         .find(|t| t.platform().as_str() == name)
+}
+
+/// A descriptor's local variant for the developers' host: it runs on compose.
+fn on_compose(mut local: Descriptor) -> Descriptor {
+    local.platform = Platform::Compose;
+    local
 }
 
 /// `az deployment group …` steps for a folder holding `main` Bicep and its parameters.

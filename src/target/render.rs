@@ -33,6 +33,18 @@ impl Target for Render {
         true
     }
 
+    fn on_azure(&self) -> bool {
+        false
+    }
+
+    fn published_images_only(&self) -> bool {
+        false
+    }
+
+    fn key_vault(&self) -> bool {
+        false
+    }
+
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
         plan.volumes.clear();
         for secret in &mut plan.secrets {
@@ -44,7 +56,7 @@ impl Target for Render {
             };
         }
         plan.resources = crate::plan::render_resources(d);
-        let local = render::local_descriptor(d);
+        let local = super::on_compose(render::local_descriptor(d));
         let local_plan = crate::plan::build(&local, plan.descriptor.clone());
         plan.files = render::files(d, plan);
         plan.files.extend(compose::celery_files(&local, &local_plan));

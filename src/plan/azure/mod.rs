@@ -449,7 +449,6 @@ fn derived(id: &str, description: &str) -> super::SecretPlan {
 /// cache as a container instead of an Azure resource.
 pub fn local_descriptor(d: &Descriptor) -> Descriptor {
     let mut local = d.clone();
-    local.platform = Platform::Compose;
     local.azure = None;
     if matches!(local.cache.kind, CacheKind::Redis | CacheKind::Memcached) {
         local.cache.provider = Some(CacheProvider::Container);
@@ -467,8 +466,16 @@ pub fn local_descriptor(d: &Descriptor) -> Descriptor {
     local
 }
 
+/// Where the apps run on Azure: what differs between the two Azure targets'
+/// resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    ContainerApps,
+    AppService,
+}
+
 /// The Azure resources the environment creates, by ARM type and name.
-pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
+pub fn resources(d: &Descriptor, plan: &Plan, host: Host) -> Vec<super::Resource> {
     let base = resource_base(d);
     let mut out = Vec::new();
     let mut add = |kind: &str, name: String, detail: String| {
@@ -480,8 +487,7 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
             price_source: None,
         })
     };
-    let private = d.platform == Platform::AzureContainerApps
-        && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
+    let private = host == Host::ContainerApps && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     if let Some(r) = redis_model(d) {
         if r.managed {
             add(
@@ -530,8 +536,8 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
     }
     add("Microsoft.KeyVault/vaults", key_vault_name(d).shown, "standard".into());
     let _ = plan;
-    match d.platform {
-        Platform::AzureContainerApps => {
+    match host {
+        Host::ContainerApps => {
             if private {
                 add(
                     "Microsoft.Network/privateEndpoints",
@@ -568,7 +574,7 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
                 add("Microsoft.App/containerApps", format!("{base}-{name}"), String::new());
             }
         }
-        _ => {
+        Host::AppService => {
             let sku = d
                 .azure
                 .as_ref()
