@@ -29,10 +29,6 @@ impl Ops<'_> {
         crate::target::of(self.d)
     }
 
-    pub(crate) fn app(&self, service: &str) -> String {
-        self.target().app_name(self.d, service)
-    }
-
     /// `command` run inside a running instance of `service`.
     pub(super) fn exec(&self, service: &str, command: &str) -> String {
         self.target().exec(self, service, command)

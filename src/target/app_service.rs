@@ -27,6 +27,10 @@ impl Target for AppService {
         true
     }
 
+    fn generates_secrets(&self) -> bool {
+        false
+    }
+
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
         let local = super::on_compose(crate::plan::azure_project(d, plan, azure::Host::AppService));
         let local_plan = crate::plan::build(&local, plan.descriptor.clone());
@@ -34,15 +38,15 @@ impl Target for AppService {
         plan.files.push(compose::env_without_local_cache(&local, &local_plan));
     }
 
-    /// One web app holds every service.
-    fn app_name(&self, d: &Descriptor, _service: &str) -> String {
-        azure::web_app_name(d).shown
+    fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
+        None
     }
 
-    fn exec(&self, ops: &Ops, service: &str, command: &str) -> String {
+    /// One web app holds every service.
+    fn exec(&self, ops: &Ops, _service: &str, command: &str) -> String {
         format!(
             "az webapp ssh --name {} --resource-group {RG}  # then: {command}",
-            ops.app(service)
+            azure::web_app_name(ops.d).shown
         )
     }
 
@@ -63,7 +67,7 @@ impl Target for AppService {
             "Restart the app, so it reads its settings and Key Vault references again.",
             vec![format!(
                 "az webapp restart --name {} --resource-group {RG}",
-                ops.app("")
+                azure::web_app_name(ops.d).shown
             )],
         ))
     }
@@ -75,8 +79,16 @@ impl Target for AppService {
         )
     }
 
+    fn secret_mode(&self, _d: &Descriptor) -> Option<&'static str> {
+        None
+    }
+
+    fn secret_warnings(&self, _report: &DiffReport) -> Vec<String> {
+        vec![]
+    }
+
     fn verify(&self, ops: &Ops) -> Vec<Step> {
-        let app = ops.app("");
+        let app = azure::web_app_name(ops.d).shown;
         vec![step(
             "The app settings and their Key Vault references resolve.",
             vec![

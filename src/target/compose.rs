@@ -27,6 +27,10 @@ impl Target for Compose {
         false
     }
 
+    fn generates_secrets(&self) -> bool {
+        false
+    }
+
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
         plan.resources = crate::plan::container_resources(plan);
         plan.files = crate::plan::compose::files(d, plan);
@@ -78,6 +82,14 @@ impl Target for Compose {
         "`.env` and the compose files".into()
     }
 
+    fn secret_mode(&self, _d: &Descriptor) -> Option<&'static str> {
+        None
+    }
+
+    fn secret_warnings(&self, _report: &DiffReport) -> Vec<String> {
+        vec![]
+    }
+
     fn verify(&self, ops: &Ops) -> Vec<Step> {
         let mut steps = vec![step(
             "The services are up and healthy.",
@@ -110,6 +122,10 @@ impl Target for Compose {
             "Remove the services the new version no longer has, and their volumes (their data goes with them).",
             cleanup,
         )]
+    }
+
+    fn undo(&self, _report: &DiffReport) -> Vec<Step> {
+        vec![]
     }
 
     fn starter(&self) -> Starter {

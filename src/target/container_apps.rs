@@ -11,11 +11,16 @@ use crate::plan::{azure, Plan};
 
 pub struct ContainerApps;
 
+/// The container app that runs `service`.
+fn app(ops: &Ops, service: &str) -> String {
+    format!("{}-{service}", crate::validate::azure::resource_base(ops.d))
+}
+
 impl ContainerApps {
     fn latest_revision(ops: &Ops, service: &str) -> String {
         format!(
             "$(az containerapp show --name {} --resource-group {RG} --query properties.latestRevisionName -o tsv)",
-            ops.app(service)
+            app(ops, service)
         )
     }
 }
@@ -37,6 +42,10 @@ impl Target for ContainerApps {
         true
     }
 
+    fn generates_secrets(&self) -> bool {
+        false
+    }
+
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
         let local = super::on_compose(crate::plan::azure_project(d, plan, azure::Host::ContainerApps));
         let local_plan = crate::plan::build(&local, plan.descriptor.clone());
@@ -50,10 +59,14 @@ impl Target for ContainerApps {
     }
 
     // The command travels inside double quotes: escape the ones it has.
+    fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
+        None
+    }
+
     fn exec(&self, ops: &Ops, service: &str, command: &str) -> String {
         format!(
             "az containerapp exec --name {} --resource-group {RG} --command \"{}\"",
-            ops.app(service),
+            app(ops, service),
             command.replace('\\', "\\\\").replace('"', "\\\"")
         )
     }
@@ -69,7 +82,7 @@ impl Target for ContainerApps {
                 .map(|s| {
                     format!(
                         "az containerapp revision deactivate --name {} --resource-group {RG} --revision {}",
-                        ops.app(s),
+                        app(ops, s),
                         Self::latest_revision(ops, s)
                     )
                 })
@@ -86,7 +99,7 @@ impl Target for ContainerApps {
             services
                 .iter()
                 .flat_map(|s| {
-                    let (app, rev) = (ops.app(s), Self::latest_revision(ops, s));
+                    let (app, rev) = (app(ops, s), Self::latest_revision(ops, s));
                     [
                         format!(
                             "az containerapp revision activate --name {app} --resource-group {RG} --revision {rev}"
@@ -114,7 +127,7 @@ impl Target for ContainerApps {
                 .map(|s| {
                     format!(
                         "az containerapp revision restart --name {} --resource-group {RG} --revision {}",
-                        ops.app(s),
+                        app(ops, s),
                         Self::latest_revision(ops, s)
                     )
                 })
@@ -138,6 +151,10 @@ impl Target for ContainerApps {
         )
     }
 
+    fn secret_warnings(&self, _report: &DiffReport) -> Vec<String> {
+        vec![]
+    }
+
     fn verify(&self, ops: &Ops) -> Vec<Step> {
         let a = ops.d;
         let mut steps = Vec::new();
@@ -146,7 +163,7 @@ impl Target for ContainerApps {
                 format!("`{name}` starts and connects."),
                 vec![format!(
                     "az containerapp logs show --name {} --resource-group {RG} --follow",
-                    ops.app(name)
+                    app(ops, name)
                 )],
             ));
         }
@@ -160,7 +177,7 @@ impl Target for ContainerApps {
                 },
                 vec![format!(
                     "az containerapp show --name {} --resource-group {RG} --query \"properties.configuration.secrets[].{}\"",
-                    ops.app(&w),
+                    app(ops, &w),
                     if by_reference { "[name, keyVaultUrl]" } else { "name" }
                 )],
             ));

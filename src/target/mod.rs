@@ -15,7 +15,8 @@ use crate::diff::{DiffReport, Side};
 use crate::model::{Descriptor, Platform};
 use crate::plan::Plan;
 
-/// What differs per target platform.
+/// What differs per target platform. No method has a default: a new platform
+/// answers every question.
 pub trait Target: Sync {
     fn platform(&self) -> Platform;
 
@@ -31,27 +32,18 @@ pub trait Target: Sync {
 
     /// The platform makes the value of a `generate: true` secret itself, so
     /// nobody has to supply it.
-    fn generates_secrets(&self) -> bool {
-        false
-    }
+    fn generates_secrets(&self) -> bool;
 
     /// Fill in what this platform decides: resources, where secrets are kept,
     /// the files to emit (with the local compose variant where one exists).
     fn project(&self, d: &Descriptor, plan: &mut Plan);
-
-    /// The name the platform knows `service` by.
-    fn app_name(&self, d: &Descriptor, service: &str) -> String {
-        format!("{}-{service}", crate::validate::azure::resource_base(d))
-    }
 
     /// `command` run inside a running instance of `service`.
     fn exec(&self, ops: &Ops, service: &str, command: &str) -> String;
 
     /// A command that runs `query` against the environment's PostgreSQL,
     /// where the platform gives a way in.
-    fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
-        None
-    }
+    fn sql(&self, d: &Descriptor, query: &str) -> Option<String>;
 
     fn stop(&self, ops: &Ops, services: &[String]) -> Step;
 
@@ -68,14 +60,10 @@ pub trait Target: Sync {
     fn env_location(&self, d: &Descriptor) -> String;
 
     /// Where the apps read their secrets from, where the descriptor chooses it.
-    fn secret_mode(&self, _d: &Descriptor) -> Option<&'static str> {
-        None
-    }
+    fn secret_mode(&self, d: &Descriptor) -> Option<&'static str>;
 
     /// Warnings about secrets the new side adds.
-    fn secret_warnings(&self, _report: &DiffReport) -> Vec<String> {
-        vec![]
-    }
+    fn secret_warnings(&self, report: &DiffReport) -> Vec<String>;
 
     /// How to check the new side runs.
     fn verify(&self, ops: &Ops) -> Vec<Step>;
@@ -86,9 +74,7 @@ pub trait Target: Sync {
 
     /// Rollback steps that delete what the migration to this platform created,
     /// once the previous version runs again.
-    fn undo(&self, _report: &DiffReport) -> Vec<Step> {
-        vec![]
-    }
+    fn undo(&self, report: &DiffReport) -> Vec<Step>;
 
     /// What `deploygen init` writes for this platform.
     fn starter(&self) -> Starter;

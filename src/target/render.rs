@@ -66,6 +66,10 @@ impl Target for Render {
         format!("{command}  # in the Shell of {service}, Render Dashboard")
     }
 
+    fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
+        None
+    }
+
     fn stop(&self, _ops: &Ops, services: &[String]) -> Step {
         step(
             format!(
@@ -114,6 +118,10 @@ impl Target for Render {
 
     fn env_location(&self, _d: &Descriptor) -> String {
         "the Render Dashboard (each service's Environment) and render.yaml".into()
+    }
+
+    fn secret_mode(&self, _d: &Descriptor) -> Option<&'static str> {
+        None
     }
 
     fn secret_warnings(&self, report: &DiffReport) -> Vec<String> {
