@@ -24,6 +24,7 @@ pub mod render;
 pub mod resolve;
 pub mod rules;
 pub mod source;
+pub(crate) mod target;
 pub mod validate;
 
 pub use cli::run;

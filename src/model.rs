@@ -57,10 +57,6 @@ impl Descriptor {
                     .map(move |(n, s)| (pointer("infrastructure", n), &s.env)),
             )
     }
-
-    pub fn is_azure(&self) -> bool {
-        matches!(self.platform, Platform::AzureContainerApps | Platform::AzureAppService)
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

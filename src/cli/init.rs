@@ -27,7 +27,11 @@ pub fn init(options: &InitOptions) -> Result<Vec<PathBuf>> {
             ),
         });
     }
-    if options.cache == "memcached" && options.platform != "compose" {
+    let target = crate::target::named(options.platform).ok_or_else(|| Error::Usage {
+        message: format!("`--platform {}`: no such platform", options.platform),
+    })?;
+    let starter = target.starter();
+    if options.cache == "memcached" && !starter.memcached {
         return Err(Error::Usage {
             message: format!(
                 "`--cache memcached` runs only on `compose`; `{}` has no memcached",
@@ -46,7 +50,7 @@ pub fn init(options: &InitOptions) -> Result<Vec<PathBuf>> {
         });
     }
     let shown = crate::source::display_path(&path);
-    let text = render(options, &shown)?;
+    let text = render(options, starter, &shown)?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -90,7 +94,7 @@ fn create_new(path: &Path, text: &str) -> Result<()> {
     })
 }
 
-fn render(options: &InitOptions, shown: &str) -> Result<String> {
+fn render(options: &InitOptions, starter: crate::target::Starter, shown: &str) -> Result<String> {
     let mut env = minijinja::Environment::new();
     // The same escaping as every generated file (YAML here).
     crate::render::configure(&mut env);
@@ -110,6 +114,7 @@ fn render(options: &InitOptions, shown: &str) -> Result<String> {
             cache => options.cache,
             database => database,
             path => shown,
+            starter => minijinja::Value::from_serialize(starter),
         },
     };
     env.get_template("init/descriptor.yaml.j2")

@@ -104,7 +104,7 @@ pub enum Command {
         /// Environment name.
         #[arg(long, default_value = "myapp")]
         name: String,
-        #[arg(long, default_value = "compose", value_parser = ["compose", "azure-container-apps", "azure-app-service", "render"])]
+        #[arg(long, default_value = "compose", value_parser = crate::target::names())]
         platform: String,
         #[arg(long, default_value = "redis", value_parser = ["none", "database", "memcached", "redis"])]
         cache: String,

@@ -4,7 +4,7 @@
 
 pub mod git;
 pub mod notes;
-mod ops;
+pub(crate) mod ops;
 pub mod variant;
 
 use crate::cost;

@@ -9,9 +9,8 @@ use super::ops::{output_dir, Ops};
 use super::{DiffReport, Origin, Side, Status};
 use crate::backing::queue::queue_of;
 use crate::model::*;
-use crate::plan::azure::key_vault_name;
-use crate::plan::ResourceKind;
 use crate::source::display_path;
+use crate::target;
 use serde::Serialize;
 
 #[derive(Debug, Default, Serialize)]
@@ -34,14 +33,14 @@ pub struct Step {
     pub commands: Vec<String>,
 }
 
-pub(super) fn step(text: impl Into<String>, commands: Vec<String>) -> Step {
+pub(crate) fn step(text: impl Into<String>, commands: Vec<String>) -> Step {
     Step {
         text: text.into(),
         commands,
     }
 }
 
-pub(super) const RG: &str = "<resource-group>";
+pub(crate) const RG: &str = "<resource-group>";
 
 fn describe_cache(d: &Descriptor) -> String {
     crate::resolve::cache_backend(d).map_or_else(|| "no cache".into(), |b| b.describe(d))
@@ -63,7 +62,7 @@ fn is_django(d: &Descriptor) -> bool {
     has(&d.env) || d.services.values().any(|s| has(&s.env))
 }
 
-pub(super) fn workers(d: &Descriptor) -> Vec<String> {
+pub(crate) fn workers(d: &Descriptor) -> Vec<String> {
     crate::resolve::workers(d)
 }
 
@@ -76,7 +75,7 @@ fn schedulers(d: &Descriptor) -> Vec<String> {
         .collect()
 }
 
-fn web(d: &Descriptor) -> Option<String> {
+pub(crate) fn web(d: &Descriptor) -> Option<String> {
     d.services
         .iter()
         .find(|(_, s)| s.role() == Role::Web)
@@ -84,30 +83,12 @@ fn web(d: &Descriptor) -> Option<String> {
 }
 
 fn env_location(d: &Descriptor) -> String {
-    match d.platform {
-        Platform::Compose => "`.env` and the compose files".into(),
-        Platform::AzureContainerApps => format!(
-            "the container apps' settings and Key Vault `{}`",
-            key_vault_name(d).shown
-        ),
-        Platform::AzureAppService => format!("the App Service settings and Key Vault `{}`", key_vault_name(d).shown),
-        Platform::Render => "the Render Dashboard (each service's Environment) and render.yaml".into(),
-    }
+    target::of(d).env_location(d)
 }
 
 /// Where Container Apps read their secrets from.
 fn secret_mode(d: &Descriptor) -> Option<&'static str> {
-    (d.platform == Platform::AzureContainerApps).then(|| {
-        match d.azure.as_ref().and_then(|a| a.key_vault_references).unwrap_or(true) {
-            true => "Key Vault references (read with the apps' managed identity)",
-            false => "values from secure deployment parameters",
-        }
-    })
-}
-
-/// A Render service type as the Dashboard names it.
-fn render_kind(kind: ResourceKind) -> &'static str {
-    kind.render_label().unwrap_or(kind.as_str())
+    target::of(d).secret_mode(d)
 }
 
 /// Key Vault's soft delete and purge protection, as the Plan decides them.
@@ -264,7 +245,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         .iter()
         .filter(|s| s.stored_in.starts_with("Key Vault"))
         .collect();
-    if b.is_azure() && !vault_removed.is_empty() {
+    if target::of(b).key_vault() && !vault_removed.is_empty() {
         let (vault, days, purge_protection) = vault_caveat(b);
         notes.warnings.push(format!(
             "Key Vault `{vault}` keeps deleted secrets for {days} days (soft delete){}. Until then a deployment that \
@@ -277,22 +258,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             }
         ));
     }
-    if a.platform == Platform::Render {
-        let new_secrets: Vec<String> = report
-            .secrets
-            .added
-            .iter()
-            .filter(|s| s.stored_in.contains("sync: false"))
-            .map(|s| format!("`{}`", s.env_name))
-            .collect();
-        if !new_secrets.is_empty() {
-            notes.warnings.push(format!(
-                "Render prompts for `sync: false` variables only when a Blueprint is first created: set {} by hand in the \
-                 Dashboard (each service → Environment) before the sync.",
-                new_secrets.join(", ")
-            ));
-        }
-    }
+    notes.warnings.extend(target::of(a).secret_warnings(report));
 
     // Ordered steps: prepare, drain, create and switch, restart, verify, clean up.
     let supplied: Vec<String> = report
@@ -303,7 +269,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         .filter(|s| {
             !a.secrets
                 .get(&s.id)
-                .is_some_and(|d| d.generate && a.platform == Platform::Render)
+                .is_some_and(|d| d.generate && target::of(a).generates_secrets())
         })
         .map(|s| format!("`{}` ({})", s.env_name, s.stored_in))
         .collect();
@@ -394,66 +360,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     }
     // Clean up what the new side no longer uses, once verified.
     let before_cleanup = notes.steps.len();
-    let mut cleanup = Vec::new();
-    for r in &azure_removed {
-        cleanup.push(format!(
-            "az resource delete --resource-group {RG} --resource-type {} --name {}",
-            r.kind, r.name
-        ));
-    }
-    if b.platform == Platform::Compose {
-        if report.services.iter().any(|s| s.status == Status::Removed) {
-            cleanup.push(format!(
-                "cd {} && docker compose up -d --remove-orphans",
-                output_dir(after)
-            ));
-        }
-        for volume in before.plan.volumes.iter().filter(|v| !after.plan.volumes.contains(v)) {
-            cleanup.push(format!("docker volume rm {}_{}", b.name, volume));
-        }
-    }
-    if !cleanup.is_empty() {
-        let what = if b.platform == Platform::Compose {
-            "Remove the services the new version no longer has, and their volumes (their data goes with them)."
-        } else {
-            "Delete the resources the new version no longer uses (the old cache goes with its contents)."
-        };
-        notes.steps.push(step(what, cleanup));
-    }
-    if b.platform == Platform::Render {
-        let gone: Vec<String> = report
-            .resources
-            .removed
-            .iter()
-            .filter(|r| r.kind.render_label().is_some())
-            .map(|r| format!("the {} `{}`", render_kind(r.kind), r.name))
-            .collect();
-        if !gone.is_empty() {
-            notes.steps.push(step(
-                format!(
-                    "Delete {} in the Render Dashboard (Settings → Delete): removing a service from render.yaml does \
-                     not delete it.",
-                    gone.join(", ")
-                ),
-                vec![],
-            ));
-        }
-        for r in report
-            .resources
-            .removed
-            .iter()
-            .filter(|r| r.kind == ResourceKind::ExternalRedis)
-        {
-            notes.steps.push(step(
-                format!(
-                    "Close the outside Redis behind secret `{}` at its provider once nothing reads it.",
-                    r.name
-                ),
-                vec![],
-            ));
-        }
-    }
-    if b.is_azure() && !vault_removed.is_empty() {
+    notes.steps.extend(target::of(b).cleanup(before, after, report));
+    if target::of(b).key_vault() && !vault_removed.is_empty() {
         let (vault, days, _) = vault_caveat(b);
         notes.steps.push(step(
             format!(
@@ -513,60 +421,7 @@ fn explain_name_suffix(notes: &mut Notes) {
 }
 
 fn verification(notes: &mut Notes, b: &Descriptor, a: &Descriptor, ops: &Ops, cache_changed: bool) {
-    match a.platform {
-        Platform::Compose => {
-            notes.verification.push(step(
-                "The services are up and healthy.",
-                vec!["docker compose ps".into()],
-            ));
-            for w in workers(a) {
-                notes.verification.push(step(
-                    format!("`{w}` consumes jobs."),
-                    vec![format!("docker compose logs -f {w}")],
-                ));
-            }
-        }
-        Platform::AzureContainerApps => {
-            for name in a.services.keys() {
-                notes.verification.push(step(
-                    format!("`{name}` starts and connects."),
-                    vec![format!(
-                        "az containerapp logs show --name {} --resource-group {RG} --follow",
-                        ops.app(name)
-                    )],
-                ));
-            }
-            if let Some(w) = web(a) {
-                let by_reference = a.azure.as_ref().and_then(|z| z.key_vault_references).unwrap_or(true);
-                notes.verification.push(step(
-                    if by_reference {
-                        "The secrets the app references exist, each with its Key Vault URL."
-                    } else {
-                        "The secrets the app references exist."
-                    },
-                    vec![format!(
-                        "az containerapp show --name {} --resource-group {RG} --query \"properties.configuration.secrets[].{}\"",
-                        ops.app(&w),
-                        if by_reference { "[name, keyVaultUrl]" } else { "name" }
-                    )],
-                ));
-            }
-        }
-        Platform::AzureAppService => {
-            let app = ops.app("");
-            notes.verification.push(step(
-                "The app settings and their Key Vault references resolve.",
-                vec![
-                    format!("az webapp config appsettings list --name {app} --resource-group {RG} --query \"[].name\""),
-                    format!("az webapp log tail --name {app} --resource-group {RG}"),
-                ],
-            ));
-        }
-        Platform::Render => notes.verification.push(step(
-            "Each service deploys and its logs show the connections (Render Dashboard → service → Logs).",
-            vec![],
-        )),
-    }
+    notes.verification.extend(target::of(a).verify(ops));
     if is_django(a) && cache_changed && a.cache.kind != CacheKind::None {
         let smoke = "python manage.py shell -c \"from django.core.cache import cache; cache.set('deploygen_smoke', 1, 60); print(cache.get('deploygen_smoke'))\"";
         let web = web(a).unwrap_or_else(|| "web".into());
@@ -657,7 +512,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .iter()
         .filter(|s| s.stored_in.starts_with("Key Vault"))
         .collect();
-    if b.is_azure() && !vault_removed.is_empty() {
+    if target::of(b).key_vault() && !vault_removed.is_empty() {
         let (vault, _, _) = vault_caveat(b);
         notes.rollback.push(step(
             "If you deleted the old Key Vault secrets, recover them first: the deployment cannot create a secret of the \
@@ -709,40 +564,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
             notes.rollback.push(s);
         }
     }
-    let added: Vec<String> = report
-        .resources
-        .added
-        .iter()
-        .filter(|r| r.kind.is_azure())
-        .map(|r| {
-            format!(
-                "az resource delete --resource-group {RG} --resource-type {} --name {}",
-                r.kind, r.name
-            )
-        })
-        .collect();
-    if !added.is_empty() {
-        notes.rollback.push(step(
-            "Once the previous version runs, delete what the migration created (incremental mode leaves it).",
-            added,
-        ));
-    }
-    let render_added: Vec<String> = report
-        .resources
-        .added
-        .iter()
-        .filter(|r| r.kind.render_label().is_some())
-        .map(|r| format!("the {} `{}`", render_kind(r.kind), r.name))
-        .collect();
-    if !render_added.is_empty() {
-        notes.rollback.push(step(
-            format!(
-                "Once the previous version runs, delete {} in the Render Dashboard (Settings → Delete).",
-                render_added.join(", ")
-            ),
-            vec![],
-        ));
-    }
+    notes.rollback.extend(target::of(a).undo(report));
     if cache_place(b).is_some() && cache_place(b) != cache_place(a) {
         notes.rollback.push(step(
             "The previous cache comes back empty if it was deleted: its contents (and any sessions kept there) are not restored.",

@@ -429,50 +429,20 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
         volumes,
         files: Vec::new(),
     };
-    match d.platform {
-        Platform::Compose => {
-            plan.resources = container_resources(&plan);
-            plan.files = compose::files(d, &plan);
-        }
-        Platform::AzureContainerApps | Platform::AzureAppService => {
-            plan.volumes.clear();
-            let derived = azure::derived_secrets(&plan);
-            plan.secrets.extend(derived);
-            azure_secret_records(d, &mut plan);
-            plan.resources = azure::resources(d, &plan);
-            let local = azure::local_descriptor(d);
-            let local_plan = build(&local, plan.descriptor.clone());
-            if d.platform == Platform::AzureContainerApps {
-                plan.files = azure::container_apps::files(d, &plan);
-                plan.files.extend(
-                    local_plan
-                        .files
-                        .into_iter()
-                        .filter(|f| f.path == "docker-compose.yml" || f.path == ".env.example"),
-                );
-            } else {
-                plan.files = azure::app_service::files(d, &plan);
-                plan.files.push(compose::env_without_local_cache(&local, &local_plan));
-            }
-        }
-        Platform::Render => {
-            plan.volumes.clear();
-            for secret in &mut plan.secrets {
-                let generated = d.secrets.get(&secret.id).is_some_and(|s| s.generate);
-                secret.stored_in = if generated {
-                    "Render (`generateValue`: Render makes the value when the Blueprint creates the service)".into()
-                } else {
-                    "Render Dashboard (`sync: false`, prompted when the Blueprint is created)".into()
-                };
-            }
-            plan.resources = render_resources(d);
-            let local = render::local_descriptor(d);
-            let local_plan = build(&local, plan.descriptor.clone());
-            plan.files = render::files(d, &plan);
-            plan.files.extend(compose::celery_files(&local, &local_plan));
-        }
-    }
+    crate::target::of(d).project(d, &mut plan);
     plan
+}
+
+/// What both Azure targets plan alike: no volumes, the secrets the deployment
+/// derives, where each secret lives, the resources. Returns the descriptor of
+/// the developers' local compose variant (its platform is the caller's to set).
+pub(crate) fn azure_project(d: &Descriptor, plan: &mut Plan, host: azure::Host) -> Descriptor {
+    plan.volumes.clear();
+    let derived = azure::derived_secrets(plan);
+    plan.secrets.extend(derived);
+    azure_secret_records(d, plan, host == azure::Host::ContainerApps);
+    plan.resources = azure::resources(d, plan, host);
+    azure::local_descriptor(d)
 }
 
 /// Who really reads each Azure secret, and where it really lives. An app uses
@@ -481,10 +451,10 @@ pub fn build(d: &Descriptor, descriptor: String) -> Plan {
 /// the Bicep writes there: the secrets apps reference and, on Container Apps,
 /// the Redis access key; anything else exists only as a deployment parameter
 /// or is read from the cache at deployment.
-fn azure_secret_records(d: &Descriptor, plan: &mut Plan) {
+fn azure_secret_records(d: &Descriptor, plan: &mut Plan, vault_holds_redis_key: bool) {
     let delivery = azure::delivery(plan, &bicep::Symbols::default());
     let mut in_vault: Vec<&str> = delivery.secrets.iter().map(|(name, _)| name.as_str()).collect();
-    if d.platform == Platform::AzureContainerApps && azure::redis_model(d).is_some() {
+    if vault_holds_redis_key && azure::redis_model(d).is_some() {
         in_vault.push(wiring::REDIS_ACCESS_KEY_SECRET);
     }
     let inside = |name: &str| -> Vec<String> {
@@ -515,7 +485,7 @@ fn azure_secret_records(d: &Descriptor, plan: &mut Plan) {
     }
 }
 
-fn render_resources(d: &Descriptor) -> Vec<Resource> {
+pub(crate) fn render_resources(d: &Descriptor) -> Vec<Resource> {
     let settings = d.render.clone().unwrap_or_default();
     let plan = settings.plan.clone().unwrap_or_else(|| render::DEFAULT_PLAN.into());
     let mut out = Vec::new();
@@ -568,7 +538,7 @@ fn render_resources(d: &Descriptor) -> Vec<Resource> {
     out
 }
 
-fn container_resources(plan: &Plan) -> Vec<Resource> {
+pub(crate) fn container_resources(plan: &Plan) -> Vec<Resource> {
     plan.services
         .iter()
         .filter(|s| s.kind != ServiceKind::Application)

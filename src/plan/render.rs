@@ -481,7 +481,6 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
 /// container built from the same Dockerfile; Key Value becomes a plain Redis.
 pub fn local_descriptor(d: &Descriptor) -> Descriptor {
     let mut local = d.clone();
-    local.platform = Platform::Compose;
     local.render = None;
     match d.cache.provider_on(d.platform) {
         Some(CacheProvider::RenderPrivateService) => {

@@ -77,7 +77,7 @@ fn service_host(d: &Descriptor, service: &str, explicit: &Option<String>) -> Str
 
 fn postgres_endpoint(d: &Descriptor, view: View) -> Option<Endpoint> {
     let pg = d.postgres.as_ref()?;
-    if d.is_azure() {
+    if crate::target::of(d).on_azure() {
         return Some(Endpoint {
             host: Part::Resource {
                 attribute: POSTGRES_HOST_ATTRIBUTE.into(),

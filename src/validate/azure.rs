@@ -13,7 +13,7 @@ pub use crate::resolve::resource_base;
 
 pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     check_platform_only_fields(d, c);
-    if !d.is_azure() {
+    if !crate::target::of(d).on_azure() {
         return;
     }
     // Global names (Key Vault, Redis, PostgreSQL, web app) are cut to fit

@@ -108,7 +108,7 @@ pub use crate::resolve::cache_service_name;
 
 fn check_platform(d: &Descriptor, c: &mut Checker) {
     super::render::check(d, c);
-    match (&d.azure, d.is_azure()) {
+    match (&d.azure, crate::target::of(d).on_azure()) {
         (None, true) => c.error(
             rules::AZURE_SETTINGS,
             "".into(),
@@ -164,13 +164,13 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
     for (name, service) in &d.services {
         let base = format!("/services/{}", escape_pointer(name));
         match (&service.image, &service.build) {
-            (None, None) if d.is_azure() => c.error(
+            (None, None) if crate::target::of(d).published_images_only() => c.error(
                 rules::IMAGE_OR_BUILD,
                 base.clone(),
                 format!("service `{name}` needs an `image`: Azure runs published images (`build` is only for the local compose file)"),
             ),
             (None, None) => c.error(rules::IMAGE_OR_BUILD, base.clone(), format!("service `{name}` needs `image` or `build`")),
-            (None, Some(_)) if d.is_azure() => c.error(
+            (None, Some(_)) if crate::target::of(d).published_images_only() => c.error(
                 rules::IMAGE_OR_BUILD,
                 format!("{base}/build"),
                 format!("service `{name}` needs an `image` too: Azure runs published images, `build` only serves the local compose file"),
@@ -348,7 +348,8 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
 pub(super) fn hosted_cache_provider(d: &Descriptor, c: &mut Checker, platform: &str) -> Option<CacheProvider> {
     let provider = d.cache.provider_on(d.platform)?;
     if d.cache.kind == CacheKind::Memcached {
-        let alternative = if d.is_azure() { " (or `database`)" } else { "" };
+        let on_azure = crate::target::of(d).on_azure();
+        let alternative = if on_azure { " (or `database`)" } else { "" };
         c.error(
             rules::PROVIDER_PLATFORM,
             "/cache/kind".into(),

@@ -444,7 +444,6 @@ fn derived(id: &str, description: &str) -> super::SecretPlan {
 /// cache as a container instead of an Azure resource.
 pub fn local_descriptor(d: &Descriptor) -> Descriptor {
     let mut local = d.clone();
-    local.platform = Platform::Compose;
     local.azure = None;
     if matches!(local.cache.kind, CacheKind::Redis | CacheKind::Memcached) {
         local.cache.provider = Some(CacheProvider::Container);
@@ -462,14 +461,21 @@ pub fn local_descriptor(d: &Descriptor) -> Descriptor {
     local
 }
 
+/// Where the apps run on Azure: what differs between the two Azure targets'
+/// resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    ContainerApps,
+    AppService,
+}
+
 /// The Azure resources the environment creates, by ARM type and name.
-pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
+pub fn resources(d: &Descriptor, plan: &Plan, host: Host) -> Vec<super::Resource> {
     let base = resource_base(d);
     let mut out = Vec::new();
     use super::{Resource as R, ResourceKind as K};
     let mut add = |r: R| out.push(r);
-    let private = d.platform == Platform::AzureContainerApps
-        && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
+    let private = host == Host::ContainerApps && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     if let Some(r) = redis_model(d) {
         if r.managed {
             add(R::sized(
@@ -510,8 +516,8 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
     }
     add(R::new(K::KeyVault, key_vault_name(d).shown, "standard"));
     let _ = plan;
-    match d.platform {
-        Platform::AzureContainerApps => {
+    match host {
+        Host::ContainerApps => {
             if private {
                 add(R::new(K::PrivateEndpoint, format!("pe-kv-{base}"), "vault"));
                 add(R::new(
@@ -532,7 +538,7 @@ pub fn resources(d: &Descriptor, plan: &Plan) -> Vec<super::Resource> {
                 add(R::new(K::ContainerApp, format!("{base}-{name}"), String::new()).with_sku("Consumption"));
             }
         }
-        _ => {
+        Host::AppService => {
             let sku = d
                 .azure
                 .as_ref()

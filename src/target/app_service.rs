@@ -1,0 +1,117 @@
+//! Azure App Service: one Bicep file, app settings with Key Vault references.
+//! Templates: `templates/azure/app-service/` and the shared `templates/azure/_*.bicep.j2`.
+
+use super::{azure_cleanup, azure_undo, bicep_deploy, Starter, Target};
+use crate::diff::notes::{step, Step, RG};
+use crate::diff::ops::Ops;
+use crate::diff::{DiffReport, Side};
+use crate::model::{Descriptor, Platform};
+use crate::plan::{azure, compose, Plan};
+
+pub struct AppService;
+
+impl Target for AppService {
+    fn platform(&self) -> Platform {
+        Platform::AzureAppService
+    }
+
+    fn on_azure(&self) -> bool {
+        true
+    }
+
+    fn published_images_only(&self) -> bool {
+        true
+    }
+
+    fn key_vault(&self) -> bool {
+        true
+    }
+
+    fn generates_secrets(&self) -> bool {
+        false
+    }
+
+    fn project(&self, d: &Descriptor, plan: &mut Plan) {
+        let local = super::on_compose(crate::plan::azure_project(d, plan, azure::Host::AppService));
+        let local_plan = crate::plan::build(&local, plan.descriptor.clone());
+        plan.files = azure::app_service::files(d, plan);
+        plan.files.push(compose::env_without_local_cache(&local, &local_plan));
+    }
+
+    fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
+        None
+    }
+
+    /// One web app holds every service.
+    fn exec(&self, ops: &Ops, _service: &str, command: &str) -> String {
+        format!(
+            "az webapp ssh --name {} --resource-group {RG}  # then: {command}",
+            azure::web_app_name(ops.d).shown
+        )
+    }
+
+    fn stop(&self, _ops: &Ops, services: &[String]) -> Step {
+        step(format!("Stop {}.", services.join(", ")), vec![])
+    }
+
+    fn start(&self, _ops: &Ops, services: &[String]) -> Step {
+        step(format!("Start {}.", services.join(", ")), vec![])
+    }
+
+    fn deploy(&self, ops: &Ops) -> Step {
+        bicep_deploy(ops)
+    }
+
+    fn restart(&self, ops: &Ops, _services: &[String]) -> Option<Step> {
+        Some(step(
+            "Restart the app, so it reads its settings and Key Vault references again.",
+            vec![format!(
+                "az webapp restart --name {} --resource-group {RG}",
+                azure::web_app_name(ops.d).shown
+            )],
+        ))
+    }
+
+    fn env_location(&self, d: &Descriptor) -> String {
+        format!(
+            "the App Service settings and Key Vault `{}`",
+            azure::key_vault_name(d).shown
+        )
+    }
+
+    fn secret_mode(&self, _d: &Descriptor) -> Option<&'static str> {
+        None
+    }
+
+    fn secret_warnings(&self, _report: &DiffReport) -> Vec<String> {
+        vec![]
+    }
+
+    fn verify(&self, ops: &Ops) -> Vec<Step> {
+        let app = azure::web_app_name(ops.d).shown;
+        vec![step(
+            "The app settings and their Key Vault references resolve.",
+            vec![
+                format!("az webapp config appsettings list --name {app} --resource-group {RG} --query \"[].name\""),
+                format!("az webapp log tail --name {app} --resource-group {RG}"),
+            ],
+        )]
+    }
+
+    fn cleanup(&self, _before: &Side, _after: &Side, report: &DiffReport) -> Vec<Step> {
+        azure_cleanup(report)
+    }
+
+    fn undo(&self, report: &DiffReport) -> Vec<Step> {
+        azure_undo(report)
+    }
+
+    fn starter(&self) -> Starter {
+        Starter {
+            section: Some("azure"),
+            public_endpoints: true,
+            azure_cache: true,
+            ..Starter::default()
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! docker compose: containers on one host, `.env` beside the compose file.
+//! Templates: `templates/compose/`, `templates/dotenv/`.
+
+use super::{Starter, Target};
+use crate::diff::notes::{step, workers, Step};
+use crate::diff::ops::{output_dir, Ops};
+use crate::diff::{DiffReport, Side};
+use crate::model::{Descriptor, Platform};
+use crate::plan::Plan;
+
+pub struct Compose;
+
+impl Target for Compose {
+    fn platform(&self) -> Platform {
+        Platform::Compose
+    }
+
+    fn on_azure(&self) -> bool {
+        false
+    }
+
+    fn published_images_only(&self) -> bool {
+        false
+    }
+
+    fn key_vault(&self) -> bool {
+        false
+    }
+
+    fn generates_secrets(&self) -> bool {
+        false
+    }
+
+    fn project(&self, d: &Descriptor, plan: &mut Plan) {
+        plan.resources = crate::plan::container_resources(plan);
+        plan.files = crate::plan::compose::files(d, plan);
+    }
+
+    fn exec(&self, _ops: &Ops, service: &str, command: &str) -> String {
+        format!("docker compose exec {service} {command}")
+    }
+
+    fn sql(&self, d: &Descriptor, query: &str) -> Option<String> {
+        let pg = d.postgres.as_ref()?;
+        Some(format!(
+            "docker compose exec {} psql -U {} -d {} -c \"{query}\"",
+            crate::plan::wiring::postgres_service(pg),
+            pg.user,
+            pg.database
+        ))
+    }
+
+    fn stop(&self, _ops: &Ops, services: &[String]) -> Step {
+        step(
+            format!("Stop {}.", services.join(", ")),
+            vec![format!("docker compose stop {}", services.join(" "))],
+        )
+    }
+
+    fn start(&self, _ops: &Ops, services: &[String]) -> Step {
+        step(
+            format!("Start {} on the new backend.", services.join(", ")),
+            vec![format!("docker compose up -d {}", services.join(" "))],
+        )
+    }
+
+    fn deploy(&self, ops: &Ops) -> Step {
+        step(
+            "Deploy, from the rendered folder with your `.env` beside the compose file: start the new services \
+             and recreate those whose settings changed. Services no longer in the file keep running until they \
+             are removed.",
+            vec![format!("cd {} && docker compose up -d", output_dir(ops.side))],
+        )
+    }
+
+    /// `docker compose up -d` already recreated every changed container.
+    fn restart(&self, _ops: &Ops, _services: &[String]) -> Option<Step> {
+        None
+    }
+
+    fn env_location(&self, _d: &Descriptor) -> String {
+        "`.env` and the compose files".into()
+    }
+
+    fn secret_mode(&self, _d: &Descriptor) -> Option<&'static str> {
+        None
+    }
+
+    fn secret_warnings(&self, _report: &DiffReport) -> Vec<String> {
+        vec![]
+    }
+
+    fn verify(&self, ops: &Ops) -> Vec<Step> {
+        let mut steps = vec![step(
+            "The services are up and healthy.",
+            vec!["docker compose ps".into()],
+        )];
+        for w in workers(ops.d) {
+            steps.push(step(
+                format!("`{w}` consumes jobs."),
+                vec![format!("docker compose logs -f {w}")],
+            ));
+        }
+        steps
+    }
+
+    fn cleanup(&self, before: &Side, after: &Side, report: &DiffReport) -> Vec<Step> {
+        let mut cleanup = Vec::new();
+        if report.services.iter().any(|s| s.status == crate::diff::Status::Removed) {
+            cleanup.push(format!(
+                "cd {} && docker compose up -d --remove-orphans",
+                output_dir(after)
+            ));
+        }
+        for volume in before.plan.volumes.iter().filter(|v| !after.plan.volumes.contains(v)) {
+            cleanup.push(format!("docker volume rm {}_{}", before.descriptor.name, volume));
+        }
+        if cleanup.is_empty() {
+            return vec![];
+        }
+        vec![step(
+            "Remove the services the new version no longer has, and their volumes (their data goes with them).",
+            cleanup,
+        )]
+    }
+
+    fn undo(&self, _report: &DiffReport) -> Vec<Step> {
+        vec![]
+    }
+
+    fn starter(&self) -> Starter {
+        Starter {
+            build: true,
+            memcached: true,
+            ..Starter::default()
+        }
+    }
+}

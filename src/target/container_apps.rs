@@ -1,0 +1,203 @@
+//! Azure Container Apps: Bicep modules, container app secrets (Key Vault
+//! references or secure parameters), a VNet with private endpoints.
+//! Templates: `templates/azure/container-apps/` and the shared `templates/azure/_*.bicep.j2`.
+
+use super::{azure_cleanup, azure_undo, bicep_deploy, Starter, Target};
+use crate::diff::notes::{step, web, Step, RG};
+use crate::diff::ops::Ops;
+use crate::diff::{DiffReport, Side};
+use crate::model::{Descriptor, Platform};
+use crate::plan::{azure, Plan};
+
+pub struct ContainerApps;
+
+/// The container app that runs `service`.
+fn app(ops: &Ops, service: &str) -> String {
+    format!("{}-{service}", crate::validate::azure::resource_base(ops.d))
+}
+
+impl ContainerApps {
+    fn latest_revision(ops: &Ops, service: &str) -> String {
+        format!(
+            "$(az containerapp show --name {} --resource-group {RG} --query properties.latestRevisionName -o tsv)",
+            app(ops, service)
+        )
+    }
+}
+
+impl Target for ContainerApps {
+    fn platform(&self) -> Platform {
+        Platform::AzureContainerApps
+    }
+
+    fn on_azure(&self) -> bool {
+        true
+    }
+
+    fn published_images_only(&self) -> bool {
+        true
+    }
+
+    fn key_vault(&self) -> bool {
+        true
+    }
+
+    fn generates_secrets(&self) -> bool {
+        false
+    }
+
+    fn project(&self, d: &Descriptor, plan: &mut Plan) {
+        let local = super::on_compose(crate::plan::azure_project(d, plan, azure::Host::ContainerApps));
+        let local_plan = crate::plan::build(&local, plan.descriptor.clone());
+        plan.files = azure::container_apps::files(d, plan);
+        plan.files.extend(
+            local_plan
+                .files
+                .into_iter()
+                .filter(|f| f.path == "docker-compose.yml" || f.path == ".env.example"),
+        );
+    }
+
+    // The command travels inside double quotes: escape the ones it has.
+    fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
+        None
+    }
+
+    fn exec(&self, ops: &Ops, service: &str, command: &str) -> String {
+        format!(
+            "az containerapp exec --name {} --resource-group {RG} --command \"{}\"",
+            app(ops, service),
+            command.replace('\\', "\\\\").replace('"', "\\\"")
+        )
+    }
+
+    fn stop(&self, ops: &Ops, services: &[String]) -> Step {
+        step(
+            format!(
+                "Stop {}: deactivate the running revision, so no replica takes jobs.",
+                services.join(", ")
+            ),
+            services
+                .iter()
+                .map(|s| {
+                    format!(
+                        "az containerapp revision deactivate --name {} --resource-group {RG} --revision {}",
+                        app(ops, s),
+                        Self::latest_revision(ops, s)
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    fn start(&self, ops: &Ops, services: &[String]) -> Step {
+        step(
+            format!(
+                "Start {} on the new backend: activate the latest revision and restart it.",
+                services.join(", ")
+            ),
+            services
+                .iter()
+                .flat_map(|s| {
+                    let (app, rev) = (app(ops, s), Self::latest_revision(ops, s));
+                    [
+                        format!(
+                            "az containerapp revision activate --name {app} --resource-group {RG} --revision {rev}"
+                        ),
+                        format!("az containerapp revision restart --name {app} --resource-group {RG} --revision {rev}"),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    fn deploy(&self, ops: &Ops) -> Step {
+        bicep_deploy(ops)
+    }
+
+    fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step> {
+        Some(step(
+            format!(
+                "Restart the revisions of {}: changing a secret does not create a revision, so running \
+                 replicas keep the old values (with Key Vault references too) until restarted.",
+                services.join(", ")
+            ),
+            services
+                .iter()
+                .map(|s| {
+                    format!(
+                        "az containerapp revision restart --name {} --resource-group {RG} --revision {}",
+                        app(ops, s),
+                        Self::latest_revision(ops, s)
+                    )
+                })
+                .collect(),
+        ))
+    }
+
+    fn env_location(&self, d: &Descriptor) -> String {
+        format!(
+            "the container apps' settings and Key Vault `{}`",
+            azure::key_vault_name(d).shown
+        )
+    }
+
+    fn secret_mode(&self, d: &Descriptor) -> Option<&'static str> {
+        Some(
+            match d.azure.as_ref().and_then(|a| a.key_vault_references).unwrap_or(true) {
+                true => "Key Vault references (read with the apps' managed identity)",
+                false => "values from secure deployment parameters",
+            },
+        )
+    }
+
+    fn secret_warnings(&self, _report: &DiffReport) -> Vec<String> {
+        vec![]
+    }
+
+    fn verify(&self, ops: &Ops) -> Vec<Step> {
+        let a = ops.d;
+        let mut steps = Vec::new();
+        for name in a.services.keys() {
+            steps.push(step(
+                format!("`{name}` starts and connects."),
+                vec![format!(
+                    "az containerapp logs show --name {} --resource-group {RG} --follow",
+                    app(ops, name)
+                )],
+            ));
+        }
+        if let Some(w) = web(a) {
+            let by_reference = a.azure.as_ref().and_then(|z| z.key_vault_references).unwrap_or(true);
+            steps.push(step(
+                if by_reference {
+                    "The secrets the app references exist, each with its Key Vault URL."
+                } else {
+                    "The secrets the app references exist."
+                },
+                vec![format!(
+                    "az containerapp show --name {} --resource-group {RG} --query \"properties.configuration.secrets[].{}\"",
+                    app(ops, &w),
+                    if by_reference { "[name, keyVaultUrl]" } else { "name" }
+                )],
+            ));
+        }
+        steps
+    }
+
+    fn cleanup(&self, _before: &Side, _after: &Side, report: &DiffReport) -> Vec<Step> {
+        azure_cleanup(report)
+    }
+
+    fn undo(&self, report: &DiffReport) -> Vec<Step> {
+        azure_undo(report)
+    }
+
+    fn starter(&self) -> Starter {
+        Starter {
+            section: Some("azure"),
+            azure_cache: true,
+            ..Starter::default()
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! One module per target platform, behind one trait: what the Plan gets on
+//! that platform, the operator's commands the migration notes are made of,
+//! and the `init` starter. [`target`] is the one place that matches on the
+//! platform; everything else asks the trait, so a new platform is a new
+//! module here plus its templates, and the compiler lists what it must say.
+
+mod app_service;
+mod compose;
+mod container_apps;
+mod render;
+
+use crate::diff::notes::{Step, RG};
+use crate::diff::ops::Ops;
+use crate::diff::{DiffReport, Side};
+use crate::model::{Descriptor, Platform};
+use crate::plan::Plan;
+
+/// What differs per target platform. No method has a default: a new platform
+/// answers every question.
+pub trait Target: Sync {
+    fn platform(&self) -> Platform;
+
+    /// Deploys to Azure Resource Manager: the descriptor needs its `azure`
+    /// section, PostgreSQL is a flexible server known at deployment.
+    fn on_azure(&self) -> bool;
+
+    /// Runs only published images: `build` serves the local compose file only.
+    fn published_images_only(&self) -> bool;
+
+    /// Secrets live in Azure Key Vault (soft delete, recover, purge).
+    fn key_vault(&self) -> bool;
+
+    /// The platform makes the value of a `generate: true` secret itself, so
+    /// nobody has to supply it.
+    fn generates_secrets(&self) -> bool;
+
+    /// Fill in what this platform decides: resources, where secrets are kept,
+    /// the files to emit (with the local compose variant where one exists).
+    fn project(&self, d: &Descriptor, plan: &mut Plan);
+
+    /// `command` run inside a running instance of `service`.
+    fn exec(&self, ops: &Ops, service: &str, command: &str) -> String;
+
+    /// A command that runs `query` against the environment's PostgreSQL,
+    /// where the platform gives a way in.
+    fn sql(&self, d: &Descriptor, query: &str) -> Option<String>;
+
+    fn stop(&self, ops: &Ops, services: &[String]) -> Step;
+
+    fn start(&self, ops: &Ops, services: &[String]) -> Step;
+
+    /// Create what is new and switch the apps to it; what is gone keeps
+    /// running until the clean-up step.
+    fn deploy(&self, ops: &Ops) -> Step;
+
+    /// Make the running instances of `services` (never empty) read new secret values.
+    fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step>;
+
+    /// Where an operator sets and removes env vars.
+    fn env_location(&self, d: &Descriptor) -> String;
+
+    /// Where the apps read their secrets from, where the descriptor chooses it.
+    fn secret_mode(&self, d: &Descriptor) -> Option<&'static str>;
+
+    /// Warnings about secrets the new side adds.
+    fn secret_warnings(&self, report: &DiffReport) -> Vec<String>;
+
+    /// How to check the new side runs.
+    fn verify(&self, ops: &Ops) -> Vec<Step>;
+
+    /// Steps that delete what `after` no longer uses, when `before` ran here:
+    /// what deleting costs is said in the step.
+    fn cleanup(&self, before: &Side, after: &Side, report: &DiffReport) -> Vec<Step>;
+
+    /// Rollback steps that delete what the migration to this platform created,
+    /// once the previous version runs again.
+    fn undo(&self, report: &DiffReport) -> Vec<Step>;
+
+    /// What `deploygen init` writes for this platform.
+    fn starter(&self) -> Starter;
+}
+
+/// The platform's part of the starter descriptor.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Starter {
+    /// The descriptor's platform section (`azure`, `render`), if any.
+    pub section: Option<&'static str>,
+    /// The example service is built from the working folder.
+    pub build: bool,
+    /// Runs memcached (as a container).
+    pub memcached: bool,
+    /// Accepts written for a public Key Vault and PostgreSQL (no VNet integration).
+    pub public_endpoints: bool,
+    /// Redis here is Azure Cache for Redis (announced for retirement).
+    pub azure_cache: bool,
+}
+
+/// The target for `platform`: the one `match` on the platform.
+pub fn target(platform: Platform) -> &'static dyn Target {
+    match platform {
+        Platform::Compose => &compose::Compose,
+        Platform::AzureContainerApps => &container_apps::ContainerApps,
+        Platform::AzureAppService => &app_service::AppService,
+        Platform::Render => &render::Render,
+    }
+}
+
+/// The descriptor's target.
+pub fn of(d: &Descriptor) -> &'static dyn Target {
+    target(d.platform)
+}
+
+/// Every platform, in the order `--platform` lists them.
+pub const PLATFORMS: [Platform; 4] = [
+    Platform::Compose,
+    Platform::AzureContainerApps,
+    Platform::AzureAppService,
+    Platform::Render,
+];
+
+/// The platforms' names, as descriptors and `--platform` spell them.
+pub fn names() -> [&'static str; 4] {
+    PLATFORMS.map(Platform::as_str)
+}
+
+/// The platform named `name` (as descriptors spell it).
+pub fn named(name: &str) -> Option<&'static dyn Target> {
+    PLATFORMS
+        .into_iter()
+        .map(target)
+        .find(|t| t.platform().as_str() == name)
+}
+
+/// A descriptor's local variant for the developers' host: it runs on compose.
+fn on_compose(mut local: Descriptor) -> Descriptor {
+    local.platform = Platform::Compose;
+    local
+}
+
+/// `az deployment group …` steps for a folder holding `main` Bicep and its parameters.
+fn bicep_deploy(ops: &Ops) -> Step {
+    let out = crate::diff::ops::output_dir(ops.side);
+    let plan = &ops.side.plan;
+    let find = |ext: &str| {
+        plan.files
+            .iter()
+            .find(|f| f.path.ends_with(ext) && (ext != ".bicep" || !f.path.contains("/modules/")))
+            .map(|f| f.path.clone())
+            .unwrap_or_default()
+    };
+    let (bicep, params) = (find(".bicep"), find(".json"));
+    crate::diff::notes::step(
+        "Deploy the infrastructure from the rendered folder (check it first: what-if lists every change). \
+         New resources are created and the apps switched to them; resources no longer in the Bicep are \
+         left in place (incremental mode).",
+        vec![
+            format!("cd {out}"),
+            format!("az bicep build --file {bicep}"),
+            format!("az deployment group what-if --resource-group {RG} --template-file {bicep} --parameters {params}"),
+            format!("az deployment group create --resource-group {RG} --template-file {bicep} --parameters {params}"),
+        ],
+    )
+}
+
+/// Azure resources the new side no longer has: incremental mode leaves them.
+fn azure_cleanup(report: &DiffReport) -> Vec<Step> {
+    let cleanup: Vec<String> = report
+        .resources
+        .removed
+        .iter()
+        .filter(|r| r.kind.is_azure())
+        .map(|r| {
+            format!(
+                "az resource delete --resource-group {RG} --resource-type {} --name {}",
+                r.kind, r.name
+            )
+        })
+        .collect();
+    if cleanup.is_empty() {
+        return vec![];
+    }
+    vec![crate::diff::notes::step(
+        "Delete the resources the new version no longer uses (the old cache goes with its contents).",
+        cleanup,
+    )]
+}
+
+/// Azure resources the migration created: incremental mode leaves them too.
+fn azure_undo(report: &DiffReport) -> Vec<Step> {
+    let added: Vec<String> = report
+        .resources
+        .added
+        .iter()
+        .filter(|r| r.kind.is_azure())
+        .map(|r| {
+            format!(
+                "az resource delete --resource-group {RG} --resource-type {} --name {}",
+                r.kind, r.name
+            )
+        })
+        .collect();
+    if added.is_empty() {
+        return vec![];
+    }
+    vec![crate::diff::notes::step(
+        "Once the previous version runs, delete what the migration created (incremental mode leaves it).",
+        added,
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_platform_has_its_own_target_and_name() {
+        for platform in PLATFORMS {
+            assert_eq!(target(platform).platform(), platform);
+            assert_eq!(named(platform.as_str()).map(|t| t.platform()), Some(platform));
+        }
+        assert!(named("heroku").is_none());
+    }
+
+    /// Shared Bicep partials (`templates/azure/_*.bicep.j2`) escape the values
+    /// they lay out for Bicep, included from a Bicep file.
+    #[test]
+    fn an_included_partial_escapes_for_its_own_language() {
+        let mut env = minijinja::Environment::new();
+        crate::render::configure(&mut env);
+        env.add_template("azure/_part.bicep.j2", "name: {{ value }}\n").unwrap();
+        env.add_template("azure/main.bicep.j2", "{% include \"azure/_part.bicep.j2\" %}")
+            .unwrap();
+        let out = env
+            .get_template("azure/main.bicep.j2")
+            .unwrap()
+            .render(minijinja::context! { value => "it's ${x}" })
+            .unwrap();
+        assert_eq!(out, "name: 'it\\'s \\${x}'\n");
+    }
+
+    /// Partials are laid out only inside the files that include them.
+    #[test]
+    fn no_shipped_environment_emits_a_partial() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(root).unwrap() {
+            let path = entry.unwrap().path();
+            let base = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_'));
+            if path.extension().is_some_and(|e| e == "yaml") && !base {
+                let v = crate::validate::validate(&path).unwrap();
+                for f in &v.plan.files {
+                    let name = f.template.rsplit('/').next().unwrap();
+                    assert!(!name.starts_with('_'), "{} emits {}", path.display(), f.template);
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 0);
+    }
+}
