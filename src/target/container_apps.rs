@@ -13,7 +13,7 @@ pub struct ContainerApps;
 
 /// The container app that runs `service`.
 fn app(ops: &Ops, service: &str) -> String {
-    format!("{}-{service}", crate::validate::azure::resource_base(ops.d))
+    format!("{}-{service}", crate::resolve::resource_base(ops.d))
 }
 
 impl ContainerApps {

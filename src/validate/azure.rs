@@ -9,7 +9,7 @@ use crate::rules;
 const CLASSIC_SKUS: &[&str] = &["Basic", "Standard", "Premium"];
 
 /// Kept at its old path for callers not yet moved to [`crate::resolve`].
-pub use crate::resolve::resource_base;
+use crate::resolve::resource_base;
 
 pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     check_platform_only_fields(d, c);

@@ -104,7 +104,7 @@ fn service_names(d: &Descriptor, c: &mut Checker) -> Vec<String> {
 }
 
 /// Kept at its old path for callers not yet moved to [`crate::resolve`].
-pub use crate::resolve::cache_service_name;
+use crate::resolve::cache_service_name;
 
 fn check_platform(d: &Descriptor, c: &mut Checker) {
     super::render::check(d, c);
