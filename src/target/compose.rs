@@ -1,12 +1,13 @@
 //! docker compose: containers on one host, `.env` beside the compose file.
 //! Templates: `templates/compose/`, `templates/dotenv/`.
 
-use super::{Starter, Target};
+use super::{Field, Starter, Target};
 use crate::diff::notes::{step, workers, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
 use crate::model::{Descriptor, Platform};
 use crate::plan::Plan;
+use crate::validate::semantic::Checker;
 
 pub struct Compose;
 
@@ -135,4 +136,10 @@ impl Target for Compose {
             ..Starter::default()
         }
     }
+
+    fn fields(&self) -> &'static [Field] {
+        &[Field::Schedule]
+    }
+
+    fn check(&self, _: &Descriptor, _: &mut Checker) {}
 }

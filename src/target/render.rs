@@ -2,12 +2,13 @@
 //! as a private service; a compose file for Celery on the developer's host.
 //! Templates: `templates/render/`, `templates/redis/`.
 
-use super::{Starter, Target};
+use super::{Field, Starter, Target};
 use crate::diff::notes::{step, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
 use crate::model::{Descriptor, Platform};
 use crate::plan::{compose, render, Plan};
+use crate::validate::semantic::Checker;
 
 pub struct Render;
 
@@ -202,5 +203,13 @@ impl Target for Render {
             section: Some("render"),
             ..Starter::default()
         }
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[Field::Render, Field::Schedule]
+    }
+
+    fn check(&self, d: &Descriptor, c: &mut Checker) {
+        crate::validate::render::check_render(d, c);
     }
 }
