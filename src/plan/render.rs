@@ -194,7 +194,14 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
                     };
                     let service_type = match d.cache.provider_on(d.platform) {
                         Some(CacheProvider::RenderPrivateService) => "pserv",
-                        _ => "keyvalue",
+                        Some(
+                            CacheProvider::RenderKeyValue
+                            | CacheProvider::Container
+                            | CacheProvider::AzureCache
+                            | CacheProvider::AzureManaged
+                            | CacheProvider::External,
+                        )
+                        | None => "keyvalue",
                     };
                     Env::FromService {
                         key,

@@ -1,11 +1,11 @@
 //! Azure App Service: one Bicep file, app settings with Key Vault references.
 //! Templates: `templates/azure/app-service/` and the shared `templates/azure/_*.bicep.j2`.
 
-use super::{azure_cleanup, azure_undo, bicep_deploy, Field, Starter, Target};
+use super::{azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, Step, RG};
 use crate::diff::ops::Ops;
 use crate::diff::{DiffReport, Side};
-use crate::model::{Descriptor, Platform};
+use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::{azure, compose, Plan};
 use crate::validate::semantic::Checker;
 
@@ -123,5 +123,21 @@ impl Target for AppService {
     fn check(&self, d: &Descriptor, c: &mut Checker) {
         crate::validate::azure::check(d, c);
         crate::validate::azure::check_app_service(d, c);
+    }
+
+    fn postgres_host(&self) -> PostgresHost {
+        PostgresHost::AzureFlexibleServer
+    }
+
+    fn hands_out_cache_address(&self) -> bool {
+        false
+    }
+
+    fn private_endpoints(&self) -> PrivateEndpoints {
+        PrivateEndpoints::Never
+    }
+
+    fn default_cache(&self) -> CacheProvider {
+        CacheProvider::AzureCache
     }
 }

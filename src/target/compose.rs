@@ -1,11 +1,11 @@
 //! docker compose: containers on one host, `.env` beside the compose file.
 //! Templates: `templates/compose/`, `templates/dotenv/`.
 
-use super::{Field, Starter, Target};
+use super::{Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, workers, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
-use crate::model::{Descriptor, Platform};
+use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::Plan;
 use crate::validate::semantic::Checker;
 
@@ -142,4 +142,20 @@ impl Target for Compose {
     }
 
     fn check(&self, _: &Descriptor, _: &mut Checker) {}
+
+    fn postgres_host(&self) -> PostgresHost {
+        PostgresHost::Container
+    }
+
+    fn hands_out_cache_address(&self) -> bool {
+        false
+    }
+
+    fn private_endpoints(&self) -> PrivateEndpoints {
+        PrivateEndpoints::NotAzure
+    }
+
+    fn default_cache(&self) -> CacheProvider {
+        CacheProvider::Container
+    }
 }

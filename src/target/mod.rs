@@ -12,7 +12,7 @@ mod render;
 use crate::diff::notes::{Step, RG};
 use crate::diff::ops::Ops;
 use crate::diff::{DiffReport, Side};
-use crate::model::{Descriptor, Platform};
+use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::Plan;
 use crate::validate::semantic::Checker;
 
@@ -86,6 +86,41 @@ pub trait Target: Sync {
 
     /// What this platform accepts beyond the schema and the generic rules.
     fn check(&self, d: &Descriptor, c: &mut Checker);
+
+    /// Who runs PostgreSQL here.
+    fn postgres_host(&self) -> PostgresHost;
+
+    /// The platform hands services the address of a cache it runs (Render's
+    /// `fromService`), instead of deploygen writing it.
+    fn hands_out_cache_address(&self) -> bool;
+
+    /// Whether Key Vault and PostgreSQL can sit behind private endpoints.
+    fn private_endpoints(&self) -> PrivateEndpoints;
+
+    /// Who runs the cache when `cache.provider` is unset.
+    fn default_cache(&self) -> CacheProvider;
+}
+
+/// Who runs the environment's PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostgresHost {
+    /// A container of the environment, with a password secret we supply.
+    Container,
+    /// An Azure Database for PostgreSQL flexible server, password supplied.
+    AzureFlexibleServer,
+    /// A Render database: Render makes it, its password and every fact.
+    RenderDatabase,
+}
+
+/// Private endpoints for Key Vault and PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivateEndpoints {
+    /// Not an Azure platform: no Key Vault, no firewall rule to speak of.
+    NotAzure,
+    /// Never (App Service without VNet integration): public endpoints.
+    Never,
+    /// As `azure.private_endpoints` says (default on).
+    Optional,
 }
 
 /// Descriptor fields that only some platforms read.

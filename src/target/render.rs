@@ -2,11 +2,11 @@
 //! as a private service; a compose file for Celery on the developer's host.
 //! Templates: `templates/render/`, `templates/redis/`.
 
-use super::{Field, Starter, Target};
+use super::{Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
-use crate::model::{Descriptor, Platform};
+use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::{compose, render, Plan};
 use crate::validate::semantic::Checker;
 
@@ -211,5 +211,21 @@ impl Target for Render {
 
     fn check(&self, d: &Descriptor, c: &mut Checker) {
         crate::validate::render::check_render(d, c);
+    }
+
+    fn postgres_host(&self) -> PostgresHost {
+        PostgresHost::RenderDatabase
+    }
+
+    fn hands_out_cache_address(&self) -> bool {
+        true
+    }
+
+    fn private_endpoints(&self) -> PrivateEndpoints {
+        PrivateEndpoints::NotAzure
+    }
+
+    fn default_cache(&self) -> CacheProvider {
+        CacheProvider::RenderPrivateService
     }
 }

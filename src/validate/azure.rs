@@ -384,6 +384,10 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
                 );
             }
         }
-        _ => {}
+        // Not on Azure: hosted_cache_provider only returns Azure's here.
+        CacheProvider::Container
+        | CacheProvider::RenderPrivateService
+        | CacheProvider::RenderKeyValue
+        | CacheProvider::External => {}
     }
 }
