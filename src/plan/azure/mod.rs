@@ -9,6 +9,7 @@ use super::wiring::{REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
 use super::{EnvValue, Part, Plan, ServiceKind};
 use crate::model::*;
 use crate::resolve::resource_base;
+use crate::rules::{self, Rule};
 use serde::Serialize;
 
 pub const KEY_VAULT_SECRETS_USER_ROLE: &str = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -70,8 +71,8 @@ pub struct Suppression {
     pub reason: String,
 }
 
-fn suppressions(d: &Descriptor, rule: &str, checks: &[&'static str]) -> Vec<Suppression> {
-    match d.accept.get(rule) {
+fn suppressions(d: &Descriptor, rule: &Rule, checks: &[&'static str]) -> Vec<Suppression> {
+    match d.accept.get(rule.id) {
         Some(reason) => checks
             .iter()
             .map(|check| Suppression {
@@ -197,7 +198,7 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
         .clone()
         .unwrap_or_else(|| if managed { "Balanced_B0" } else { "Basic" }.into());
     let suppressions = if public {
-        suppressions(d, "redis-public-network-access", &["CKV_AZURE_89"])
+        suppressions(d, rules::REDIS_PUBLIC_NETWORK_ACCESS, &["CKV_AZURE_89"])
     } else {
         vec![]
     };
@@ -267,9 +268,9 @@ pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
         allow_azure_services: public,
         accepted: d
             .accept
-            .get("postgres-azure-services-firewall")
+            .get(rules::POSTGRES_AZURE_SERVICES_FIREWALL.id)
             .filter(|_| public)
-            .map(|reason| format!("accepted as `postgres-azure-services-firewall`: {reason}")),
+            .map(|reason| format!("accepted as `{}`: {reason}", rules::POSTGRES_AZURE_SERVICES_FIREWALL)),
     })
 }
 
@@ -280,7 +281,7 @@ pub fn key_vault_model(d: &Descriptor, public: bool, open_firewall: bool) -> Key
     let mut suppressions = if public {
         suppressions(
             d,
-            "key-vault-public-network-access",
+            rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
             &["CKV_AZURE_109", "CKV_AZURE_189"],
         )
     } else {
