@@ -17,6 +17,8 @@ static FACTS: CacheFacts = CacheFacts {
     default_eviction: Some(crate::plan::render::DEFAULT_POLICY),
     platforms: &[Platform::Render],
     public_network_switch: false,
+    writes_redis_conf: true,
+    retiring: false,
     env: REDIS_ENV,
 };
 

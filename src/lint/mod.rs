@@ -4,7 +4,7 @@
 
 use crate::findings::Finding;
 use crate::load::node::{escape_pointer, PositionIndex};
-use crate::model::{CacheKind, CacheProvider, Descriptor, EnvValue as DescriptorValue};
+use crate::model::{CacheKind, Descriptor, EnvValue as DescriptorValue};
 use crate::plan::{Part, Plan};
 use crate::rules::{self, Rule};
 use crate::source::Sources;
@@ -325,8 +325,7 @@ fn unused_secrets(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
 }
 
 fn dangerous_commands(d: &Descriptor, hits: &mut Vec<Hit>) {
-    if d.cache.kind != CacheKind::Redis || d.cache.provider_on(d.platform) != Some(CacheProvider::RenderPrivateService)
-    {
+    if !crate::resolve::cache_backend(d).is_some_and(|b| b.facts().writes_redis_conf) {
         return;
     }
     let disabled = crate::plan::render::redis_conf(d).disabled_commands;
@@ -374,7 +373,7 @@ fn published(d: &Descriptor, hits: &mut Vec<Hit>) {
 }
 
 fn retirement(d: &Descriptor, hits: &mut Vec<Hit>) {
-    if d.cache.kind == CacheKind::Redis && d.cache.provider_on(d.platform) == Some(CacheProvider::AzureCache) {
+    if crate::resolve::cache_backend(d).is_some_and(|b| b.facts().retiring) {
         hits.push(Hit {
             rule: rules::AZURE_CACHE_RETIREMENT,
             pointer: "/cache/provider".into(),

@@ -49,14 +49,13 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
             );
         }
     }
-    let self_hosted = d.cache.kind == CacheKind::Redis
-        && d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService);
+    let redis_conf = crate::resolve::cache_backend(d).is_some_and(|b| b.facts().writes_redis_conf);
     for (field, set) in [
         ("persistence", d.cache.persistence.is_some()),
         ("disabled_commands", d.cache.disabled_commands.is_some()),
         ("loglevel", d.cache.loglevel.is_some()),
     ] {
-        if set && !self_hosted {
+        if set && !redis_conf {
             c.error_at_key(
                 rules::PLATFORM_FIELD,
                 format!("/cache/{field}"),
