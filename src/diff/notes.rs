@@ -243,7 +243,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         .secrets
         .removed
         .iter()
-        .filter(|s| s.stored_in.starts_with("Key Vault"))
+        .filter(|s| s.stored_in.key_vault())
         .collect();
     if target::of(b).key_vault() && !vault_removed.is_empty() {
         let (vault, days, purge_protection) = vault_caveat(b);
@@ -510,7 +510,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .secrets
         .removed
         .iter()
-        .filter(|s| s.stored_in.starts_with("Key Vault"))
+        .filter(|s| s.stored_in.key_vault())
         .collect();
     if target::of(b).key_vault() && !vault_removed.is_empty() {
         let (vault, _, _) = vault_caveat(b);

@@ -870,7 +870,7 @@ pub fn secrets(d: &Descriptor, services: &[ServicePlan]) -> Vec<SecretPlan> {
                 .filter(|s| s.env.iter().any(|e| e.value.secrets().contains(&id.as_str())))
                 .map(|s| s.name.clone())
                 .collect(),
-            stored_in: ".env (read by docker compose)".into(),
+            stored_in: super::SecretStore::DotEnv,
             derived: false,
             description,
             id,

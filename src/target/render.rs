@@ -7,7 +7,7 @@ use crate::diff::notes::{step, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
 use crate::model::{CacheProvider, Descriptor, Platform};
-use crate::plan::{compose, render, Plan};
+use crate::plan::{compose, render, Plan, SecretStore};
 use crate::validate::semantic::Checker;
 
 pub struct Render;
@@ -43,9 +43,9 @@ impl Target for Render {
         for secret in &mut plan.secrets {
             let generated = d.secrets.get(&secret.id).is_some_and(|s| s.generate);
             secret.stored_in = if generated {
-                "Render (`generateValue`: Render makes the value when the Blueprint creates the service)".into()
+                SecretStore::RenderGenerated
             } else {
-                "Render Dashboard (`sync: false`, prompted when the Blueprint is created)".into()
+                SecretStore::RenderDashboard
             };
         }
         plan.resources = crate::plan::render_resources(d);
@@ -122,7 +122,7 @@ impl Target for Render {
             .secrets
             .added
             .iter()
-            .filter(|s| s.stored_in.contains("sync: false"))
+            .filter(|s| s.stored_in == SecretStore::RenderDashboard)
             .map(|s| format!("`{}`", s.env_name))
             .collect();
         if new_secrets.is_empty() {

@@ -435,7 +435,8 @@ fn derived(id: &str, description: &str) -> super::SecretPlan {
         id: id.to_string(),
         env_name: secret_env_name(id),
         description: description.to_string(),
-        stored_in: String::new(),
+        // Placed by the Azure projection (Key Vault or the deployment only).
+        stored_in: super::SecretStore::DeploymentOnly,
         used_by: vec![],
         derived: true,
     }
