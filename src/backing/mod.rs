@@ -101,7 +101,7 @@ fn container_service(d: &Descriptor) -> String {
 
 /// The Azure Redis resource, by the name the deployment gives it.
 fn azure_place(d: &Descriptor) -> Option<String> {
-    let model = crate::plan::azure::redis_model(d)?;
+    let model = crate::target::project::azure::redis_model(d)?;
     let kind = if model.managed {
         "Azure Managed Redis"
     } else {

@@ -328,7 +328,7 @@ fn dangerous_commands(d: &Descriptor, hits: &mut Vec<Hit>) {
     if !crate::resolve::cache_backend(d).is_some_and(|b| b.facts().writes_redis_conf) {
         return;
     }
-    let disabled = crate::plan::render::redis_conf(d).disabled_commands;
+    let disabled = crate::target::project::render::redis_conf(d).disabled_commands;
     let enabled: Vec<&str> = ["FLUSHDB", "FLUSHALL"]
         .into_iter()
         .filter(|c| !disabled.iter().any(|d| d == c))

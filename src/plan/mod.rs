@@ -3,11 +3,10 @@
 //! reference), which secrets exist, which resources, which files to emit.
 //! Templates only lay the Plan out.
 
-pub mod azure;
 pub mod bicep;
-pub mod compose;
-pub mod render;
 pub mod wiring;
+
+use crate::target::project::{azure, compose, render};
 
 use crate::model::{Build, Command, Descriptor, Platform, Role};
 use serde::Serialize;

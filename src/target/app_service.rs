@@ -1,12 +1,13 @@
 //! Azure App Service: one Bicep file, app settings with Key Vault references.
 //! Templates: `templates/azure/app-service/` and the shared `templates/azure/_*.bicep.j2`.
 
+use super::project::{azure, compose};
 use super::{azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, Step, RG};
 use crate::diff::ops::Ops;
 use crate::diff::{DiffReport, Side};
 use crate::model::{CacheProvider, Descriptor, Platform};
-use crate::plan::{azure, compose, Plan};
+use crate::plan::Plan;
 use crate::validate::semantic::Checker;
 
 pub struct AppService;

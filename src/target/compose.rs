@@ -34,7 +34,7 @@ impl Target for Compose {
 
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
         plan.resources = crate::plan::container_resources(plan);
-        plan.files = crate::plan::compose::files(d, plan);
+        plan.files = super::project::compose::files(d, plan);
     }
 
     fn exec(&self, _ops: &Ops, service: &str, command: &str) -> String {

@@ -2,12 +2,13 @@
 //! references or secure parameters), a VNet with private endpoints.
 //! Templates: `templates/azure/container-apps/` and the shared `templates/azure/_*.bicep.j2`.
 
+use super::project::azure;
 use super::{azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, web, Step, RG};
 use crate::diff::ops::Ops;
 use crate::diff::{DiffReport, Side};
 use crate::model::{CacheProvider, Descriptor, Platform};
-use crate::plan::{azure, Plan};
+use crate::plan::Plan;
 use crate::validate::semantic::Checker;
 
 pub struct ContainerApps;

@@ -7,6 +7,7 @@
 mod app_service;
 mod compose;
 mod container_apps;
+pub mod project;
 mod render;
 
 use crate::diff::notes::{Step, RG};

@@ -2,12 +2,13 @@
 //! as a private service; a compose file for Celery on the developer's host.
 //! Templates: `templates/render/`, `templates/redis/`.
 
+use super::project::{compose, render};
 use super::{Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
 use crate::model::{CacheProvider, Descriptor, Platform};
-use crate::plan::{compose, render, Plan, SecretStore};
+use crate::plan::{Plan, SecretStore};
 use crate::validate::semantic::Checker;
 
 pub struct Render;

@@ -4,10 +4,10 @@
 pub mod app_service;
 pub mod container_apps;
 
-use super::bicep::{camel, kebab, BicepValue, Symbols};
-use super::wiring::{REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
-use super::{EnvValue, Part, Plan, ServiceKind};
 use crate::model::*;
+use crate::plan::bicep::{camel, kebab, BicepValue, Symbols};
+use crate::plan::wiring::{REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
+use crate::plan::{EnvValue, Part, Plan, ServiceKind};
 use crate::resolve::resource_base;
 use crate::rules::{self, Rule};
 use serde::Serialize;
@@ -34,7 +34,7 @@ pub struct GlobalName {
 pub fn global_name(prefix: &str, max: usize, explicit: Option<&String>) -> GlobalName {
     if let Some(name) = explicit {
         return GlobalName {
-            bicep: super::bicep::text(name),
+            bicep: crate::plan::bicep::text(name),
             shown: name.clone(),
         };
     }
@@ -42,8 +42,8 @@ pub fn global_name(prefix: &str, max: usize, explicit: Option<&String>) -> Globa
     let cut = format!("{}-", cut.trim_end_matches('-'));
     GlobalName {
         bicep: vec![
-            super::bicep::BicepPart::Text(cut.clone()),
-            super::bicep::BicepPart::Expr(NAME_SUFFIX_PARAM.into()),
+            crate::plan::bicep::BicepPart::Text(cut.clone()),
+            crate::plan::bicep::BicepPart::Expr(NAME_SUFFIX_PARAM.into()),
         ],
         shown: format!("{cut}{NAME_SUFFIX_SHOWN}"),
     }
@@ -210,9 +210,9 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
         capacity: cache.capacity.unwrap_or(if sku == "Premium" { 1 } else { 0 }),
         sku_name: sku,
         port: if managed {
-            super::wiring::AZURE_MANAGED_REDIS_PORT
+            crate::plan::wiring::AZURE_MANAGED_REDIS_PORT
         } else {
-            super::wiring::AZURE_CACHE_TLS_PORT
+            crate::plan::wiring::AZURE_CACHE_TLS_PORT
         },
         public_network_access: public,
         non_ssl_port: false,
@@ -263,7 +263,7 @@ pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
         storage_gb: size.storage_gb.unwrap_or(32),
         database: pg.database.clone(),
         admin_user: pg.user.clone(),
-        password_param: camel(&super::wiring::postgres_password_secret(pg)),
+        password_param: camel(&crate::plan::wiring::postgres_password_secret(pg)),
         public_network_access: public,
         allow_azure_services: public,
         accepted: d
@@ -398,7 +398,7 @@ pub fn delivery(plan: &Plan, symbols: &Symbols) -> Delivery {
 /// Secrets derived from other secrets (the URLs carrying the Redis access key)
 /// and the access key itself, added to the Plan's list so that diffs and
 /// `.env` examples know them.
-pub fn derived_secrets(plan: &Plan) -> Vec<super::SecretPlan> {
+pub fn derived_secrets(plan: &Plan) -> Vec<crate::plan::SecretPlan> {
     let symbols = Symbols::default();
     let delivery = delivery(plan, &symbols);
     let mut out = Vec::new();
@@ -430,13 +430,13 @@ pub fn derived_secrets(plan: &Plan) -> Vec<super::SecretPlan> {
     out
 }
 
-fn derived(id: &str, description: &str) -> super::SecretPlan {
-    super::SecretPlan {
+fn derived(id: &str, description: &str) -> crate::plan::SecretPlan {
+    crate::plan::SecretPlan {
         id: id.to_string(),
         env_name: secret_env_name(id),
         description: description.to_string(),
         // Placed by the Azure projection (Key Vault or the deployment only).
-        stored_in: super::SecretStore::DeploymentOnly,
+        stored_in: crate::plan::SecretStore::DeploymentOnly,
         used_by: vec![],
         derived: true,
     }
@@ -472,10 +472,10 @@ pub enum Host {
 }
 
 /// The Azure resources the environment creates, by ARM type and name.
-pub fn resources(d: &Descriptor, plan: &Plan, host: Host) -> Vec<super::Resource> {
+pub fn resources(d: &Descriptor, plan: &Plan, host: Host) -> Vec<crate::plan::Resource> {
     let base = resource_base(d);
     let mut out = Vec::new();
-    use super::{Resource as R, ResourceKind as K};
+    use crate::plan::{Resource as R, ResourceKind as K};
     let mut add = |r: R| out.push(r);
     let private = host == Host::ContainerApps && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     if let Some(r) = redis_model(d) {
@@ -567,7 +567,7 @@ mod tests {
             "kv-aaaaaaaaaaaaaa-",
         ] {
             let name = global_name(prefix, 24, None);
-            let super::super::bicep::BicepPart::Text(text) = &name.bicep[0] else {
+            let crate::plan::bicep::BicepPart::Text(text) = &name.bicep[0] else {
                 panic!("{name:?}")
             };
             assert!(text.len() + NAME_SUFFIX_LEN <= 24, "{text}");
@@ -576,6 +576,6 @@ mod tests {
         }
         let explicit = global_name("kv-demo", 24, Some(&"kv-mine".to_string()));
         assert_eq!(explicit.shown, "kv-mine");
-        assert_eq!(explicit.bicep, super::super::bicep::text("kv-mine"));
+        assert_eq!(explicit.bicep, crate::plan::bicep::text("kv-mine"));
     }
 }
