@@ -17,6 +17,8 @@ static FACTS: CacheFacts = CacheFacts {
     default_eviction: Some("volatile-lru"),
     platforms: &[Platform::AzureContainerApps, Platform::AzureAppService],
     public_network_switch: true,
+    writes_redis_conf: false,
+    retiring: true,
     env: REDIS_ENV,
 };
 

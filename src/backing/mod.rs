@@ -67,6 +67,11 @@ pub struct CacheFacts {
     pub platforms: &'static [Platform],
     /// It has a switch (`cache.public_network_access`) that opens it to the internet.
     pub public_network_switch: bool,
+    /// deploygen writes its redis.conf (persistence, log level, and the
+    /// `disabled_commands` it renames away).
+    pub writes_redis_conf: bool,
+    /// Announced for retirement (Azure Cache for Redis): the lints say so.
+    pub retiring: bool,
     /// Env var names it exposes by default (`cache.expose` unset): fact, name.
     pub env: &'static [(&'static str, &'static str)],
 }
@@ -96,7 +101,7 @@ fn container_service(d: &Descriptor) -> String {
 
 /// The Azure Redis resource, by the name the deployment gives it.
 fn azure_place(d: &Descriptor) -> Option<String> {
-    let model = crate::plan::azure::redis_model(d)?;
+    let model = crate::target::project::azure::redis_model(d)?;
     let kind = if model.managed {
         "Azure Managed Redis"
     } else {
@@ -208,5 +213,24 @@ mod tests {
                 assert!(!f.self_hosted && f.port.is_some());
             }
         }
+    }
+
+    /// Only a self-hosted Redis has a redis.conf of ours; only a managed
+    /// service can be retired under the environment.
+    #[test]
+    fn redis_conf_and_retirement_belong_to_the_right_backends() {
+        let conf: Vec<_> = CACHES
+            .iter()
+            .filter(|b| b.facts().writes_redis_conf)
+            .map(|b| b.facts())
+            .collect();
+        assert_eq!(conf.len(), 1);
+        assert!(conf[0].self_hosted && conf[0].kind == CacheKind::Redis);
+        let retiring: Vec<_> = CACHES
+            .iter()
+            .filter(|b| b.facts().retiring)
+            .map(|b| b.facts().provider)
+            .collect();
+        assert_eq!(retiring, [Some(CacheProvider::AzureCache)]);
     }
 }

@@ -17,6 +17,8 @@ static FACTS: CacheFacts = CacheFacts {
     default_eviction: Some("noeviction"),
     platforms: &[Platform::Compose],
     public_network_switch: false,
+    writes_redis_conf: false,
+    retiring: false,
     env: REDIS_ENV,
 };
 

@@ -14,9 +14,11 @@ static FACTS: CacheFacts = CacheFacts {
     self_hosted: true,
     port: Some(crate::resolve::REDIS_PORT),
     // What the generated redis.conf sets when the descriptor names no policy.
-    default_eviction: Some(crate::plan::render::DEFAULT_POLICY),
+    default_eviction: Some(crate::target::project::render::DEFAULT_POLICY),
     platforms: &[Platform::Render],
     public_network_switch: false,
+    writes_redis_conf: true,
+    retiring: false,
     env: REDIS_ENV,
 };
 

@@ -105,7 +105,7 @@ pub struct ServiceChange {
 pub struct SecretEntry {
     pub id: String,
     pub env_name: String,
-    pub stored_in: String,
+    pub stored_in: crate::plan::SecretStore,
 }
 
 #[derive(Debug, Default, Serialize)]

@@ -93,7 +93,7 @@ fn secret_mode(d: &Descriptor) -> Option<&'static str> {
 
 /// Key Vault's soft delete and purge protection, as the Plan decides them.
 fn vault_caveat(d: &Descriptor) -> (String, u32, bool) {
-    let vault = crate::plan::azure::key_vault_model(d, false, false);
+    let vault = crate::target::project::azure::key_vault_model(d, false, false);
     (
         vault.resource_name.shown,
         vault.soft_delete_days,
@@ -197,7 +197,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             r.before,
             r.after,
             match (
-                crate::plan::azure::redis_model(b).is_some_and(|m| !m.managed && m.sku_name == "Basic"),
+                crate::target::project::azure::redis_model(b).is_some_and(|m| !m.managed && m.sku_name == "Basic"),
                 b.broker.transport() == Some(Transport::Redis)
             ) {
                 (true, true) =>
@@ -243,7 +243,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         .secrets
         .removed
         .iter()
-        .filter(|s| s.stored_in.starts_with("Key Vault"))
+        .filter(|s| s.stored_in.key_vault())
         .collect();
     if target::of(b).key_vault() && !vault_removed.is_empty() {
         let (vault, days, purge_protection) = vault_caveat(b);
@@ -410,7 +410,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
 /// Global Azure names end in a suffix Bicep computes at deployment: say once
 /// where to read it, wherever a command needs it.
 fn explain_name_suffix(notes: &mut Notes) {
-    let shown = crate::plan::azure::NAME_SUFFIX_SHOWN;
+    let shown = crate::target::project::azure::NAME_SUFFIX_SHOWN;
     let all = notes.steps.iter().chain(&notes.verification).chain(&notes.rollback);
     if all.flat_map(|s| &s.commands).any(|c| c.contains(shown)) {
         notes.warnings.push(format!(
@@ -510,7 +510,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         .secrets
         .removed
         .iter()
-        .filter(|s| s.stored_in.starts_with("Key Vault"))
+        .filter(|s| s.stored_in.key_vault())
         .collect();
     if target::of(b).key_vault() && !vault_removed.is_empty() {
         let (vault, _, _) = vault_caveat(b);

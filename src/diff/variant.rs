@@ -4,6 +4,7 @@
 
 use crate::backing::queue::WithoutRedis;
 use crate::error::{Error, Result};
+use crate::rules::{self, Rule};
 use serde_json::{json, Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,13 +84,13 @@ pub fn apply(doc: &mut Value, edit: &Edit) -> Result<()> {
 /// Keys of `expose` that still mean something for a database cache.
 const CACHE_NEUTRAL_EXPOSE: &[&str] = &["key_prefix", "ttl", "enabled"];
 /// Lint acceptances that only ever concern a Redis.
-const REDIS_ACCEPTANCES: &[&str] = &[
-    "redis-public-network-access",
-    "azure-cache-retirement",
-    "redis-dangerous-commands",
-    "redis-url-without-password",
-    "redis-url-without-tls",
-    "redis-url-wrong-port",
+const REDIS_ACCEPTANCES: &[&Rule] = &[
+    rules::REDIS_PUBLIC_NETWORK_ACCESS,
+    rules::AZURE_CACHE_RETIREMENT,
+    rules::REDIS_DANGEROUS_COMMANDS,
+    rules::REDIS_URL_WITHOUT_PASSWORD,
+    rules::REDIS_URL_WITHOUT_TLS,
+    rules::REDIS_URL_WRONG_PORT,
 ];
 
 /// Redis out: the cache moves to the database (or goes, without PostgreSQL);
@@ -144,7 +145,7 @@ fn without_redis(doc: &mut Value) -> Result<()> {
         }
     }
     if let Some(Value::Object(accept)) = doc.get_mut("accept") {
-        accept.retain(|rule, _| !REDIS_ACCEPTANCES.contains(&rule.as_str()));
+        accept.retain(|rule, _| !REDIS_ACCEPTANCES.iter().any(|r| r.id == rule));
     }
     Ok(())
 }

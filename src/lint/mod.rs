@@ -4,10 +4,11 @@
 
 use crate::findings::Finding;
 use crate::load::node::{escape_pointer, PositionIndex};
-use crate::model::{CacheKind, CacheProvider, Descriptor, EnvValue as DescriptorValue, Platform};
+use crate::model::{CacheKind, Descriptor, EnvValue as DescriptorValue};
 use crate::plan::{Part, Plan};
 use crate::rules::{self, Rule};
 use crate::source::Sources;
+use crate::target::{Field, PrivateEndpoints};
 use crate::validate::suggest::did_you_mean;
 
 struct Hit {
@@ -223,10 +224,10 @@ fn postgres_firewall(d: &Descriptor, hits: &mut Vec<Hit>) {
         return;
     }
     let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
-    let pointer = match d.platform {
-        Platform::AzureAppService => "/platform",
-        Platform::AzureContainerApps if !private => "/azure/private_endpoints",
-        _ => return,
+    let pointer = match crate::target::of(d).private_endpoints() {
+        PrivateEndpoints::Never => "/platform",
+        PrivateEndpoints::Optional if !private => "/azure/private_endpoints",
+        PrivateEndpoints::Optional | PrivateEndpoints::NotAzure => return,
     };
     hits.push(Hit {
         rule: rules::POSTGRES_AZURE_SERVICES_FIREWALL,
@@ -245,18 +246,18 @@ fn public_access(d: &Descriptor, hits: &mut Vec<Hit>) {
         });
     }
     let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
-    match d.platform {
-        Platform::AzureAppService => hits.push(Hit {
+    match crate::target::of(d).private_endpoints() {
+        PrivateEndpoints::Never => hits.push(Hit {
             rule: rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
             pointer: "/platform".into(),
             message: "App Service without VNet integration reads Key Vault over its public endpoint".into(),
         }),
-        Platform::AzureContainerApps if !private => hits.push(Hit {
+        PrivateEndpoints::Optional if !private => hits.push(Hit {
             rule: rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
             pointer: "/azure/private_endpoints".into(),
             message: "without private endpoints, Key Vault must accept public connections".into(),
         }),
-        _ => {}
+        PrivateEndpoints::Optional | PrivateEndpoints::NotAzure => {}
     }
 }
 
@@ -324,11 +325,10 @@ fn unused_secrets(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
 }
 
 fn dangerous_commands(d: &Descriptor, hits: &mut Vec<Hit>) {
-    if d.cache.kind != CacheKind::Redis || d.cache.provider_on(d.platform) != Some(CacheProvider::RenderPrivateService)
-    {
+    if !crate::resolve::cache_backend(d).is_some_and(|b| b.facts().writes_redis_conf) {
         return;
     }
-    let disabled = crate::plan::render::redis_conf(d).disabled_commands;
+    let disabled = crate::target::project::render::redis_conf(d).disabled_commands;
     let enabled: Vec<&str> = ["FLUSHDB", "FLUSHALL"]
         .into_iter()
         .filter(|c| !disabled.iter().any(|d| d == c))
@@ -345,7 +345,7 @@ fn dangerous_commands(d: &Descriptor, hits: &mut Vec<Hit>) {
 /// Databases and infrastructure containers opened beyond the host or Render's private network.
 fn published(d: &Descriptor, hits: &mut Vec<Hit>) {
     let allow = d.render.as_ref().and_then(|r| r.database_ip_allow_list.as_ref());
-    if d.platform == Platform::Render && d.postgres.is_some() && allow.is_some_and(|list| !list.is_empty()) {
+    if crate::target::reads(d, Field::Render) && d.postgres.is_some() && allow.is_some_and(|list| !list.is_empty()) {
         hits.push(Hit {
             rule: rules::RENDER_POSTGRES_PUBLIC,
             pointer: "/render/database_ip_allow_list".into(),
@@ -373,7 +373,7 @@ fn published(d: &Descriptor, hits: &mut Vec<Hit>) {
 }
 
 fn retirement(d: &Descriptor, hits: &mut Vec<Hit>) {
-    if d.cache.kind == CacheKind::Redis && d.cache.provider_on(d.platform) == Some(CacheProvider::AzureCache) {
+    if crate::resolve::cache_backend(d).is_some_and(|b| b.facts().retiring) {
         hits.push(Hit {
             rule: rules::AZURE_CACHE_RETIREMENT,
             pointer: "/cache/provider".into(),

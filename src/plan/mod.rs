@@ -3,11 +3,10 @@
 //! reference), which secrets exist, which resources, which files to emit.
 //! Templates only lay the Plan out.
 
-pub mod azure;
 pub mod bicep;
-pub mod compose;
-pub mod render;
 pub mod wiring;
+
+use crate::target::project::{azure, compose, render};
 
 use crate::model::{Build, Command, Descriptor, Platform, Role};
 use serde::Serialize;
@@ -206,11 +205,69 @@ pub struct SecretPlan {
     /// The variable it travels in through `.env` files and compose interpolation.
     pub env_name: String,
     pub description: String,
-    /// Where the operator keeps the value.
-    pub stored_in: String,
+    /// Where the operator keeps the value (serialised as its text).
+    pub stored_in: SecretStore,
     pub used_by: Vec<String>,
     /// Built at deployment from other secrets or resources, not supplied by anyone.
     pub derived: bool,
+}
+
+/// Where a secret's value lives. Reports and JSON show it as [`fmt::Display`] text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretStore {
+    /// An Azure Key Vault secret, written by the deployment (derived) or from
+    /// a secure deployment parameter.
+    KeyVault { vault: String, written_by_deployment: bool },
+    /// Read from the cache with `listKeys()` at deployment, never stored.
+    DeploymentOnly,
+    /// A secure deployment parameter, not written to Key Vault.
+    SecureParameter,
+    /// Render makes the value (`generateValue`).
+    RenderGenerated,
+    /// Typed into the Render Dashboard (`sync: false`).
+    RenderDashboard,
+    /// The `.env` file docker compose reads.
+    DotEnv,
+}
+
+impl std::fmt::Display for SecretStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretStore::KeyVault {
+                vault,
+                written_by_deployment: true,
+            } => write!(f, "Key Vault `{vault}` (written by the deployment)"),
+            SecretStore::KeyVault {
+                vault,
+                written_by_deployment: false,
+            } => write!(f, "Key Vault `{vault}` (from a secure deployment parameter)"),
+            SecretStore::DeploymentOnly => {
+                f.write_str("the deployment only (read from the cache with `listKeys()`, never stored)")
+            }
+            SecretStore::SecureParameter => {
+                f.write_str("a secure deployment parameter only (not written to Key Vault)")
+            }
+            SecretStore::RenderGenerated => {
+                f.write_str("Render (`generateValue`: Render makes the value when the Blueprint creates the service)")
+            }
+            SecretStore::RenderDashboard => {
+                f.write_str("Render Dashboard (`sync: false`, prompted when the Blueprint is created)")
+            }
+            SecretStore::DotEnv => f.write_str(".env (read by docker compose)"),
+        }
+    }
+}
+
+impl Serialize for SecretStore {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl SecretStore {
+    pub fn key_vault(&self) -> bool {
+        matches!(self, SecretStore::KeyVault { .. })
+    }
 }
 
 /// Something that exists (and may cost money) because of this environment.
@@ -477,10 +534,12 @@ fn azure_secret_records(d: &Descriptor, plan: &mut Plan, vault_holds_redis_key: 
             .map(|(name, _)| name.clone())
             .collect();
         secret.stored_in = match (in_vault.contains(&secret.id.as_str()), secret.derived) {
-            (true, true) => format!("Key Vault `{vault}` (written by the deployment)"),
-            (true, false) => format!("Key Vault `{vault}` (from a secure deployment parameter)"),
-            (false, true) => "the deployment only (read from the cache with `listKeys()`, never stored)".into(),
-            (false, false) => "a secure deployment parameter only (not written to Key Vault)".into(),
+            (true, written_by_deployment) => SecretStore::KeyVault {
+                vault: vault.clone(),
+                written_by_deployment,
+            },
+            (false, true) => SecretStore::DeploymentOnly,
+            (false, false) => SecretStore::SecureParameter,
         };
     }
 }
@@ -550,4 +609,28 @@ pub(crate) fn container_resources(plan: &Plan) -> Vec<Resource> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SecretStore;
+
+    /// JSON and the reports show where a secret lives as text, and the notes
+    /// know a Key Vault secret by its type, not by that text.
+    #[test]
+    fn a_secret_store_serialises_as_its_text() {
+        let vault = SecretStore::KeyVault {
+            vault: "kv-app".into(),
+            written_by_deployment: false,
+        };
+        assert_eq!(
+            serde_json::to_value(&vault).unwrap(),
+            serde_json::json!("Key Vault `kv-app` (from a secure deployment parameter)")
+        );
+        assert!(vault.key_vault() && !SecretStore::SecureParameter.key_vault());
+        assert_eq!(
+            serde_json::to_value(SecretStore::DotEnv).unwrap(),
+            serde_json::json!(".env (read by docker compose)")
+        );
+    }
 }

@@ -5,6 +5,7 @@
 use super::{EnvValue, EnvVar, Mount, Part, Probe, ProbeCheck, SecretPlan, ServiceKind, ServicePlan};
 use crate::backing::Address;
 use crate::model::*;
+use crate::target::PostgresHost;
 
 /// Where the process reading the environment runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +162,7 @@ fn cache_facts(d: &Descriptor, view: View, db: Option<u8>) -> Option<CacheFacts>
             password: None,
         }),
         // Everything but the URL comes from Render itself, so it is always right.
-        Address::RenderPrivateService if d.platform == Platform::Render => Some(CacheFacts {
+        Address::RenderPrivateService if crate::target::of(d).hands_out_cache_address() => Some(CacheFacts {
             url: cache_endpoint(d, view)
                 .filter(|_| cache.kind == CacheKind::Redis)
                 .map(|at| redis_url(&at, db)),
@@ -360,7 +361,7 @@ struct PostgresFacts {
 }
 
 fn postgres_facts(d: &Descriptor, pg: &Postgres, view: View) -> PostgresFacts {
-    if d.platform == Platform::Render {
+    if crate::target::of(d).postgres_host() == PostgresHost::RenderDatabase {
         // Render creates the database and hands out every fact itself.
         let fact = |name: &str| resource(&format!("{RENDER_DATABASE_PREFIX}{name}"));
         return PostgresFacts {
@@ -811,7 +812,7 @@ pub fn services(d: &Descriptor) -> Vec<ServicePlan> {
     let backing = backing_env(d, View::Container);
     let mut out = Vec::new();
     // Elsewhere the database is a managed resource, not a service of ours.
-    if d.platform == Platform::Compose {
+    if crate::target::of(d).postgres_host() == PostgresHost::Container {
         out.extend(d.postgres.as_ref().map(|pg| postgres_plan(d, pg)));
     }
     out.extend(cache_plan(d));
@@ -830,7 +831,8 @@ pub fn secrets(d: &Descriptor, services: &[ServicePlan]) -> Vec<SecretPlan> {
         ));
     }
     // Render creates the database and its password itself.
-    if let Some(pg) = d.postgres.as_ref().filter(|_| d.platform != Platform::Render) {
+    let supplied = crate::target::of(d).postgres_host() != PostgresHost::RenderDatabase;
+    if let Some(pg) = d.postgres.as_ref().filter(|_| supplied) {
         list.push((
             postgres_password_secret(pg),
             format!("PostgreSQL password of user `{}`", pg.user),
@@ -868,7 +870,7 @@ pub fn secrets(d: &Descriptor, services: &[ServicePlan]) -> Vec<SecretPlan> {
                 .filter(|s| s.env.iter().any(|e| e.value.secrets().contains(&id.as_str())))
                 .map(|s| s.name.clone())
                 .collect(),
-            stored_in: ".env (read by docker compose)".into(),
+            stored_in: super::SecretStore::DotEnv,
             derived: false,
             description,
             id,

@@ -36,11 +36,7 @@ pub fn postgres_version(pg: &Postgres) -> String {
 
 /// Who runs the cache when `cache.provider` is unset.
 pub fn default_cache_provider(platform: Platform) -> CacheProvider {
-    match platform {
-        Platform::AzureContainerApps | Platform::AzureAppService => CacheProvider::AzureCache,
-        Platform::Render => CacheProvider::RenderPrivateService,
-        Platform::Compose => CacheProvider::Container,
-    }
+    crate::target::target(platform).default_cache()
 }
 
 /// Who runs the cache, with the platform's default filled in; `None` when the
@@ -91,7 +87,7 @@ pub fn cache_service_name(d: &Descriptor) -> Option<String> {
 pub fn cache_port(cache: &Cache) -> u16 {
     cache.port.unwrap_or(match cache.kind {
         CacheKind::Memcached => MEMCACHED_PORT,
-        _ => REDIS_PORT,
+        CacheKind::Redis | CacheKind::None | CacheKind::Database => REDIS_PORT,
     })
 }
 

@@ -1,12 +1,14 @@
 //! Azure App Service: one Bicep file, app settings with Key Vault references.
 //! Templates: `templates/azure/app-service/` and the shared `templates/azure/_*.bicep.j2`.
 
-use super::{azure_cleanup, azure_undo, bicep_deploy, Starter, Target};
+use super::project::{azure, compose};
+use super::{azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, Step, RG};
 use crate::diff::ops::Ops;
 use crate::diff::{DiffReport, Side};
-use crate::model::{Descriptor, Platform};
-use crate::plan::{azure, compose, Plan};
+use crate::model::{CacheProvider, Descriptor, Platform};
+use crate::plan::Plan;
+use crate::validate::semantic::Checker;
 
 pub struct AppService;
 
@@ -113,5 +115,30 @@ impl Target for AppService {
             azure_cache: true,
             ..Starter::default()
         }
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[Field::BicepFile, Field::AppService]
+    }
+
+    fn check(&self, d: &Descriptor, c: &mut Checker) {
+        crate::validate::azure::check(d, c);
+        crate::validate::azure::check_app_service(d, c);
+    }
+
+    fn postgres_host(&self) -> PostgresHost {
+        PostgresHost::AzureFlexibleServer
+    }
+
+    fn hands_out_cache_address(&self) -> bool {
+        false
+    }
+
+    fn private_endpoints(&self) -> PrivateEndpoints {
+        PrivateEndpoints::Never
+    }
+
+    fn default_cache(&self) -> CacheProvider {
+        CacheProvider::AzureCache
     }
 }

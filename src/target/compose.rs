@@ -1,12 +1,13 @@
 //! docker compose: containers on one host, `.env` beside the compose file.
 //! Templates: `templates/compose/`, `templates/dotenv/`.
 
-use super::{Starter, Target};
+use super::{Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, workers, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
-use crate::model::{Descriptor, Platform};
+use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::Plan;
+use crate::validate::semantic::Checker;
 
 pub struct Compose;
 
@@ -33,7 +34,7 @@ impl Target for Compose {
 
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
         plan.resources = crate::plan::container_resources(plan);
-        plan.files = crate::plan::compose::files(d, plan);
+        plan.files = super::project::compose::files(d, plan);
     }
 
     fn exec(&self, _ops: &Ops, service: &str, command: &str) -> String {
@@ -134,5 +135,27 @@ impl Target for Compose {
             memcached: true,
             ..Starter::default()
         }
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[Field::Schedule]
+    }
+
+    fn check(&self, _: &Descriptor, _: &mut Checker) {}
+
+    fn postgres_host(&self) -> PostgresHost {
+        PostgresHost::Container
+    }
+
+    fn hands_out_cache_address(&self) -> bool {
+        false
+    }
+
+    fn private_endpoints(&self) -> PrivateEndpoints {
+        PrivateEndpoints::NotAzure
+    }
+
+    fn default_cache(&self) -> CacheProvider {
+        CacheProvider::Container
     }
 }

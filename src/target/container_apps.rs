@@ -2,12 +2,14 @@
 //! references or secure parameters), a VNet with private endpoints.
 //! Templates: `templates/azure/container-apps/` and the shared `templates/azure/_*.bicep.j2`.
 
-use super::{azure_cleanup, azure_undo, bicep_deploy, Starter, Target};
+use super::project::azure;
+use super::{azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, web, Step, RG};
 use crate::diff::ops::Ops;
 use crate::diff::{DiffReport, Side};
-use crate::model::{Descriptor, Platform};
-use crate::plan::{azure, Plan};
+use crate::model::{CacheProvider, Descriptor, Platform};
+use crate::plan::Plan;
+use crate::validate::semantic::Checker;
 
 pub struct ContainerApps;
 
@@ -199,5 +201,38 @@ impl Target for ContainerApps {
             azure_cache: true,
             ..Starter::default()
         }
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[
+            Field::Ingress,
+            Field::Cpu,
+            Field::Memory,
+            Field::Replicas,
+            Field::PrivateEndpoints,
+            Field::KeyVaultReferences,
+            Field::Registries,
+        ]
+    }
+
+    fn check(&self, d: &Descriptor, c: &mut Checker) {
+        crate::validate::azure::check(d, c);
+        crate::validate::azure::check_container_apps(d, c);
+    }
+
+    fn postgres_host(&self) -> PostgresHost {
+        PostgresHost::AzureFlexibleServer
+    }
+
+    fn hands_out_cache_address(&self) -> bool {
+        false
+    }
+
+    fn private_endpoints(&self) -> PrivateEndpoints {
+        PrivateEndpoints::Optional
+    }
+
+    fn default_cache(&self) -> CacheProvider {
+        CacheProvider::AzureCache
     }
 }

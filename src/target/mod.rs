@@ -7,13 +7,15 @@
 mod app_service;
 mod compose;
 mod container_apps;
+pub mod project;
 mod render;
 
 use crate::diff::notes::{Step, RG};
 use crate::diff::ops::Ops;
 use crate::diff::{DiffReport, Side};
-use crate::model::{Descriptor, Platform};
+use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::Plan;
+use crate::validate::semantic::Checker;
 
 /// What differs per target platform. No method has a default: a new platform
 /// answers every question.
@@ -78,6 +80,84 @@ pub trait Target: Sync {
 
     /// What `deploygen init` writes for this platform.
     fn starter(&self) -> Starter;
+
+    /// The platform-only descriptor fields this platform reads; validate
+    /// reports any other one that is set ([`Field`]).
+    fn fields(&self) -> &'static [Field];
+
+    /// What this platform accepts beyond the schema and the generic rules.
+    fn check(&self, d: &Descriptor, c: &mut Checker);
+
+    /// Who runs PostgreSQL here.
+    fn postgres_host(&self) -> PostgresHost;
+
+    /// The platform hands services the address of a cache it runs (Render's
+    /// `fromService`), instead of deploygen writing it.
+    fn hands_out_cache_address(&self) -> bool;
+
+    /// Whether Key Vault and PostgreSQL can sit behind private endpoints.
+    fn private_endpoints(&self) -> PrivateEndpoints;
+
+    /// Who runs the cache when `cache.provider` is unset.
+    fn default_cache(&self) -> CacheProvider;
+}
+
+/// Who runs the environment's PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostgresHost {
+    /// A container of the environment, with a password secret we supply.
+    Container,
+    /// An Azure Database for PostgreSQL flexible server, password supplied.
+    AzureFlexibleServer,
+    /// A Render database: Render makes it, its password and every fact.
+    RenderDatabase,
+}
+
+/// Private endpoints for Key Vault and PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivateEndpoints {
+    /// Not an Azure platform: no Key Vault, no firewall rule to speak of.
+    NotAzure,
+    /// Never (App Service without VNet integration): public endpoints.
+    Never,
+    /// As `azure.private_endpoints` says (default on).
+    Optional,
+}
+
+/// Descriptor fields that only some platforms read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// The `render` section.
+    Render,
+    /// `services.*.schedule` (a cron job).
+    Schedule,
+    /// `services.*.ingress`, `cpu`, `memory`, `replicas`.
+    Ingress,
+    Cpu,
+    Memory,
+    Replicas,
+    /// `azure.private_endpoints`, `key_vault_references`, `bicep_file`,
+    /// `app_service`, `registries`.
+    PrivateEndpoints,
+    KeyVaultReferences,
+    BicepFile,
+    AppService,
+    Registries,
+}
+
+/// The platforms that read `field`, as messages name them: "`a` and `b`".
+pub fn owners(field: Field) -> String {
+    let names: Vec<String> = PLATFORMS
+        .into_iter()
+        .filter(|p| target(*p).fields().contains(&field))
+        .map(|p| format!("`{}`", p.as_str()))
+        .collect();
+    names.join(" and ")
+}
+
+/// Whether `d`'s platform reads `field`.
+pub fn reads(d: &Descriptor, field: Field) -> bool {
+    of(d).fields().contains(&field)
 }
 
 /// The platform's part of the starter descriptor.
@@ -219,6 +299,30 @@ mod tests {
             assert_eq!(named(platform.as_str()).map(|t| t.platform()), Some(platform));
         }
         assert!(named("heroku").is_none());
+    }
+
+    /// A platform-only field some platform reads (else it could never be
+    /// set), named in messages by the platforms that read it.
+    #[test]
+    fn every_platform_only_field_has_an_owner() {
+        use Field::*;
+        for field in [
+            Render,
+            Schedule,
+            Ingress,
+            Cpu,
+            Memory,
+            Replicas,
+            PrivateEndpoints,
+            KeyVaultReferences,
+            BicepFile,
+            AppService,
+            Registries,
+        ] {
+            assert!(!owners(field).is_empty(), "{field:?}");
+        }
+        assert_eq!(owners(Schedule), "`compose` and `render`");
+        assert_eq!(owners(BicepFile), "`azure-app-service`");
     }
 
     /// Shared Bicep partials (`templates/azure/_*.bicep.j2`) escape the values

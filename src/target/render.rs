@@ -2,12 +2,14 @@
 //! as a private service; a compose file for Celery on the developer's host.
 //! Templates: `templates/render/`, `templates/redis/`.
 
-use super::{Starter, Target};
+use super::project::{compose, render};
+use super::{Field, PostgresHost, PrivateEndpoints, Starter, Target};
 use crate::diff::notes::{step, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
-use crate::model::{Descriptor, Platform};
-use crate::plan::{compose, render, Plan};
+use crate::model::{CacheProvider, Descriptor, Platform};
+use crate::plan::{Plan, SecretStore};
+use crate::validate::semantic::Checker;
 
 pub struct Render;
 
@@ -42,9 +44,9 @@ impl Target for Render {
         for secret in &mut plan.secrets {
             let generated = d.secrets.get(&secret.id).is_some_and(|s| s.generate);
             secret.stored_in = if generated {
-                "Render (`generateValue`: Render makes the value when the Blueprint creates the service)".into()
+                SecretStore::RenderGenerated
             } else {
-                "Render Dashboard (`sync: false`, prompted when the Blueprint is created)".into()
+                SecretStore::RenderDashboard
             };
         }
         plan.resources = crate::plan::render_resources(d);
@@ -121,7 +123,7 @@ impl Target for Render {
             .secrets
             .added
             .iter()
-            .filter(|s| s.stored_in.contains("sync: false"))
+            .filter(|s| s.stored_in == SecretStore::RenderDashboard)
             .map(|s| format!("`{}`", s.env_name))
             .collect();
         if new_secrets.is_empty() {
@@ -202,5 +204,29 @@ impl Target for Render {
             section: Some("render"),
             ..Starter::default()
         }
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &[Field::Render, Field::Schedule]
+    }
+
+    fn check(&self, d: &Descriptor, c: &mut Checker) {
+        crate::validate::render::check_render(d, c);
+    }
+
+    fn postgres_host(&self) -> PostgresHost {
+        PostgresHost::RenderDatabase
+    }
+
+    fn hands_out_cache_address(&self) -> bool {
+        true
+    }
+
+    fn private_endpoints(&self) -> PrivateEndpoints {
+        PrivateEndpoints::NotAzure
+    }
+
+    fn default_cache(&self) -> CacheProvider {
+        CacheProvider::RenderPrivateService
     }
 }

@@ -5,17 +5,15 @@ use super::semantic::{hosted_cache_provider, provider_name, Checker};
 use crate::load::node::escape_pointer;
 use crate::model::*;
 use crate::rules;
+use crate::target::{self, owners, Field};
 
 const CLASSIC_SKUS: &[&str] = &["Basic", "Standard", "Premium"];
 
 /// Kept at its old path for callers not yet moved to [`crate::resolve`].
 use crate::resolve::resource_base;
 
-pub(super) fn check(d: &Descriptor, c: &mut Checker) {
-    check_platform_only_fields(d, c);
-    if !crate::target::of(d).on_azure() {
-        return;
-    }
+/// What both Azure targets check ([`crate::target::Target::check`]).
+pub fn check(d: &Descriptor, c: &mut Checker) {
     // Global names (Key Vault, Redis, PostgreSQL, web app) are cut to fit
     // before the unique suffix; container app names are used as they are.
     let base = resource_base(d);
@@ -37,57 +35,59 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     check_registries(d, c);
     check_clustering(d, c);
     check_postgres_admin(d, c);
+}
+
+/// Container Apps: app, environment and secret names, probes.
+pub fn check_container_apps(d: &Descriptor, c: &mut Checker) {
+    let base = resource_base(d);
     check_derived_names(d, &base, c);
-    match d.platform {
-        Platform::AzureContainerApps => {
-            for (name, service) in &d.services {
-                let app = format!("{base}-{name}");
-                if app.len() > 32 {
-                    c.error_at_key(
-                        rules::AZURE_NAME,
-                        format!("/services/{}", escape_pointer(name)),
-                        format!("container app name `{app}` is longer than Azure's 32 characters; shorten the service name or `azure.resource_name`"),
-                    );
-                } else if !container_app_name_ok(&app) {
-                    c.error_at_key(
-                        rules::AZURE_NAME,
-                        format!("/services/{}", escape_pointer(name)),
-                        format!("container app name `{app}` is not valid: lower-case letters, digits and single dashes only (no `_`)"),
-                    );
-                }
-                check_probe(name, service, c);
-            }
+    for (name, service) in &d.services {
+        let app = format!("{base}-{name}");
+        if app.len() > 32 {
+            c.error_at_key(
+                rules::AZURE_NAME,
+                format!("/services/{}", escape_pointer(name)),
+                format!("container app name `{app}` is longer than Azure's 32 characters; shorten the service name or `azure.resource_name`"),
+            );
+        } else if !container_app_name_ok(&app) {
+            c.error_at_key(
+                rules::AZURE_NAME,
+                format!("/services/{}", escape_pointer(name)),
+                format!("container app name `{app}` is not valid: lower-case letters, digits and single dashes only (no `_`)"),
+            );
         }
-        Platform::AzureAppService => {
-            let web: Vec<&String> = d
-                .services
-                .iter()
-                .filter(|(_, s)| s.role() == Role::Web)
-                .map(|(n, _)| n)
-                .collect();
-            if d.services.len() != 1 || web.len() != 1 {
-                c.error(
-                    rules::APP_SERVICE_SHAPE,
-                    "/services".into(),
-                    "`azure-app-service` runs exactly one `web` service; run workers on `azure-container-apps`".into(),
-                );
-            }
-            if d.broker.kind != BrokerKind::None {
-                c.error(
-                    rules::APP_SERVICE_SHAPE,
-                    "/broker/kind".into(),
-                    "`azure-app-service` has no worker to consume a broker; use `azure-container-apps`".into(),
-                );
-            }
-            if !d.infrastructure.is_empty() {
-                c.error_at_key(
-                    rules::APP_SERVICE_SHAPE,
-                    "/infrastructure".into(),
-                    "`azure-app-service` deploys no infrastructure containers".into(),
-                );
-            }
-        }
-        _ => {}
+        check_probe(name, service, c);
+    }
+}
+
+/// App Service runs one web app, nothing beside it.
+pub fn check_app_service(d: &Descriptor, c: &mut Checker) {
+    let web: Vec<&String> = d
+        .services
+        .iter()
+        .filter(|(_, s)| s.role() == Role::Web)
+        .map(|(n, _)| n)
+        .collect();
+    if d.services.len() != 1 || web.len() != 1 {
+        c.error(
+            rules::APP_SERVICE_SHAPE,
+            "/services".into(),
+            "`azure-app-service` runs exactly one `web` service; run workers on `azure-container-apps`".into(),
+        );
+    }
+    if d.broker.kind != BrokerKind::None {
+        c.error(
+            rules::APP_SERVICE_SHAPE,
+            "/broker/kind".into(),
+            "`azure-app-service` has no worker to consume a broker; use `azure-container-apps`".into(),
+        );
+    }
+    if !d.infrastructure.is_empty() {
+        c.error_at_key(
+            rules::APP_SERVICE_SHAPE,
+            "/infrastructure".into(),
+            "`azure-app-service` deploys no infrastructure containers".into(),
+        );
     }
 }
 
@@ -122,9 +122,6 @@ fn check_postgres_admin(d: &Descriptor, c: &mut Checker) {
 /// and so do Container Apps secret names (Microsoft Learn, "Naming rules and
 /// restrictions for Azure resources"; the Container Apps API's secret-name error).
 fn check_derived_names(d: &Descriptor, base: &str, c: &mut Checker) {
-    if d.platform != Platform::AzureContainerApps {
-        return;
-    }
     if base.ends_with('-') {
         let explicit = d.azure.as_ref().is_some_and(|a| a.resource_name.is_some());
         c.error(
@@ -184,11 +181,11 @@ fn check_registries(d: &Descriptor, c: &mut Checker) {
     let Some(azure) = &d.azure else { return };
     for (server, r) in &azure.registries {
         let at = format!("/azure/registries/{}", escape_pointer(server));
-        if d.platform != Platform::AzureContainerApps {
+        if !target::reads(d, Field::Registries) {
             c.error_at_key(
                 rules::PLATFORM_FIELD,
                 at.clone(),
-                "`registries` only applies to `azure-container-apps`".into(),
+                format!("`registries` only applies to {}", owners(Field::Registries)),
             );
         }
         match (&r.username, &r.password_secret) {
@@ -229,20 +226,21 @@ fn check_clustering(d: &Descriptor, c: &mut Checker) {
     }
 }
 
-fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
-    let aca = d.platform == Platform::AzureContainerApps;
+/// Fields only some platforms read ([`Field`]), and what they hold; run for
+/// every platform.
+pub(super) fn check_fields(d: &Descriptor, c: &mut Checker) {
     for (name, s) in &d.services {
-        for (field, set) in [
-            ("ingress", s.ingress.is_some()),
-            ("cpu", s.cpu.is_some()),
-            ("memory", s.memory.is_some()),
-            ("replicas", s.replicas.is_some()),
+        for (field, set, owned) in [
+            ("ingress", s.ingress.is_some(), Field::Ingress),
+            ("cpu", s.cpu.is_some(), Field::Cpu),
+            ("memory", s.memory.is_some(), Field::Memory),
+            ("replicas", s.replicas.is_some(), Field::Replicas),
         ] {
-            if set && !aca {
+            if set && !target::reads(d, owned) {
                 c.error_at_key(
                     rules::PLATFORM_FIELD,
                     format!("/services/{}/{field}", escape_pointer(name)),
-                    format!("`{field}` only applies to `azure-container-apps`"),
+                    format!("`{field}` only applies to {}", owners(owned)),
                 );
             }
         }
@@ -269,25 +267,25 @@ fn check_platform_only_fields(d: &Descriptor, c: &mut Checker) {
         }
     }
     if let Some(azure) = &d.azure {
-        for (field, set, platform) in [
+        for (field, set, owned) in [
             (
                 "private_endpoints",
                 azure.private_endpoints.is_some(),
-                Platform::AzureContainerApps,
+                Field::PrivateEndpoints,
             ),
             (
                 "key_vault_references",
                 azure.key_vault_references.is_some(),
-                Platform::AzureContainerApps,
+                Field::KeyVaultReferences,
             ),
-            ("bicep_file", azure.bicep_file.is_some(), Platform::AzureAppService),
-            ("app_service", azure.app_service.is_some(), Platform::AzureAppService),
+            ("bicep_file", azure.bicep_file.is_some(), Field::BicepFile),
+            ("app_service", azure.app_service.is_some(), Field::AppService),
         ] {
-            if set && d.platform != platform {
+            if set && !target::reads(d, owned) {
                 c.error_at_key(
                     rules::PLATFORM_FIELD,
                     format!("/azure/{field}"),
-                    format!("`{field}` only applies to `{}`", platform.as_str()),
+                    format!("`{field}` only applies to {}", owners(owned)),
                 );
             }
         }
@@ -386,6 +384,10 @@ fn check_cache(d: &Descriptor, c: &mut Checker) {
                 );
             }
         }
-        _ => {}
+        // Not on Azure: hosted_cache_provider only returns Azure's here.
+        CacheProvider::Container
+        | CacheProvider::RenderPrivateService
+        | CacheProvider::RenderKeyValue
+        | CacheProvider::External => {}
     }
 }

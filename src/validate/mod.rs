@@ -1,7 +1,7 @@
 //! Stage 2: is the merged descriptor well-formed (schema) and coherent (semantic rules)?
 
 pub mod azure;
-mod render;
+pub mod render;
 pub mod schema;
 pub mod semantic;
 pub mod suggest;

@@ -5,6 +5,7 @@ use super::semantic::Checker;
 use crate::load::node::escape_pointer;
 use crate::model::*;
 use crate::rules;
+use crate::target::{self, Field};
 
 /// Render service names double as host names on the private network.
 fn render_name_ok(name: &str) -> bool {
@@ -16,9 +17,9 @@ fn render_name_ok(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
+/// What every platform checks about Render's and redis.conf's settings.
 pub(super) fn check(d: &Descriptor, c: &mut Checker) {
-    let render = d.platform == Platform::Render;
-    if d.render.is_some() && !render {
+    if d.render.is_some() && !target::reads(d, Field::Render) {
         c.error_at_key(
             rules::PLATFORM_FIELD,
             "/render".into(),
@@ -30,7 +31,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     }
     for (name, s) in &d.services {
         // Render runs a cron job; compose a `jobs` profile the host's cron runs.
-        if s.schedule.is_some() && !render && d.platform != Platform::Compose {
+        if s.schedule.is_some() && !target::reads(d, Field::Schedule) {
             c.error_at_key(
                 rules::PLATFORM_FIELD,
                 format!("/services/{}/schedule", escape_pointer(name)),
@@ -48,14 +49,13 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
             );
         }
     }
-    let self_hosted = d.cache.kind == CacheKind::Redis
-        && d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService);
+    let redis_conf = crate::resolve::cache_backend(d).is_some_and(|b| b.facts().writes_redis_conf);
     for (field, set) in [
         ("persistence", d.cache.persistence.is_some()),
         ("disabled_commands", d.cache.disabled_commands.is_some()),
         ("loglevel", d.cache.loglevel.is_some()),
     ] {
-        if set && !self_hosted {
+        if set && !redis_conf {
             c.error_at_key(
                 rules::PLATFORM_FIELD,
                 format!("/cache/{field}"),
@@ -76,9 +76,6 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
             "an `external` Redis needs `url_secret`: the id of the secret holding its URL".into(),
         ),
         _ => {}
-    }
-    if render {
-        check_render(d, c);
     }
 }
 
@@ -136,7 +133,8 @@ fn check_web_port(name: &str, s: &Service, c: &mut Checker) {
     }
 }
 
-fn check_render(d: &Descriptor, c: &mut Checker) {
+/// The `render` target's own checks ([`crate::target::Target::check`]).
+pub fn check_render(d: &Descriptor, c: &mut Checker) {
     for (name, s) in d.services.iter() {
         check_web_port(name, s, c);
     }

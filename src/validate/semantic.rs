@@ -8,7 +8,8 @@ use crate::rules::{self, Rule};
 use crate::source::Sources;
 use std::collections::BTreeMap;
 
-pub(super) struct Checker<'a> {
+/// Collects the findings of the semantic rules.
+pub struct Checker<'a> {
     index: &'a PositionIndex,
     sources: &'a Sources,
     findings: Vec<Finding>,
@@ -127,7 +128,8 @@ fn check_platform(d: &Descriptor, c: &mut Checker) {
         ),
         _ => {}
     }
-    super::azure::check(d, c);
+    super::azure::check_fields(d, c);
+    crate::target::of(d).check(d, c);
 }
 
 fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {

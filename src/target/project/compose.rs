@@ -1,9 +1,9 @@
 //! The `compose` platform: which compose files and `.env` examples exist and
 //! what each holds, as models their templates lay out.
 
-use super::wiring::{self, View, SECRET_PLACEHOLDER};
-use super::{EnvValue, FileModel, FilePlan, Part, Plan, ProbeCheck, ServiceKind, ServicePlan};
 use crate::model::{Build, Command, Descriptor, Healthcheck, HttpClient, InfrastructureKind};
+use crate::plan::wiring::{self, View, SECRET_PLACEHOLDER};
+use crate::plan::{EnvValue, FileModel, FilePlan, Part, Plan, ProbeCheck, ServiceKind, ServicePlan};
 use serde::Serialize;
 use std::collections::HashSet;
 

@@ -2,10 +2,10 @@
 //! a self-hosted Redis private service with its `redis/redis.conf` and
 //! `redis/Dockerfile`, and `docker-compose.celery.yml` for the workers.
 
-use super::wiring::{render_redis_name, REDIS_CONNECTION_STRING_ATTRIBUTE, RENDER_DATABASE_PREFIX};
-use super::{EnvValue, FileModel, FilePlan, Part, Plan, ServiceKind};
 use crate::model::*;
+use crate::plan::wiring::{render_redis_name, REDIS_CONNECTION_STRING_ATTRIBUTE, RENDER_DATABASE_PREFIX};
 use crate::plan::ServicePlan;
+use crate::plan::{EnvValue, FileModel, FilePlan, Part, Plan, ServiceKind};
 use serde::Serialize;
 
 pub const DEFAULT_REGION: &str = "oregon";
@@ -194,7 +194,14 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
                     };
                     let service_type = match d.cache.provider_on(d.platform) {
                         Some(CacheProvider::RenderPrivateService) => "pserv",
-                        _ => "keyvalue",
+                        Some(
+                            CacheProvider::RenderKeyValue
+                            | CacheProvider::Container
+                            | CacheProvider::AzureCache
+                            | CacheProvider::AzureManaged
+                            | CacheProvider::External,
+                        )
+                        | None => "keyvalue",
                     };
                     Env::FromService {
                         key,
@@ -214,7 +221,7 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
 fn notes(d: &Descriptor) -> Vec<String> {
     let mut notes = Vec::new();
     if d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService) {
-        let host = super::wiring::render_redis_host(d);
+        let host = crate::plan::wiring::render_redis_host(d);
         notes.extend([
             format!("Redis URLs name the private service by the host `{host}`: Render cannot build a URL"),
             "from `fromService`. Render's internal hostname is the service's slug (Dashboard:".into(),
@@ -427,7 +434,7 @@ pub fn redis_conf(d: &Descriptor) -> RedisConf {
     RedisConf {
         bind: "0.0.0.0",
         protected_mode: false,
-        port: cache.port.unwrap_or(super::wiring::REDIS_PORT),
+        port: cache.port.unwrap_or(crate::plan::wiring::REDIS_PORT),
         maxmemory: cache.maxmemory.clone().unwrap_or_else(|| DEFAULT_MAXMEMORY.into()),
         maxmemory_policy: cache.maxmemory_policy.clone().unwrap_or_else(|| DEFAULT_POLICY.into()),
         save: if persistence.rdb.unwrap_or(true) {

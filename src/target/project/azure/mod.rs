@@ -4,11 +4,12 @@
 pub mod app_service;
 pub mod container_apps;
 
-use super::bicep::{camel, kebab, BicepValue, Symbols};
-use super::wiring::{REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
-use super::{EnvValue, Part, Plan, ServiceKind};
 use crate::model::*;
+use crate::plan::bicep::{camel, kebab, BicepValue, Symbols};
+use crate::plan::wiring::{REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
+use crate::plan::{EnvValue, Part, Plan, ServiceKind};
 use crate::resolve::resource_base;
+use crate::rules::{self, Rule};
 use serde::Serialize;
 
 pub const KEY_VAULT_SECRETS_USER_ROLE: &str = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -33,7 +34,7 @@ pub struct GlobalName {
 pub fn global_name(prefix: &str, max: usize, explicit: Option<&String>) -> GlobalName {
     if let Some(name) = explicit {
         return GlobalName {
-            bicep: super::bicep::text(name),
+            bicep: crate::plan::bicep::text(name),
             shown: name.clone(),
         };
     }
@@ -41,8 +42,8 @@ pub fn global_name(prefix: &str, max: usize, explicit: Option<&String>) -> Globa
     let cut = format!("{}-", cut.trim_end_matches('-'));
     GlobalName {
         bicep: vec![
-            super::bicep::BicepPart::Text(cut.clone()),
-            super::bicep::BicepPart::Expr(NAME_SUFFIX_PARAM.into()),
+            crate::plan::bicep::BicepPart::Text(cut.clone()),
+            crate::plan::bicep::BicepPart::Expr(NAME_SUFFIX_PARAM.into()),
         ],
         shown: format!("{cut}{NAME_SUFFIX_SHOWN}"),
     }
@@ -70,8 +71,8 @@ pub struct Suppression {
     pub reason: String,
 }
 
-fn suppressions(d: &Descriptor, rule: &str, checks: &[&'static str]) -> Vec<Suppression> {
-    match d.accept.get(rule) {
+fn suppressions(d: &Descriptor, rule: &Rule, checks: &[&'static str]) -> Vec<Suppression> {
+    match d.accept.get(rule.id) {
         Some(reason) => checks
             .iter()
             .map(|check| Suppression {
@@ -197,7 +198,7 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
         .clone()
         .unwrap_or_else(|| if managed { "Balanced_B0" } else { "Basic" }.into());
     let suppressions = if public {
-        suppressions(d, "redis-public-network-access", &["CKV_AZURE_89"])
+        suppressions(d, rules::REDIS_PUBLIC_NETWORK_ACCESS, &["CKV_AZURE_89"])
     } else {
         vec![]
     };
@@ -209,9 +210,9 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
         capacity: cache.capacity.unwrap_or(if sku == "Premium" { 1 } else { 0 }),
         sku_name: sku,
         port: if managed {
-            super::wiring::AZURE_MANAGED_REDIS_PORT
+            crate::plan::wiring::AZURE_MANAGED_REDIS_PORT
         } else {
-            super::wiring::AZURE_CACHE_TLS_PORT
+            crate::plan::wiring::AZURE_CACHE_TLS_PORT
         },
         public_network_access: public,
         non_ssl_port: false,
@@ -262,14 +263,14 @@ pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
         storage_gb: size.storage_gb.unwrap_or(32),
         database: pg.database.clone(),
         admin_user: pg.user.clone(),
-        password_param: camel(&super::wiring::postgres_password_secret(pg)),
+        password_param: camel(&crate::plan::wiring::postgres_password_secret(pg)),
         public_network_access: public,
         allow_azure_services: public,
         accepted: d
             .accept
-            .get("postgres-azure-services-firewall")
+            .get(rules::POSTGRES_AZURE_SERVICES_FIREWALL.id)
             .filter(|_| public)
-            .map(|reason| format!("accepted as `postgres-azure-services-firewall`: {reason}")),
+            .map(|reason| format!("accepted as `{}`: {reason}", rules::POSTGRES_AZURE_SERVICES_FIREWALL)),
     })
 }
 
@@ -280,7 +281,7 @@ pub fn key_vault_model(d: &Descriptor, public: bool, open_firewall: bool) -> Key
     let mut suppressions = if public {
         suppressions(
             d,
-            "key-vault-public-network-access",
+            rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
             &["CKV_AZURE_109", "CKV_AZURE_189"],
         )
     } else {
@@ -397,7 +398,7 @@ pub fn delivery(plan: &Plan, symbols: &Symbols) -> Delivery {
 /// Secrets derived from other secrets (the URLs carrying the Redis access key)
 /// and the access key itself, added to the Plan's list so that diffs and
 /// `.env` examples know them.
-pub fn derived_secrets(plan: &Plan) -> Vec<super::SecretPlan> {
+pub fn derived_secrets(plan: &Plan) -> Vec<crate::plan::SecretPlan> {
     let symbols = Symbols::default();
     let delivery = delivery(plan, &symbols);
     let mut out = Vec::new();
@@ -429,12 +430,13 @@ pub fn derived_secrets(plan: &Plan) -> Vec<super::SecretPlan> {
     out
 }
 
-fn derived(id: &str, description: &str) -> super::SecretPlan {
-    super::SecretPlan {
+fn derived(id: &str, description: &str) -> crate::plan::SecretPlan {
+    crate::plan::SecretPlan {
         id: id.to_string(),
         env_name: secret_env_name(id),
         description: description.to_string(),
-        stored_in: String::new(),
+        // Placed by the Azure projection (Key Vault or the deployment only).
+        stored_in: crate::plan::SecretStore::DeploymentOnly,
         used_by: vec![],
         derived: true,
     }
@@ -470,10 +472,10 @@ pub enum Host {
 }
 
 /// The Azure resources the environment creates, by ARM type and name.
-pub fn resources(d: &Descriptor, plan: &Plan, host: Host) -> Vec<super::Resource> {
+pub fn resources(d: &Descriptor, plan: &Plan, host: Host) -> Vec<crate::plan::Resource> {
     let base = resource_base(d);
     let mut out = Vec::new();
-    use super::{Resource as R, ResourceKind as K};
+    use crate::plan::{Resource as R, ResourceKind as K};
     let mut add = |r: R| out.push(r);
     let private = host == Host::ContainerApps && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     if let Some(r) = redis_model(d) {
@@ -565,7 +567,7 @@ mod tests {
             "kv-aaaaaaaaaaaaaa-",
         ] {
             let name = global_name(prefix, 24, None);
-            let super::super::bicep::BicepPart::Text(text) = &name.bicep[0] else {
+            let crate::plan::bicep::BicepPart::Text(text) = &name.bicep[0] else {
                 panic!("{name:?}")
             };
             assert!(text.len() + NAME_SUFFIX_LEN <= 24, "{text}");
@@ -574,6 +576,6 @@ mod tests {
         }
         let explicit = global_name("kv-demo", 24, Some(&"kv-mine".to_string()));
         assert_eq!(explicit.shown, "kv-mine");
-        assert_eq!(explicit.bicep, super::super::bicep::text("kv-mine"));
+        assert_eq!(explicit.bicep, crate::plan::bicep::text("kv-mine"));
     }
 }
