@@ -91,6 +91,20 @@ fn secret_mode(d: &Descriptor) -> Option<&'static str> {
     target::of(d).secret_mode(d)
 }
 
+/// The removed secrets the old side kept in its Key Vault (none off Azure):
+/// the cleanup may delete them, and the rollback must then recover them.
+fn vault_secrets_removed<'a>(b: &Descriptor, report: &'a DiffReport) -> Vec<&'a super::SecretEntry> {
+    if !target::of(b).key_vault() {
+        return Vec::new();
+    }
+    report
+        .secrets
+        .removed
+        .iter()
+        .filter(|s| s.stored_in.key_vault())
+        .collect()
+}
+
 /// Key Vault's soft delete and purge protection, as the Plan decides them.
 fn vault_caveat(d: &Descriptor) -> (String, u32, bool) {
     let vault = crate::target::project::azure::key_vault_model(d, false, false);
@@ -239,13 +253,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
                 .into(),
         );
     }
-    let vault_removed: Vec<&super::SecretEntry> = report
-        .secrets
-        .removed
-        .iter()
-        .filter(|s| s.stored_in.key_vault())
-        .collect();
-    if target::of(b).key_vault() && !vault_removed.is_empty() {
+    let vault_removed = vault_secrets_removed(b, report);
+    if !vault_removed.is_empty() {
         let (vault, days, purge_protection) = vault_caveat(b);
         notes.warnings.push(format!(
             "Key Vault `{vault}` keeps deleted secrets for {days} days (soft delete){}. Until then a deployment that \
@@ -361,7 +370,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     // Clean up what the new side no longer uses, once verified.
     let before_cleanup = notes.steps.len();
     notes.steps.extend(target::of(b).cleanup(before, after, report));
-    if target::of(b).key_vault() && !vault_removed.is_empty() {
+    if !vault_removed.is_empty() {
         let (vault, days, _) = vault_caveat(b);
         notes.steps.push(step(
             format!(
@@ -506,13 +515,8 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
             }
         }
     }
-    let vault_removed: Vec<&super::SecretEntry> = report
-        .secrets
-        .removed
-        .iter()
-        .filter(|s| s.stored_in.key_vault())
-        .collect();
-    if target::of(b).key_vault() && !vault_removed.is_empty() {
+    let vault_removed = vault_secrets_removed(b, report);
+    if !vault_removed.is_empty() {
         let (vault, _, _) = vault_caveat(b);
         notes.rollback.push(step(
             "If you deleted the old Key Vault secrets, recover them first: the deployment cannot create a secret of the \
