@@ -244,32 +244,23 @@ fn bicep_deploy(ops: &Ops) -> Step {
 
 /// Azure resources the new side no longer has: incremental mode leaves them.
 fn azure_cleanup(report: &DiffReport) -> Vec<Step> {
-    let cleanup: Vec<String> = report
-        .resources
-        .removed
-        .iter()
-        .filter(|r| r.kind.is_azure())
-        .map(|r| {
-            format!(
-                "az resource delete --resource-group {RG} --resource-type {} --name {}",
-                r.kind, r.name
-            )
-        })
-        .collect();
-    if cleanup.is_empty() {
-        return vec![];
-    }
-    vec![crate::diff::notes::step(
+    azure_delete(
+        &report.resources.removed,
         "Delete the resources the new version no longer uses (the old cache goes with its contents).",
-        cleanup,
-    )]
+    )
 }
 
 /// Azure resources the migration created: incremental mode leaves them too.
 fn azure_undo(report: &DiffReport) -> Vec<Step> {
-    let added: Vec<String> = report
-        .resources
-        .added
+    azure_delete(
+        &report.resources.added,
+        "Once the previous version runs, delete what the migration created (incremental mode leaves it).",
+    )
+}
+
+/// One step deleting these resources by hand, if any of them is Azure's.
+fn azure_delete(resources: &[crate::plan::Resource], text: &str) -> Vec<Step> {
+    let commands: Vec<String> = resources
         .iter()
         .filter(|r| r.kind.is_azure())
         .map(|r| {
@@ -279,13 +270,10 @@ fn azure_undo(report: &DiffReport) -> Vec<Step> {
             )
         })
         .collect();
-    if added.is_empty() {
+    if commands.is_empty() {
         return vec![];
     }
-    vec![crate::diff::notes::step(
-        "Once the previous version runs, delete what the migration created (incremental mode leaves it).",
-        added,
-    )]
+    vec![crate::diff::notes::step(text, commands)]
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `deploygen diff`: the seed migrations reproduced from two descriptor
 //! states, the variants, the formats and the exit codes.
 
-use crate::support::{repo, run_in, Test, MINIMAL};
+use crate::support::{git_in, repo, run_in, Test, MINIMAL};
 
 fn diff(args: &[&str]) -> (i32, String) {
     let mut all = vec!["diff"];
@@ -245,15 +245,7 @@ fn set_changes_one_field_and_invalid_variants_are_reported_like_any_descriptor()
 #[test]
 fn against_a_git_revision_shows_what_a_commit_changes() {
     let test = Test::new().write("env.yaml", MINIMAL);
-    let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(test.dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success(), "git {args:?}");
-    };
+    let git = |args: &[&str]| git_in(test.dir.path(), args);
     git(&["init", "-q"]);
     git(&["add", "env.yaml"]);
     git(&["commit", "-q", "-m", "base"]);

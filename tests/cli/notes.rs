@@ -1,7 +1,7 @@
 //! Migration notes an operator can follow, costs that say what they miss,
 //! and diff errors that point at what the user wrote.
 
-use crate::support::{repo, run_in, Test, MINIMAL};
+use crate::support::{git_in, repo, run_in, Test, MINIMAL};
 
 #[test]
 fn a_descriptor_that_is_not_a_map_is_reported_not_a_panic() {
@@ -259,15 +259,7 @@ fn notes_hold_only_the_platforms_own_commands_and_caveats() {
 #[test]
 fn the_rollback_of_against_rev_runs_and_brings_the_revision_back() {
     let test = Test::new().write("env.yaml", MINIMAL);
-    let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(test.dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success(), "git {args:?}");
-    };
+    let git = |args: &[&str]| git_in(test.dir.path(), args);
     git(&["init", "-q"]);
     git(&["add", "env.yaml"]);
     git(&["commit", "-q", "-m", "base"]);
