@@ -225,6 +225,12 @@ fn yaml_plain_safe(s: &str) -> bool {
 
 /// An Alloy string literal: double quotes, Go-style escapes.
 pub fn alloy_string(s: &str, out: &mut String) {
+    double_quoted(s, out, |c| c.is_control().then(|| format!("\\u{:04x}", c as u32)));
+}
+
+/// `s` in double quotes with `"`, `\\`, `\n`, `\r` and `\t` escaped, and every
+/// other character `hex` names written as the escape it returns.
+fn double_quoted(s: &str, out: &mut String, hex: impl Fn(char) -> Option<String>) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -233,8 +239,10 @@ pub fn alloy_string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+            c => match hex(c) {
+                Some(escape) => out.push_str(&escape),
+                None => out.push(c),
+            },
         }
     }
     out.push('"');
@@ -247,27 +255,15 @@ pub fn yaml_scalar(s: &str, out: &mut String) {
         out.push_str(s);
         return;
     }
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // C0 and C1 controls, DEL, line/paragraph separators, BOM and
-            // the noncharacters U+FFFE/U+FFFF: not printable in YAML (a
-            // reader refuses the file), or read as line breaks by some.
-            c if (c as u32) < 0x20
-                || (0x7f..=0x9f).contains(&(c as u32))
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') =>
-            {
-                out.push_str(&format!("\\u{:04X}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    // C0 and C1 controls, DEL, line/paragraph separators, BOM and the
+    // noncharacters U+FFFE/U+FFFF: not printable in YAML (a reader refuses
+    // the file), or read as line breaks by some.
+    double_quoted(s, out, |c| {
+        ((c as u32) < 0x20
+            || (0x7f..=0x9f).contains(&(c as u32))
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'))
+        .then(|| format!("\\u{:04X}", c as u32))
+    });
 }
 
 /// dotenv values: bare when only safe characters, single-quoted (literal, no

@@ -145,6 +145,23 @@ pub enum Field {
     Registries,
 }
 
+#[cfg(test)]
+impl Field {
+    const ALL: [Field; 11] = [
+        Field::Render,
+        Field::Schedule,
+        Field::Ingress,
+        Field::Cpu,
+        Field::Memory,
+        Field::Replicas,
+        Field::PrivateEndpoints,
+        Field::KeyVaultReferences,
+        Field::BicepFile,
+        Field::AppService,
+        Field::Registries,
+    ];
+}
+
 /// The platforms that read `field`, as messages name them: "`a` and `b`".
 pub fn owners(field: Field) -> String {
     let names: Vec<String> = PLATFORMS
@@ -293,24 +310,11 @@ mod tests {
     /// set), named in messages by the platforms that read it.
     #[test]
     fn every_platform_only_field_has_an_owner() {
-        use Field::*;
-        for field in [
-            Render,
-            Schedule,
-            Ingress,
-            Cpu,
-            Memory,
-            Replicas,
-            PrivateEndpoints,
-            KeyVaultReferences,
-            BicepFile,
-            AppService,
-            Registries,
-        ] {
+        for field in Field::ALL {
             assert!(!owners(field).is_empty(), "{field:?}");
         }
-        assert_eq!(owners(Schedule), "`compose` and `render`");
-        assert_eq!(owners(BicepFile), "`azure-app-service`");
+        assert_eq!(owners(Field::Schedule), "`compose` and `render`");
+        assert_eq!(owners(Field::BicepFile), "`azure-app-service`");
     }
 
     /// Shared Bicep partials (`templates/azure/_*.bicep.j2`) escape the values

@@ -5,7 +5,9 @@
 //! the input's length picks one of `diff`'s edits, applied before validation.
 #![no_main]
 
-use deploygen::diff::variant::Edit;
+#[path = "edits.rs"]
+mod edits;
+
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
@@ -14,14 +16,6 @@ fuzz_target!(|data: &[u8]| {
     let text = text.to_string();
     let read = move |_: &Path| Ok(text.clone());
     let Ok(loaded) = deploygen::load::load_with(Path::new("fuzz.yaml"), &read) else { return };
-    let edit = match data.len() % 3 {
-        0 => None,
-        1 => Some(Edit::WithoutRedis),
-        _ => Some(Edit::WithRedis),
-    };
-    let apply = |doc: &mut serde_json::Value| match &edit {
-        Some(e) => deploygen::diff::variant::apply(doc, e),
-        None => Ok(()),
-    };
+    let apply = edits::pick(data);
     let _ = deploygen::validate::validate_loaded(loaded, &apply);
 });

@@ -5,7 +5,9 @@
 //! documents of any shape.
 #![no_main]
 
-use deploygen::diff::variant::Edit;
+#[path = "edits.rs"]
+mod edits;
+
 use deploygen::render::Renderer;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
@@ -21,15 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let text = text.to_string();
     let read = move |_: &Path| Ok(text.clone());
     let Ok(loaded) = deploygen::load::load_with(Path::new("fuzz.yaml"), &read) else { return };
-    let edit = match data.len() % 3 {
-        0 => None,
-        1 => Some(Edit::WithoutRedis),
-        _ => Some(Edit::WithRedis),
-    };
-    let apply = |doc: &mut serde_json::Value| match &edit {
-        Some(e) => deploygen::diff::variant::apply(doc, e),
-        None => Ok(()),
-    };
+    let apply = edits::pick(data);
     let Ok(validated) = deploygen::validate::validate_loaded(loaded, &apply) else { return };
     let plan = deploygen::plan::build(&validated.descriptor, "fuzz.yaml".into());
     let _ = renderer().render(&plan);
