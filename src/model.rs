@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct Descriptor {
     pub name: String,
     pub description: Option<String>,
+    /// Unset: `none` (see [`crate::resolve::framework`]).
+    pub framework: Option<Framework>,
     pub platform: Platform,
     pub output: Option<String>,
     #[serde(default)]
@@ -204,6 +206,42 @@ pub enum Command {
     Args(Vec<String>),
 }
 
+/// The application framework a service runs: what the notes, `init` and the
+/// defaults may assume about its commands and files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Framework {
+    Django,
+    Fastapi,
+    Flask,
+    Rails,
+    Express,
+    Streamlit,
+    #[default]
+    None,
+}
+
+/// The language a framework's images run, for the helpers deploygen writes
+/// into them (health check one-liners, `.env` loaders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    Python,
+    Ruby,
+    Node,
+    Unknown,
+}
+
+impl Framework {
+    pub fn language(self) -> Language {
+        match self {
+            Framework::Django | Framework::Fastapi | Framework::Flask | Framework::Streamlit => Language::Python,
+            Framework::Rails => Language::Ruby,
+            Framework::Express => Language::Node,
+            Framework::None => Language::Unknown,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -260,6 +298,7 @@ pub enum HttpClient {
 #[serde(deny_unknown_fields)]
 pub struct Service {
     pub role: Option<Role>,
+    pub framework: Option<Framework>,
     pub image: Option<String>,
     pub build: Option<Build>,
     pub command: Option<Command>,

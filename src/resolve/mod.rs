@@ -34,6 +34,24 @@ pub fn postgres_version(pg: &Postgres) -> String {
     pg.version.clone().unwrap_or_else(|| POSTGRES_VERSION.into())
 }
 
+/// The framework a service runs: its own `framework`, else the environment's, else `none`.
+pub fn service_framework(d: &Descriptor, service: &Service) -> Framework {
+    service.framework.or(d.framework).unwrap_or_default()
+}
+
+/// The environment's application framework: `framework`, else the one its web
+/// service declares, else `none`.
+pub fn framework(d: &Descriptor) -> Framework {
+    d.framework
+        .or_else(|| {
+            d.services
+                .values()
+                .find(|s| s.role() == Role::Web)
+                .and_then(|s| s.framework)
+        })
+        .unwrap_or_default()
+}
+
 /// Who runs the cache when `cache.provider` is unset.
 pub fn default_cache_provider(platform: Platform) -> CacheProvider {
     crate::target::target(platform).default_cache()
