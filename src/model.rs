@@ -334,8 +334,20 @@ pub struct Replicas {
 }
 
 impl Service {
+    /// `role`, else `web` for a service that opens a port and `worker` for one
+    /// that opens none (no `ports`, no ingress, no HTTP health check): Render
+    /// fails a web service's deploy when no port opens.
     pub fn role(&self) -> Role {
-        self.role.unwrap_or(Role::Web)
+        self.role.unwrap_or_else(|| {
+            let opens_port = !self.ports.is_empty()
+                || matches!(self.ingress, Some(Ingress::External | Ingress::Internal))
+                || self.healthcheck.as_ref().is_some_and(|h| h.http.is_some());
+            if opens_port {
+                Role::Web
+            } else {
+                Role::Worker
+            }
+        })
     }
 
     pub fn uses(&self, backing: Backing) -> bool {
@@ -480,6 +492,13 @@ pub enum BrokerKind {
     None,
     Celery,
     Pgqueuer,
+    Rq,
+    Sidekiq,
+    Bullmq,
+    Dramatiq,
+    Arq,
+    /// A worker of the app's own that reads jobs from this Redis or database.
+    Generic,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

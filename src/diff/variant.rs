@@ -91,6 +91,7 @@ const REDIS_ACCEPTANCES: &[&Rule] = &[
     rules::REDIS_URL_WITHOUT_PASSWORD,
     rules::REDIS_URL_WITHOUT_TLS,
     rules::REDIS_URL_WRONG_PORT,
+    rules::REDIS_QUEUE_EVICTION,
 ];
 
 /// Redis out: the cache moves to the database (or goes, without PostgreSQL);

@@ -27,6 +27,7 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     unused_secrets(d, plan, &mut hits);
     retirement(d, &mut hits);
     dangerous_commands(d, &mut hits);
+    queue_eviction(d, &mut hits);
     published(d, &mut hits);
 
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
@@ -77,6 +78,25 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
         }
     }
     findings
+}
+
+/// A job queue on a Redis told to evict keys under memory pressure.
+fn queue_eviction(d: &Descriptor, hits: &mut Vec<Hit>) {
+    let Some(policy) = d.cache.maxmemory_policy.as_deref() else {
+        return;
+    };
+    if !crate::resolve::queue_on_redis(d) || policy == crate::resolve::NO_EVICTION {
+        return;
+    }
+    let queue = crate::resolve::queue_kind(&d.broker).map_or("the job queue", |q| q.name());
+    hits.push(Hit {
+        rule: rules::REDIS_QUEUE_EVICTION,
+        pointer: "/cache/maxmemory_policy".into(),
+        message: format!(
+            "{queue} keeps its jobs in this Redis, but `maxmemory_policy: {policy}` evicts keys when memory is full: \
+             jobs vanish without an error; use `noeviction` (the default when a queue rides the Redis)"
+        ),
+    });
 }
 
 /// A Redis URL broken down far enough to check it.

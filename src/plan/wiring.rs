@@ -537,7 +537,7 @@ fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
             if let Some(m) = &cache.maxmemory {
                 args.extend(["--maxmemory".into(), m.clone()]);
             }
-            if let Some(p) = &cache.maxmemory_policy {
+            if let Some(p) = &crate::resolve::maxmemory_policy(d, None) {
                 args.extend(["--maxmemory-policy".into(), p.clone()]);
             }
             let command = match &cache.password_secret {

@@ -80,8 +80,28 @@ pub fn cache_place(d: &Descriptor) -> Option<String> {
 /// Where the broker's jobs wait, with the queue kind's default filled in.
 pub fn transport(broker: &Broker) -> Option<Transport> {
     let kind = queue_kind(broker)?;
-    Some(broker.transport.unwrap_or_else(|| kind.default_transport()))
+    broker.transport.or_else(|| kind.default_transport())
 }
+
+/// A job queue keeps its jobs in the environment's Redis cache.
+pub fn queue_on_redis(d: &Descriptor) -> bool {
+    d.cache.kind == CacheKind::Redis && transport(&d.broker) == Some(Transport::Redis)
+}
+
+/// The `maxmemory-policy` deploygen writes where it sets one: the
+/// descriptor's, else `noeviction` when a job queue rides this Redis (an
+/// evicting policy silently drops jobs), else `default` (`None`: the server's own).
+pub fn maxmemory_policy(d: &Descriptor, default: Option<&str>) -> Option<String> {
+    d.cache.maxmemory_policy.clone().or_else(|| {
+        if queue_on_redis(d) {
+            Some(NO_EVICTION.into())
+        } else {
+            default.map(String::from)
+        }
+    })
+}
+
+pub const NO_EVICTION: &str = "noeviction";
 
 /// The registered kind of the environment's job queue.
 pub fn queue_kind(broker: &Broker) -> Option<&'static dyn QueueKind> {

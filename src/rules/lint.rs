@@ -72,6 +72,16 @@ FLUSHALL (a script, a debug shell, a bug) empties the cache, the Celery queue an
 deploygen renames the dangerous commands away in redis.conf (`FLUSHDB`, `FLUSHALL`, `DEBUG`, `CONFIG`, \
 `SHUTDOWN` by default); this fires when `cache.disabled_commands` leaves FLUSHDB or FLUSHALL enabled.";
 
+    REDIS_QUEUE_EVICTION: "redis-queue-eviction", Warning,
+        "a job queue rides a Redis whose `maxmemory_policy` evicts keys",
+        "When Redis reaches `maxmemory`, an evicting policy (`allkeys-lru`, `volatile-lru`, …) deletes keys to make \
+room, and a queue's keys are keys like any other: waiting jobs, scheduled and retried jobs and locks vanish without \
+an error, and no worker ever runs them. BullMQ documents `noeviction` as the only policy that keeps its queues \
+correct; Celery, RQ, Sidekiq, Dramatiq and arq lose jobs the same way. deploygen writes `noeviction` when a queue \
+rides the Redis and `cache.maxmemory_policy` is unset; with `noeviction` a full Redis refuses writes, so the app \
+sees the error instead of losing jobs. Leave the policy unset (or set `noeviction`), give the queue its own Redis, \
+or, where the cache beside the queue needs an evicting policy, accept the finding with a reason under `accept:`.";
+
     AZURE_CACHE_RETIREMENT: "azure-cache-retirement", Warning,
         "Azure Cache for Redis retires on 2028-09-30",
         "Microsoft retires Azure Cache for Redis (Basic, Standard, Premium) on 2028-09-30. Azure \

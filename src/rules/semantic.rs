@@ -32,10 +32,11 @@ published images only: `build` serves the local compose file, so an Azure servic
 `custom` infrastructure service needs an `image`.";
 
     WORKER_NEEDS_BROKER: "worker-needs-broker", Error,
-        "a worker or scheduler service has no broker to read from",
-        "A service with `role: worker` (or `scheduler`) consumes a queue, so the descriptor needs a broker \
-(`broker.kind: celery` or `pgqueuer`). Without one the worker would start with no queue settings and fail or \
-idle.";
+        "a scheduler, or a service with `uses: [broker]`, has no job queue",
+        "A `scheduler` (Celery beat, a clock process) puts jobs on a queue, and a service that lists `broker` \
+under `uses` asks for the queue's settings: both need `broker.kind` (`celery`, `rq`, `sidekiq`, `bullmq`, \
+`dramatiq`, `arq`, `pgqueuer`, or `generic` for a worker of the app's own). A `worker` without a queue is fine: \
+it is a background process that opens no port (a bot, a poller, a consumer of another system).";
 
     PROVIDER_PLATFORM: "provider-platform", Error,
         "the cache provider or kind is not available on the platform",

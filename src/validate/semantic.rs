@@ -179,19 +179,27 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
             ),
             _ => {}
         }
-        if service.role().needs_broker() && d.broker.kind == BrokerKind::None {
-            c.error(
-                rules::WORKER_NEEDS_BROKER,
-                format!("{base}/role"),
-                format!(
-                    "a `{}` needs a broker, but `broker.kind` is `none`; set `broker.kind` to {}",
-                    serde_json::to_value(service.role())
-                        .unwrap_or_default()
-                        .as_str()
-                        .unwrap_or("worker"),
-                    crate::backing::queue::kind_names().join(" or ")
-                ),
-            );
+        // A worker without a queue is a background process of its own; a
+        // scheduler puts jobs on a queue, and `uses: [broker]` asks for one.
+        if d.broker.kind == BrokerKind::None {
+            let asks = service.uses.as_ref().is_some_and(|u| u.contains(&Backing::Broker));
+            let (pointer, what) = if service.role() == Role::Scheduler {
+                (format!("{base}/role"), "a `scheduler` puts jobs on a queue")
+            } else if asks {
+                (format!("{base}/uses"), "`uses: [broker]` asks for the queue's settings")
+            } else {
+                (String::new(), "")
+            };
+            if !what.is_empty() {
+                c.error(
+                    rules::WORKER_NEEDS_BROKER,
+                    pointer,
+                    format!(
+                        "{what}, but `broker.kind` is `none`; set `broker.kind` to {}",
+                        crate::backing::queue::kind_names().join(", ")
+                    ),
+                );
+            }
         }
         check_healthcheck(&service.healthcheck, &service.ports, &base, c);
     }
@@ -422,6 +430,29 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
                     );
                 }
             }
+        }
+    }
+    if let Some(queue) = crate::backing::queue::queue_kind(b.kind) {
+        let kind = serde_json::to_value(b.kind).unwrap_or_default();
+        let kind = kind.as_str().unwrap_or_default();
+        match b.transport {
+            None if queue.default_transport().is_none() => c.error(
+                rules::BROKER_TRANSPORT,
+                "/broker/kind".into(),
+                format!(
+                    "`{kind}` needs `broker.transport`: `redis` or `database`, whichever its worker reads jobs from"
+                ),
+            ),
+            Some(t) if !queue.transports().contains(&t) => c.error(
+                rules::BROKER_TRANSPORT,
+                "/broker/transport".into(),
+                // Every kind with a restriction runs on Redis only (RQ, Sidekiq, BullMQ, Dramatiq, arq).
+                format!(
+                    "{} keeps its jobs in Redis only, not in the database; set `transport: redis` or leave it out",
+                    queue.name()
+                ),
+            ),
+            _ => {}
         }
     }
     match b.transport() {

@@ -49,13 +49,13 @@ fn semantic_rules_report_every_problem_in_one_run() {
     let run = Test::new()
         .write(
             "demo.yaml",
-            "name: demo\nplatform: compose\npostgres: {database: app, user: app}\nservices:\n  web:\n    image: nginx\n    ports: [\"8000:8000\"]\n    depends_on: [dbb]\n  worker:\n    image: nginx\n    role: worker\n    ports: [\"127.0.0.1:8000:80\"]\n    env:\n      KEY: {secret: api-key}\n",
+            "name: demo\nplatform: compose\npostgres: {database: app, user: app}\nservices:\n  web:\n    image: nginx\n    ports: [\"8000:8000\"]\n    depends_on: [dbb]\n  worker:\n    image: nginx\n    role: scheduler\n    ports: [\"127.0.0.1:8000:80\"]\n    env:\n      KEY: {secret: api-key}\n",
         )
         .run(&["validate", "demo.yaml"]);
     run.expect(
         1,
         "demo.yaml:8:18: error: /services/web/depends_on/0: depends on unknown service `dbb`; did you mean `db`?\n\
-         demo.yaml:11:11: error: /services/worker/role: a `worker` needs a broker, but `broker.kind` is `none`; set `broker.kind` to `celery` or `pgqueuer`\n\
+         demo.yaml:11:11: error: /services/worker/role: a `scheduler` puts jobs on a queue, but `broker.kind` is `none`; set `broker.kind` to `celery`, `rq`, `sidekiq`, `bullmq`, `dramatiq`, `arq`, `pgqueuer`, `generic`\n\
          demo.yaml:12:13: error: /services/worker/ports/0: host port 8000 is already published at /services/web/ports/0\n\
          demo.yaml:14:21: error: /services/worker/env/KEY/secret: secret `api-key` is not declared; declare it under `secrets`\n",
         "demo.yaml: 4 errors, 0 warnings\n",

@@ -14,8 +14,12 @@ impl QueueKind for Celery {
         "Celery"
     }
 
-    fn default_transport(&self) -> Transport {
-        Transport::Redis
+    fn default_transport(&self) -> Option<Transport> {
+        Some(Transport::Redis)
+    }
+
+    fn transports(&self) -> &'static [Transport] {
+        &[Transport::Redis, Transport::Database]
     }
 
     // kombu's SQL transport exists, but a Celery app is rarely set up for it:
@@ -51,13 +55,7 @@ impl QueueKind for Celery {
         ];
         let on_redis = transport == Transport::Redis;
         if on_redis {
-            let var = d
-                .broker
-                .expose
-                .url
-                .clone()
-                .or_else(|| crate::resolve::cache_expose(&d.cache).url)
-                .unwrap_or_else(|| self.conventional_env()[0].1.into());
+            let var = super::redis_url_var(d, self);
             pending.push(format!(
                 "python -c \"import os, redis; print(redis.from_url(os.environ['{var}']).llen('celery'))\""
             ));

@@ -3,8 +3,14 @@
 //! what `diff --without redis` does with it. Adding a kind (RQ, Sidekiq, …) is
 //! one file plus one line in [`QUEUES`] (and its name in `BrokerKind`).
 
+mod arq;
+mod bullmq;
 mod celery;
+mod dramatiq;
+mod generic;
 mod pgqueuer;
+mod rq;
+mod sidekiq;
 
 use crate::model::{BrokerKind, Descriptor, Transport};
 
@@ -39,8 +45,12 @@ pub trait QueueKind: Sync {
     fn kind(&self) -> BrokerKind;
     /// Its name in prose (`Celery`).
     fn name(&self) -> &'static str;
-    /// Where its jobs wait when `broker.transport` is unset.
-    fn default_transport(&self) -> Transport;
+    /// Where its jobs wait when `broker.transport` is unset; `None`: it must be set.
+    fn default_transport(&self) -> Option<Transport>;
+    /// Where it can keep its jobs at all; another `broker.transport` is refused.
+    fn transports(&self) -> &'static [Transport] {
+        &[Transport::Redis]
+    }
     /// Whether it still works when Redis evicts keys: a queue loses jobs.
     fn tolerates_eviction(&self) -> bool {
         false
@@ -63,7 +73,16 @@ pub trait QueueKind: Sync {
 }
 
 /// Every job queue kind. One line per kind.
-static QUEUES: &[&dyn QueueKind] = &[&celery::Celery, &pgqueuer::Pgqueuer];
+static QUEUES: &[&dyn QueueKind] = &[
+    &celery::Celery,
+    &rq::Rq,
+    &sidekiq::Sidekiq,
+    &bullmq::Bullmq,
+    &dramatiq::Dramatiq,
+    &arq::Arq,
+    &pgqueuer::Pgqueuer,
+    &generic::Generic,
+];
 
 pub fn queue_kind(kind: BrokerKind) -> Option<&'static dyn QueueKind> {
     QUEUES.iter().copied().find(|q| q.kind() == kind)
@@ -95,6 +114,30 @@ pub fn describe(d: &Descriptor) -> String {
         (Some(q), Some(t)) => q.describe(t),
         _ => "no task queue".into(),
     }
+}
+
+/// The env var that carries the queue's Redis URL into a worker: its own
+/// `broker.expose.url`, else the cache's URL, else the kind's conventional name.
+fn redis_url_var(d: &Descriptor, kind: &dyn QueueKind) -> String {
+    d.broker
+        .expose
+        .url
+        .clone()
+        .or_else(|| crate::resolve::cache_expose(&d.cache).url)
+        .or_else(|| {
+            kind.conventional_env()
+                .iter()
+                .find(|(f, _)| *f == "url")
+                .map(|(_, n)| n.to_string())
+        })
+        .unwrap_or_else(|| "REDIS_URL".into())
+}
+
+/// A Python one-liner, run in a worker, that prints what `expr` finds in the
+/// queue's Redis (`r`).
+fn python_redis(d: &Descriptor, kind: &dyn QueueKind, imports: &str, expr: &str) -> String {
+    let var = redis_url_var(d, kind);
+    format!("python -c \"import os, redis{imports}; r = redis.from_url(os.environ['{var}']); {expr}\"")
 }
 
 /// Where a Redis-backed queue's jobs wait: a database number on one server.
@@ -146,9 +189,20 @@ mod tests {
         assert!(queue_of(&descriptor(serde_json::json!({"kind": "none"}), "x")).is_none());
     }
 
+    const KINDS: [BrokerKind; 8] = [
+        BrokerKind::Celery,
+        BrokerKind::Rq,
+        BrokerKind::Sidekiq,
+        BrokerKind::Bullmq,
+        BrokerKind::Dramatiq,
+        BrokerKind::Arq,
+        BrokerKind::Pgqueuer,
+        BrokerKind::Generic,
+    ];
+
     #[test]
     fn every_broker_kind_but_none_is_registered_once() {
-        for kind in [BrokerKind::Celery, BrokerKind::Pgqueuer] {
+        for kind in KINDS {
             assert_eq!(QUEUES.iter().filter(|q| q.kind() == kind).count(), 1, "{kind:?}");
         }
         assert!(queue_kind(BrokerKind::None).is_none());
@@ -156,6 +210,102 @@ mod tests {
         // The semantic check names the kinds that read a setting from here.
         assert_eq!(readers("channel"), ["PgQueuer"]);
         assert_eq!(readers("result_backend"), ["Celery"]);
-        assert_eq!(kind_names(), ["`celery`", "`pgqueuer`"]);
+        assert_eq!(
+            kind_names(),
+            [
+                "`celery`",
+                "`rq`",
+                "`sidekiq`",
+                "`bullmq`",
+                "`dramatiq`",
+                "`arq`",
+                "`pgqueuer`",
+                "`generic`"
+            ]
+        );
+    }
+
+    /// Each kind's default transport is one it supports; the Redis-only kinds
+    /// go with their Redis; only `generic` must be told where it reads.
+    #[test]
+    fn each_kind_declares_its_transports_and_what_redis_going_does() {
+        for q in QUEUES {
+            if let Some(t) = q.default_transport() {
+                assert!(q.transports().contains(&t), "{}", q.name());
+            }
+            if q.transports() == [Transport::Redis] {
+                assert_eq!(q.without_redis(), WithoutRedis::Goes, "{}", q.name());
+            }
+        }
+        let redis_only: Vec<_> = QUEUES
+            .iter()
+            .filter(|q| q.transports() == [Transport::Redis])
+            .map(|q| q.name())
+            .collect();
+        assert_eq!(redis_only, ["RQ", "Sidekiq", "BullMQ", "Dramatiq", "arq"]);
+        assert!(queue_kind(BrokerKind::Generic).unwrap().default_transport().is_none());
+        for kind in [
+            BrokerKind::Rq,
+            BrokerKind::Sidekiq,
+            BrokerKind::Bullmq,
+            BrokerKind::Dramatiq,
+            BrokerKind::Arq,
+        ] {
+            assert_eq!(queue_kind(kind).unwrap().conventional_env(), [("url", "REDIS_URL")]);
+        }
+    }
+
+    /// The commands that count a Redis queue read the URL the worker has, in
+    /// the worker's own language, never a `$VAR` a host shell would expand.
+    #[test]
+    fn each_redis_kind_counts_its_jobs_with_the_workers_url() {
+        let mut seen = Vec::new();
+        for kind in KINDS.into_iter().filter(|k| *k != BrokerKind::Pgqueuer) {
+            let mut broker = serde_json::json!({"kind": kind, "transport": "redis"});
+            if kind == BrokerKind::Generic {
+                broker["transport"] = "redis".into();
+            }
+            let q = queue_of(&descriptor(broker, "run-worker")).unwrap();
+            assert_eq!(q.backend, "Redis database 2 of the Redis container `redis`", "{kind:?}");
+            for c in &q.pending {
+                assert!(!c.contains('$'), "{kind:?}: {c}");
+                seen.push(c.clone());
+            }
+            assert!(!q.lost.is_empty());
+            if kind == BrokerKind::Generic {
+                assert!(q.pending.is_empty(), "deploygen cannot count a generic worker's jobs");
+            } else {
+                assert!(
+                    q.pending
+                        .iter()
+                        .any(|c| c.contains("REDIS_URL") || c.contains("Sidekiq::")),
+                    "{kind:?}"
+                );
+            }
+        }
+        assert!(seen
+            .iter()
+            .any(|c| c.starts_with("bundle exec ruby -e '") && c.contains("Sidekiq::RetrySet")));
+        assert!(seen
+            .iter()
+            .any(|c| c.contains("Sidekiq::ProcessSet.new.each(&:quiet!)")));
+        assert!(seen
+            .iter()
+            .any(|c| c.starts_with("node -e ") && c.contains("getJobCounts()")));
+        assert!(seen.iter().any(|c| c.contains("q.scheduled_job_registry.count")));
+        assert!(seen.iter().any(|c| c.contains("r.zcard('arq:queue')")));
+        assert!(seen.iter().any(|c| c.contains("scan_iter('dramatiq:*.msgs')")));
+    }
+
+    #[test]
+    fn sidekiq_runs_through_rails_when_the_app_is_rails() {
+        let mut d = descriptor(serde_json::json!({"kind": "sidekiq"}), "bundle exec sidekiq");
+        d.framework = Some(crate::model::Framework::Rails);
+        let q = queue_of(&d).unwrap();
+        assert!(
+            q.pending.iter().all(|c| c.starts_with("bundle exec rails runner '")),
+            "{:?}",
+            q.pending
+        );
     }
 }

@@ -14,8 +14,12 @@ impl QueueKind for Pgqueuer {
         "PgQueuer"
     }
 
-    fn default_transport(&self) -> Transport {
-        Transport::Database
+    fn default_transport(&self) -> Option<Transport> {
+        Some(Transport::Database)
+    }
+
+    fn transports(&self) -> &'static [Transport] {
+        &[Transport::Database, Transport::Redis]
     }
 
     fn without_redis(&self) -> WithoutRedis {

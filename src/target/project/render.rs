@@ -334,12 +334,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             env_groups: vec![],
             env: vec![],
             ip_allow_list: Some(vec![]),
-            maxmemory_policy: Some(
-                d.cache
-                    .maxmemory_policy
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_POLICY.into()),
-            ),
+            maxmemory_policy: crate::resolve::maxmemory_policy(d, Some(DEFAULT_POLICY)),
         }),
         _ => {}
     }
@@ -436,7 +431,7 @@ pub fn redis_conf(d: &Descriptor) -> RedisConf {
         protected_mode: false,
         port: cache.port.unwrap_or(crate::plan::wiring::REDIS_PORT),
         maxmemory: cache.maxmemory.clone().unwrap_or_else(|| DEFAULT_MAXMEMORY.into()),
-        maxmemory_policy: cache.maxmemory_policy.clone().unwrap_or_else(|| DEFAULT_POLICY.into()),
+        maxmemory_policy: crate::resolve::maxmemory_policy(d, Some(DEFAULT_POLICY)).unwrap_or_default(),
         save: if persistence.rdb.unwrap_or(true) {
             [(900, 1), (300, 10), (60, 10000)]
                 .into_iter()

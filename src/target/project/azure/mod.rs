@@ -179,7 +179,7 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
         return None;
     }
     let public = cache.public_network_access.unwrap_or(false);
-    let policy = cache.maxmemory_policy.clone();
+    let policy = crate::resolve::maxmemory_policy(d, None);
     let managed = provider == CacheProvider::AzureManaged;
     let name = crate::resolve::azure_redis_base(d, managed);
     let resource_name = global_name(&name, if managed { 60 } else { 63 }, names(d).redis.as_ref());

@@ -1,0 +1,51 @@
+//! arq: job ids wait in one sorted set (`arq:queue`, deferred jobs scored by
+//! when they run), jobs under `arq:job:*`, results under `arq:result:*`.
+
+use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use crate::model::{BrokerKind, Descriptor, Transport};
+
+pub struct Arq;
+
+impl QueueKind for Arq {
+    fn kind(&self) -> BrokerKind {
+        BrokerKind::Arq
+    }
+
+    fn name(&self) -> &'static str {
+        "arq"
+    }
+
+    // arq stores everything in Redis; it has no other backend.
+    fn default_transport(&self) -> Option<Transport> {
+        Some(Transport::Redis)
+    }
+
+    fn without_redis(&self) -> WithoutRedis {
+        WithoutRedis::Goes
+    }
+
+    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
+        &[("url", "REDIS_URL")]
+    }
+
+    fn describe(&self, _: Transport) -> String {
+        "arq on Redis".into()
+    }
+
+    fn queue(&self, d: &Descriptor, _: Transport) -> Queue {
+        Queue {
+            name: self.name(),
+            backend: redis_backend(d),
+            lost: "the jobs queued in it (`arq:queue`, deferred jobs included) and the job results kept there".into(),
+            // Queued (and deferred) jobs, then jobs in progress.
+            pending: vec![super::python_redis(
+                d,
+                self,
+                "",
+                "print(r.zcard('arq:queue'), sum(1 for _ in r.scan_iter('arq:in-progress:*')))",
+            )],
+            pending_sql: None,
+            drained_when: "it prints `0 0` (a custom `queue_name` is counted in place of `arq:queue`)",
+        }
+    }
+}

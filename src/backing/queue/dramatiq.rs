@@ -1,0 +1,54 @@
+//! Dramatiq on its Redis broker: each queue is a list of message ids and a
+//! `.msgs` hash (`dramatiq:<queue>.msgs`), delayed messages in `<queue>.DQ`,
+//! dead letters in `<queue>.XQ`.
+
+use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use crate::model::{BrokerKind, Descriptor, Transport};
+
+pub struct Dramatiq;
+
+impl QueueKind for Dramatiq {
+    fn kind(&self) -> BrokerKind {
+        BrokerKind::Dramatiq
+    }
+
+    fn name(&self) -> &'static str {
+        "Dramatiq"
+    }
+
+    // Dramatiq's other broker is RabbitMQ, which deploygen does not run.
+    fn default_transport(&self) -> Option<Transport> {
+        Some(Transport::Redis)
+    }
+
+    fn without_redis(&self) -> WithoutRedis {
+        WithoutRedis::Goes
+    }
+
+    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
+        &[("url", "REDIS_URL")]
+    }
+
+    fn describe(&self, _: Transport) -> String {
+        "Dramatiq on Redis".into()
+    }
+
+    fn queue(&self, d: &Descriptor, _: Transport) -> Queue {
+        Queue {
+            name: self.name(),
+            backend: redis_backend(d),
+            lost: "the messages still waiting or running in it (each queue and its `.DQ` delay queue, retries \
+                   included), the dead-letter queues (`.XQ`) and any results the Results middleware keeps there"
+                .into(),
+            // A `.msgs` hash holds every message enqueued and not yet acknowledged.
+            pending: vec![super::python_redis(
+                d,
+                self,
+                "",
+                "[print(k.decode(), r.hlen(k)) for k in r.scan_iter('dramatiq:*.msgs') if not k.endswith(b'.XQ.msgs')]",
+            )],
+            pending_sql: None,
+            drained_when: "every count is 0 (or nothing is printed)",
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! RQ: jobs wait in Redis lists (`rq:queue:<name>`), beside registries of
+//! started, scheduled, deferred and failed jobs and the jobs' results.
+
+use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use crate::model::{BrokerKind, Descriptor, Transport};
+
+pub struct Rq;
+
+impl QueueKind for Rq {
+    fn kind(&self) -> BrokerKind {
+        BrokerKind::Rq
+    }
+
+    fn name(&self) -> &'static str {
+        "RQ"
+    }
+
+    // RQ stores everything in Redis; it has no other backend.
+    fn default_transport(&self) -> Option<Transport> {
+        Some(Transport::Redis)
+    }
+
+    fn without_redis(&self) -> WithoutRedis {
+        WithoutRedis::Goes
+    }
+
+    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
+        &[("url", "REDIS_URL")]
+    }
+
+    fn describe(&self, _: Transport) -> String {
+        "RQ on Redis".into()
+    }
+
+    fn queue(&self, d: &Descriptor, _: Transport) -> Queue {
+        Queue {
+            name: self.name(),
+            backend: redis_backend(d),
+            lost: "the jobs still queued in it, jobs scheduled for later (`enqueue_at`/`enqueue_in`) or deferred \
+                   behind another job, the failed job registry, and the job results stored there"
+                .into(),
+            // Per queue: queued, started (running), scheduled, deferred.
+            pending: vec![super::python_redis(
+                d,
+                self,
+                ", rq",
+                "[print(q.name, q.count, q.started_job_registry.count, q.scheduled_job_registry.count, \
+                 q.deferred_job_registry.count) for q in rq.Queue.all(connection=r)]",
+            )],
+            pending_sql: None,
+            drained_when: "each queue prints `0 0` for queued and started jobs; what is left scheduled or deferred \
+                           (the last two numbers) waits for later and goes with this Redis",
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Sidekiq: jobs wait in Redis lists (`queue:<name>`), beside the scheduled,
+//! retry and dead sets. It reads `REDIS_URL` by itself.
+
+use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use crate::model::{BrokerKind, Descriptor, Framework, Transport};
+
+pub struct Sidekiq;
+
+/// Counts, then (last command) quiets every Sidekiq process through its API,
+/// as TSTP does: no new job is fetched, running ones finish.
+const COUNT: &str = "require \"sidekiq/api\"; Sidekiq::Queue.all.each { |q| puts \"queue #{q.name}: #{q.size}\" }; \
+puts \"busy: #{Sidekiq::Workers.new.size}\", \"scheduled: #{Sidekiq::ScheduledSet.new.size}\", \
+\"retries: #{Sidekiq::RetrySet.new.size}\"";
+const QUIET: &str = "require \"sidekiq/api\"; Sidekiq::ProcessSet.new.each(&:quiet!)";
+
+impl QueueKind for Sidekiq {
+    fn kind(&self) -> BrokerKind {
+        BrokerKind::Sidekiq
+    }
+
+    fn name(&self) -> &'static str {
+        "Sidekiq"
+    }
+
+    // Sidekiq stores everything in Redis; it has no other backend.
+    fn default_transport(&self) -> Option<Transport> {
+        Some(Transport::Redis)
+    }
+
+    fn without_redis(&self) -> WithoutRedis {
+        WithoutRedis::Goes
+    }
+
+    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
+        &[("url", "REDIS_URL")]
+    }
+
+    fn describe(&self, _: Transport) -> String {
+        "Sidekiq on Redis".into()
+    }
+
+    fn queue(&self, d: &Descriptor, _: Transport) -> Queue {
+        // A Rails app loads its Sidekiq settings with the app; elsewhere plain Ruby.
+        let ruby = |code: &str| match crate::resolve::framework(d) {
+            Framework::Rails => format!("bundle exec rails runner '{code}'"),
+            _ => format!("bundle exec ruby -e '{code}'"),
+        };
+        Queue {
+            name: self.name(),
+            backend: redis_backend(d),
+            lost: "the jobs enqueued in it (every queue), the scheduled set (`perform_in`/`perform_at`), the retry \
+                   set and the dead set"
+                .into(),
+            pending: vec![ruby(COUNT), ruby(QUIET)],
+            pending_sql: None,
+            drained_when: "every queue and `busy` show 0; what is left in the scheduled and retry sets waits for \
+                           later and goes with this Redis. Then the last command quiets Sidekiq (as TSTP does), so \
+                           it takes no new job before it stops",
+        }
+    }
+}
