@@ -12,6 +12,7 @@ mod inputs;
 mod lints;
 mod notes;
 mod pre_commit;
+mod queues;
 mod render_check;
 mod render_compose_deploy;
 mod rules;

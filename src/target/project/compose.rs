@@ -568,6 +568,20 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
     files
 }
 
+/// The word that names the workers' compose file (`celery`), and the queue's
+/// name for its header (`None`: no queue library to name).
+fn workers_file_kind(d: &Descriptor) -> (String, Option<&'static str>) {
+    let Some(queue) = crate::resolve::queue_kind(&d.broker) else {
+        return ("workers".into(), None);
+    };
+    let kind = serde_json::to_value(d.broker.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_else(|| "workers".into());
+    let label = (d.broker.kind != crate::model::BrokerKind::Generic).then(|| queue.name());
+    (kind, label)
+}
+
 /// `.env.example` for an app developed on the host while its cache is an
 /// Azure resource a laptop cannot reach (seed 002): the cache is off, its
 /// connection settings are placeholders to fill in when testing against Azure.
@@ -613,15 +627,18 @@ pub fn env_without_local_cache(local: &Descriptor, local_plan: &Plan) -> FilePla
     }
 }
 
-/// Render's companion files: `docker-compose.celery.yml` runs the workers and
-/// the scheduler locally against the same Redis (built from the same
-/// Dockerfile), and `.env.example` feeds it.
+/// Render's companion files: `docker-compose.<queue>.yml` (S4:
+/// `docker-compose.celery.yml`) runs the workers and the scheduler locally
+/// against the same Redis (built from the same Dockerfile), and
+/// `.env.example` feeds it.
 pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
     let workers: Vec<&ServicePlan> = local_plan
         .services
         .iter()
         .filter(|s| matches!(s.role, Some(crate::model::Role::Worker | crate::model::Role::Scheduler)))
         .collect();
+    let (kind, label) = workers_file_kind(local);
+    let path = format!("docker-compose.{kind}.yml");
     let mut files = Vec::new();
     if !workers.is_empty() {
         let mut chosen: Vec<&ServicePlan> = local_plan
@@ -629,17 +646,40 @@ pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
             .iter()
             .filter(|s| matches!(s.kind, ServiceKind::Database | ServiceKind::Cache))
             .collect();
+        let who = if workers.iter().any(|s| s.role == Some(crate::model::Role::Scheduler)) {
+            "workers and scheduler"
+        } else {
+            "workers"
+        };
+        let mut backing: Vec<&str> = chosen
+            .iter()
+            .map(|s| match s.kind {
+                ServiceKind::Cache if local.cache.kind == crate::model::CacheKind::Redis => "Redis",
+                ServiceKind::Cache => "cache",
+                _ => "database",
+            })
+            .collect();
+        backing.sort_by_key(|b| *b == "database");
+        let with = if backing.is_empty() {
+            String::new()
+        } else {
+            format!(" with their {}", backing.join(" and "))
+        };
         chosen.extend(workers);
+        let who = match label {
+            Some(label) => format!("{label} {who}"),
+            None => format!("W{}", &who[1..]),
+        };
         let mut about = vec![
-            "Celery workers and scheduler with their Redis and database, for local runs.".into(),
+            format!("{who}{with}, for local runs."),
             "Secrets come from .env next to this file (start from .env.example).".into(),
         ];
-        about.extend(job_notes(&chosen, "docker-compose.celery.yml"));
+        about.extend(job_notes(&chosen, &path));
         files.push(FilePlan {
-            path: "docker-compose.celery.yml".into(),
+            path: path.clone(),
             template: "compose/docker-compose.yml.j2".into(),
             model: FileModel::Compose(ComposeFile {
-                project: format!("{}-celery", local_plan.environment),
+                project: format!("{}-{kind}", local_plan.environment),
                 about,
                 services: chosen
                     .iter()
@@ -652,7 +692,7 @@ pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
     let mut env = dotenv(local, local_plan, View::Container);
     // Only when the compose file it feeds exists (there are workers).
     if let Some(first) = env.about.first_mut().filter(|_| !files.is_empty()) {
-        *first = "For containers (docker-compose.celery.yml): copy to .env next to the compose file.".into();
+        *first = format!("For containers ({path}): copy to .env next to the compose file.");
     }
     files.push(FilePlan {
         path: ".env.example".into(),

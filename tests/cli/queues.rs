@@ -1,0 +1,263 @@
+//! Job queues as an open set (issue 13): every kind validates where it can
+//! keep its jobs, gets `noeviction` on its Redis, and its workers render as
+//! workers on every platform, named by their queue in Render's compose file.
+
+use crate::support::{Run, Test};
+use serde_yaml::Value;
+
+/// Every queue kind, with the `transport` it needs spelled out where it must be.
+const KINDS: &[&str] = &[
+    "celery",
+    "rq",
+    "sidekiq",
+    "bullmq",
+    "dramatiq",
+    "arq",
+    "pgqueuer\n  transport: redis",
+    "generic\n  transport: redis",
+];
+
+fn descriptor(platform: &str, cache: &str, broker: &str) -> String {
+    let image = if platform == "compose" || platform == "render" {
+        "    build: {context: .}\n"
+    } else {
+        "    image: example.azurecr.io/app:1\n"
+    };
+    let azure = if platform.starts_with("azure") {
+        "azure:\n  location: westeurope\n"
+    } else {
+        ""
+    };
+    format!(
+        "name: demo\nplatform: {platform}\n{azure}postgres: {{database: app, user: app}}\ncache:\n{cache}broker:\n  kind: {broker}\n\
+         services:\n  web:\n{image}    ports: [\"8000:8000\"]\n  jobs:\n    role: worker\n{image}    command: [\"run-worker\"]\n"
+    )
+}
+
+fn render(descriptor: &str) -> (Test, Run) {
+    let t = Test::new().write("demo.yaml", descriptor);
+    let run = t.run(&["render", "demo.yaml", "-o", "out"]);
+    (t, run)
+}
+
+fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["services"]
+        .as_sequence()
+        .and_then(|s| s.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no service `{name}`"))
+}
+
+/// The Bicep block of one container app, up to the next declaration.
+fn bicep_block<'a>(text: &'a str, start: &str) -> &'a str {
+    let from = text.find(start).unwrap_or_else(|| panic!("no `{start}`"));
+    let rest = &text[from + start.len()..];
+    let to = ["\nresource ", "\noutput ", "\nvar "]
+        .iter()
+        .filter_map(|m| rest.find(m))
+        .min()
+        .unwrap_or(rest.len());
+    &rest[..to]
+}
+
+#[test]
+fn a_worker_is_a_worker_on_every_platform_whatever_its_queue() {
+    let redis = "  kind: redis\n";
+    for kind in KINDS.iter().copied().chain(["none"]) {
+        let (t, run) = render(&descriptor("compose", redis, kind));
+        assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
+        let compose: Value = serde_yaml::from_str(&t.read("out/docker-compose.yml")).unwrap();
+        assert!(
+            compose["services"]["jobs"].get("ports").is_none(),
+            "{kind}: compose worker publishes a port"
+        );
+        assert!(compose["services"]["web"].get("ports").is_some());
+
+        let (t, run) = render(&descriptor("render", redis, kind));
+        assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
+        let blueprint: Value = serde_yaml::from_str(&t.read("out/render.yaml")).unwrap();
+        assert_eq!(service(&blueprint, "jobs")["type"], Value::from("worker"), "{kind}");
+        assert_eq!(service(&blueprint, "web")["type"], Value::from("web"), "{kind}");
+
+        let (t, run) = render(&descriptor(
+            "azure-container-apps",
+            "  kind: redis\n  provider: azure-managed\n",
+            kind,
+        ));
+        assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
+        let apps = t.read("out/infra/modules/container-apps.bicep");
+        assert!(
+            !bicep_block(&apps, "resource jobsApp ").contains("ingress"),
+            "{kind}: the worker has ingress"
+        );
+        assert!(bicep_block(&apps, "resource webApp ").contains("ingress"), "{kind}");
+    }
+}
+
+#[test]
+fn app_service_still_refuses_a_worker_and_a_queue() {
+    for kind in ["rq", "none"] {
+        let t = Test::new().write(
+            "demo.yaml",
+            &descriptor("azure-app-service", "  kind: redis\n  provider: azure-cache\n", kind),
+        );
+        let run = t.run(&["validate", "demo.yaml"]);
+        assert_eq!(run.code, 1, "{kind}");
+        assert!(
+            run.stdout
+                .contains("`azure-app-service` runs exactly one `web` service"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+/// Render fails a `web` service's deploy when no port opens: a service with
+/// no role that opens none is a worker.
+#[test]
+fn a_service_without_a_role_or_a_port_is_a_worker() {
+    let text = descriptor("render", "  kind: redis\n", "sidekiq").replace("    role: worker\n", "");
+    let (t, run) = render(&text);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let blueprint: Value = serde_yaml::from_str(&t.read("out/render.yaml")).unwrap();
+    assert_eq!(service(&blueprint, "jobs")["type"], Value::from("worker"));
+    // A port, an ingress or an HTTP health check still makes it web.
+    let text = text.replace(
+        "    command: [\"run-worker\"]\n",
+        "    healthcheck: {http: /healthz}\n    ports: [\"9000:9000\"]\n",
+    );
+    let (t, run) = render(&text);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let blueprint: Value = serde_yaml::from_str(&t.read("out/render.yaml")).unwrap();
+    assert_eq!(service(&blueprint, "jobs")["type"], Value::from("web"));
+}
+
+#[test]
+fn a_kind_on_a_transport_it_cannot_use_is_refused_where_it_is_set() {
+    let text = descriptor("compose", "  kind: redis\n", "sidekiq\n  transport: database");
+    Test::new().write("demo.yaml", &text).run(&["validate", "demo.yaml"]).expect(
+        1,
+        "demo.yaml:8:14: error: /broker/transport: Sidekiq keeps its jobs in Redis only, not in the database; set `transport: redis` or leave it out\n",
+        "demo.yaml: 1 error, 0 warnings\n",
+    );
+    let text = descriptor("compose", "  kind: redis\n", "generic");
+    Test::new().write("demo.yaml", &text).run(&["validate", "demo.yaml"]).expect(
+        1,
+        "demo.yaml:7:9: error: /broker/kind: `generic` needs `broker.transport`: `redis` or `database`, whichever its worker reads jobs from\n",
+        "demo.yaml: 1 error, 0 warnings\n",
+    );
+    for ok in ["generic\n  transport: database", "celery\n  transport: database", "rq"] {
+        let run = Test::new()
+            .write("demo.yaml", &descriptor("compose", "  kind: redis\n", ok))
+            .run(&["validate", "demo.yaml"]);
+        assert_eq!(run.code, 0, "{ok}: {}", run.stdout);
+    }
+}
+
+/// Wherever deploygen sets the eviction policy, a queue on the Redis gets
+/// `noeviction` unless the descriptor names a policy; without a queue the
+/// defaults stay.
+#[test]
+fn a_queue_on_redis_gets_noeviction_wherever_deploygen_sets_the_policy() {
+    for kind in KINDS {
+        let (t, run) = render(&descriptor("compose", "  kind: redis\n", kind));
+        assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
+        let compose = t.read("out/docker-compose.yml");
+        assert!(
+            compose.contains("- \"--maxmemory-policy\"\n      - noeviction\n"),
+            "{kind}:\n{compose}"
+        );
+
+        let (t, _) = render(&descriptor("render", "  kind: redis\n", kind));
+        assert!(
+            t.read("out/redis/redis.conf")
+                .contains("\nmaxmemory-policy noeviction\n"),
+            "{kind}"
+        );
+        let (t, _) = render(&descriptor(
+            "render",
+            "  kind: redis\n  provider: render-key-value\n",
+            kind,
+        ));
+        let blueprint: Value = serde_yaml::from_str(&t.read("out/render.yaml")).unwrap();
+        assert_eq!(
+            service(&blueprint, "demo-redis")["maxmemoryPolicy"],
+            Value::from("noeviction"),
+            "{kind}"
+        );
+
+        let (t, _) = render(&descriptor(
+            "azure-container-apps",
+            "  kind: redis\n  provider: azure-cache\n",
+            kind,
+        ));
+        assert!(
+            t.read("out/infra/modules/redis.bicep")
+                .contains("'maxmemory-policy': 'noeviction'"),
+            "{kind}"
+        );
+        let (t, _) = render(&descriptor(
+            "azure-container-apps",
+            "  kind: redis\n  provider: azure-managed\n",
+            kind,
+        ));
+        let amr = t.read("out/infra/modules/redis.bicep");
+        assert!(amr.contains("evictionPolicy: 'NoEviction'"), "{kind}:\n{amr}");
+        assert!(amr.contains("clusteringPolicy: 'NoCluster'"), "{kind}");
+    }
+    // No queue on the Redis: the cache's defaults.
+    let (t, _) = render(&descriptor("render", "  kind: redis\n", "pgqueuer"));
+    assert!(t
+        .read("out/redis/redis.conf")
+        .contains("\nmaxmemory-policy allkeys-lru\n"));
+    let (t, _) = render(&descriptor("compose", "  kind: redis\n", "none"));
+    assert!(!t.read("out/docker-compose.yml").contains("maxmemory-policy"));
+    // A policy the descriptor names is kept, and the lint says what it costs.
+    let text = descriptor("render", "  kind: redis\n  maxmemory_policy: allkeys-lru\n", "rq");
+    let (t, _) = render(&text);
+    assert!(t
+        .read("out/redis/redis.conf")
+        .contains("\nmaxmemory-policy allkeys-lru\n"));
+    let run = t.run(&["validate", "demo.yaml"]);
+    assert!(
+        run.stdout.starts_with("demo.yaml:6:21: warning: /cache/maxmemory_policy: RQ keeps its jobs in this Redis, but `maxmemory_policy: allkeys-lru` evicts keys"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Render's local companion file is named by the queue; S4 keeps `celery`.
+#[test]
+fn the_render_workers_compose_file_is_named_by_its_queue() {
+    for (kind, file, label) in [
+        (
+            "celery",
+            "docker-compose.celery.yml",
+            "# Celery workers with their Redis and database, for local runs.",
+        ),
+        (
+            "sidekiq",
+            "docker-compose.sidekiq.yml",
+            "# Sidekiq workers with their Redis and database, for local runs.",
+        ),
+        (
+            "generic\n  transport: redis",
+            "docker-compose.generic.yml",
+            "# Workers with their Redis and database, for local runs.",
+        ),
+        (
+            "none",
+            "docker-compose.workers.yml",
+            "# Workers with their Redis and database, for local runs.",
+        ),
+    ] {
+        let (t, run) = render(&descriptor("render", "  kind: redis\n", kind));
+        assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
+        let text = t.read(&format!("out/{file}"));
+        assert!(text.lines().nth(1) == Some(label), "{kind}:\n{text}");
+        assert!(t.read("out/.env.example").contains(&format!("({file})")), "{kind}");
+        if kind != "celery" {
+            assert!(!t.path("out/docker-compose.celery.yml").exists(), "{kind}");
+            assert!(!text.to_lowercase().contains("celery"), "{kind}:\n{text}");
+        }
+    }
+}
