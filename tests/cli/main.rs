@@ -7,6 +7,7 @@ mod docs;
 mod ecosystem;
 mod errors;
 mod escaping;
+mod example_node_bullmq;
 mod hostile;
 mod inputs;
 mod lints;

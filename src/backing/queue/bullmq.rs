@@ -48,8 +48,8 @@ impl QueueKind for Bullmq {
                 .into(),
             pending: vec![count],
             pending_sql: None,
-            drained_when: "run it for each queue name the app uses (`<queue>`): every count but `completed` and \
-                           `failed` is 0",
+            drained_when: "every count but `completed` and `failed` is 0, for each queue the app uses (its name in \
+                           place of `<queue>`)",
         }
     }
 }
