@@ -163,7 +163,7 @@ fn remove_workers(doc: &mut Value) {
     };
     let workers: Vec<String> = services
         .iter()
-        .filter(|(_, s)| matches!(s.get("role").and_then(Value::as_str), Some("worker" | "scheduler")))
+        .filter(|(_, s)| typed::<crate::model::Service>(s, "").is_some_and(|s| s.role().needs_broker()))
         .map(|(name, _)| name.clone())
         .collect();
     services.retain(|name, _| !workers.contains(name));

@@ -455,6 +455,21 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
             _ => {}
         }
     }
+    // The queue's own database reaches a worker only through its own URL:
+    // without one, every service reads the cache's database instead.
+    if let (Some(db), None) = (b.database, &b.expose.url) {
+        if b.transport() == Some(Transport::Redis) && d.cache.database.unwrap_or(0) != db {
+            c.error(
+                rules::CONTRADICTION,
+                "/broker/database".into(),
+                format!(
+                    "the queue is in Redis database {db}, but no service is told so: set `broker.expose.url` to the \
+                     variable its worker reads (the cache's URL points at database {})",
+                    d.cache.database.unwrap_or(0)
+                ),
+            );
+        }
+    }
     match b.transport() {
         Some(Transport::Redis) if d.cache.kind != CacheKind::Redis => c.error(
             rules::BROKER_TRANSPORT,

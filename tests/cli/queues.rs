@@ -261,3 +261,55 @@ fn the_render_workers_compose_file_is_named_by_its_queue() {
         }
     }
 }
+
+/// `broker.database` without a URL of its own would reach no worker.
+#[test]
+fn a_queue_database_no_service_reads_is_refused() {
+    let text = descriptor("compose", "  kind: redis\n", "rq\n  database: 2");
+    Test::new().write("demo.yaml", &text).run(&["validate", "demo.yaml"]).expect(
+        1,
+        "demo.yaml:8:13: error: /broker/database: the queue is in Redis database 2, but no service is told so: set `broker.expose.url` to the variable its worker reads (the cache's URL points at database 0)\n",
+        "demo.yaml: 1 error, 0 warnings\n",
+    );
+    let text = descriptor(
+        "compose",
+        "  kind: redis\n",
+        "rq\n  database: 2\n  expose: {url: RQ_REDIS_URL}",
+    );
+    let run = Test::new().write("demo.yaml", &text).run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+/// A service that asks for the queue's settings needs a queue; a worker does not.
+#[test]
+fn uses_broker_without_a_queue_is_refused_at_uses() {
+    let text = descriptor("compose", "  kind: redis\n", "none")
+        .replace("    role: worker\n", "    role: worker\n    uses: [cache, broker]\n");
+    let run = Test::new().write("demo.yaml", &text).run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.starts_with("demo.yaml:14:11: error: /services/jobs/uses: `uses: [broker]` asks for the queue's settings, but `broker.kind` is `none`"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// `--without redis` takes a Redis-only queue's workers with it, a worker
+/// known by its missing port included.
+#[test]
+fn without_redis_a_redis_only_queue_goes_with_its_workers() {
+    let text = descriptor("render", "  kind: redis\n", "sidekiq").replace("    role: worker\n", "");
+    let t = Test::new().write("demo.yaml", &text);
+    let run = t.run(&["diff", "demo.yaml", "--without", "redis", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for expected in [
+        "Task queue: Sidekiq on Redis → no task queue.",
+        "Service `jobs` is removed.",
+        "Lost if the old place goes while jobs wait in it: the jobs enqueued in it (every queue), the scheduled set",
+        "Sidekiq::ProcessSet.new.each(&:quiet!)",
+        "Suspend jobs (Render Dashboard",
+    ] {
+        assert!(run.stdout.contains(expected), "missing {expected:?}:\n{}", run.stdout);
+    }
+    assert!(!run.stdout.contains("docker-compose.workers.yml"), "{}", run.stdout);
+}
