@@ -295,13 +295,16 @@ mod tests {
             "postgres": {"database": "a", "user": "a"},
             "cache": {"kind": "redis", "database": 0, "expose": {"url": "REDIS_URL", "key_prefix": "K"}},
             "broker": {"kind": "celery", "database": 1},
-            "services": {"web": {"image": "x", "depends_on": ["worker"]}, "worker": {"image": "x", "role": "worker"}},
+            "services": {"web": {"image": "x", "ports": ["80"], "depends_on": ["worker"]}, "worker": {"image": "x", "role": "worker"}},
             "accept": {"azure-cache-retirement": "reason reason"}
         });
         apply(&mut doc, &Edit::WithoutRedis).unwrap();
         assert_eq!(doc["cache"], json!({"kind": "database", "expose": {"key_prefix": "K"}}));
         assert!(doc.get("broker").is_none());
-        assert_eq!(doc["services"], json!({"web": {"image": "x", "depends_on": []}}));
+        assert_eq!(
+            doc["services"],
+            json!({"web": {"image": "x", "ports": ["80"], "depends_on": []}})
+        );
         assert_eq!(doc["accept"], json!({}));
     }
 

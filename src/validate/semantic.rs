@@ -183,14 +183,14 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
         // scheduler puts jobs on a queue, and `uses: [broker]` asks for one.
         if d.broker.kind == BrokerKind::None {
             let asks = service.uses.as_ref().is_some_and(|u| u.contains(&Backing::Broker));
-            let (pointer, what) = if service.role() == Role::Scheduler {
-                (format!("{base}/role"), "a `scheduler` puts jobs on a queue")
+            let found = if service.role() == Role::Scheduler {
+                Some((format!("{base}/role"), "a `scheduler` puts jobs on a queue"))
             } else if asks {
-                (format!("{base}/uses"), "`uses: [broker]` asks for the queue's settings")
+                Some((format!("{base}/uses"), "`uses: [broker]` asks for the queue's settings"))
             } else {
-                (String::new(), "")
+                None
             };
-            if !what.is_empty() {
+            if let Some((pointer, what)) = found {
                 c.error(
                     rules::WORKER_NEEDS_BROKER,
                     pointer,

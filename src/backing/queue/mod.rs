@@ -261,10 +261,7 @@ mod tests {
     fn each_redis_kind_counts_its_jobs_with_the_workers_url() {
         let mut seen = Vec::new();
         for kind in KINDS.into_iter().filter(|k| *k != BrokerKind::Pgqueuer) {
-            let mut broker = serde_json::json!({"kind": kind, "transport": "redis"});
-            if kind == BrokerKind::Generic {
-                broker["transport"] = "redis".into();
-            }
+            let broker = serde_json::json!({"kind": kind, "transport": "redis"});
             let q = queue_of(&descriptor(broker, "run-worker")).unwrap();
             assert_eq!(q.backend, "Redis database 2 of the Redis container `redis`", "{kind:?}");
             for c in &q.pending {
