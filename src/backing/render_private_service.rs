@@ -13,7 +13,7 @@ static FACTS: CacheFacts = CacheFacts {
     auth: Auth::WhenPasswordSet,
     self_hosted: true,
     port: Some(crate::resolve::REDIS_PORT),
-    // What the generated redis.conf sets when the descriptor names no policy.
+    // What the generated redis.conf sets when the descriptor names no policy and no queue rides it.
     default_eviction: Some(crate::target::project::render::DEFAULT_POLICY),
     platforms: &[Platform::Render],
     public_network_switch: false,

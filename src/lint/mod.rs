@@ -88,13 +88,16 @@ fn queue_eviction(d: &Descriptor, hits: &mut Vec<Hit>) {
     if !crate::resolve::queue_on_redis(d) || policy == crate::resolve::NO_EVICTION {
         return;
     }
-    let queue = crate::resolve::queue_kind(&d.broker).map_or("the job queue", |q| q.name());
+    let Some(queue) = crate::resolve::queue_kind(&d.broker).filter(|q| !q.tolerates_eviction()) else {
+        return;
+    };
+    let queue = queue.name();
     hits.push(Hit {
         rule: rules::REDIS_QUEUE_EVICTION,
         pointer: "/cache/maxmemory_policy".into(),
         message: format!(
             "{queue} keeps its jobs in this Redis, but `maxmemory_policy: {policy}` evicts keys when memory is full: \
-             jobs vanish without an error; use `noeviction` (the default when a queue rides the Redis)"
+             jobs, their locks or their results vanish without an error; use `noeviction` (the default when a queue rides the Redis)"
         ),
     });
 }

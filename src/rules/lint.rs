@@ -74,9 +74,10 @@ deploygen renames the dangerous commands away in redis.conf (`FLUSHDB`, `FLUSHAL
 
     REDIS_QUEUE_EVICTION: "redis-queue-eviction", Warning,
         "a job queue rides a Redis whose `maxmemory_policy` evicts keys",
-        "When Redis reaches `maxmemory`, an evicting policy (`allkeys-lru`, `volatile-lru`, …) deletes keys to make \
-room, and a queue's keys are keys like any other: waiting jobs, scheduled and retried jobs and locks vanish without \
-an error, and no worker ever runs them. BullMQ documents `noeviction` as the only policy that keeps its queues \
+        "When Redis reaches `maxmemory`, an evicting policy deletes keys to make room, without an error: an \
+`allkeys-*` policy may delete any key, waiting, scheduled and retried jobs included, which no worker then runs; a \
+`volatile-*` policy deletes keys with a TTL, such as the job locks and results queues keep, so a job runs twice or \
+its result is gone. BullMQ documents `noeviction` as the only policy that keeps its queues \
 correct; Celery, RQ, Sidekiq, Dramatiq and arq lose jobs the same way. deploygen writes `noeviction` when a queue \
 rides the Redis and `cache.maxmemory_policy` is unset; with `noeviction` a full Redis refuses writes, so the app \
 sees the error instead of losing jobs. Leave the policy unset (or set `noeviction`), give the queue its own Redis, \

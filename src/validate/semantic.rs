@@ -422,7 +422,10 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
                     continue;
                 }
                 if let Some(pointer) = pointer {
-                    let readers = crate::backing::queue::readers(fact).join(" or ");
+                    let readers = match crate::backing::queue::readers(fact).as_slice() {
+                        [rest @ .., last] if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                        names => names.join(""),
+                    };
                     c.error_at_key(
                         rules::CONTRADICTION,
                         pointer.to_string(),
