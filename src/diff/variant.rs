@@ -93,8 +93,9 @@ const REDIS_ACCEPTANCES: &[&Rule] = &[
     rules::REDIS_URL_WRONG_PORT,
 ];
 
-/// Redis out: the cache moves to the database (or goes, without PostgreSQL);
-/// Celery on Redis goes with its workers; PgQueuer falls back to its SQL queue.
+/// Redis out: the cache moves to the framework's database cache where it has
+/// one (and there is PostgreSQL), else goes; a queue on Redis moves to the
+/// database where its kind can, else goes with its workers.
 fn without_redis(doc: &mut Value) -> Result<()> {
     let kind = doc.pointer("/cache/kind").and_then(Value::as_str).unwrap_or("none");
     if kind != "redis" {
@@ -103,10 +104,12 @@ fn without_redis(doc: &mut Value) -> Result<()> {
         )));
     }
     let has_postgres = doc.get("postgres").is_some();
+    let (replacement, _) = crate::resolve::framework::cache_without_redis(framework(doc), has_postgres);
+    let to_database = replacement == crate::model::CacheKind::Database;
     let old_cache = doc.get("cache").and_then(Value::as_object).cloned().unwrap_or_default();
     let mut cache = Map::new();
-    cache.insert("kind".into(), json!(if has_postgres { "database" } else { "none" }));
-    if has_postgres {
+    cache.insert("kind".into(), json!(if to_database { "database" } else { "none" }));
+    if to_database {
         if let Some(ttl) = old_cache.get("ttl_seconds") {
             cache.insert("ttl_seconds".into(), ttl.clone());
         }
@@ -148,6 +151,19 @@ fn without_redis(doc: &mut Value) -> Result<()> {
         accept.retain(|rule, _| !REDIS_ACCEPTANCES.iter().any(|r| r.id == rule));
     }
     Ok(())
+}
+
+/// The document's framework, read as [`crate::resolve::framework`] reads a descriptor's.
+fn framework(doc: &Value) -> crate::model::Framework {
+    typed(doc, "/framework")
+        .or_else(|| {
+            let services = doc.get("services")?.as_object()?;
+            let web = services
+                .values()
+                .find(|s| s.get("role").map_or(true, |r| r.as_str() == Some("web")))?;
+            typed(web, "/framework")
+        })
+        .unwrap_or_default()
 }
 
 /// The value at `pointer` as a model type, if it is one.
@@ -291,6 +307,7 @@ mod tests {
     #[test]
     fn without_redis_moves_the_cache_to_the_database_and_drops_celery_workers() {
         let mut doc = json!({
+            "framework": "django",
             "postgres": {"database": "a", "user": "a"},
             "cache": {"kind": "redis", "database": 0, "expose": {"url": "REDIS_URL", "key_prefix": "K"}},
             "broker": {"kind": "celery", "database": 1},

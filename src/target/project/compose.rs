@@ -142,6 +142,15 @@ fn http_check(client: HttpClient, url: &str, timeout: u32) -> Vec<String> {
                 budget * 1000
             ),
         ],
+        // Net::HTTP ships with Ruby; `exit` with false fails the check on a 4xx/5xx.
+        HttpClient::Ruby => vec![
+            "ruby".into(),
+            "-rnet/http".into(),
+            "-e".into(),
+            format!(
+                "u = URI('{url}'); exit Net::HTTP.start(u.host, u.port, open_timeout: {budget}, read_timeout: {budget}) {{ |h| h.get(u.request_uri).code.to_i < 400 }}"
+            ),
+        ],
         HttpClient::Wget => vec![
             "wget".into(),
             "-q".into(),
@@ -168,7 +177,9 @@ fn healthcheck(d: &Descriptor, service: &ServicePlan) -> Option<ComposeHealthche
     let declared = declared_healthcheck(d, &service.name);
     let test = match &probe.check {
         ProbeCheck::Http { path, port } => http_check(
-            declared.and_then(|h| h.http_client).unwrap_or_default(),
+            declared
+                .and_then(|h| h.http_client)
+                .unwrap_or_else(|| crate::resolve::framework::http_client(d, &service.name)),
             // 127.0.0.1, not localhost: some clients try ::1 only.
             &format!("http://127.0.0.1:{port}{path}"),
             probe.timeout_seconds,
