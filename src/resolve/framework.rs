@@ -33,6 +33,8 @@ pub struct Starter {
     pub port: u16,
     /// A conventional health route, which the starter then checks.
     pub health_path: Option<&'static str>,
+    /// The variable the app reads its signing secret from.
+    pub secret_env: &'static str,
 }
 
 pub struct Facts {
@@ -73,6 +75,7 @@ static DJANGO: Facts = Facts {
         command: Some("gunicorn {project}.wsgi:application --bind 0.0.0.0:8000"),
         port: 8000,
         health_path: None,
+        secret_env: "SECRET_KEY",
     },
 };
 
@@ -103,6 +106,7 @@ static RAILS: Facts = Facts {
         port: 3000,
         // Rails 7.1+ apps answer `/up`.
         health_path: Some("/up"),
+        secret_env: "SECRET_KEY_BASE",
     },
 };
 
@@ -117,6 +121,7 @@ static FASTAPI: Facts = Facts {
         command: Some("uvicorn app.main:app --host 0.0.0.0 --port 8000"),
         port: 8000,
         health_path: None,
+        secret_env: "SECRET_KEY",
     },
 };
 
@@ -131,6 +136,7 @@ static FLASK: Facts = Facts {
         command: Some("gunicorn app:app --bind 0.0.0.0:8000"),
         port: 8000,
         health_path: None,
+        secret_env: "SECRET_KEY",
     },
 };
 
@@ -145,6 +151,7 @@ static EXPRESS: Facts = Facts {
         command: Some("node server.js"),
         port: 3000,
         health_path: None,
+        secret_env: "SECRET_KEY",
     },
 };
 
@@ -160,6 +167,7 @@ static STREAMLIT: Facts = Facts {
         port: 8501,
         // Streamlit's own health endpoint.
         health_path: Some("/_stcore/health"),
+        secret_env: "SECRET_KEY",
     },
 };
 
@@ -174,6 +182,7 @@ static NONE: Facts = Facts {
         command: None,
         port: 8000,
         health_path: None,
+        secret_env: "SECRET_KEY",
     },
 };
 
@@ -247,6 +256,17 @@ pub fn http_client(d: &Descriptor, service: &str) -> HttpClient {
     d.services.get(service).map_or(HttpClient::Python, |s| {
         default_http_client(super::service_framework(d, s).language())
     })
+}
+
+/// App Service's built-in stack (`linuxFxVersion`) for the app's language.
+/// Linux App Service has no Ruby stack any more: a Rails app sets
+/// `azure.app_service.runtime` (a container, `DOCKER|image`); until then it
+/// gets the old default, as an app of no declared framework does.
+pub fn app_service_runtime(d: &Descriptor) -> &'static str {
+    match app_language(d) {
+        Language::Node => "NODE|22-lts",
+        Language::Python | Language::Ruby | Language::Unknown => "PYTHON|3.12",
+    }
 }
 
 /// Who reads a `.env` file the app's processes load, and whether it expands

@@ -7,6 +7,7 @@ mod docs;
 mod ecosystem;
 mod errors;
 mod escaping;
+mod frameworks;
 mod hostile;
 mod inputs;
 mod lints;

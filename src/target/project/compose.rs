@@ -406,6 +406,15 @@ fn urls_holding(d: &Descriptor, plan: &Plan, view: View, secret: &str) -> Vec<St
 
 /// A `.env` example for processes in the given view.
 fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
+    // Docker compose reads the containers' `.env` and expands `${VAR}`; the
+    // host's is read by the app's own loader, which may not.
+    let (reader, reader_expands) = crate::resolve::framework::dotenv_reader(crate::resolve::framework::app_language(d));
+    let expands = view == View::Container || reader_expands;
+    let readers_expand = if reader_expands {
+        format!("docker compose and {reader} expand it")
+    } else {
+        "docker compose expands it".into()
+    };
     let mut seen = HashSet::new();
     let mut sections = Vec::new();
 
@@ -423,7 +432,7 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
         let urls = urls_holding(d, plan, view, &secret.id);
         if let (false, Some(var)) = (urls.is_empty(), secret_vars.last_mut()) {
             var.hint = Some(format!(
-                "goes into {} as is (docker compose and python-dotenv do not percent-encode): \
+                "goes into {} as is (docker compose and {reader} do not percent-encode): \
 use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
                 urls.join(", ")
             ));
@@ -467,20 +476,52 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
         });
     }
     sections.retain(|s| !s.vars.is_empty());
+    if !expands {
+        for var in sections.iter_mut().flat_map(|s| s.vars.iter_mut()) {
+            spell_out_references(var, reader);
+        }
+    }
 
+    let references = if expands {
+        format!("${{VAR}} refers to a secret above ({readers_expand}).")
+    } else {
+        format!("{reader} does not expand ${{VAR}}: a value built from a secret repeats its placeholder.")
+    };
     let about = match view {
         View::Container => vec![
             "For containers (docker-compose.yml): copy to .env next to the compose file.".into(),
             "docker compose reads the secrets from it; hosts are container names.".into(),
-            "${VAR} refers to a secret above (docker compose and python-dotenv expand it).".into(),
+            references,
         ],
         View::Host => vec![
             "For application processes run on the host against docker-compose-local.yml:".into(),
             "copy to .env; backing services are published on localhost.".into(),
-            "${VAR} refers to a secret above (docker compose and python-dotenv expand it).".into(),
+            references,
         ],
     };
     DotEnvFile { about, sections }
+}
+
+/// For a reader that does not expand `${VAR}`: the secret's placeholder in
+/// place of each reference, and a note naming the secrets to copy in.
+fn spell_out_references(var: &mut DotEnvVar, reader: &str) {
+    let mut names: Vec<String> = Vec::new();
+    for part in &mut var.value {
+        if let InterpolationPart::Required(name) = part {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+            *part = InterpolationPart::Text(SECRET_PLACEHOLDER.into());
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    var.note = Some(format!(
+        "replace `{SECRET_PLACEHOLDER}` with the value of {} ({reader} reads no `${{...}}` references)",
+        names.join(" and ")
+    ));
 }
 
 /// `alloy/config.alloy`: Alloy finds this project's containers through the
