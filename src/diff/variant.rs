@@ -160,7 +160,7 @@ fn framework(doc: &Value) -> crate::model::Framework {
             let services = doc.get("services")?.as_object()?;
             let web = services
                 .values()
-                .find(|s| s.get("role").map_or(true, |r| r.as_str() == Some("web")))?;
+                .find(|s| s.get("role").is_none_or(|r| r.as_str() == Some("web")))?;
             typed(web, "/framework")
         })
         .unwrap_or_default()
