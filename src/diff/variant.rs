@@ -322,6 +322,61 @@ mod tests {
     }
 
     #[test]
+    fn without_redis_replaces_the_cache_by_what_the_framework_supports() {
+        let cache_after = |framework: &str, postgres: bool| {
+            let mut doc = json!({
+                "framework": framework,
+                "cache": {"kind": "redis", "ttl_seconds": 60, "expose": {"url": "REDIS_URL", "ttl": "TTL"}},
+            });
+            if postgres {
+                doc["postgres"] = json!({"database": "a", "user": "a"});
+            }
+            apply(&mut doc, &Edit::WithoutRedis).unwrap();
+            doc["cache"].clone()
+        };
+        let database = json!({"kind": "database", "ttl_seconds": 60, "expose": {"ttl": "TTL"}});
+        assert_eq!(cache_after("django", true), database);
+        assert_eq!(cache_after("rails", true), database);
+        for framework in ["fastapi", "flask", "express", "streamlit", "none"] {
+            assert_eq!(cache_after(framework, true), json!({"kind": "none"}), "{framework}");
+        }
+        assert_eq!(cache_after("django", false), json!({"kind": "none"}));
+        // The web service's framework counts when the environment declares none.
+        let mut doc = json!({
+            "postgres": {"database": "a", "user": "a"},
+            "cache": {"kind": "redis"},
+            "services": {"w": {"role": "worker", "framework": "express"}, "web": {"framework": "rails"}}
+        });
+        apply(&mut doc, &Edit::WithoutRedis).unwrap();
+        assert_eq!(doc["cache"]["kind"], "database");
+    }
+
+    #[test]
+    fn no_worker_outlives_the_redis_its_queue_was_on() {
+        for name in crate::backing::queue::kind_names() {
+            let kind = name.trim_matches('`');
+            for postgres in [true, false] {
+                let mut doc = json!({
+                    "framework": "express",
+                    "cache": {"kind": "redis"},
+                    "broker": {"kind": kind, "transport": "redis"},
+                    "services": {"web": {"image": "x"}, "worker": {"image": "x", "role": "worker"}}
+                });
+                if postgres {
+                    doc["postgres"] = json!({"database": "a", "user": "a"});
+                }
+                apply(&mut doc, &Edit::WithoutRedis).unwrap();
+                let on_database = doc.pointer("/broker/transport") == Some(&json!("database"));
+                let has_worker = doc.pointer("/services/worker").is_some();
+                assert!(
+                    on_database == has_worker && (!on_database || postgres),
+                    "{kind} (postgres: {postgres}): {doc:#}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn pgqueuer_falls_back_to_its_sql_queue() {
         let mut doc = json!({
             "postgres": {"database": "a", "user": "a"},

@@ -246,8 +246,8 @@ fn dotenv_files_use_references_only_where_their_reader_expands_them() {
     assert!(host.lines().all(|l| l.starts_with('#') || !l.contains("${")), "{host}");
     assert!(
         host.contains(
-            "# replace `change-me` with the value of `REDIS_PASSWORD` (Node's dotenv reads no `${...}` references)\n\
-             REDIS_URL=redis://:change-me@localhost:6379\n"
+            "# set to redis://:{REDIS_PASSWORD}@localhost:6379 with each {NAME} replaced by the value of NAME \
+             (Node's dotenv reads no `${...}` references)\nREDIS_URL=\n"
         ),
         "{host}"
     );

@@ -485,7 +485,7 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
     let references = if expands {
         format!("${{VAR}} refers to a secret above ({readers_expand}).")
     } else {
-        format!("{reader} does not expand ${{VAR}}: a value built from a secret repeats its placeholder.")
+        format!("{reader} does not expand ${{VAR}}: values built from secrets are left for you to fill in.")
     };
     let about = match view {
         View::Container => vec![
@@ -502,25 +502,26 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
     DotEnvFile { about, sections }
 }
 
-/// For a reader that does not expand `${VAR}`: the secret's placeholder in
-/// place of each reference, and a note naming the secrets to copy in.
+/// For a reader that does not expand `${VAR}`: the value is left empty (the
+/// app fails on it, rather than reading a wrong value), and its comment shows
+/// it with `{VAR}` where each secret's value goes. (Braces, in a comment:
+/// dotenv linters refuse quoted values, and secret scanners take
+/// `user:change-me@` in a URL for a real credential.)
 fn spell_out_references(var: &mut DotEnvVar, reader: &str) {
-    let mut names: Vec<String> = Vec::new();
-    for part in &mut var.value {
-        if let InterpolationPart::Required(name) = part {
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-            *part = InterpolationPart::Text(SECRET_PLACEHOLDER.into());
-        }
-    }
-    if names.is_empty() {
+    if !var.value.iter().any(|p| matches!(p, InterpolationPart::Required(_))) {
         return;
     }
-    let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let shown: String = var
+        .value
+        .iter()
+        .map(|part| match part {
+            InterpolationPart::Text(text) => text.clone(),
+            InterpolationPart::Required(name) => format!("{{{name}}}"),
+        })
+        .collect();
+    var.value = Vec::new();
     var.note = Some(format!(
-        "replace `{SECRET_PLACEHOLDER}` with the value of {} ({reader} reads no `${{...}}` references)",
-        names.join(" and ")
+        "set to {shown} with each {{NAME}} replaced by the value of NAME ({reader} reads no `${{...}}` references)"
     ));
 }
 
