@@ -5,7 +5,7 @@
 //! matches on [`Framework`]; a framework deploygen knows nothing about
 //! (`none`) gets no command at all rather than an invented one.
 
-use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role};
+use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role, Service};
 
 /// A database cache the framework ships: what it is called, the table it
 /// keeps, what the code needs before it works, and what creates its table
@@ -253,9 +253,9 @@ pub fn default_http_client(language: Language) -> HttpClient {
 
 /// The default `healthcheck.http_client` of a service (infrastructure: `python`, as before).
 pub fn http_client(d: &Descriptor, service: &str) -> HttpClient {
-    d.services.get(service).map_or(HttpClient::Python, |s| {
-        default_http_client(super::service_framework(d, s).language())
-    })
+    d.services
+        .get(service)
+        .map_or(HttpClient::Python, |s| default_http_client(language_of(d, s)))
 }
 
 /// App Service's built-in stack (`linuxFxVersion`) for the app's language.
@@ -289,11 +289,87 @@ pub fn app_language(d: &Descriptor) -> Language {
         .services
         .values()
         .filter(|s| s.role() != Role::Frontend)
-        .map(|s| super::service_framework(d, s).language());
+        .map(|s| language_of(d, s));
     let first = languages.next().unwrap_or_else(|| super::framework(d).language());
     if languages.all(|l| l == first) {
         first
     } else {
         Language::Unknown
+    }
+}
+
+/// A service's language: its own framework's, else the environment's (which
+/// may come from the web service: a worker beside a Rails web is Ruby too).
+fn language_of(d: &Descriptor, service: &Service) -> Language {
+    service.framework.unwrap_or_else(|| super::framework(d)).language()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptor(framework: Option<&str>, services: serde_json::Value) -> Descriptor {
+        let mut d = serde_json::json!({"name": "shop", "platform": "compose", "services": services});
+        if let Some(f) = framework {
+            d["framework"] = serde_json::json!(f);
+        }
+        serde_json::from_value(d).unwrap()
+    }
+
+    #[test]
+    fn a_service_without_a_framework_takes_the_environments_even_from_the_web_service() {
+        let d = descriptor(
+            None,
+            serde_json::json!({"web": {"framework": "rails"}, "worker": {"role": "worker"}, "ui": {"role": "frontend", "framework": "express"}}),
+        );
+        assert_eq!(app_language(&d), Language::Ruby, "frontends do not count");
+        assert_eq!(http_client(&d, "worker"), HttpClient::Ruby);
+        assert_eq!(http_client(&d, "ui"), HttpClient::Node);
+        assert_eq!(
+            http_client(&d, "loki"),
+            HttpClient::Python,
+            "infrastructure keeps the old default"
+        );
+        let mixed = descriptor(
+            None,
+            serde_json::json!({"web": {"framework": "express"}, "worker": {"framework": "flask"}}),
+        );
+        assert_eq!(app_language(&mixed), Language::Unknown);
+        assert!(
+            !dotenv_reader(app_language(&mixed)).1,
+            "no `${{VAR}}` for a reader nobody names"
+        );
+        let none = descriptor(None, serde_json::json!({"web": {}}));
+        assert_eq!(http_client(&none, "web"), HttpClient::Python);
+    }
+
+    #[test]
+    fn only_frameworks_with_a_known_command_get_one() {
+        let migrate = |f: &str| migrate_command(&descriptor(Some(f), serde_json::json!({})));
+        assert_eq!(migrate("django").as_deref(), Some("python manage.py migrate --noinput"));
+        assert_eq!(migrate("rails").as_deref(), Some("bin/rails db:migrate"));
+        for f in ["fastapi", "flask", "express", "streamlit", "none"] {
+            assert_eq!(migrate(f), None, "{f}");
+            let facts = of(&descriptor(Some(f), serde_json::json!({})));
+            assert!(facts.cache_smoke.is_none() && facts.database_cache.is_none(), "{f}");
+        }
+    }
+
+    #[test]
+    fn without_redis_the_cache_goes_where_the_framework_can_keep_it() {
+        assert_eq!(cache_without_redis(Framework::Django, true).0, CacheKind::Database);
+        assert_eq!(cache_without_redis(Framework::Rails, true).0, CacheKind::Database);
+        assert_eq!(cache_without_redis(Framework::Rails, false).0, CacheKind::None);
+        let (kind, why) = cache_without_redis(Framework::Express, true);
+        assert_eq!(
+            (kind, why.as_str()),
+            (
+                CacheKind::None,
+                "Express has no database cache: the cache goes, and each process keeps an in-process cache"
+            )
+        );
+        assert!(cache_without_redis(Framework::None, true)
+            .1
+            .contains("no `framework` is declared"));
     }
 }
