@@ -114,6 +114,7 @@ fn render(options: &InitOptions, starter: crate::target::Starter, shown: &str) -
             message: format!("`--framework {}`: no such framework", options.framework),
         })?;
     let app = &crate::resolve::framework::facts(framework).starter;
+    let port = starter.web_port.unwrap_or(app.port);
     let context = minijinja::context! {
         file => minijinja::context! {
             name => options.name,
@@ -123,8 +124,8 @@ fn render(options: &InitOptions, starter: crate::target::Starter, shown: &str) -
             path => shown,
             starter => minijinja::Value::from_serialize(starter),
             framework => options.framework,
-            command => app.command.map(|c| c.replace("{project}", &database)),
-            port => app.port,
+            command => app.command.map(|c| c.replace("{project}", &database).replace("{port}", &port.to_string())),
+            port => port,
             health_path => app.health_path,
             secret_env => app.secret_env,
             // The secret's own variable is the one the app reads.

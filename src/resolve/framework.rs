@@ -28,7 +28,8 @@ pub struct DatabaseCache {
 
 /// How a starter runs the web process.
 pub struct Starter {
-    /// `{project}` is the environment name as a Python module; `None`: the image's own command.
+    /// `{project}` is the environment name as a Python module, `{port}` the
+    /// port; `None`: the image's own command.
     pub command: Option<&'static str>,
     pub port: u16,
     /// A conventional health route, which the starter then checks.
@@ -72,7 +73,7 @@ static DJANGO: Facts = Facts {
     cache_sessions: Some("Django's `cache` session engine"),
     local_cache: "Django's local-memory cache",
     starter: Starter {
-        command: Some("gunicorn {project}.wsgi:application --bind 0.0.0.0:8000"),
+        command: Some("gunicorn {project}.wsgi:application --bind 0.0.0.0:{port}"),
         port: 8000,
         health_path: None,
         secret_env: "SECRET_KEY",
@@ -118,7 +119,7 @@ static FASTAPI: Facts = Facts {
     cache_sessions: None,
     local_cache: "an in-process cache",
     starter: Starter {
-        command: Some("uvicorn app.main:app --host 0.0.0.0 --port 8000"),
+        command: Some("uvicorn app.main:app --host 0.0.0.0 --port {port}"),
         port: 8000,
         health_path: None,
         secret_env: "SECRET_KEY",
@@ -133,7 +134,7 @@ static FLASK: Facts = Facts {
     cache_sessions: None,
     local_cache: "an in-process cache",
     starter: Starter {
-        command: Some("gunicorn app:app --bind 0.0.0.0:8000"),
+        command: Some("gunicorn app:app --bind 0.0.0.0:{port}"),
         port: 8000,
         health_path: None,
         secret_env: "SECRET_KEY",
@@ -163,7 +164,7 @@ static STREAMLIT: Facts = Facts {
     cache_sessions: None,
     local_cache: "`st.cache_data`",
     starter: Starter {
-        command: Some("streamlit run app.py --server.port 8501 --server.address 0.0.0.0"),
+        command: Some("streamlit run app.py --server.port {port} --server.address 0.0.0.0"),
         port: 8501,
         // Streamlit's own health endpoint.
         health_path: Some("/_stcore/health"),

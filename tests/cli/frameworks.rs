@@ -85,6 +85,10 @@ fn init_writes_a_starter_for_each_framework_that_renders_on_every_platform() {
                 "flask" => Some("gunicorn app:app"),
                 "rails" => Some("bundle exec puma -C config/puma.rb"),
                 "express" => Some("node server.js"),
+                "streamlit" if platform == "azure-app-service" => {
+                    // App Service forwards to 8000 whatever the framework.
+                    Some("streamlit run app.py --server.port 8000 --server.address 0.0.0.0")
+                }
                 "streamlit" => Some("streamlit run app.py --server.port 8501 --server.address 0.0.0.0"),
                 _ => None,
             };
