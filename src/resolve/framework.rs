@@ -2,8 +2,9 @@
 //! the commands the migration notes run, the database cache `--without redis`
 //! may move to, the starter `init` writes, the program a health check runs
 //! and whether the `.env` reader expands `${VAR}`. Nothing else in the crate
-//! matches on [`Framework`]; a framework deploygen knows nothing about
-//! (`none`) gets no command at all rather than an invented one.
+//! matches on [`Framework`] (but its language, in the model); a framework
+//! deploygen knows nothing about (`none`) gets no command at all rather than
+//! an invented one.
 
 use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role, Service};
 
@@ -259,12 +260,13 @@ pub fn http_client(d: &Descriptor, service: &str) -> HttpClient {
         .map_or(HttpClient::Python, |s| default_http_client(language_of(d, s)))
 }
 
-/// App Service's built-in stack (`linuxFxVersion`) for the app's language.
-/// Linux App Service has no Ruby stack any more: a Rails app sets
-/// `azure.app_service.runtime` (a container, `DOCKER|image`); until then it
-/// gets the old default, as an app of no declared framework does.
+/// App Service's built-in stack (`linuxFxVersion`) for the web service's
+/// language. Linux App Service has no Ruby stack any more, and `runtime`
+/// takes only built-in stacks: a Rails app belongs on Container Apps or
+/// Render, and here gets the old default, as an app of no framework does.
 pub fn app_service_runtime(d: &Descriptor) -> &'static str {
-    match app_language(d) {
+    let web = d.services.values().find(|s| s.role() == Role::Web);
+    match web.map_or_else(|| super::framework(d).language(), |s| language_of(d, s)) {
         Language::Node => "NODE|22-lts",
         Language::Python | Language::Ruby | Language::Unknown => "PYTHON|3.12",
     }
@@ -342,6 +344,19 @@ mod tests {
         );
         let none = descriptor(None, serde_json::json!({"web": {}}));
         assert_eq!(http_client(&none, "web"), HttpClient::Python);
+    }
+
+    #[test]
+    fn app_services_runtime_follows_the_web_service() {
+        let d = descriptor(
+            None,
+            serde_json::json!({"web": {"framework": "express"}, "worker": {"role": "worker", "framework": "flask"}}),
+        );
+        assert_eq!(app_service_runtime(&d), "NODE|22-lts");
+        assert_eq!(
+            app_service_runtime(&descriptor(Some("streamlit"), serde_json::json!({}))),
+            "PYTHON|3.12"
+        );
     }
 
     #[test]
