@@ -290,6 +290,7 @@ pub enum HttpClient {
     #[default]
     Python,
     Node,
+    Ruby,
     Wget,
     Curl,
 }

@@ -1,4 +1,5 @@
-//! Django's database cache: a table in the app's PostgreSQL, no server of its own.
+//! A framework's database cache (Django's, Rails' Solid Cache): a table in the
+//! app's PostgreSQL, no server of its own.
 
 use super::{Auth, CacheBackend, CacheFacts};
 use crate::model::{CacheKind, Descriptor};
@@ -13,7 +14,7 @@ static FACTS: CacheFacts = CacheFacts {
     auth: Auth::WhenPasswordSet,
     self_hosted: false,
     port: None,
-    // Django culls entries past `MAX_ENTRIES`; no server policy applies.
+    // The framework culls entries (Django's `MAX_ENTRIES`); no server policy applies.
     default_eviction: None,
     platforms: &[],
     public_network_switch: false,
@@ -27,11 +28,17 @@ impl CacheBackend for DatabaseCache {
         &FACTS
     }
 
-    fn describe(&self, _: &Descriptor) -> String {
-        "the database cache (a table in PostgreSQL)".into()
+    fn describe(&self, d: &Descriptor) -> String {
+        match &crate::resolve::framework::of(d).database_cache {
+            Some(cache) => format!("{} (a table in PostgreSQL)", cache.name),
+            None => "the database cache (a table in PostgreSQL)".into(),
+        }
     }
 
-    fn place(&self, _: &Descriptor) -> Option<String> {
-        Some("PostgreSQL (Django's cache table)".into())
+    fn place(&self, d: &Descriptor) -> Option<String> {
+        Some(match &crate::resolve::framework::of(d).database_cache {
+            Some(cache) => format!("PostgreSQL ({})", cache.place),
+            None => "PostgreSQL (the cache table)".into(),
+        })
     }
 }

@@ -81,12 +81,14 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
             name,
             platform,
             cache,
+            framework,
         } => {
             let written = super::init::init(&super::init::InitOptions {
                 path: path.as_deref(),
                 name,
                 platform,
                 cache,
+                framework,
             })?;
             if !out.quiet {
                 for p in &written {

@@ -9,6 +9,8 @@ pub struct InitOptions<'a> {
     pub name: &'a str,
     pub platform: &'a str,
     pub cache: &'a str,
+    /// A `framework:` value (`none` included).
+    pub framework: &'a str,
 }
 
 /// Write the starter (and the schema beside it, for the editor); never overwrite.
@@ -107,6 +109,12 @@ fn render(options: &InitOptions, starter: crate::target::Starter, shown: &str) -
         message: e.to_string(),
     })?;
     let database = options.name.replace('-', "_");
+    let framework: crate::model::Framework =
+        serde_json::from_value(serde_json::json!(options.framework)).map_err(|_| Error::Usage {
+            message: format!("`--framework {}`: no such framework", options.framework),
+        })?;
+    let app = &crate::resolve::framework::facts(framework).starter;
+    let port = starter.web_port.unwrap_or(app.port);
     let context = minijinja::context! {
         file => minijinja::context! {
             name => options.name,
@@ -115,6 +123,13 @@ fn render(options: &InitOptions, starter: crate::target::Starter, shown: &str) -
             database => database,
             path => shown,
             starter => minijinja::Value::from_serialize(starter),
+            framework => options.framework,
+            command => app.command.map(|c| c.replace("{project}", &database).replace("{port}", &port.to_string())),
+            port => port,
+            health_path => app.health_path,
+            secret_env => app.secret_env,
+            // The secret's own variable is the one the app reads.
+            secret_id => app.secret_env.to_lowercase().replace('_', "-"),
         },
     };
     env.get_template("init/descriptor.yaml.j2")

@@ -77,7 +77,7 @@ pub enum Command {
     Diff {
         /// A descriptor file, or the name of one in `environments/`.
         env: String,
-        /// Take a component out: `redis` (the cache moves to the database; Celery on Redis and its workers go).
+        /// Take a component out: `redis` (the cache moves to the framework's database cache, or goes; a queue on Redis moves to the database, or goes with its workers).
         #[arg(long, value_name = "COMPONENT", value_parser = ["redis"], conflicts_with = "with")]
         without: Option<String>,
         /// Add a component with the platform's defaults: `redis`.
@@ -108,6 +108,9 @@ pub enum Command {
         platform: String,
         #[arg(long, default_value = "redis", value_parser = ["none", "database", "memcached", "redis"])]
         cache: String,
+        /// The app's framework: the starter's command, port and health check follow it (`none`: the image's own command).
+        #[arg(long, default_value = "none", value_parser = ["django", "fastapi", "flask", "rails", "express", "streamlit", "none"])]
+        framework: String,
     },
     /// Print shell completions.
     Completions {

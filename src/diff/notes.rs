@@ -9,6 +9,7 @@ use super::ops::{output_dir, Ops};
 use super::{DiffReport, Origin, Side, Status};
 use crate::backing::queue::queue_of;
 use crate::model::*;
+use crate::resolve::framework;
 use crate::source::display_path;
 use crate::target;
 use serde::Serialize;
@@ -54,12 +55,6 @@ pub(super) fn cache_place(d: &Descriptor) -> Option<String> {
 
 fn describe_broker(d: &Descriptor) -> String {
     crate::backing::queue::describe(d)
-}
-
-/// The app reads Django settings: the notes can name Django's commands.
-fn is_django(d: &Descriptor) -> bool {
-    let has = |env: &indexmap::IndexMap<String, crate::model::EnvValue>| env.keys().any(|k| k.starts_with("DJANGO_"));
-    has(&d.env) || d.services.values().any(|s| has(&s.env))
 }
 
 pub(crate) fn workers(d: &Descriptor) -> Vec<String> {
@@ -128,6 +123,11 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         notes
             .overview
             .push(format!("Cache: {} → {}.", describe_cache(b), describe_cache(a)));
+        // A shared cache replaced by none: say why, in the framework's terms.
+        if a.cache.kind == CacheKind::None && b.cache.kind != CacheKind::None {
+            let (_, why) = framework::cache_without_redis(crate::resolve::framework(a), a.postgres.is_some());
+            notes.overview.push(format!("No shared cache: {why}."));
+        }
     }
     if broker_changed {
         notes
@@ -198,9 +198,12 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             ),
             None => format!("{place} goes, and its contents with it: the app runs without a cache"),
         };
+        let sessions = match framework::of(b).cache_sessions {
+            Some(engine) => format!("{engine}, a Redis session store"),
+            None => "a Redis session store".into(),
+        };
         notes.warnings.push(format!(
-            "Data: {fate}. If the app keeps sessions in this cache (Django's `cache` session engine, a Redis session \
-             store), every signed-in user is signed out."
+            "Data: {fate}. If the app keeps sessions in this cache ({sessions}), every signed-in user is signed out."
         ));
     }
     for r in report.resources.changed.iter().filter(|r| r.kind.is_azure_cache()) {
@@ -321,6 +324,12 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         ));
         notes.steps.push(old_ops.stop(&old_workers));
     }
+    if let (true, Some(setup)) = (
+        moves_to_database_cache(b, a),
+        framework::of(a).database_cache.as_ref().and_then(|c| c.setup),
+    ) {
+        notes.steps.push(step(setup, vec![]));
+    }
     notes.steps.push(new_ops.deploy());
     if same_platform {
         let mut touched: Vec<String> = report
@@ -342,21 +351,24 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             notes.steps.push(s);
         }
     }
-    if a.cache.kind == CacheKind::Database && b.cache.kind != CacheKind::Database {
+    if moves_to_database_cache(b, a) {
         let web = web(a).unwrap_or_else(|| "web".into());
-        if is_django(a) {
-            notes.steps.push(step(
-                "Create Django's cache table (the database cache needs it; `migrate` first, `createcachetable` is idempotent).",
-                vec![
-                    new_ops.exec(&web, "python manage.py migrate --noinput"),
-                    new_ops.exec(&web, "python manage.py createcachetable"),
-                ],
-            ));
-        } else {
-            notes.steps.push(step(
-                "Create the cache table your framework's database cache needs.",
-                vec![],
-            ));
+        let migrate = framework::migrate_command(a);
+        match &framework::of(a).database_cache {
+            Some(cache) => notes.steps.push(step(
+                cache.create_text,
+                migrate
+                    .iter()
+                    .map(String::as_str)
+                    .chain(cache.after_migrate.iter().copied())
+                    .map(|c| new_ops.exec(&web, c))
+                    .collect(),
+            )),
+            None => notes.steps.push(step(
+                "Run your migrations: the database cache needs its table (deploygen knows no command for this app's \
+                 framework).",
+                migrate.iter().map(|c| new_ops.exec(&web, c)).collect(),
+            )),
         }
     }
     if drain {
@@ -431,19 +443,43 @@ fn explain_name_suffix(notes: &mut Notes) {
 
 fn verification(notes: &mut Notes, b: &Descriptor, a: &Descriptor, ops: &Ops, cache_changed: bool) {
     notes.verification.extend(target::of(a).verify(ops));
-    if is_django(a) && cache_changed && a.cache.kind != CacheKind::None {
-        let smoke = "python manage.py shell -c \"from django.core.cache import cache; cache.set('deploygen_smoke', 1, 60); print(cache.get('deploygen_smoke'))\"";
-        let web = web(a).unwrap_or_else(|| "web".into());
-        notes
-            .verification
-            .push(step("The cache answers (prints 1).", vec![ops.exec(&web, smoke)]));
+    let facts = framework::of(a);
+    let web = web(a).unwrap_or_else(|| "web".into());
+    match facts.cache_smoke {
+        Some(smoke) if cache_changed && a.cache.kind != CacheKind::None => {
+            notes
+                .verification
+                .push(step("The cache answers (prints 1).", vec![ops.exec(&web, smoke)]));
+        }
+        // No command of the framework's to try the cache: the app's own health check says it runs.
+        None if cache_changed => {
+            if let Some(path) = a
+                .services
+                .get(&web)
+                .and_then(|s| s.healthcheck.as_ref())
+                .and_then(|h| h.http.as_ref())
+            {
+                notes.verification.push(step(
+                    format!(
+                        "{web} answers its health check `{path}` with a success status (the platform's probe shows it \
+                         healthy), and its logs show no cache connection errors."
+                    ),
+                    vec![],
+                ));
+            }
+        }
+        _ => {}
     }
-    if a.cache.kind == CacheKind::Database && b.cache.kind != CacheKind::Database && is_django(a) {
+    if let (true, Some(cache)) = (moves_to_database_cache(b, a), &facts.database_cache) {
         notes.verification.push(step(
-            "The cache table exists (in `python manage.py dbshell`).",
-            vec!["\\dt django_cache_table".into()],
+            format!("The cache table exists (in `{}`).", cache.inspect),
+            vec![format!("\\dt {}", cache.table)],
         ));
     }
+}
+
+fn moves_to_database_cache(b: &Descriptor, a: &Descriptor) -> bool {
+    a.cache.kind == CacheKind::Database && b.cache.kind != CacheKind::Database
 }
 
 /// Commands that bring back the files of the "before" side: its descriptor as

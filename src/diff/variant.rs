@@ -94,8 +94,9 @@ const REDIS_ACCEPTANCES: &[&Rule] = &[
     rules::REDIS_QUEUE_EVICTION,
 ];
 
-/// Redis out: the cache moves to the database (or goes, without PostgreSQL);
-/// Celery on Redis goes with its workers; PgQueuer falls back to its SQL queue.
+/// Redis out: the cache moves to the framework's database cache where it has
+/// one (and there is PostgreSQL), else goes; a queue on Redis moves to the
+/// database where its kind can, else goes with its workers.
 fn without_redis(doc: &mut Value) -> Result<()> {
     let kind = doc.pointer("/cache/kind").and_then(Value::as_str).unwrap_or("none");
     if kind != "redis" {
@@ -104,10 +105,12 @@ fn without_redis(doc: &mut Value) -> Result<()> {
         )));
     }
     let has_postgres = doc.get("postgres").is_some();
+    let (replacement, _) = crate::resolve::framework::cache_without_redis(framework(doc), has_postgres);
+    let to_database = replacement == crate::model::CacheKind::Database;
     let old_cache = doc.get("cache").and_then(Value::as_object).cloned().unwrap_or_default();
     let mut cache = Map::new();
-    cache.insert("kind".into(), json!(if has_postgres { "database" } else { "none" }));
-    if has_postgres {
+    cache.insert("kind".into(), json!(if to_database { "database" } else { "none" }));
+    if to_database {
         if let Some(ttl) = old_cache.get("ttl_seconds") {
             cache.insert("ttl_seconds".into(), ttl.clone());
         }
@@ -149,6 +152,19 @@ fn without_redis(doc: &mut Value) -> Result<()> {
         accept.retain(|rule, _| !REDIS_ACCEPTANCES.iter().any(|r| r.id == rule));
     }
     Ok(())
+}
+
+/// The document's framework, read as [`crate::resolve::framework`] reads a descriptor's.
+fn framework(doc: &Value) -> crate::model::Framework {
+    typed(doc, "/framework")
+        .or_else(|| {
+            let services = doc.get("services")?.as_object()?;
+            let web = services
+                .values()
+                .find(|s| s.get("role").is_none_or(|r| r.as_str() == Some("web")))?;
+            typed(web, "/framework")
+        })
+        .unwrap_or_default()
 }
 
 /// The value at `pointer` as a model type, if it is one.
@@ -292,6 +308,7 @@ mod tests {
     #[test]
     fn without_redis_moves_the_cache_to_the_database_and_drops_celery_workers() {
         let mut doc = json!({
+            "framework": "django",
             "postgres": {"database": "a", "user": "a"},
             "cache": {"kind": "redis", "database": 0, "expose": {"url": "REDIS_URL", "key_prefix": "K"}},
             "broker": {"kind": "celery", "database": 1},
@@ -306,6 +323,61 @@ mod tests {
             json!({"web": {"image": "x", "ports": ["80"], "depends_on": []}})
         );
         assert_eq!(doc["accept"], json!({}));
+    }
+
+    #[test]
+    fn without_redis_replaces_the_cache_by_what_the_framework_supports() {
+        let cache_after = |framework: &str, postgres: bool| {
+            let mut doc = json!({
+                "framework": framework,
+                "cache": {"kind": "redis", "ttl_seconds": 60, "expose": {"url": "REDIS_URL", "ttl": "TTL"}},
+            });
+            if postgres {
+                doc["postgres"] = json!({"database": "a", "user": "a"});
+            }
+            apply(&mut doc, &Edit::WithoutRedis).unwrap();
+            doc["cache"].clone()
+        };
+        let database = json!({"kind": "database", "ttl_seconds": 60, "expose": {"ttl": "TTL"}});
+        assert_eq!(cache_after("django", true), database);
+        assert_eq!(cache_after("rails", true), database);
+        for framework in ["fastapi", "flask", "express", "streamlit", "none"] {
+            assert_eq!(cache_after(framework, true), json!({"kind": "none"}), "{framework}");
+        }
+        assert_eq!(cache_after("django", false), json!({"kind": "none"}));
+        // The web service's framework counts when the environment declares none.
+        let mut doc = json!({
+            "postgres": {"database": "a", "user": "a"},
+            "cache": {"kind": "redis"},
+            "services": {"w": {"role": "worker", "framework": "express"}, "web": {"framework": "rails"}}
+        });
+        apply(&mut doc, &Edit::WithoutRedis).unwrap();
+        assert_eq!(doc["cache"]["kind"], "database");
+    }
+
+    #[test]
+    fn no_worker_outlives_the_redis_its_queue_was_on() {
+        for name in crate::backing::queue::kind_names() {
+            let kind = name.trim_matches('`');
+            for postgres in [true, false] {
+                let mut doc = json!({
+                    "framework": "express",
+                    "cache": {"kind": "redis"},
+                    "broker": {"kind": kind, "transport": "redis"},
+                    "services": {"web": {"image": "x"}, "worker": {"image": "x", "role": "worker"}}
+                });
+                if postgres {
+                    doc["postgres"] = json!({"database": "a", "user": "a"});
+                }
+                apply(&mut doc, &Edit::WithoutRedis).unwrap();
+                let on_database = doc.pointer("/broker/transport") == Some(&json!("database"));
+                let has_worker = doc.pointer("/services/worker").is_some();
+                assert!(
+                    on_database == has_worker && (!on_database || postgres),
+                    "{kind} (postgres: {postgres}): {doc:#}"
+                );
+            }
+        }
     }
 
     #[test]

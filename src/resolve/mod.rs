@@ -4,6 +4,8 @@
 //! default changes here or nowhere. Backends (which provider runs the cache,
 //! which queue kind reads the broker) come from the [`crate::backing`] registry.
 
+pub mod framework;
+
 use crate::backing::{self, queue::QueueKind, CacheBackend};
 use crate::model::*;
 

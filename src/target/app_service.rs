@@ -113,6 +113,8 @@ impl Target for AppService {
             section: Some("azure"),
             public_endpoints: true,
             azure_cache: true,
+            // App Service's Python stack forwards to 8000 (Node apps read `PORT`).
+            web_port: Some(8000),
             ..Starter::default()
         }
     }

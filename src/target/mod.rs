@@ -190,6 +190,8 @@ pub struct Starter {
     pub public_endpoints: bool,
     /// Redis here is Azure Cache for Redis (announced for retirement).
     pub azure_cache: bool,
+    /// The port the platform sends requests to, where it decides (not the app).
+    pub web_port: Option<u16>,
 }
 
 /// The target for `platform`: the one `match` on the platform.

@@ -8,6 +8,7 @@ mod ecosystem;
 mod errors;
 mod escaping;
 mod example_node_bullmq;
+mod frameworks;
 mod hostile;
 mod inputs;
 mod lints;

@@ -142,6 +142,15 @@ fn http_check(client: HttpClient, url: &str, timeout: u32) -> Vec<String> {
                 budget * 1000
             ),
         ],
+        // Net::HTTP ships with Ruby; `exit` with false fails the check on a 4xx/5xx.
+        HttpClient::Ruby => vec![
+            "ruby".into(),
+            "-rnet/http".into(),
+            "-e".into(),
+            format!(
+                "u = URI('{url}'); exit Net::HTTP.start(u.host, u.port, open_timeout: {budget}, read_timeout: {budget}) {{ |h| h.get(u.request_uri).code.to_i < 400 }}"
+            ),
+        ],
         HttpClient::Wget => vec![
             "wget".into(),
             "-q".into(),
@@ -168,7 +177,9 @@ fn healthcheck(d: &Descriptor, service: &ServicePlan) -> Option<ComposeHealthche
     let declared = declared_healthcheck(d, &service.name);
     let test = match &probe.check {
         ProbeCheck::Http { path, port } => http_check(
-            declared.and_then(|h| h.http_client).unwrap_or_default(),
+            declared
+                .and_then(|h| h.http_client)
+                .unwrap_or_else(|| crate::resolve::framework::http_client(d, &service.name)),
             // 127.0.0.1, not localhost: some clients try ::1 only.
             &format!("http://127.0.0.1:{port}{path}"),
             probe.timeout_seconds,
@@ -395,6 +406,15 @@ fn urls_holding(d: &Descriptor, plan: &Plan, view: View, secret: &str) -> Vec<St
 
 /// A `.env` example for processes in the given view.
 fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
+    // Docker compose reads the containers' `.env` and expands `${VAR}`; the
+    // host's is read by the app's own loader, which may not.
+    let (reader, reader_expands) = crate::resolve::framework::dotenv_reader(crate::resolve::framework::app_language(d));
+    let expands = view == View::Container || reader_expands;
+    let readers_expand = if reader_expands {
+        format!("docker compose and {reader} expand it")
+    } else {
+        "docker compose expands it".into()
+    };
     let mut seen = HashSet::new();
     let mut sections = Vec::new();
 
@@ -412,7 +432,7 @@ fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
         let urls = urls_holding(d, plan, view, &secret.id);
         if let (false, Some(var)) = (urls.is_empty(), secret_vars.last_mut()) {
             var.hint = Some(format!(
-                "goes into {} as is (docker compose and python-dotenv do not percent-encode): \
+                "goes into {} as is (docker compose and {reader} do not percent-encode): \
 use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
                 urls.join(", ")
             ));
@@ -456,20 +476,53 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
         });
     }
     sections.retain(|s| !s.vars.is_empty());
+    if !expands {
+        for var in sections.iter_mut().flat_map(|s| s.vars.iter_mut()) {
+            spell_out_references(var, reader);
+        }
+    }
 
+    let references = if expands {
+        format!("${{VAR}} refers to a secret above ({readers_expand}).")
+    } else {
+        format!("{reader} does not expand ${{VAR}}: values built from secrets are left for you to fill in.")
+    };
     let about = match view {
         View::Container => vec![
             "For containers (docker-compose.yml): copy to .env next to the compose file.".into(),
             "docker compose reads the secrets from it; hosts are container names.".into(),
-            "${VAR} refers to a secret above (docker compose and python-dotenv expand it).".into(),
+            references,
         ],
         View::Host => vec![
             "For application processes run on the host against docker-compose-local.yml:".into(),
             "copy to .env; backing services are published on localhost.".into(),
-            "${VAR} refers to a secret above (docker compose and python-dotenv expand it).".into(),
+            references,
         ],
     };
     DotEnvFile { about, sections }
+}
+
+/// For a reader that does not expand `${VAR}`: the value is left empty (the
+/// app fails on it, rather than reading a wrong value), and its comment shows
+/// it with `{VAR}` where each secret's value goes. (Braces, in a comment:
+/// dotenv linters refuse quoted values, and secret scanners take
+/// `user:change-me@` in a URL for a real credential.)
+fn spell_out_references(var: &mut DotEnvVar, reader: &str) {
+    if !var.value.iter().any(|p| matches!(p, InterpolationPart::Required(_))) {
+        return;
+    }
+    let shown: String = var
+        .value
+        .iter()
+        .map(|part| match part {
+            InterpolationPart::Text(text) => text.clone(),
+            InterpolationPart::Required(name) => format!("{{{name}}}"),
+        })
+        .collect();
+    var.value = Vec::new();
+    var.note = Some(format!(
+        "set to {shown} with each {{NAME}} replaced by the value of NAME ({reader} reads no `${{...}}` references)"
+    ));
 }
 
 /// `alloy/config.alloy`: Alloy finds this project's containers through the

@@ -132,7 +132,9 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
         name_suffix_param: NAME_SUFFIX_PARAM,
         name_suffix_length: NAME_SUFFIX_LEN,
         sku: app_service.sku.unwrap_or_else(|| "B1".into()),
-        runtime: app_service.runtime.unwrap_or_else(|| "PYTHON|3.12".into()),
+        runtime: app_service
+            .runtime
+            .unwrap_or_else(|| crate::resolve::framework::app_service_runtime(d).into()),
         https_only: true,
         minimum_tls_version: "1.2",
         ftps_state: "Disabled",
