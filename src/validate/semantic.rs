@@ -44,6 +44,7 @@ pub fn check(d: &Descriptor, index: &PositionIndex, sources: &Sources) -> Vec<Fi
     check_env_collisions(d, &mut c);
     check_env_values(d, &mut c);
     check_output(d, &mut c);
+    super::services::check(d, &mut c);
     c.findings
 }
 
