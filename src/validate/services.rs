@@ -23,6 +23,24 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
                 format!("`plan` is a Render instance type, not a `{}` setting: {instead}", d.platform.as_str()),
             );
         }
+        // Render's free instances serve web services only, without a pre-deploy step.
+        let plan = s.plan.as_deref().or(d.render.as_ref().and_then(|r| r.plan.as_deref()));
+        if render && plan == Some("free") {
+            let pointer = if s.plan.is_some() { format!("{base}/plan") } else { "/render/plan".into() };
+            if s.schedule.is_some() || !matches!(s.role(), Role::Web | Role::Frontend) {
+                c.error(
+                    rules::PLATFORM_FIELD,
+                    pointer,
+                    format!("Render's `free` instance type is for web services; `{name}` is a worker or cron job: give it `plan: starter` or larger"),
+                );
+            } else if s.pre_deploy.is_some() {
+                c.error(
+                    rules::PLATFORM_FIELD,
+                    pointer,
+                    format!("Render runs no pre-deploy command on a `free` instance: give `{name}` `plan: starter` or larger"),
+                );
+            }
+        }
         let native = s.runtime.filter(|r| *r != Runtime::Docker);
         if let Some(runtime) = native {
             if !render {

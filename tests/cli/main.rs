@@ -11,6 +11,7 @@ mod hostile;
 mod inputs;
 mod lints;
 mod notes;
+mod per_service;
 mod pre_commit;
 mod render_check;
 mod render_compose_deploy;
