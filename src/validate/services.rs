@@ -20,13 +20,20 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
             c.error_at_key(
                 rules::PLATFORM_FIELD,
                 format!("{base}/plan"),
-                format!("`plan` is a Render instance type, not a `{}` setting: {instead}", d.platform.as_str()),
+                format!(
+                    "`plan` is a Render instance type, not a `{}` setting: {instead}",
+                    d.platform.as_str()
+                ),
             );
         }
         // Render's free instances serve web services only, without a pre-deploy step.
         let plan = s.plan.as_deref().or(d.render.as_ref().and_then(|r| r.plan.as_deref()));
         if render && plan == Some("free") {
-            let pointer = if s.plan.is_some() { format!("{base}/plan") } else { "/render/plan".into() };
+            let pointer = if s.plan.is_some() {
+                format!("{base}/plan")
+            } else {
+                "/render/plan".into()
+            };
             if s.schedule.is_some() || !matches!(s.role(), Role::Web | Role::Frontend) {
                 c.error(
                     rules::PLATFORM_FIELD,
@@ -54,7 +61,10 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
                     ),
                 );
             } else {
-                for (field, missing) in [("build_command", s.build_command.is_none()), ("command", s.command.is_none())] {
+                for (field, missing) in [
+                    ("build_command", s.build_command.is_none()),
+                    ("command", s.command.is_none()),
+                ] {
                     if missing {
                         c.error(
                             rules::CONTRADICTION,
@@ -135,7 +145,10 @@ fn check_database_url(d: &Descriptor, c: &mut Checker) {
         let (pointer, why) = if pg.url_query.is_some() {
             ("/postgres/url_query", "")
         } else {
-            ("/postgres/url_scheme", " (the default query where the connection uses TLS)")
+            (
+                "/postgres/url_scheme",
+                " (the default query where the connection uses TLS)",
+            )
         };
         c.error(
             rules::CONTRADICTION,

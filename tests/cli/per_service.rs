@@ -68,7 +68,11 @@ fn a_render_service_takes_its_own_plan_and_the_others_the_render_plan() {
     let test = Test::new().write("shop.yaml", RENDER);
     let doc = render(&test, "shop.yaml");
     assert_eq!(service(&doc, "web")["plan"], "standard");
-    assert_eq!(service(&doc, "nightly")["plan"], "starter", "a cron job no longer takes the web plan");
+    assert_eq!(
+        service(&doc, "nightly")["plan"],
+        "starter",
+        "a cron job no longer takes the web plan"
+    );
     // The cost summary prices each service at its own plan.
     let run = test.run(&["plan", "shop.yaml", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -153,7 +157,8 @@ fn render_pre_deploy_is_pre_deploy_command_and_a_cron_job_cannot_have_one() {
     let run = Test::new().write("shop.yaml", &cron).run(&["validate", "shop.yaml"]);
     assert_eq!(run.code, 1);
     assert!(
-        run.stdout.starts_with("shop.yaml:26:5: error: /services/nightly/pre_deploy: `pre_deploy` runs before"),
+        run.stdout
+            .starts_with("shop.yaml:26:5: error: /services/nightly/pre_deploy: `pre_deploy` runs before"),
         "{}",
         run.stdout
     );
@@ -181,10 +186,16 @@ services:
     let doc: Value = serde_yaml::from_str(&test.read("out/docker-compose.yml")).unwrap();
     let once = &doc["services"]["web-pre-deploy"];
     assert_eq!(once["image"], "example/web:1");
-    assert_eq!(once["command"], serde_yaml::to_value(["alembic", "upgrade", "head"]).unwrap());
+    assert_eq!(
+        once["command"],
+        serde_yaml::to_value(["alembic", "upgrade", "head"]).unwrap()
+    );
     assert_eq!(once["restart"], "no");
     assert!(once.get("ports").is_none());
-    assert_eq!(once["environment"]["DATABASE_URL"], doc["services"]["web"]["environment"]["DATABASE_URL"]);
+    assert_eq!(
+        once["environment"]["DATABASE_URL"],
+        doc["services"]["web"]["environment"]["DATABASE_URL"]
+    );
     assert_eq!(
         doc["services"]["web"]["depends_on"]["web-pre-deploy"]["condition"],
         "service_completed_successfully"
@@ -236,7 +247,9 @@ fn container_apps_pre_deploy_is_a_manual_job_run_by_a_script() {
     let plain = CONTAINER_APPS.replace("    pre_deploy: alembic upgrade head\n", "");
     let test = Test::new().write("demo.yaml", &plain);
     assert_eq!(test.run(&["render", "demo.yaml", "-o", "out"]).code, 0);
-    assert!(!test.read("out/infra/modules/container-apps.bicep").contains("Microsoft.App/jobs"));
+    assert!(!test
+        .read("out/infra/modules/container-apps.bicep")
+        .contains("Microsoft.App/jobs"));
     assert!(!test.path("out/infra/run-pre-deploy.sh").exists());
 }
 
@@ -271,7 +284,12 @@ accept:
         .write("demo.yaml", &without_command)
         .run(&["validate", "demo.yaml"]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.starts_with("demo.yaml:9:5: error: /services/web/pre_deploy: App Service has no release hook"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .starts_with("demo.yaml:9:5: error: /services/web/pre_deploy: App Service has no release hook"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -294,10 +312,7 @@ fn a_native_render_runtime_builds_and_starts_with_its_commands() {
 
 #[test]
 fn a_native_runtime_needs_its_commands_and_render() {
-    let missing = RENDER.replace(
-        "    command: bundle exec puma -p $PORT\n",
-        "    runtime: ruby\n",
-    );
+    let missing = RENDER.replace("    command: bundle exec puma -p $PORT\n", "    runtime: ruby\n");
     Test::new().write("shop.yaml", &missing).run(&["validate", "shop.yaml"]).expect(
         1,
         "shop.yaml:15:14: error: /services/web/runtime: service `web` runs on Render's `ruby` runtime, which builds from source: it needs `build_command` (Render's `buildCommand`)\n\
@@ -329,7 +344,9 @@ services:
 ";
     let run = Test::new().write("demo.yaml", stray).run(&["validate", "demo.yaml"]);
     assert!(
-        run.stdout.starts_with("demo.yaml:6:5: error: /services/web/build_command: `build_command` builds a Render native runtime"),
+        run.stdout.starts_with(
+            "demo.yaml:6:5: error: /services/web/build_command: `build_command` builds a Render native runtime"
+        ),
         "{}",
         run.stdout
     );
@@ -339,7 +356,10 @@ services:
 fn a_command_that_reads_a_variable_runs_through_a_shell_everywhere() {
     // Render: `dockerCommand` replaces the image's command with no shell.
     let doc = render(&Test::new().write("shop.yaml", RENDER), "shop.yaml");
-    assert_eq!(service(&doc, "web")["dockerCommand"], "sh -c 'bundle exec puma -p $PORT'");
+    assert_eq!(
+        service(&doc, "web")["dockerCommand"],
+        "sh -c 'bundle exec puma -p $PORT'"
+    );
     assert_eq!(service(&doc, "nightly")["dockerCommand"], "bundle exec rake cleanup");
     // Container Apps: `command` is exec'd.
     let test = Test::new().write("demo.yaml", CONTAINER_APPS);
@@ -365,7 +385,10 @@ services:
     let test = Test::new().write("demo.yaml", compose);
     assert_eq!(test.run(&["render", "demo.yaml", "-o", "out"]).code, 0);
     let text = test.read("out/docker-compose.yml");
-    assert!(text.contains("    command:\n      - sh\n      - \"-c\"\n      - \"serve --port $$PORT\"\n"), "{text}");
+    assert!(
+        text.contains("    command:\n      - sh\n      - \"-c\"\n      - \"serve --port $$PORT\"\n"),
+        "{text}"
+    );
     assert!(text.contains("    command: \"serve --port 8000\"\n"), "{text}");
 }
 
@@ -378,16 +401,26 @@ fn the_database_url_takes_the_scheme_and_query_the_driver_wants() {
     let test = Test::new().write("demo.yaml", &asyncpg);
     let run = test.run(&["render", "demo.yaml", "-o", "out"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let url = "'postgresql+asyncpg://app_user:${uriComponent(postgresPassword)}@${postgresHostName}:5432/app?ssl=require'";
-    for file in ["out/infra/modules/container-apps.bicep", "out/infra/modules/keyvault.bicep"] {
+    let url =
+        "'postgresql+asyncpg://app_user:${uriComponent(postgresPassword)}@${postgresHostName}:5432/app?ssl=require'";
+    for file in [
+        "out/infra/modules/container-apps.bicep",
+        "out/infra/modules/keyvault.bicep",
+    ] {
         assert!(test.read(file).contains(url), "{file}:\n{}", test.read(file));
     }
     // The local compose file's container speaks no TLS: scheme yes, query no.
     let compose = test.read("out/docker-compose.yml");
-    assert!(compose.contains("\"postgresql+asyncpg://app_user:${POSTGRES_PASSWORD:?"), "{compose}");
+    assert!(
+        compose.contains("\"postgresql+asyncpg://app_user:${POSTGRES_PASSWORD:?"),
+        "{compose}"
+    );
     assert!(compose.contains("@db:5432/app\"\n"), "{compose}");
     // Without a query the default is `sslmode=require`, which asyncpg rejects.
-    let sslmode = CONTAINER_APPS.replace("  user: app_user\n", "  user: app_user\n  url_scheme: postgresql+asyncpg\n");
+    let sslmode = CONTAINER_APPS.replace(
+        "  user: app_user\n",
+        "  user: app_user\n  url_scheme: postgresql+asyncpg\n",
+    );
     Test::new().write("demo.yaml", &sslmode).run(&["validate", "demo.yaml"]).expect(
         1,
         "demo.yaml:8:15: error: /postgres/url_scheme: asyncpg rejects `sslmode` in the URL, and the query is `sslmode=require` (the default query where the connection uses TLS): set `postgres.url_query: ssl=require`\n",
@@ -398,7 +431,9 @@ fn the_database_url_takes_the_scheme_and_query_the_driver_wants() {
     let run = Test::new().write("shop.yaml", &render).run(&["validate", "shop.yaml"]);
     assert_eq!(run.code, 1);
     assert!(
-        run.stdout.starts_with("shop.yaml:8:15: error: /postgres/url_scheme: Render hands the database URL out as `postgresql://"),
+        run.stdout.starts_with(
+            "shop.yaml:8:15: error: /postgres/url_scheme: Render hands the database URL out as `postgresql://"
+        ),
         "{}",
         run.stdout
     );

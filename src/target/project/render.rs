@@ -444,7 +444,11 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             image_url,
             dockerfile_path,
             docker_context,
-            docker_command: declared.command.as_ref().filter(|_| native.is_none()).map(docker_command),
+            docker_command: declared
+                .command
+                .as_ref()
+                .filter(|_| native.is_none())
+                .map(docker_command),
             build_command: declared.build_command.clone().filter(|_| native.is_some()),
             start_command: declared.command.as_ref().filter(|_| native.is_some()).map(shell_line),
             pre_deploy_command: declared.pre_deploy.as_ref().map(shell_line),
