@@ -100,6 +100,15 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
                 format!("`pre_deploy` runs as the one-shot service `{one_shot}`, a name another service has: rename that one"),
             );
         }
+        // Azure refuses a Container Apps job name over 32 characters.
+        let job = crate::target::project::azure::container_apps::pre_deploy_job_name(d, name);
+        if s.pre_deploy.is_some() && d.platform == Platform::AzureContainerApps && job.len() > 32 {
+            c.error_at_key(
+                rules::CONTRADICTION,
+                format!("{base}/pre_deploy"),
+                format!("`pre_deploy` runs as the Container Apps job `{job}`, longer than the 32 characters Azure allows: shorten `azure.resource_name` or the service name"),
+            );
+        }
         if s.pre_deploy.is_some() && s.schedule.is_some() {
             c.error_at_key(
                 rules::CONTRADICTION,

@@ -452,3 +452,52 @@ fn a_dashboard_secret_shared_by_two_render_services_is_entered_once() {
     let text = serde_yaml::to_string(&doc).unwrap();
     assert_eq!(text.matches("sync: false").count(), 1, "{text}");
 }
+
+#[test]
+fn a_pre_deploy_that_azure_or_compose_could_not_run_is_refused() {
+    let long = CONTAINER_APPS.replace("name: demo\n", "name: demo-with-a-rather-long-name\n");
+    let run = Test::new().write("demo.yaml", &long).run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.starts_with("demo.yaml:15:5: error: /services/web/pre_deploy: `pre_deploy` runs as the Container Apps job `demo-with-a-rather-long-name-web-pre`, longer than the 32 characters"),
+        "{}",
+        run.stdout
+    );
+    let clash = "\
+name: demo
+platform: compose
+services:
+  web:
+    image: example/web:1
+    pre_deploy: migrate
+  web-pre-deploy:
+    image: example/web:1
+";
+    let run = Test::new().write("demo.yaml", clash).run(&["validate", "demo.yaml"]);
+    assert!(
+        run.stdout.starts_with("demo.yaml:6:5: error: /services/web/pre_deploy: `pre_deploy` runs as the one-shot service `web-pre-deploy`, a name another service has"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn render_free_instances_are_for_web_services_without_a_pre_deploy_step() {
+    let free = RENDER.replace("  plan: standard\n", "  plan: free\n");
+    let run = Test::new().write("shop.yaml", &free).run(&["validate", "shop.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("shop.yaml:4:9: error: /render/plan: Render runs no pre-deploy command on a `free` instance"),
+        "{}",
+        run.stdout
+    );
+    let worker = free.replace("    plan: starter\n", "    plan: free\n");
+    let run = Test::new().write("shop.yaml", &worker).run(&["validate", "shop.yaml"]);
+    assert!(
+        run.stdout
+            .contains("error: /services/nightly/plan: Render's `free` instance type is for web services"),
+        "{}",
+        run.stdout
+    );
+}

@@ -211,6 +211,11 @@ fn inputs(params: &[SecureParam], redis: &Option<RedisModel>, postgres: &Option<
     out
 }
 
+/// The manual job that runs a service's pre-deploy command.
+pub fn pre_deploy_job_name(d: &Descriptor, service: &str) -> String {
+    format!("{}-{service}-pre", resource_base(d))
+}
+
 /// Bicep identifier for a service: `bs-worker` -> `bsWorkerApp`.
 fn app_symbol(service: &str) -> String {
     format!("{}App", camel(service))
@@ -447,7 +452,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
                 probes: probes(service.healthcheck.as_ref(), probe_port),
                 pre_deploy: service.pre_deploy.as_ref().map(|command| PreDeployJob {
                     symbol: format!("{}PreDeploy", camel(service_name)),
-                    name: format!("{base}-{service_name}-pre"),
+                    name: pre_deploy_job_name(d, service_name),
                     command: command_args(command),
                 }),
             }
