@@ -7,6 +7,12 @@ use crate::load::node::escape_pointer;
 use crate::model::*;
 use crate::rules;
 
+/// A service Render builds from source with a native runtime: it needs no
+/// `image` or `build`.
+pub(super) fn native_on_render(d: &Descriptor, s: &Service) -> bool {
+    d.platform == Platform::Render && s.runtime.is_some_and(|r| r != Runtime::Docker)
+}
+
 pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     let render = d.platform == Platform::Render;
     for (name, s) in &d.services {

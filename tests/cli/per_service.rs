@@ -501,3 +501,39 @@ fn render_free_instances_are_for_web_services_without_a_pre_deploy_step() {
         run.stdout
     );
 }
+
+#[test]
+fn a_native_render_service_needs_no_image_or_dockerfile() {
+    let descriptor = "\
+name: shop
+platform: render
+cache:
+  kind: redis
+broker:
+  kind: celery
+services:
+  web:
+    runtime: node
+    build_command: npm ci
+    command: npm start
+  worker:
+    role: worker
+    runtime: python
+    build_command: pip install -r requirements.txt
+    command: celery -A app worker
+";
+    let test = Test::new().write("shop.yaml", descriptor);
+    let doc = render(&test, "shop.yaml");
+    assert_eq!(service(&doc, "worker")["runtime"], "python");
+    assert_eq!(service(&doc, "worker")["startCommand"], "celery -A app worker");
+    // The local Celery compose file cannot run a service that has no image.
+    assert!(!test.path("out/docker-compose.celery.yml").exists());
+    let docker = descriptor.replace("    runtime: node\n", "");
+    let run = Test::new().write("shop.yaml", &docker).run(&["validate", "shop.yaml"]);
+    assert!(
+        run.stdout
+            .contains("error: /services/web: service `web` needs `image` or `build`"),
+        "{}",
+        run.stdout
+    );
+}

@@ -551,6 +551,10 @@ pub fn local_descriptor(d: &Descriptor) -> Descriptor {
         }
         _ => {}
     }
+    // A native-runtime service without an image or Dockerfile cannot run in a container.
+    local
+        .services
+        .retain(|_, s| s.runtime.is_none_or(|r| r == Runtime::Docker) || s.image.is_some() || s.build.is_some());
     local.cache.persistence = None;
     local.cache.disabled_commands = None;
     local.cache.loglevel = None;
