@@ -239,7 +239,7 @@ fn container_apps_pre_deploy_is_a_manual_job_run_by_a_script() {
         assert!(job.contains(line), "{line} missing:\n{job}");
     }
     let script = test.read("out/infra/run-pre-deploy.sh");
-    assert!(script.contains("run_job demo-web-pre\n"), "{script}");
+    assert!(script.contains("run_job demo-web-pre web\n"), "{script}");
     assert!(script.contains("az containerapp job start"), "{script}");
     let update = test.read("out/infra/update-container-app-secrets.sh");
     assert!(update.contains("az containerapp job secret set --resource-group \"$RESOURCE_GROUP\" --name demo-web-pre"));
