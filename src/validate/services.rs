@@ -99,7 +99,9 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
             );
         }
         let one_shot = crate::target::project::compose::pre_deploy_name(name);
-        if s.pre_deploy.is_some() && (d.services.contains_key(&one_shot) || d.infrastructure.contains_key(&one_shot)) {
+        // Render runs `preDeployCommand` itself; the other platforms' compose files a one-shot.
+        let clash = d.services.contains_key(&one_shot) || d.infrastructure.contains_key(&one_shot);
+        if s.pre_deploy.is_some() && !render && clash {
             c.error_at_key(
                 rules::DUPLICATE_SERVICE,
                 format!("{base}/pre_deploy"),
