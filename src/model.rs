@@ -317,6 +317,43 @@ pub struct Service {
     pub cpu: Option<f64>,
     pub memory: Option<String>,
     pub replicas: Option<Replicas>,
+    /// Render: this service's instance type (default `render.plan`).
+    pub plan: Option<String>,
+    /// Run once per deploy before the new version starts (migrations).
+    pub pre_deploy: Option<Command>,
+    /// Render: `docker` (default) or a native runtime built from source.
+    pub runtime: Option<Runtime>,
+    /// Render native runtime: `buildCommand`.
+    pub build_command: Option<String>,
+}
+
+/// How Render builds and runs a service: from a Dockerfile or image, or
+/// from source with one of its native runtimes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    #[default]
+    Docker,
+    Python,
+    Node,
+    Ruby,
+    Go,
+    Rust,
+    Elixir,
+}
+
+impl Runtime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Docker => "docker",
+            Runtime::Python => "python",
+            Runtime::Node => "node",
+            Runtime::Ruby => "ruby",
+            Runtime::Go => "go",
+            Runtime::Rust => "rust",
+            Runtime::Elixir => "elixir",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -396,6 +433,10 @@ pub struct Postgres {
     pub password_secret: Option<String>,
     #[serde(default)]
     pub expose: PostgresExpose,
+    /// Scheme of `DATABASE_URL` (default `postgresql`).
+    pub url_scheme: Option<String>,
+    /// Query of `DATABASE_URL` without `?` (default per platform).
+    pub url_query: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

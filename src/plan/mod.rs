@@ -72,6 +72,9 @@ pub struct ServicePlan {
     /// A cron schedule: the service is a job run on schedule, never kept running.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// Run once per deploy, before the new version starts (migrations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_deploy: Option<Command>,
 }
 
 /// One environment variable and where its value comes from.
@@ -592,7 +595,11 @@ pub(crate) fn render_resources(d: &Descriptor) -> Vec<Resource> {
         } else {
             ResourceKind::RenderWorker
         };
-        out.push(Resource::sized(kind, name.clone(), plan.clone()));
+        out.push(Resource::sized(
+            kind,
+            name.clone(),
+            s.plan.clone().unwrap_or_else(|| plan.clone()),
+        ));
     }
     out
 }

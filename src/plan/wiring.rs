@@ -360,6 +360,23 @@ struct PostgresFacts {
     password: EnvValue,
 }
 
+/// The scheme of the connection URL: `postgresql` unless the app's driver
+/// wants its own (`postgresql+asyncpg`).
+pub fn postgres_url_scheme(pg: &Postgres) -> &str {
+    pg.url_scheme.as_deref().unwrap_or("postgresql")
+}
+
+/// The query of the connection URL (without `?`) to a managed database
+/// reached over TLS: the descriptor's, else `sslmode=require`. A local
+/// container speaks no TLS, so its URL has none (a `ssl=require` would fail).
+pub fn postgres_url_query(pg: &Postgres, tls: bool) -> String {
+    match &pg.url_query {
+        _ if !tls => String::new(),
+        Some(query) => query.clone(),
+        None => "sslmode=require".into(),
+    }
+}
+
 fn postgres_facts(d: &Descriptor, pg: &Postgres, view: View) -> PostgresFacts {
     if crate::target::of(d).postgres_host() == PostgresHost::RenderDatabase {
         // Render creates the database and hands out every fact itself.
@@ -377,10 +394,13 @@ fn postgres_facts(d: &Descriptor, pg: &Postgres, view: View) -> PostgresFacts {
     let password = Part::Secret {
         secret: postgres_password_secret(pg),
     };
-    let query = if at.tls { "?sslmode=require" } else { "" };
+    let query = match postgres_url_query(pg, at.tls) {
+        q if q.is_empty() => String::new(),
+        q => format!("?{q}"),
+    };
     PostgresFacts {
         url: EnvValue::from_parts(join([
-            text(format!("postgresql://{}:", pg.user)),
+            text(format!("{}://{}:", postgres_url_scheme(pg), pg.user)),
             password.clone(),
             text("@"),
             at.host.clone(),
@@ -391,6 +411,16 @@ fn postgres_facts(d: &Descriptor, pg: &Postgres, view: View) -> PostgresFacts {
         database: EnvValue::plain(&pg.database),
         user: EnvValue::plain(&pg.user),
         password: EnvValue::from_parts(vec![password]),
+    }
+}
+
+/// A command as a container runs it, with no shell between: a command line
+/// that reads a variable (`$REDIS_URL`) runs through `sh -c`, or the
+/// variable would reach the program as literal text.
+pub fn through_shell(command: &Command) -> Command {
+    match command {
+        Command::Shell(line) if line.contains('$') => Command::Args(vec!["sh".into(), "-c".into(), line.clone()]),
+        command => command.clone(),
     }
 }
 
@@ -504,6 +534,7 @@ fn postgres_plan(d: &Descriptor, pg: &Postgres) -> ServicePlan {
         volumes: vec![data_volume(&name, "/var/lib/postgresql/data")],
         binds: vec![],
         schedule: None,
+        pre_deploy: None,
         healthcheck: Some(probe(
             ProbeCheck::Exec {
                 args: vec![
@@ -605,6 +636,7 @@ fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
         volumes,
         binds: vec![],
         schedule: None,
+        pre_deploy: None,
         healthcheck: Some(probe(check, None)),
         name,
     })
@@ -764,6 +796,7 @@ fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> Serv
         volumes,
         binds,
         schedule: None,
+        pre_deploy: None,
         healthcheck,
     }
 }
@@ -804,6 +837,7 @@ fn app_plan(d: &Descriptor, name: &str, service: &Service, backing: &BackingEnv)
         binds: vec![],
         schedule: service.schedule.clone(),
         healthcheck: declared_probe(&service.healthcheck, first_port(&service.ports)),
+        pre_deploy: service.pre_deploy.clone(),
     }
 }
 

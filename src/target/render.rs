@@ -131,7 +131,8 @@ impl Target for Render {
         }
         vec![format!(
             "Render prompts for `sync: false` variables only when a Blueprint is first created: set {} by hand in the \
-             Dashboard (each service → Environment) before the sync.",
+             Dashboard (the service whose render.yaml entry says `sync: false` → Environment) before the sync; the \
+             other services copy it with `fromService`.",
             new_secrets.join(", ")
         )]
     }

@@ -4,6 +4,7 @@ pub mod azure;
 pub mod render;
 pub mod schema;
 pub mod semantic;
+pub mod services;
 pub mod suggest;
 
 use crate::error::{Error, Result};

@@ -44,6 +44,7 @@ pub fn check(d: &Descriptor, index: &PositionIndex, sources: &Sources) -> Vec<Fi
     check_env_collisions(d, &mut c);
     check_env_values(d, &mut c);
     check_output(d, &mut c);
+    super::services::check(d, &mut c);
     c.findings
 }
 
@@ -166,6 +167,8 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
     for (name, service) in &d.services {
         let base = format!("/services/{}", escape_pointer(name));
         match (&service.image, &service.build) {
+            // A Render native runtime builds from source (`build_command`).
+            (None, None) if super::services::native_on_render(d, service) => {}
             (None, None) if crate::target::of(d).published_images_only() => c.error(
                 rules::IMAGE_OR_BUILD,
                 base.clone(),

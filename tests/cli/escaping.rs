@@ -20,7 +20,9 @@ fn hostile_values_round_trip_through_compose_yaml() {
     // Compose reads `$$` as a literal `$`.
     let unescape = |v: &serde_yaml::Value| v.as_str().unwrap().replace("$$", "$");
     assert_eq!(unescape(&web["environment"]["HOSTILE"]), HOSTILE);
-    assert_eq!(unescape(&web["command"]), HOSTILE);
+    // A command line that reads `$VAR` runs through `sh -c`: compose runs no shell itself.
+    let command: Vec<String> = web["command"].as_sequence().unwrap().iter().map(unescape).collect();
+    assert_eq!(command, ["sh", "-c", HOSTILE]);
     let keys: Vec<_> = web["environment"]
         .as_mapping()
         .unwrap()

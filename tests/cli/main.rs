@@ -13,6 +13,7 @@ mod hostile;
 mod inputs;
 mod lints;
 mod notes;
+mod per_service;
 mod pre_commit;
 mod queues;
 mod render_check;

@@ -82,11 +82,11 @@ fn secrets_are_generated_or_sync_false_never_values() {
     );
     assert!(secret.get("value").is_none());
     let upstash = yaml("instructly-upstash", "render.yaml");
-    let worker = services(&upstash)
+    let api = services(&upstash)
         .into_iter()
-        .find(|s| s["name"] == "instructly-celery-worker")
+        .find(|s| s["name"] == "instructly-api")
         .unwrap();
-    let url = env_vars(&worker).into_iter().find(|v| v["key"] == "REDIS_URL").unwrap();
+    let url = env_vars(&api).into_iter().find(|v| v["key"] == "REDIS_URL").unwrap();
     assert_eq!(
         url["sync"],
         Value::from(false),
@@ -152,7 +152,10 @@ fn the_upstash_state_keeps_the_url_secret_and_a_separate_broker_url() {
     let vars = env_vars(&worker);
     for key in ["REDIS_URL", "CELERY_BROKER_URL"] {
         let var = vars.iter().find(|v| v["key"] == key).unwrap_or_else(|| panic!("{key}"));
-        assert_eq!(var["sync"], Value::from(false), "{key} is a secret");
+        // Entered once in the Dashboard (on the web service), copied here.
+        assert_eq!(var["fromService"]["name"], Value::from("instructly-api"), "{key}");
+        assert_eq!(var["fromService"]["envVarKey"], Value::from("REDIS_URL"), "{key}");
+        assert!(var.get("value").is_none(), "{key} is a secret");
     }
     assert!(!repo().join("environments/instructly-upstash/redis").exists());
 }

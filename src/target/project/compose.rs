@@ -221,7 +221,7 @@ fn compose_service(
         name: service.name.clone(),
         image: service.image.clone(),
         build: service.build.clone(),
-        command: service.command.clone(),
+        command: service.command.as_ref().map(wiring::through_shell),
         container_name: service.container_name.clone(),
         profiles: match service.schedule {
             Some(_) => vec![JOBS_PROFILE.into()],
@@ -251,6 +251,35 @@ fn compose_service(
             .chain(service.binds.iter().cloned())
             .collect(),
     }
+}
+
+/// The one-shot service that runs `service`'s pre-deploy command (migrations)
+/// with its image and environment; the service waits until it exits 0.
+pub fn pre_deploy_name(service: &str) -> String {
+    format!("{service}-pre-deploy")
+}
+
+/// `service` and, before it, its pre-deploy one-shot: the same image, build,
+/// environment and dependencies, no ports, run once (`restart: "no"`).
+fn with_pre_deploy(service: &ServicePlan, mut compose: ComposeService) -> Vec<ComposeService> {
+    let Some(command) = &service.pre_deploy else {
+        return vec![compose];
+    };
+    let name = pre_deploy_name(&service.name);
+    let once = ComposeService {
+        name: name.clone(),
+        command: Some(wiring::through_shell(command)),
+        container_name: compose.container_name.as_ref().map(|c| pre_deploy_name(c)),
+        restart: "no",
+        ports: vec![],
+        healthcheck: None,
+        ..compose.clone()
+    };
+    compose.depends_on.push(ComposeDependency {
+        service: name,
+        condition: "service_completed_successfully",
+    });
+    vec![once, compose]
 }
 
 /// The compose profile of scheduled jobs, which the host's cron runs.
@@ -296,7 +325,7 @@ fn production(d: &Descriptor, plan: &Plan) -> ComposeFile {
         about,
         services: services
             .iter()
-            .map(|s| compose_service(d, s, &plan.services, plan, s.ports.clone()))
+            .flat_map(|s| with_pre_deploy(s, compose_service(d, s, &plan.services, plan, s.ports.clone())))
             .collect(),
         volumes: volumes_of(&services),
     }

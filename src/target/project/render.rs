@@ -103,6 +103,11 @@ pub struct Service {
     pub dockerfile_path: Option<String>,
     pub docker_context: Option<String>,
     pub docker_command: Option<String>,
+    /// Native runtimes: `buildCommand` and `startCommand` (run by a shell).
+    pub build_command: Option<String>,
+    pub start_command: Option<String>,
+    /// `preDeployCommand`: once per deploy, before the new version starts.
+    pub pre_deploy_command: Option<String>,
     pub schedule: Option<String>,
     pub health_check_path: Option<String>,
     /// `autoDeployTrigger` (`off`, `commit`, `checksPass`): replaces `autoDeploy`.
@@ -217,6 +222,30 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
     }
 }
 
+/// A command as one line for a field Render runs through a shell
+/// (`startCommand`, `preDeployCommand`): an argument list is quoted so the
+/// shell splits it back into the same arguments.
+fn shell_line(command: &Command) -> String {
+    match command {
+        Command::Shell(line) => line.clone(),
+        Command::Args(args) => crate::render::escape::shell_join(args),
+    }
+}
+
+/// `dockerCommand` replaces the image's command without a shell, so a `$VAR`
+/// in a command line would reach the program literally: such a line runs
+/// through `sh -c`.
+fn docker_command(command: &Command) -> String {
+    match command {
+        Command::Shell(line) if line.contains('$') => {
+            let mut out = String::from("sh -c ");
+            crate::render::escape::shell_word(line, &mut out);
+            out
+        }
+        command => shell_line(command),
+    }
+}
+
 /// What the operator must know that the Blueprint cannot say for itself.
 fn notes(d: &Descriptor) -> Vec<String> {
     let mut notes = Vec::new();
@@ -303,6 +332,9 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             dockerfile_path: Some(from_root(&root, "redis/Dockerfile")),
             docker_context: Some(from_root(&root, ".")),
             docker_command: None,
+            build_command: None,
+            start_command: None,
+            pre_deploy_command: None,
             schedule: None,
             health_check_path: None,
             // Redis restarts drop connections: deploy it on purpose, not on every push.
@@ -327,6 +359,9 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             dockerfile_path: None,
             docker_context: None,
             docker_command: None,
+            build_command: None,
+            start_command: None,
+            pre_deploy_command: None,
             schedule: None,
             health_check_path: None,
             auto_deploy_trigger: None,
@@ -338,7 +373,8 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
         }),
         _ => {}
     }
-    // Secret id -> the service (type, name) and key that generates it.
+    // Secret id -> the service (type, name) and key that generates it, or
+    // whose Dashboard entry holds it: declared once, copied by the others.
     let mut generated: Vec<(String, &'static str, String, String)> = Vec::new();
     for service in plan.services.iter().filter(|s| s.kind == ServiceKind::Application) {
         let declared = &d.services[&service.name];
@@ -352,8 +388,12 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
         let mut env = Vec::new();
         for e in service.env.iter().filter(|e| !e.origin.starts_with("/env/")) {
             let entry = match (&e.value, env_entry(d, &e.name, &e.value)) {
-                (EnvValue::Secret { secret }, Env::Generate { key }) => {
+                (EnvValue::Secret { secret }, first @ (Env::Generate { .. } | Env::Secret { .. })) => {
+                    let key = e.name.clone();
                     match generated.iter().find(|(id, ..)| id == secret) {
+                        // A second key of the same service: entered beside the first
+                        // rather than read from the service itself.
+                        Some((_, _, name, _)) if *name == service.name && matches!(first, Env::Secret { .. }) => first,
                         Some((_, ty, name, from_key)) => Env::CopyFromService {
                             key,
                             service_type: ty.to_string(),
@@ -361,8 +401,8 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
                             env_var_key: from_key.clone(),
                         },
                         None => {
-                            generated.push((secret.clone(), service_type, service.name.clone(), key.clone()));
-                            Env::Generate { key }
+                            generated.push((secret.clone(), service_type, service.name.clone(), key));
+                            first
                         }
                     }
                 }
@@ -371,7 +411,10 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             env.push(entry);
         }
         env.extend(port_env(service_type, service));
+        let native = declared.runtime.filter(|r| *r != Runtime::Docker);
         let (runtime, image_url, dockerfile_path, docker_context) = match (&declared.image, &declared.build) {
+            // Render builds the source itself: no image, no Dockerfile.
+            _ if native.is_some() => (native.map_or("docker", Runtime::as_str), None, None, None),
             (_, Some(build)) => (
                 "docker",
                 None,
@@ -391,16 +434,19 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             service_type: service_type.into(),
             name: service.name.clone(),
             runtime: Some(runtime.into()),
-            plan: plan_name.clone(),
+            plan: declared.plan.clone().unwrap_or_else(|| plan_name.clone()),
             region: region.clone(),
             image_url,
             dockerfile_path,
             docker_context,
-            docker_command: declared.command.as_ref().map(|c| match c {
-                Command::Shell(line) => line.clone(),
-                // Quoted, so the platform splits it back into the same arguments.
-                Command::Args(args) => crate::render::escape::shell_join(args),
-            }),
+            docker_command: declared
+                .command
+                .as_ref()
+                .filter(|_| native.is_none())
+                .map(docker_command),
+            build_command: declared.build_command.clone().filter(|_| native.is_some()),
+            start_command: declared.command.as_ref().filter(|_| native.is_some()).map(shell_line),
+            pre_deploy_command: declared.pre_deploy.as_ref().map(shell_line),
             schedule: declared.schedule.clone(),
             health_check_path: declared.healthcheck.as_ref().and_then(|h| h.http.clone()),
             auto_deploy_trigger: None,
@@ -500,6 +546,10 @@ pub fn local_descriptor(d: &Descriptor) -> Descriptor {
         }
         _ => {}
     }
+    // A native-runtime service without an image or Dockerfile cannot run in a container.
+    local
+        .services
+        .retain(|_, s| s.runtime.is_none_or(|r| r == Runtime::Docker) || s.image.is_some() || s.build.is_some());
     local.cache.persistence = None;
     local.cache.disabled_commands = None;
     local.cache.loglevel = None;

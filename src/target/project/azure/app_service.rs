@@ -138,10 +138,22 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
         https_only: true,
         minimum_tls_version: "1.2",
         ftps_state: "Disabled",
-        startup_command: service.and_then(|s| s.command.as_ref()).map(|c| match c {
-            Command::Shell(line) => line.clone(),
-            // Quoted, so the startup shell splits it back into the same arguments.
-            Command::Args(args) => crate::render::escape::shell_join(args),
+        startup_command: service.and_then(|s| s.command.as_ref()).map(|c| {
+            let line = |c: &Command| match c {
+                Command::Shell(line) => line.clone(),
+                // Quoted, so the startup shell splits it back into the same arguments.
+                Command::Args(args) => crate::render::escape::shell_join(args),
+            };
+            // App Service has no release hook: the startup shell runs the
+            // pre-deploy command first and starts the app only if it succeeds.
+            match service.and_then(|s| s.pre_deploy.as_ref()) {
+                // A list (`a; b`) in a subshell, so `&&` waits for all of it.
+                Some(pre) => match line(pre) {
+                    pre if pre.contains([';', '&', '|', '\n']) => format!("({pre}) && {}", line(c)),
+                    pre => format!("{pre} && {}", line(c)),
+                },
+                None => line(c),
+            }
         }),
         postgres: postgres_model(d, true),
         key_vault: key_vault_model(d, true, true),

@@ -110,6 +110,19 @@ pub struct ContainerApp {
     pub secrets: Vec<AppSecret>,
     pub registries: Vec<AppRegistry>,
     pub probes: Vec<AppProbe>,
+    /// The service's pre-deploy command as a manual Container Apps job.
+    pub pre_deploy: Option<PreDeployJob>,
+}
+
+/// A `Microsoft.App/jobs` with `triggerType: Manual`: the app's image,
+/// environment and secrets, run once by `infra/run-pre-deploy.sh` before the
+/// apps roll. Not an init container: that runs on every replica start, so a
+/// migration would run concurrently on each replica and again at scale-out.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreDeployJob {
+    pub symbol: String,
+    pub name: String,
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -196,6 +209,11 @@ fn inputs(params: &[SecureParam], redis: &Option<RedisModel>, postgres: &Option<
         });
     }
     out
+}
+
+/// The manual job that runs a service's pre-deploy command.
+pub fn pre_deploy_job_name(d: &Descriptor, service: &str) -> String {
+    format!("{}-{service}-pre", resource_base(d))
 }
 
 /// Bicep identifier for a service: `bs-worker` -> `bsWorkerApp`.
@@ -432,6 +450,11 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
                 secrets: app_secrets,
                 registries: registry.into_iter().collect(),
                 probes: probes(service.healthcheck.as_ref(), probe_port),
+                pre_deploy: service.pre_deploy.as_ref().map(|command| PreDeployJob {
+                    symbol: format!("{}PreDeploy", camel(service_name)),
+                    name: pre_deploy_job_name(d, service_name),
+                    command: command_args(command),
+                }),
             }
         })
         .collect::<Vec<ContainerApp>>();
@@ -555,5 +578,11 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
         "infra/update-container-app-secrets.sh".into(),
         "azure/container-apps/update-container-app-secrets.sh.j2",
     ));
+    if m.apps.iter().any(|a| a.pre_deploy.is_some()) {
+        files.push(file(
+            "infra/run-pre-deploy.sh".into(),
+            "azure/container-apps/run-pre-deploy.sh.j2",
+        ));
+    }
     files
 }
