@@ -206,6 +206,17 @@ pub enum Command {
     Args(Vec<String>),
 }
 
+impl Command {
+    /// The command as one shell line: an argument list is quoted so a shell
+    /// splits it back into the same arguments.
+    pub fn shell_line(&self) -> String {
+        match self {
+            Command::Shell(line) => line.clone(),
+            Command::Args(args) => crate::render::escape::shell_join(args),
+        }
+    }
+}
+
 /// The application framework a service runs: what the notes, `init` and the
 /// defaults may assume about its commands and files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

@@ -6,7 +6,7 @@
 //! deploygen knows nothing about (`none`) gets no command at all rather than
 //! an invented one.
 
-use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role, Service};
+use crate::model::{CacheKind, Command, Descriptor, Framework, HttpClient, Language, Role, Service};
 
 /// A database cache the framework ships: what it is called, the table it
 /// keeps, what the code needs before it works, and what creates its table
@@ -207,7 +207,11 @@ pub fn of(d: &Descriptor) -> &'static Facts {
 
 /// The command that runs the app's migrations, where deploygen knows one.
 pub fn migrate_command(d: &Descriptor) -> Option<String> {
-    of(d).migrate.map(String::from)
+    // A declared release command is the app's own way to migrate: prefer it.
+    let declared = d.services.values().find_map(|s| s.pre_deploy.as_ref());
+    declared
+        .map(Command::shell_line)
+        .or_else(|| of(d).migrate.map(String::from))
 }
 
 /// What takes a Redis cache's place when it goes (`--without redis`): the
@@ -369,6 +373,28 @@ mod tests {
             let facts = of(&descriptor(Some(f), serde_json::json!({})));
             assert!(facts.cache_smoke.is_none() && facts.database_cache.is_none(), "{f}");
         }
+    }
+
+    #[test]
+    fn a_declared_pre_deploy_command_is_the_migration_whatever_the_framework() {
+        let with = |f: &str, pre: serde_json::Value| {
+            migrate_command(&descriptor(
+                Some(f),
+                serde_json::json!({"web": {"role": "web", "pre_deploy": pre}}),
+            ))
+        };
+        assert_eq!(
+            with("fastapi", serde_json::json!("alembic upgrade head")).as_deref(),
+            Some("alembic upgrade head")
+        );
+        assert_eq!(
+            with(
+                "django",
+                serde_json::json!(["python", "manage.py", "migrate", "--noinput"])
+            )
+            .as_deref(),
+            Some("python manage.py migrate --noinput")
+        );
     }
 
     #[test]

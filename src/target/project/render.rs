@@ -222,16 +222,6 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
     }
 }
 
-/// A command as one line for a field Render runs through a shell
-/// (`startCommand`, `preDeployCommand`): an argument list is quoted so the
-/// shell splits it back into the same arguments.
-fn shell_line(command: &Command) -> String {
-    match command {
-        Command::Shell(line) => line.clone(),
-        Command::Args(args) => crate::render::escape::shell_join(args),
-    }
-}
-
 /// `dockerCommand` replaces the image's command without a shell, so a `$VAR`
 /// in a command line would reach the program literally: such a line runs
 /// through `sh -c`.
@@ -242,7 +232,7 @@ fn docker_command(command: &Command) -> String {
             crate::render::escape::shell_word(line, &mut out);
             out
         }
-        command => shell_line(command),
+        command => command.shell_line(),
     }
 }
 
@@ -445,8 +435,12 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
                 .filter(|_| native.is_none())
                 .map(docker_command),
             build_command: declared.build_command.clone().filter(|_| native.is_some()),
-            start_command: declared.command.as_ref().filter(|_| native.is_some()).map(shell_line),
-            pre_deploy_command: declared.pre_deploy.as_ref().map(shell_line),
+            start_command: declared
+                .command
+                .as_ref()
+                .filter(|_| native.is_some())
+                .map(Command::shell_line),
+            pre_deploy_command: declared.pre_deploy.as_ref().map(Command::shell_line),
             schedule: declared.schedule.clone(),
             health_check_path: declared.healthcheck.as_ref().and_then(|h| h.http.clone()),
             auto_deploy_trigger: None,

@@ -139,11 +139,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
         minimum_tls_version: "1.2",
         ftps_state: "Disabled",
         startup_command: service.and_then(|s| s.command.as_ref()).map(|c| {
-            let line = |c: &Command| match c {
-                Command::Shell(line) => line.clone(),
-                // Quoted, so the startup shell splits it back into the same arguments.
-                Command::Args(args) => crate::render::escape::shell_join(args),
-            };
+            let line = Command::shell_line;
             // App Service has no release hook: the startup shell runs the
             // pre-deploy command first and starts the app only if it succeeds.
             match service.and_then(|s| s.pre_deploy.as_ref()) {
