@@ -231,6 +231,14 @@ fn without_redis_the_worker_and_its_jobs_go_and_no_database_cache_is_invented() 
     let stop = position(steps, "az containerapp revision deactivate --name fastapi-rq-worker");
     let deploy = position(steps, "az deployment group create");
     assert!(drain < stop && stop < deploy);
+    // `az containerapp exec --command` runs one program without arguments
+    // (`"ls -la"` is looked up as one file): the notes open a shell and say
+    // what to run in it, unescaped.
+    assert!(steps.contains(
+        "   az containerapp exec --name fastapi-rq-worker --resource-group <resource-group> --command sh  \
+         # then, in that shell: python -c \"import os, redis, rq; r = redis.from_url(os.environ['REDIS_URL']); "
+    ));
+    assert!(!notes.contains("--command \""), "a command line with arguments");
     assert!(!notes.contains("createcachetable") && !notes.contains("alembic"));
 }
 
