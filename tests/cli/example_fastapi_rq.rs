@@ -63,6 +63,10 @@ fn alembic_runs_once_per_release_as_a_manual_job_on_the_apis_image_and_env() {
     let script = read("fastapi-rq", "infra/run-pre-deploy.sh");
     assert!(script.contains("run_job fastapi-rq-api-pre api\n"));
     assert!(script.contains("az containerapp job start"));
+    assert!(
+        script.contains("run this\n# (without IMAGE) right after that deployment."),
+        "the first deployment's empty database"
+    );
 }
 
 #[test]
