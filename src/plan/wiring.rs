@@ -419,9 +419,23 @@ fn postgres_facts(d: &Descriptor, pg: &Postgres, view: View) -> PostgresFacts {
 /// variable would reach the program as literal text.
 pub fn through_shell(command: &Command) -> Command {
     match command {
-        Command::Shell(line) if line.contains('$') => Command::Args(vec!["sh".into(), "-c".into(), line.clone()]),
+        Command::Shell(line) if line.contains('$') => Command::Args(sh_c(line)),
         command => command.clone(),
     }
+}
+
+/// `sh -c <line>`, a single command `exec`'d: dash (Debian's `/bin/sh`)
+/// forks it and stays PID 1, which ignores the SIGTERM of a stop, so the
+/// program (a worker mid-job) is killed at the end of the grace period.
+pub fn sh_c(line: &str) -> Vec<String> {
+    let first = line.split_whitespace().next().unwrap_or_default();
+    let single = !line.contains(|c| ";&|()<>`\n".contains(c)) && !matches!(first, "exec" | "!") && !first.contains('=');
+    let line = if single {
+        format!("exec {line}")
+    } else {
+        line.to_string()
+    };
+    vec!["sh".into(), "-c".into(), line]
 }
 
 fn plain_env(map: &indexmap::IndexMap<String, crate::model::EnvValue>, base: &str) -> Vec<EnvVar> {

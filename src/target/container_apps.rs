@@ -65,11 +65,14 @@ impl Target for ContainerApps {
         None
     }
 
+    // `az containerapp exec --command` starts one program with no arguments
+    // (the CLI puts it in the exec URL's path; "ls -la" is looked up as one
+    // file name, microsoft/azure-container-apps#1029): open a shell and run
+    // the line in it.
     fn exec(&self, ops: &Ops, service: &str, command: &str) -> String {
         format!(
-            "az containerapp exec --name {} --resource-group {RG} --command \"{}\"",
+            "az containerapp exec --name {} --resource-group {RG} --command sh  # then, in that shell: {command}",
             app(ops, service),
-            command.replace('\\', "\\\\").replace('"', "\\\"")
         )
     }
 

@@ -190,7 +190,7 @@ fn without_redis_chooses_the_cache_by_framework_and_says_which() {
         "{django}"
     );
     assert!(
-        django.contains("--command \"python manage.py createcachetable\""),
+        django.contains("--command sh  # then, in that shell: python manage.py createcachetable\n"),
         "{django}"
     );
     assert!(django.contains("\\dt django_cache_table"), "{django}");

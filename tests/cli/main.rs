@@ -7,6 +7,7 @@ mod docs;
 mod ecosystem;
 mod errors;
 mod escaping;
+mod example_fastapi_rq;
 mod example_node_bullmq;
 mod frameworks;
 mod hostile;

@@ -366,7 +366,7 @@ fn a_command_that_reads_a_variable_runs_through_a_shell_everywhere() {
     assert_eq!(test.run(&["render", "demo.yaml", "-o", "out"]).code, 0);
     let bicep = test.read("out/infra/modules/container-apps.bicep");
     assert!(
-        bicep.contains("command: [\n            'sh'\n            '-c'\n            'uvicorn app.main:app --host 0.0.0.0 --port \\$PORT'\n          ]"),
+        bicep.contains("command: [\n            'sh'\n            '-c'\n            'exec uvicorn app.main:app --host 0.0.0.0 --port \\$PORT'\n          ]"),
         "{bicep}"
     );
     // compose: splits a string command without a shell; `$$` keeps compose's
@@ -386,7 +386,7 @@ services:
     assert_eq!(test.run(&["render", "demo.yaml", "-o", "out"]).code, 0);
     let text = test.read("out/docker-compose.yml");
     assert!(
-        text.contains("    command:\n      - sh\n      - \"-c\"\n      - \"serve --port $$PORT\"\n"),
+        text.contains("    command:\n      - sh\n      - \"-c\"\n      - \"exec serve --port $$PORT\"\n"),
         "{text}"
     );
     assert!(text.contains("    command: \"serve --port 8000\"\n"), "{text}");

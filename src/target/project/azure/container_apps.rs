@@ -233,7 +233,7 @@ fn command_args(command: &Command) -> Vec<String> {
             if plain {
                 line.split_whitespace().map(String::from).collect()
             } else {
-                vec!["sh".into(), "-c".into(), line.clone()]
+                crate::plan::wiring::sh_c(line)
             }
         }
     }
@@ -585,4 +585,36 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
         ));
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_args;
+    use crate::model::Command;
+
+    fn args(line: &str) -> Vec<String> {
+        command_args(&Command::Shell(line.into()))
+    }
+
+    #[test]
+    fn a_single_command_through_the_shell_is_execd_so_it_gets_sigterm() {
+        assert_eq!(
+            args(r#"rq worker --url "$REDIS_URL" default"#),
+            ["sh", "-c", r#"exec rq worker --url "$REDIS_URL" default"#]
+        );
+        assert_eq!(
+            args("uvicorn app.main:app --port 8000"),
+            ["uvicorn", "app.main:app", "--port", "8000"]
+        );
+        for compound in [
+            "alembic upgrade head && uvicorn app:app",
+            "a; b",
+            "x | y",
+            "FOO=$BAR run",
+            "exec run $X",
+            "! check $X",
+        ] {
+            assert_eq!(args(compound), ["sh", "-c", compound], "{compound}");
+        }
+    }
 }
