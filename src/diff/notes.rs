@@ -324,6 +324,11 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         ));
         notes.steps.push(old_ops.stop(&old_workers));
     }
+    if let (true, None, Some(kind)) = (queue_moves, &new_queue, crate::resolve::queue_kind(&b.broker)) {
+        notes
+            .steps
+            .extend(kind.app_without_queue(b).map(|text| step(text, vec![])));
+    }
     if let (true, Some(setup)) = (
         moves_to_database_cache(b, a),
         framework::of(a).database_cache.as_ref().and_then(|c| c.setup),

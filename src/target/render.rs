@@ -53,7 +53,14 @@ impl Target for Render {
         let local = super::on_compose(render::local_descriptor(d));
         let local_plan = crate::plan::build(&local, plan.descriptor.clone());
         plan.files = render::files(d, plan);
-        plan.files.extend(compose::celery_files(&local, &local_plan));
+        let companions = compose::celery_files(&local, &local_plan);
+        // No worker left to run in a container (native runtimes): the developer
+        // runs the app on the host against a local database and cache.
+        if companions.iter().any(|f| f.path.starts_with("docker-compose")) || local.services.len() == d.services.len() {
+            plan.files.extend(companions);
+        } else {
+            plan.files.extend(compose::host_files(&local, &local_plan));
+        }
     }
 
     fn exec(&self, _ops: &Ops, service: &str, command: &str) -> String {
