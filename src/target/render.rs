@@ -1,5 +1,5 @@
 //! Render: a Blueprint (`render.yaml`), secrets kept in the Dashboard, Redis
-//! as a private service; a compose file for Celery on the developer's host.
+//! as a private service or Key Value; a compose file for the developer's host.
 //! Templates: `templates/render/`, `templates/redis/`.
 
 use super::project::{compose, render};

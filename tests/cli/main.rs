@@ -8,6 +8,7 @@ mod ecosystem;
 mod errors;
 mod escaping;
 mod example_node_bullmq;
+mod example_rails_sidekiq;
 mod frameworks;
 mod hostile;
 mod inputs;
