@@ -54,9 +54,9 @@ impl Target for Render {
         let local_plan = crate::plan::build(&local, plan.descriptor.clone());
         plan.files = render::files(d, plan);
         let companions = compose::celery_files(&local, &local_plan);
-        // No worker left to run in a container (native runtimes): the developer
-        // runs the app on the host against a local database and cache.
-        if companions.iter().any(|f| f.path.starts_with("docker-compose")) || local.services.len() == d.services.len() {
+        // No worker to run in a container (none, or native runtimes only): the
+        // developer runs the app on the host against a local database and cache.
+        if companions.iter().any(|f| f.path.starts_with("docker-compose")) {
             plan.files.extend(companions);
         } else {
             plan.files.extend(compose::host_files(&local, &local_plan));

@@ -312,3 +312,23 @@ fn from_a_redis_private_service_to_key_value_the_queue_is_drained_first() {
         ],
     );
 }
+
+/// A Render app without workers has no workers' compose file: its
+/// `.env.example` feeds the local database and cache instead of naming a
+/// compose file that does not exist.
+#[test]
+fn a_render_app_without_workers_gets_its_backing_services_on_localhost() {
+    let t = Test::new().write(
+        "app.yaml",
+        "name: app\nplatform: render\nframework: rails\npostgres:\n  database: app\n  user: app\n  expose:\n    \
+         url: DATABASE_URL\ncache:\n  kind: redis\n  expose:\n    url: REDIS_URL\nservices:\n  web:\n    role: web\n    \
+         build:\n      context: .\n    healthcheck:\n      http: /up\n",
+    );
+    let run = t.run(&["render", "--quiet", "app.yaml", "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dotenv = t.read("out/.env.example");
+    assert!(!dotenv.contains("docker-compose.yml"), "{dotenv}");
+    assert!(dotenv.contains("\nREDIS_URL=redis://localhost:6379\n"), "{dotenv}");
+    let local = t.read("out/docker-compose-local.yml");
+    assert!(local.contains("\"127.0.0.1:6379:6379\""), "{local}");
+}

@@ -784,8 +784,8 @@ pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
     files
 }
 
-/// Render's companion files when no worker can run in a container (every
-/// service on a native runtime): the database and cache published on
+/// Render's companion files when no worker runs in a container (none, or
+/// native runtimes only): the database and cache published on
 /// 127.0.0.1 (`docker-compose-local.yml`), and `.env.example` with the
 /// host's addresses for the processes run on the host.
 pub fn host_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
