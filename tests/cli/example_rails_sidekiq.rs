@@ -263,14 +263,15 @@ fn without_redis_sidekiq_goes_the_cache_moves_to_solid_cache_and_the_cron_job_st
         &notes,
         &[
             "## Migration steps",
+            // The app's changes come first, so the drain window stays short.
+            "take Active Job and the app's own `perform_async` calls off Sidekiq: set \
+             `config.active_job.queue_adapter`",
+            "`bundle add solid_cache`, `bin/rails solid_cache:install`",
             "Drain the Sidekiq queue in Redis database 0 of Render Key Value `storefront-redis`",
             "bundle exec rails runner 'require \"sidekiq/api\"; Sidekiq::Queue.all.each",
             "# in the Shell of storefront-sidekiq, Render Dashboard",
             "Sidekiq::ProcessSet.new.each(&:quiet!)",
             "Suspend storefront-sidekiq",
-            "take Active Job and the app's own `perform_async` calls off Sidekiq: set \
-             `config.active_job.queue_adapter`",
-            "`bundle add solid_cache`, `bin/rails solid_cache:install`",
             "Deploy: push the rendered Blueprint `environments/rails-sidekiq/render.yaml`",
             "bin/rails db:migrate  # in the Shell of storefront-web, Render Dashboard",
             "Delete the Key Value instance `storefront-redis`, the background worker `storefront-sidekiq`",
