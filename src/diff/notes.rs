@@ -301,6 +301,18 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             vec![],
         ));
     }
+    // The app's own changes first: the drain window below stays short.
+    if let (true, None, Some(kind)) = (queue_moves, &new_queue, crate::resolve::queue_kind(&b.broker)) {
+        notes
+            .steps
+            .extend(kind.app_without_queue(b).map(|text| step(text, vec![])));
+    }
+    if let (true, Some(setup)) = (
+        moves_to_database_cache(b, a),
+        framework::of(a).database_cache.as_ref().and_then(|c| c.setup),
+    ) {
+        notes.steps.push(step(setup, vec![]));
+    }
     if drain {
         let q = old_queue.as_ref().expect("drain needs a queue");
         let producers = schedulers(b);
@@ -323,12 +335,6 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             commands,
         ));
         notes.steps.push(old_ops.stop(&old_workers));
-    }
-    if let (true, Some(setup)) = (
-        moves_to_database_cache(b, a),
-        framework::of(a).database_cache.as_ref().and_then(|c| c.setup),
-    ) {
-        notes.steps.push(step(setup, vec![]));
     }
     notes.steps.push(new_ops.deploy());
     if same_platform {

@@ -179,7 +179,10 @@ fn remove_workers(doc: &mut Value) {
     };
     let workers: Vec<String> = services
         .iter()
-        .filter(|(_, s)| typed::<crate::model::Service>(s, "").is_some_and(|s| s.role().needs_broker()))
+        // A scheduled job (a cron job) runs on its own clock, not off the queue: it stays.
+        .filter(|(_, s)| {
+            typed::<crate::model::Service>(s, "").is_some_and(|s| s.role().needs_broker() && s.schedule.is_none())
+        })
         .map(|(name, _)| name.clone())
         .collect();
     services.retain(|name, _| !workers.contains(name));

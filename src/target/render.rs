@@ -1,5 +1,5 @@
 //! Render: a Blueprint (`render.yaml`), secrets kept in the Dashboard, Redis
-//! as a private service; a compose file for Celery on the developer's host.
+//! as a private service or Key Value; a compose file for the developer's host.
 //! Templates: `templates/render/`, `templates/redis/`.
 
 use super::project::{compose, render};
@@ -53,7 +53,14 @@ impl Target for Render {
         let local = super::on_compose(render::local_descriptor(d));
         let local_plan = crate::plan::build(&local, plan.descriptor.clone());
         plan.files = render::files(d, plan);
-        plan.files.extend(compose::celery_files(&local, &local_plan));
+        let companions = compose::celery_files(&local, &local_plan);
+        // No worker to run in a container (none, or native runtimes only): the
+        // developer runs the app on the host against a local database and cache.
+        if companions.iter().any(|f| f.path.starts_with("docker-compose")) {
+            plan.files.extend(companions);
+        } else {
+            plan.files.extend(compose::host_files(&local, &local_plan));
+        }
     }
 
     fn exec(&self, _ops: &Ops, service: &str, command: &str) -> String {

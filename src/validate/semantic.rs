@@ -204,7 +204,9 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
                 );
             }
         }
-        check_healthcheck(&service.healthcheck, &service.ports, &base, c);
+        // Render probes a web service on the `$PORT` it sets: no `ports` needed.
+        let platform_port = d.platform == Platform::Render;
+        check_healthcheck(&service.healthcheck, &service.ports, platform_port, &base, c);
     }
     for (name, infra) in &d.infrastructure {
         let base = format!("/infrastructure/{}", escape_pointer(name));
@@ -215,11 +217,17 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
                 format!("a `custom` service (`{name}`) needs an `image`"),
             );
         }
-        check_healthcheck(&infra.healthcheck, infra.ports.as_deref().unwrap_or_default(), &base, c);
+        check_healthcheck(
+            &infra.healthcheck,
+            infra.ports.as_deref().unwrap_or_default(),
+            false,
+            &base,
+            c,
+        );
     }
 }
 
-fn check_healthcheck(h: &Option<Healthcheck>, ports: &[String], base: &str, c: &mut Checker) {
+fn check_healthcheck(h: &Option<Healthcheck>, ports: &[String], platform_port: bool, base: &str, c: &mut Checker) {
     let Some(h) = h else { return };
     if h.http.is_some() && h.command.is_some() {
         c.error(
@@ -235,7 +243,7 @@ fn check_healthcheck(h: &Option<Healthcheck>, ports: &[String], base: &str, c: &
             "set `http` or `command`".into(),
         );
     }
-    if h.http.is_some() && ports.is_empty() {
+    if h.http.is_some() && ports.is_empty() && !platform_port {
         c.error(
             rules::CONTRADICTION,
             format!("{base}/healthcheck/http"),

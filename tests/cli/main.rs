@@ -9,6 +9,7 @@ mod errors;
 mod escaping;
 mod example_fastapi_rq;
 mod example_node_bullmq;
+mod example_rails_sidekiq;
 mod frameworks;
 mod hostile;
 mod inputs;

@@ -70,6 +70,10 @@ pub trait QueueKind: Sync {
     fn describe(&self, transport: Transport) -> String;
     /// Where its jobs wait, what is lost and how to drain it.
     fn queue(&self, d: &Descriptor, transport: Transport) -> Queue;
+    /// What the app must change before it deploys without this queue (it goes with its Redis).
+    fn app_without_queue(&self, _d: &Descriptor) -> Option<String> {
+        None
+    }
 }
 
 /// Every job queue kind. One line per kind.

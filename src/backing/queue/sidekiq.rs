@@ -39,6 +39,21 @@ impl QueueKind for Sidekiq {
         "Sidekiq on Redis".into()
     }
 
+    fn app_without_queue(&self, d: &Descriptor) -> Option<String> {
+        // Enqueueing to Sidekiq without its Redis raises in the request that enqueues.
+        Some(match crate::resolve::framework(d) {
+            Framework::Rails => "Before deploying, take Active Job and the app's own `perform_async` calls off \
+                Sidekiq: set `config.active_job.queue_adapter` to Solid Queue (`bundle add solid_queue`, \
+                `bin/rails solid_queue:install`, its tables in the app's database, a worker running `bin/jobs`) or \
+                to `:async` (in-process, lost on restart), and commit; otherwise every request that enqueues a job \
+                fails once Redis is gone."
+                .into(),
+            _ => "Before deploying, remove the app's Sidekiq calls (`perform_async`, `perform_in`) or move them to \
+                  another queue, and commit: without its Redis, every call that enqueues a job fails."
+                .into(),
+        })
+    }
+
     fn queue(&self, d: &Descriptor, _: Transport) -> Queue {
         // A Rails app loads its Sidekiq settings with the app; elsewhere plain Ruby.
         let ruby = |code: &str| match crate::resolve::framework(d) {

@@ -783,3 +783,26 @@ pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
     });
     files
 }
+
+/// Render's companion files when no worker runs in a container (none, or
+/// native runtimes only): the database and cache published on
+/// 127.0.0.1 (`docker-compose-local.yml`), and `.env.example` with the
+/// host's addresses for the processes run on the host.
+pub fn host_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
+    let mut compose = self::local(local, local_plan);
+    if let Some(line) = compose.about.last_mut() {
+        *line = "Host-run processes read .env (start from .env.example).".into();
+    }
+    vec![
+        FilePlan {
+            path: "docker-compose-local.yml".into(),
+            template: "compose/docker-compose.yml.j2".into(),
+            model: FileModel::Compose(compose),
+        },
+        FilePlan {
+            path: ".env.example".into(),
+            template: "dotenv/env.dotenv.j2".into(),
+            model: FileModel::DotEnv(dotenv(local, local_plan, View::Host)),
+        },
+    ]
+}

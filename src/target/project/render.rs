@@ -1,6 +1,6 @@
 //! The `render` platform (S4, seed 004): `render.yaml` (a Render Blueprint),
 //! a self-hosted Redis private service with its `redis/redis.conf` and
-//! `redis/Dockerfile`, and `docker-compose.celery.yml` for the workers.
+//! `redis/Dockerfile`, and the local compose companion (see `templates/render/README.md`).
 
 use crate::model::*;
 use crate::plan::wiring::{render_redis_name, REDIS_CONNECTION_STRING_ATTRIBUTE, RENDER_DATABASE_PREFIX};
