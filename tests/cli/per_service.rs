@@ -358,7 +358,7 @@ fn a_command_that_reads_a_variable_runs_through_a_shell_everywhere() {
     let doc = render(&Test::new().write("shop.yaml", RENDER), "shop.yaml");
     assert_eq!(
         service(&doc, "web")["dockerCommand"],
-        "sh -c 'bundle exec puma -p $PORT'"
+        "sh -c 'exec bundle exec puma -p $PORT'"
     );
     assert_eq!(service(&doc, "nightly")["dockerCommand"], "bundle exec rake cleanup");
     // Container Apps: `command` is exec'd.

@@ -227,10 +227,9 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
 /// through `sh -c`.
 fn docker_command(command: &Command) -> String {
     match command {
+        // `exec`'d where it is one command, so the program gets the stop's SIGTERM.
         Command::Shell(line) if line.contains('$') => {
-            let mut out = String::from("sh -c ");
-            crate::render::escape::shell_word(line, &mut out);
-            out
+            crate::render::escape::shell_join(&crate::plan::wiring::sh_c(line))
         }
         command => command.shell_line(),
     }
