@@ -275,7 +275,7 @@ accept:
     let bicep = test.read("out/infra/main.bicep");
     assert!(
         bicep.contains(
-            "appCommandLine: '(python manage.py migrate; python manage.py collectstatic --noinput) && gunicorn app.wsgi'"
+            "appCommandLine: 'sh -c \\'python manage.py migrate; python manage.py collectstatic --noinput\\' && gunicorn app.wsgi'"
         ),
         "{bicep}"
     );
@@ -536,4 +536,75 @@ services:
         "{}",
         run.stdout
     );
+}
+
+/// The Bicep single-quoted string `'…'` on `key: '…'`, read back.
+fn bicep_value(bicep: &str, key: &str) -> String {
+    let line = bicep
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{key}: '")))
+        .unwrap_or_else(|| panic!("no {key}:\n{bicep}"));
+    let body = line.strip_suffix('\'').unwrap();
+    let (mut out, mut chars) = (String::new(), body.chars());
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next().unwrap() {
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'u' => {
+                let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                out.push(char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap());
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// App Service's startup shell reads the pre-deploy command and the app's
+/// start line as one line: a comment, a line break or an open quote in the
+/// pre-deploy command must not swallow the app's start.
+#[test]
+fn app_service_pre_deploy_cannot_swallow_the_start_of_the_app() {
+    let cases = [
+        "echo pre # migrate first",
+        "echo pre\necho more # last line",
+        "echo \"pre\" 'x' $HOME",
+        "echo pre; echo more",
+        "echo pre \\",
+    ];
+    for pre in cases {
+        let descriptor = format!(
+            "\
+name: demo
+platform: azure-app-service
+azure:
+  location: westeurope
+services:
+  web:
+    image: example/web:1
+    ports: [\"8000:8000\"]
+    command: echo APP
+    pre_deploy: {}
+accept:
+  key-vault-public-network-access: a test of the startup command
+",
+            serde_json::to_string(pre).unwrap()
+        );
+        let test = Test::new().write("demo.yaml", &descriptor);
+        let run = test.run(&["render", "demo.yaml", "-o", "out"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let line = bicep_value(&test.read("out/infra/main.bicep"), "appCommandLine");
+        let out = std::process::Command::new("sh").args(["-c", &line]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.starts_with("pre") && stdout.trim_end().ends_with("APP"),
+            "{pre:?} -> {line:?} printed {stdout:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
