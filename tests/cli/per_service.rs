@@ -608,3 +608,38 @@ accept:
         );
     }
 }
+
+/// A URL query holds only the characters RFC 3986 allows there: a quote, a
+/// backslash, a brace or a control character is a typo, refused at the key.
+#[test]
+fn a_database_url_query_takes_only_url_characters() {
+    for (query, ok) in [
+        ("ssl=require&application_name=api%20web", true),
+        ("options=-c%20search_path%3Dapp&x=a:b@c/d;e,f'(g)*!$~", true),
+        ("ssl=\\\"require\\\"", false),
+        ("ssl=require\\\\", false),
+        ("ssl={require}", false),
+        ("ssl=require\\u001b[2K", false),
+        ("ssl=require\\u0000", false),
+        ("ssl=require#x", false),
+        ("ssl=re quire", false),
+    ] {
+        let descriptor = CONTAINER_APPS.replace(
+            "  user: app_user\n",
+            &format!("  user: app_user\n  url_query: \"{query}\"\n"),
+        );
+        let run = Test::new()
+            .write("demo.yaml", &descriptor)
+            .run(&["validate", "demo.yaml"]);
+        if ok {
+            assert_eq!(run.code, 0, "{query}: {}{}", run.stdout, run.stderr);
+        } else {
+            assert_eq!(run.code, 1, "{query}: {}{}", run.stdout, run.stderr);
+            assert!(
+                run.stdout.starts_with("demo.yaml:8:14: error: /postgres/url_query:"),
+                "{query}: {}",
+                run.stdout
+            );
+        }
+    }
+}
