@@ -73,6 +73,10 @@ fn init_writes_a_starter_for_each_framework_that_renders_on_every_platform() {
                 framework,
                 "-q",
             ]);
+            if (framework, platform) == ("rails", "azure-app-service") {
+                run.expect(2, "", "error: `--framework rails` on `azure-app-service`: Linux App Service has no built-in Ruby stack; use `--platform azure-container-apps` or `render`\n");
+                continue;
+            }
             assert_eq!(run.code, 0, "{framework} on {platform}: {}", run.stderr);
             test.run(&["validate", &path]).expect(0, "", &format!("{path}: ok\n"));
             let out = format!("out/{framework}-{platform}");
@@ -269,4 +273,54 @@ fn dotenv_files_use_references_only_where_their_reader_expands_them() {
         "{ruby}"
     );
     assert!(ruby.contains("(docker compose and Ruby's dotenv expand it)"), "{ruby}");
+}
+
+/// Linux App Service has no Ruby stack: a Rails web service would silently
+/// start on the default Python stack, so it is refused at its `framework`.
+#[test]
+fn a_rails_app_on_app_service_is_refused_at_its_framework() {
+    let descriptor = "\
+name: shop
+platform: azure-app-service
+framework: rails
+azure:
+  location: westeurope
+services:
+  web:
+    image: example/web:1
+    ports: [\"3000:3000\"]
+    command: bundle exec puma
+accept:
+  key-vault-public-network-access: a test of the App Service stack
+";
+    let message = "error: {at}: Linux App Service has no built-in Ruby stack (its last, Ruby 2.7, is retired), so `web` would start on Python: deploy a Rails app on `azure-container-apps` or `render`\n";
+    Test::new()
+        .write("shop.yaml", descriptor)
+        .run(&["validate", "shop.yaml"])
+        .expect(
+            1,
+            &format!("shop.yaml:3:12: {}", message.replace("{at}", "/framework")),
+            "shop.yaml: 1 error, 0 warnings\n",
+        );
+    let per_service = descriptor.replace("framework: rails\n", "").replace(
+        "    command: bundle exec puma\n",
+        "    command: bundle exec puma\n    framework: rails\n",
+    );
+    Test::new()
+        .write("shop.yaml", &per_service)
+        .run(&["validate", "shop.yaml"])
+        .expect(
+            1,
+            &format!(
+                "shop.yaml:10:16: {}",
+                message.replace("{at}", "/services/web/framework")
+            ),
+            "shop.yaml: 1 error, 0 warnings\n",
+        );
+    // Any other framework takes its stack.
+    let fastapi = descriptor.replace("framework: rails", "framework: fastapi");
+    Test::new()
+        .write("shop.yaml", &fastapi)
+        .run(&["validate", "shop.yaml"])
+        .expect(0, "", "shop.yaml: ok\n");
 }

@@ -104,7 +104,7 @@ services:
 ";
     Test::new().write("demo.yaml", descriptor).run(&["validate", "demo.yaml"]).expect(
         1,
-        "demo.yaml:8:5: error: /services/web/plan: `plan` is a Render instance type, not a `azure-container-apps` setting: size a Container App with `cpu` and `memory`\n",
+        "demo.yaml:8:5: error: /services/web/plan: `plan` is a Render instance type, not a setting of `azure-container-apps`: size a Container App with `cpu` and `memory`\n",
         "demo.yaml: 1 error, 0 warnings\n",
     );
 }
