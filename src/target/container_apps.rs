@@ -60,16 +60,22 @@ impl Target for ContainerApps {
         );
     }
 
-    // The command travels inside double quotes: escape the ones it has.
     fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
         None
     }
 
+    // The command travels inside double quotes (its own escaped), unless it
+    // holds what a local shell expands there (`$`, a backquote, `!` in an
+    // interactive bash): then as one single-quoted word.
     fn exec(&self, ops: &Ops, service: &str, command: &str) -> String {
+        let quoted = if command.contains(['$', '`', '!']) {
+            crate::render::escape::shell_join(&[command.to_string()])
+        } else {
+            format!("\"{}\"", command.replace('\\', "\\\\").replace('"', "\\\""))
+        };
         format!(
-            "az containerapp exec --name {} --resource-group {RG} --command \"{}\"",
-            app(ops, service),
-            command.replace('\\', "\\\\").replace('"', "\\\"")
+            "az containerapp exec --name {} --resource-group {RG} --command {quoted}",
+            app(ops, service)
         )
     }
 
