@@ -174,12 +174,16 @@ fn typed<T: serde::de::DeserializeOwned>(doc: &Value, pointer: &str) -> Option<T
 
 /// Services that consume a broker go when the broker goes; so do references to them.
 fn remove_workers(doc: &mut Value) {
+    let platform = typed(doc, "/platform").unwrap_or(crate::model::Platform::Compose);
     let Some(Value::Object(services)) = doc.get_mut("services") else {
         return;
     };
     let workers: Vec<String> = services
         .iter()
-        .filter(|(_, s)| typed::<crate::model::Service>(s, "").is_some_and(|s| s.role().needs_broker()))
+        .filter(|(_, s)| {
+            typed::<crate::model::Service>(s, "")
+                .is_some_and(|s| crate::resolve::takes_jobs(platform, s.role, s.role()))
+        })
         .map(|(name, _)| name.clone())
         .collect();
     services.retain(|name, _| !workers.contains(name));

@@ -195,9 +195,21 @@ pub fn render_redis_host(d: &Descriptor) -> String {
 pub fn workers(d: &Descriptor) -> Vec<String> {
     d.services
         .iter()
-        .filter(|(_, s)| s.role() == Role::Worker && s.schedule.is_none())
+        .filter(|(_, s)| takes_jobs(d.platform, s.role, s.role()) && s.schedule.is_none())
         .map(|(n, _)| n.clone())
         .collect()
+}
+
+/// Whether a service consumes the queue: its `role`, else (see
+/// [`Service::role`]) no port. Not on compose: there a service without a
+/// port is often reached over the compose network (an internal API behind a
+/// proxy), and before workers were inferred it was no worker; draining,
+/// stopping or removing it with the queue would take the app down.
+pub fn takes_jobs(platform: Platform, declared: Option<Role>, role: Role) -> bool {
+    match (platform, declared) {
+        (Platform::Compose, None) => false,
+        _ => role.needs_broker(),
+    }
 }
 
 #[cfg(test)]

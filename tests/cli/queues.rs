@@ -377,3 +377,48 @@ fn drain_commands_reach_the_worker_as_written_on_every_platform() {
         }
     }
 }
+
+/// On compose a service without a port is often reached over the compose
+/// network (an internal API behind a proxy): only a declared worker takes
+/// jobs there, so `--without redis` neither removes, drains nor stops it.
+/// Render and Container Apps keep the inference (a process without a port
+/// can be nothing else there).
+#[test]
+fn on_compose_a_service_without_a_port_is_not_taken_for_a_worker() {
+    let text = "\
+name: shop
+platform: compose
+framework: fastapi
+postgres: {database: shop, user: shop}
+cache:
+  kind: redis
+  expose: {url: REDIS_URL}
+broker:
+  kind: celery
+services:
+  proxy:
+    image: nginx
+    ports: [\"80:80\"]
+    depends_on: [api]
+  api:
+    image: example/api:1
+    command: uvicorn app.main:app --host 0.0.0.0 --port 8000
+  jobs:
+    role: worker
+    image: example/api:1
+    command: celery -A app worker
+";
+    let t = Test::new().write("demo.yaml", text);
+    let run = t.run(&["diff", "demo.yaml", "--without", "redis", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let notes = &run.stdout;
+    assert!(notes.contains("Service `jobs` is removed."), "{notes}");
+    assert!(
+        notes.contains("docker compose exec jobs celery -A app inspect active"),
+        "{notes}"
+    );
+    assert!(notes.contains("docker compose stop jobs\n"), "{notes}");
+    assert!(!notes.contains("Service `api` is removed"), "{notes}");
+    assert!(!notes.contains("exec api "), "{notes}");
+    assert!(!notes.contains("stop api"), "{notes}");
+}
