@@ -129,9 +129,21 @@ fn fastapi_rails_and_express_outputs_and_notes_hold_no_django_word() {
         for args in [&["--without", "redis"][..], TO_DATABASE_CACHE] {
             let notes = render_and_notes(&test, &file, name, args);
             assert_no_django(&format!("notes of {name} {args:?}"), &notes);
+            assert_no_python(name, &format!("notes of {name} {args:?}"), &notes);
         }
         for (path, text) in files(&test.path(name)) {
             assert_no_django(&path, &text);
+            assert_no_python(name, &path, &text);
+        }
+    }
+}
+
+/// A Ruby or Node app's files and notes hold no Python stack's habits.
+#[track_caller]
+fn assert_no_python(framework: &str, what: &str, text: &str) {
+    if framework == "rails" || framework == "express" {
+        for word in ["python", "gunicorn", "celery", "Celery", "curl"] {
+            assert!(!text.contains(word), "{what} says `{word}`:\n{text}");
         }
     }
 }
