@@ -182,7 +182,7 @@ fn remove_workers(doc: &mut Value) {
         .iter()
         .filter(|(_, s)| {
             typed::<crate::model::Service>(s, "")
-                .is_some_and(|s| crate::resolve::takes_jobs(platform, s.role, s.role()))
+                .is_some_and(|s| s.role().needs_broker() && crate::resolve::role_counts(platform, &s))
         })
         .map(|(name, _)| name.clone())
         .collect();

@@ -195,21 +195,19 @@ pub fn render_redis_host(d: &Descriptor) -> String {
 pub fn workers(d: &Descriptor) -> Vec<String> {
     d.services
         .iter()
-        .filter(|(_, s)| takes_jobs(d.platform, s.role, s.role()) && s.schedule.is_none())
+        .filter(|(_, s)| s.role() == Role::Worker && role_counts(d.platform, s) && s.schedule.is_none())
         .map(|(n, _)| n.clone())
         .collect()
 }
 
-/// Whether a service consumes the queue: its `role`, else (see
-/// [`Service::role`]) no port. Not on compose: there a service without a
-/// port is often reached over the compose network (an internal API behind a
-/// proxy), and before workers were inferred it was no worker; draining,
-/// stopping or removing it with the queue would take the app down.
-pub fn takes_jobs(platform: Platform, declared: Option<Role>, role: Role) -> bool {
-    match (platform, declared) {
-        (Platform::Compose, None) => false,
-        _ => role.needs_broker(),
-    }
+/// Whether a service's role counts when the queue goes (drained, stopped,
+/// removed with it): a declared `role`, or one inferred from no port (see
+/// [`Service::role`]) except on compose. There a service without a port is
+/// often reached over the compose network (an internal API behind a proxy),
+/// and before workers were inferred it was no worker: taking it for one
+/// would stop the app with the queue.
+pub fn role_counts(platform: Platform, s: &Service) -> bool {
+    s.role.is_some() || platform != Platform::Compose
 }
 
 #[cfg(test)]
