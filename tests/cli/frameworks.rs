@@ -336,3 +336,23 @@ accept:
         .run(&["validate", "shop.yaml"])
         .expect(0, "", "shop.yaml: ok\n");
 }
+
+/// On Render without workers no compose file reads `.env.example`: the app's
+/// own loader does, so a Node app's copy holds no `${VAR}` it would take
+/// literally, and the file names no compose file that is not there.
+#[test]
+fn render_env_example_without_a_compose_file_is_for_the_apps_own_loader() {
+    let descriptor = fixture("express")
+        .replace("platform: compose", "platform: render")
+        .replace("  password_secret: redis-password\n", "");
+    let test = Test::new().write("notes.yaml", &descriptor);
+    let run = test.run(&["render", "notes.yaml", "-o", "out", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!test.path("out").join("docker-compose.yml").exists());
+    let env = test.read("out/.env.example");
+    assert!(!env.contains("docker-compose"), "{env}");
+    for line in env.lines().filter(|l| !l.starts_with('#')) {
+        assert!(!line.contains("${"), "{line:?} in\n{env}");
+    }
+    assert!(env.contains("Node's dotenv does not expand ${VAR}"), "{env}");
+}
