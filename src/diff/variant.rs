@@ -159,9 +159,13 @@ fn framework(doc: &Value) -> crate::model::Framework {
     typed(doc, "/framework")
         .or_else(|| {
             let services = doc.get("services")?.as_object()?;
+            // As `Service::role` reads it: no role and no port is a worker.
             let web = services
                 .values()
-                .find(|s| s.get("role").is_none_or(|r| r.as_str() == Some("web")))?;
+                .find(|s| match typed::<crate::model::Service>(s, "") {
+                    Some(service) => service.role() == crate::model::Role::Web,
+                    None => s.get("role").is_none_or(|r| r.as_str() == Some("web")),
+                })?;
             typed(web, "/framework")
         })
         .unwrap_or_default()
@@ -353,7 +357,15 @@ mod tests {
         let mut doc = json!({
             "postgres": {"database": "a", "user": "a"},
             "cache": {"kind": "redis"},
-            "services": {"w": {"role": "worker", "framework": "express"}, "web": {"framework": "rails"}}
+            "services": {"w": {"role": "worker", "framework": "express"}, "web": {"ports": ["80"], "framework": "rails"}}
+        });
+        apply(&mut doc, &Edit::WithoutRedis).unwrap();
+        assert_eq!(doc["cache"]["kind"], "database");
+        // A worker known by its missing port is not the web service either.
+        let mut doc = json!({
+            "postgres": {"database": "a", "user": "a"},
+            "cache": {"kind": "redis"},
+            "services": {"w": {"image": "x", "framework": "express"}, "web": {"ports": ["80"], "framework": "rails"}}
         });
         apply(&mut doc, &Edit::WithoutRedis).unwrap();
         assert_eq!(doc["cache"]["kind"], "database");
