@@ -41,6 +41,12 @@ pub fn init(options: &InitOptions) -> Result<Vec<PathBuf>> {
             ),
         });
     }
+    // The starter would not validate: Linux App Service has no Ruby stack.
+    if options.platform == "azure-app-service" && options.framework == "rails" {
+        return Err(Error::Usage {
+            message: "`--framework rails` on `azure-app-service`: Linux App Service has no built-in Ruby stack; use `--platform azure-container-apps` or `render`".into(),
+        });
+    }
     let path = options
         .path
         .map(Path::to_path_buf)

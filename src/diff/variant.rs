@@ -159,9 +159,13 @@ fn framework(doc: &Value) -> crate::model::Framework {
     typed(doc, "/framework")
         .or_else(|| {
             let services = doc.get("services")?.as_object()?;
+            // As `Service::role` reads it: no role and no port is a worker.
             let web = services
                 .values()
-                .find(|s| s.get("role").is_none_or(|r| r.as_str() == Some("web")))?;
+                .find(|s| match typed::<crate::model::Service>(s, "") {
+                    Some(service) => service.role() == crate::model::Role::Web,
+                    None => s.get("role").is_none_or(|r| r.as_str() == Some("web")),
+                })?;
             typed(web, "/framework")
         })
         .unwrap_or_default()
@@ -174,6 +178,7 @@ fn typed<T: serde::de::DeserializeOwned>(doc: &Value, pointer: &str) -> Option<T
 
 /// Services that consume a broker go when the broker goes; so do references to them.
 fn remove_workers(doc: &mut Value) {
+    let platform = typed(doc, "/platform").unwrap_or(crate::model::Platform::Compose);
     let Some(Value::Object(services)) = doc.get_mut("services") else {
         return;
     };
@@ -181,7 +186,9 @@ fn remove_workers(doc: &mut Value) {
         .iter()
         // A scheduled job (a cron job) runs on its own clock, not off the queue: it stays.
         .filter(|(_, s)| {
-            typed::<crate::model::Service>(s, "").is_some_and(|s| s.role().needs_broker() && s.schedule.is_none())
+            typed::<crate::model::Service>(s, "").is_some_and(|s| {
+                s.role().needs_broker() && s.schedule.is_none() && crate::resolve::role_counts(platform, &s)
+            })
         })
         .map(|(name, _)| name.clone())
         .collect();
@@ -352,7 +359,15 @@ mod tests {
         let mut doc = json!({
             "postgres": {"database": "a", "user": "a"},
             "cache": {"kind": "redis"},
-            "services": {"w": {"role": "worker", "framework": "express"}, "web": {"framework": "rails"}}
+            "services": {"w": {"role": "worker", "framework": "express"}, "web": {"ports": ["80"], "framework": "rails"}}
+        });
+        apply(&mut doc, &Edit::WithoutRedis).unwrap();
+        assert_eq!(doc["cache"]["kind"], "database");
+        // A worker known by its missing port is not the web service either.
+        let mut doc = json!({
+            "postgres": {"database": "a", "user": "a"},
+            "cache": {"kind": "redis"},
+            "services": {"w": {"image": "x", "framework": "express"}, "web": {"ports": ["80"], "framework": "rails"}}
         });
         apply(&mut doc, &Edit::WithoutRedis).unwrap();
         assert_eq!(doc["cache"]["kind"], "database");

@@ -267,7 +267,7 @@ pub fn http_client(d: &Descriptor, service: &str) -> HttpClient {
 /// App Service's built-in stack (`linuxFxVersion`) for the web service's
 /// language. Linux App Service has no Ruby stack any more, and `runtime`
 /// takes only built-in stacks: a Rails app belongs on Container Apps or
-/// Render, and here gets the old default, as an app of no framework does.
+/// Render, and validation refuses it here (`validate::azure`).
 pub fn app_service_runtime(d: &Descriptor) -> &'static str {
     let web = d.services.values().find(|s| s.role() == Role::Web);
     match web.map_or_else(|| super::framework(d).language(), |s| language_of(d, s)) {

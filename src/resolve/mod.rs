@@ -195,9 +195,19 @@ pub fn render_redis_host(d: &Descriptor) -> String {
 pub fn workers(d: &Descriptor) -> Vec<String> {
     d.services
         .iter()
-        .filter(|(_, s)| s.role() == Role::Worker && s.schedule.is_none())
+        .filter(|(_, s)| s.role() == Role::Worker && role_counts(d.platform, s) && s.schedule.is_none())
         .map(|(n, _)| n.clone())
         .collect()
+}
+
+/// Whether a service's role counts when the queue goes (drained, stopped,
+/// removed with it): a declared `role`, or one inferred from no port (see
+/// [`Service::role`]) except on compose. There a service without a port is
+/// often reached over the compose network (an internal API behind a proxy),
+/// and before workers were inferred it was no worker: taking it for one
+/// would stop the app with the queue.
+pub fn role_counts(platform: Platform, s: &Service) -> bool {
+    s.role.is_some() || platform != Platform::Compose
 }
 
 #[cfg(test)]

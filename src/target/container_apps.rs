@@ -60,7 +60,6 @@ impl Target for ContainerApps {
         );
     }
 
-    // The command travels inside double quotes: escape the ones it has.
     fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
         None
     }

@@ -89,6 +89,22 @@ pub fn check_app_service(d: &Descriptor, c: &mut Checker) {
             "`azure-app-service` deploys no infrastructure containers".into(),
         );
     }
+    // Linux App Service's built-in stacks are Python, Node, .NET, Java and
+    // PHP: a Ruby app given the default stack would start on Python.
+    // `runtime` takes only built-in stacks (`LANG|version`), so no setting helps.
+    if let Some((name, s)) = d.services.iter().find(|(_, s)| s.role() == Role::Web) {
+        if crate::resolve::service_framework(d, s).language() == Language::Ruby {
+            let pointer = match s.framework {
+                Some(_) => format!("/services/{}/framework", crate::load::node::escape_pointer(name)),
+                None => "/framework".into(),
+            };
+            c.error(
+                rules::APP_SERVICE_SHAPE,
+                pointer,
+                format!("Linux App Service has no built-in Ruby stack (its last, Ruby 2.7, is retired), so `{name}` would start on Python: deploy a Rails app on `azure-container-apps` or `render`"),
+            );
+        }
+    }
 }
 
 /// The flexible server refuses these administrator logins at creation.

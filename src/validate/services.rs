@@ -27,7 +27,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
                 rules::PLATFORM_FIELD,
                 format!("{base}/plan"),
                 format!(
-                    "`plan` is a Render instance type, not a `{}` setting: {instead}",
+                    "`plan` is a Render instance type, not a setting of `{}`: {instead}",
                     d.platform.as_str()
                 ),
             );

@@ -73,6 +73,10 @@ fn init_writes_a_starter_for_each_framework_that_renders_on_every_platform() {
                 framework,
                 "-q",
             ]);
+            if (framework, platform) == ("rails", "azure-app-service") {
+                run.expect(2, "", "error: `--framework rails` on `azure-app-service`: Linux App Service has no built-in Ruby stack; use `--platform azure-container-apps` or `render`\n");
+                continue;
+            }
             assert_eq!(run.code, 0, "{framework} on {platform}: {}", run.stderr);
             test.run(&["validate", &path]).expect(0, "", &format!("{path}: ok\n"));
             let out = format!("out/{framework}-{platform}");
@@ -125,9 +129,21 @@ fn fastapi_rails_and_express_outputs_and_notes_hold_no_django_word() {
         for args in [&["--without", "redis"][..], TO_DATABASE_CACHE] {
             let notes = render_and_notes(&test, &file, name, args);
             assert_no_django(&format!("notes of {name} {args:?}"), &notes);
+            assert_no_python(name, &format!("notes of {name} {args:?}"), &notes);
         }
         for (path, text) in files(&test.path(name)) {
             assert_no_django(&path, &text);
+            assert_no_python(name, &path, &text);
+        }
+    }
+}
+
+/// A Ruby or Node app's files and notes hold no Python stack's habits.
+#[track_caller]
+fn assert_no_python(framework: &str, what: &str, text: &str) {
+    if framework == "rails" || framework == "express" {
+        for word in ["python", "gunicorn", "celery", "Celery", "curl"] {
+            assert!(!text.contains(word), "{what} says `{word}`:\n{text}");
         }
     }
 }
@@ -269,4 +285,82 @@ fn dotenv_files_use_references_only_where_their_reader_expands_them() {
         "{ruby}"
     );
     assert!(ruby.contains("(docker compose and Ruby's dotenv expand it)"), "{ruby}");
+}
+
+/// Linux App Service has no Ruby stack: a Rails web service would silently
+/// start on the default Python stack, so it is refused at its `framework`.
+#[test]
+fn a_rails_app_on_app_service_is_refused_at_its_framework() {
+    let descriptor = "\
+name: shop
+platform: azure-app-service
+framework: rails
+azure:
+  location: westeurope
+services:
+  web:
+    image: example/web:1
+    ports: [\"3000:3000\"]
+    command: bundle exec puma
+accept:
+  key-vault-public-network-access: a test of the App Service stack
+";
+    let message = "error: {at}: Linux App Service has no built-in Ruby stack (its last, Ruby 2.7, is retired), so `web` would start on Python: deploy a Rails app on `azure-container-apps` or `render`\n";
+    Test::new()
+        .write("shop.yaml", descriptor)
+        .run(&["validate", "shop.yaml"])
+        .expect(
+            1,
+            &format!("shop.yaml:3:12: {}", message.replace("{at}", "/framework")),
+            "shop.yaml: 1 error, 0 warnings\n",
+        );
+    let per_service = descriptor.replace("framework: rails\n", "").replace(
+        "    command: bundle exec puma\n",
+        "    command: bundle exec puma\n    framework: rails\n",
+    );
+    Test::new()
+        .write("shop.yaml", &per_service)
+        .run(&["validate", "shop.yaml"])
+        .expect(
+            1,
+            &format!(
+                "shop.yaml:10:16: {}",
+                message.replace("{at}", "/services/web/framework")
+            ),
+            "shop.yaml: 1 error, 0 warnings\n",
+        );
+    // Any other framework takes its stack.
+    let fastapi = descriptor.replace("framework: rails", "framework: fastapi");
+    Test::new()
+        .write("shop.yaml", &fastapi)
+        .run(&["validate", "shop.yaml"])
+        .expect(0, "", "shop.yaml: ok\n");
+}
+
+/// On Render without workers no compose file reads `.env.example`: the app's
+/// own loader does, so a Node app's copy holds no `${VAR}` it would take
+/// literally, and every compose file it names is there (the backing services'
+/// `docker-compose-local.yml`).
+#[test]
+fn render_env_example_without_a_compose_file_is_for_the_apps_own_loader() {
+    let descriptor = fixture("express")
+        .replace("platform: compose", "platform: render")
+        .replace("  password_secret: redis-password\n", "");
+    let test = Test::new().write("notes.yaml", &descriptor);
+    let run = test.run(&["render", "notes.yaml", "-o", "out", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!test.path("out").join("docker-compose.yml").exists());
+    let env = test.read("out/.env.example");
+    let named: Vec<&str> = env
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        .filter(|w| w.starts_with("docker-compose") && w.ends_with(".yml"))
+        .collect();
+    assert!(!named.is_empty(), "{env}");
+    for file in named {
+        assert!(test.path("out").join(file).exists(), "{file} named in\n{env}");
+    }
+    for line in env.lines().filter(|l| !l.starts_with('#')) {
+        assert!(!line.contains("${"), "{line:?} in\n{env}");
+    }
+    assert!(env.contains("Node's dotenv does not expand ${VAR}"), "{env}");
 }

@@ -335,6 +335,36 @@ proptest! {
         let mut leaves = Vec::new();
         string_leaves(&doc, String::new(), &mut leaves);
         let pointer = leaf.get(&leaves).clone();
+        keeps_structure(&path, &pointer, &payload)?;
+    }
+
+    /// The per-service and queue fields of issue 13 on every platform (the
+    /// shipped environments set few of them): `pre_deploy`, `build_command`,
+    /// `plan`, `runtime`, `postgres.url_scheme`/`url_query`, `framework`, the
+    /// broker's settings, and the commands beside them.
+    #[test]
+    fn hostile_values_in_the_new_fields_are_refused_or_cannot_change_structure(env in any::<prop::sample::Index>(), leaf in any::<prop::sample::Index>(), payload in hostile()) {
+        let mut envs: Vec<PathBuf> = std::fs::read_dir(repo().join("tests/fixtures/new-fields"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        envs.sort();
+        let path = env.get(&envs).clone();
+        let doc = deploygen::load::load(&path).unwrap().root.to_json();
+        let mut leaves = Vec::new();
+        string_leaves(&doc, String::new(), &mut leaves);
+        let fields = ["/pre_deploy", "/build_command", "/plan", "/runtime", "/url_scheme", "/url_query", "/framework", "/command"];
+        leaves.retain(|l| fields.iter().any(|f| l.ends_with(f)) || l.starts_with("/broker/"));
+        let pointer = leaf.get(&leaves).clone();
+        keeps_structure(&path, &pointer, &payload)?;
+    }
+}
+
+fn keeps_structure(path: &std::path::Path, pointer: &str, payload: &str) -> Result<(), TestCaseError> {
+    {
+        let path = path.to_path_buf();
+        let pointer = pointer.to_string();
         let marked = format!("Ωmark{payload}");
         // A command line that reads `$VAR` runs through `sh -c`: its shape is
         // that of another command line with a `$`, not the shipped one's.
@@ -353,13 +383,27 @@ proptest! {
             for (old, new) in baseline.iter().zip(&files) {
                 let (old_shape, _) = shape(old);
                 let (new_shape, values) = shape(new);
-                prop_assert_eq!(old_shape, new_shape, "{} = {:?} changed the structure of {}", pointer, marked, new.path);
+                prop_assert_eq!(
+                    old_shape,
+                    new_shape,
+                    "{} = {:?} changed the structure of {}",
+                    pointer,
+                    marked,
+                    new.path
+                );
                 for value in values.iter().filter(|v| v.contains("Ωmark")) {
-                    prop_assert!(value.contains(&marked) || (through_shell && *value == wrapped), "{}: {:?} came back as {:?}", new.path, marked, value);
+                    prop_assert!(
+                        value.contains(&marked) || (through_shell && *value == wrapped),
+                        "{}: {:?} came back as {:?}",
+                        new.path,
+                        marked,
+                        value
+                    );
                 }
             }
         }
     }
+    Ok(())
 }
 
 /// The property above is not vacuous: free-text fields accept hostile values,
@@ -378,6 +422,25 @@ fn free_text_fields_take_hostile_values_without_changing_structure() {
         ("chat.yaml", "/services/web/command"),
         ("instructly.yaml", "/services/instructly-api/command"),
         ("instructly.yaml", "/description"),
+        ("../tests/fixtures/new-fields/compose.yaml", "/services/api/pre_deploy"),
+        (
+            "../tests/fixtures/new-fields/container-apps.yaml",
+            "/services/api/pre_deploy",
+        ),
+        (
+            "../tests/fixtures/new-fields/container-apps.yaml",
+            "/services/worker/command",
+        ),
+        ("../tests/fixtures/new-fields/render.yaml", "/services/web/pre_deploy"),
+        (
+            "../tests/fixtures/new-fields/render.yaml",
+            "/services/web/build_command",
+        ),
+        ("../tests/fixtures/new-fields/render.yaml", "/services/worker/command"),
+        (
+            "../tests/fixtures/new-fields/app-service.yaml",
+            "/services/web/pre_deploy",
+        ),
     ];
     for (env, pointer) in cases {
         let path = repo().join("environments").join(env);
@@ -404,8 +467,11 @@ fn free_text_fields_take_hostile_values_without_changing_structure() {
             if new.path.ends_with(".bicep") && new.contents.contains("Ωmark") {
                 let mut escaped = String::new();
                 deploygen::render::escape::bicep_string_body(payload, &mut escaped);
+                // App Service's startup line carries a pre-deploy line as one `sh -c` word.
+                let mut quoted = String::new();
+                deploygen::render::escape::bicep_string_body(&through_shell, &mut quoted);
                 assert!(
-                    new.contents.contains(&escaped),
+                    new.contents.contains(&escaped) || new.contents.contains(&quoted),
                     "{env} {pointer}: {} lacks {escaped}",
                     new.path
                 );

@@ -104,7 +104,7 @@ services:
 ";
     Test::new().write("demo.yaml", descriptor).run(&["validate", "demo.yaml"]).expect(
         1,
-        "demo.yaml:8:5: error: /services/web/plan: `plan` is a Render instance type, not a `azure-container-apps` setting: size a Container App with `cpu` and `memory`\n",
+        "demo.yaml:8:5: error: /services/web/plan: `plan` is a Render instance type, not a setting of `azure-container-apps`: size a Container App with `cpu` and `memory`\n",
         "demo.yaml: 1 error, 0 warnings\n",
     );
 }
@@ -275,7 +275,7 @@ accept:
     let bicep = test.read("out/infra/main.bicep");
     assert!(
         bicep.contains(
-            "appCommandLine: '(python manage.py migrate; python manage.py collectstatic --noinput) && gunicorn app.wsgi'"
+            "appCommandLine: 'sh -c \\'python manage.py migrate; python manage.py collectstatic --noinput\\' && gunicorn app.wsgi'"
         ),
         "{bicep}"
     );
@@ -536,4 +536,110 @@ services:
         "{}",
         run.stdout
     );
+}
+
+/// The Bicep single-quoted string `'…'` on `key: '…'`, read back.
+fn bicep_value(bicep: &str, key: &str) -> String {
+    let line = bicep
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{key}: '")))
+        .unwrap_or_else(|| panic!("no {key}:\n{bicep}"));
+    let body = line.strip_suffix('\'').unwrap();
+    let (mut out, mut chars) = (String::new(), body.chars());
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next().unwrap() {
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'u' => {
+                let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                out.push(char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap());
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// App Service's startup shell reads the pre-deploy command and the app's
+/// start line as one line: a comment, a line break or an open quote in the
+/// pre-deploy command must not swallow the app's start.
+#[test]
+fn app_service_pre_deploy_cannot_swallow_the_start_of_the_app() {
+    let cases = [
+        "echo pre # migrate first",
+        "echo pre\necho more # last line",
+        "echo \"pre\" 'x' $HOME",
+        "echo pre; echo more",
+        "echo pre \\",
+    ];
+    for pre in cases {
+        let descriptor = format!(
+            "\
+name: demo
+platform: azure-app-service
+azure:
+  location: westeurope
+services:
+  web:
+    image: example/web:1
+    ports: [\"8000:8000\"]
+    command: echo APP
+    pre_deploy: {}
+accept:
+  key-vault-public-network-access: a test of the startup command
+",
+            serde_json::to_string(pre).unwrap()
+        );
+        let test = Test::new().write("demo.yaml", &descriptor);
+        let run = test.run(&["render", "demo.yaml", "-o", "out"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let line = bicep_value(&test.read("out/infra/main.bicep"), "appCommandLine");
+        let out = std::process::Command::new("sh").args(["-c", &line]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.starts_with("pre") && stdout.trim_end().ends_with("APP"),
+            "{pre:?} -> {line:?} printed {stdout:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A URL query holds only the characters RFC 3986 allows there: a quote, a
+/// backslash, a brace or a control character is a typo, refused at the key.
+#[test]
+fn a_database_url_query_takes_only_url_characters() {
+    for (query, ok) in [
+        ("ssl=require&application_name=api%20web", true),
+        ("options=-c%20search_path%3Dapp&x=a:b@c/d;e,f'(g)*!$~", true),
+        ("ssl=\\\"require\\\"", false),
+        ("ssl=require\\\\", false),
+        ("ssl={require}", false),
+        ("ssl=require\\u001b[2K", false),
+        ("ssl=require\\u0000", false),
+        ("ssl=require#x", false),
+        ("ssl=re quire", false),
+    ] {
+        let descriptor = CONTAINER_APPS.replace(
+            "  user: app_user\n",
+            &format!("  user: app_user\n  url_query: \"{query}\"\n"),
+        );
+        let run = Test::new()
+            .write("demo.yaml", &descriptor)
+            .run(&["validate", "demo.yaml"]);
+        if ok {
+            assert_eq!(run.code, 0, "{query}: {}{}", run.stdout, run.stderr);
+        } else {
+            assert_eq!(run.code, 1, "{query}: {}{}", run.stdout, run.stderr);
+            assert!(
+                run.stdout.starts_with("demo.yaml:8:14: error: /postgres/url_query:"),
+                "{query}: {}",
+                run.stdout
+            );
+        }
+    }
 }

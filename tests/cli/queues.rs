@@ -313,3 +313,118 @@ fn without_redis_a_redis_only_queue_goes_with_its_workers() {
     }
     assert!(!run.stdout.contains("docker-compose.workers.yml"), "{}", run.stdout);
 }
+
+/// The commands in a block of the notes, as an operator's shell reads them.
+fn bash_lines(notes: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in notes.lines() {
+        match line.trim() {
+            "```bash" => inside = true,
+            "```" => inside = false,
+            l if inside && !l.is_empty() => out.push(l.to_string()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every drain and count command of every queue kind is runnable as written
+/// from an operator's interactive bash (history expansion on): on Container
+/// Apps the command `az containerapp exec --command` receives is exactly the
+/// one Render's notes ask to run in the worker's Shell (written as is), with
+/// no `$`, backquote or `!` taken by the local shell.
+#[test]
+fn drain_commands_reach_the_worker_as_written_on_every_platform() {
+    let cache = "  kind: redis\n  expose: {url: REDIS_URL}\n";
+    for kind in KINDS {
+        let notes = |platform: &str| {
+            let t = Test::new().write("demo.yaml", &descriptor(platform, cache, kind));
+            let run = t.run(&["diff", "demo.yaml", "--without", "redis", "--format", "markdown"]);
+            assert_eq!(run.code, 1, "{kind} on {platform}: {}", run.stderr);
+            bash_lines(&run.stdout)
+        };
+        let on_render: Vec<String> = notes("render")
+            .iter()
+            .filter_map(|l| l.split_once("  # in the Shell of ").map(|(c, _)| c.to_string()))
+            .collect();
+        let on_azure: Vec<String> = notes("azure-container-apps")
+            .into_iter()
+            .filter(|l| l.starts_with("az containerapp exec "))
+            .collect();
+        assert_eq!(on_render.len(), on_azure.len(), "{kind}: {on_render:?} {on_azure:?}");
+        for (expected, line) in on_render.iter().zip(&on_azure) {
+            // `az containerapp exec` runs one program without arguments: it
+            // opens a shell, and the operator types the same line as on Render.
+            let (line, typed) = line
+                .split_once("  # then, in that shell: ")
+                .unwrap_or_else(|| panic!("{kind}: {line}"));
+            assert_eq!(typed, expected, "{kind}");
+            let script = format!(
+                "set -o history -H\naz() {{ while [ \"$1\" != --command ]; do shift; done; printf '%s' \"$2\"; }}\n{}\n",
+                // The placeholder the operator fills in.
+                line.replace("<resource-group>", "rg")
+            );
+            let mut child = std::process::Command::new("bash")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.stderr.is_empty(),
+                "{kind}: {line}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "sh", "{kind}: {line}");
+        }
+    }
+}
+
+/// On compose a service without a port is often reached over the compose
+/// network (an internal API behind a proxy): only a declared worker takes
+/// jobs there, so `--without redis` neither removes, drains nor stops it.
+/// Render and Container Apps keep the inference (a process without a port
+/// can be nothing else there).
+#[test]
+fn on_compose_a_service_without_a_port_is_not_taken_for_a_worker() {
+    let text = "\
+name: shop
+platform: compose
+framework: fastapi
+postgres: {database: shop, user: shop}
+cache:
+  kind: redis
+  expose: {url: REDIS_URL}
+broker:
+  kind: celery
+services:
+  proxy:
+    image: nginx
+    ports: [\"80:80\"]
+    depends_on: [api]
+  api:
+    image: example/api:1
+    command: uvicorn app.main:app --host 0.0.0.0 --port 8000
+  jobs:
+    role: worker
+    image: example/api:1
+    command: celery -A app worker
+";
+    let t = Test::new().write("demo.yaml", text);
+    let run = t.run(&["diff", "demo.yaml", "--without", "redis", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let notes = &run.stdout;
+    assert!(notes.contains("Service `jobs` is removed."), "{notes}");
+    assert!(
+        notes.contains("docker compose exec jobs celery -A app inspect active"),
+        "{notes}"
+    );
+    assert!(notes.contains("docker compose stop jobs\n"), "{notes}");
+    assert!(!notes.contains("Service `api` is removed"), "{notes}");
+    assert!(!notes.contains("exec api "), "{notes}");
+    assert!(!notes.contains("stop api"), "{notes}");
+}

@@ -435,10 +435,15 @@ fn urls_holding(d: &Descriptor, plan: &Plan, view: View, secret: &str) -> Vec<St
 
 /// A `.env` example for processes in the given view.
 fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
+    dotenv_read_by(d, plan, view, view == View::Container)
+}
+
+/// A `.env` example; `by_compose`: a compose file reads it (else only the app's loader).
+fn dotenv_read_by(d: &Descriptor, plan: &Plan, view: View, by_compose: bool) -> DotEnvFile {
     // Docker compose reads the containers' `.env` and expands `${VAR}`; the
     // host's is read by the app's own loader, which may not.
     let (reader, reader_expands) = crate::resolve::framework::dotenv_reader(crate::resolve::framework::app_language(d));
-    let expands = view == View::Container || reader_expands;
+    let expands = by_compose || reader_expands;
     let readers_expand = if reader_expands {
         format!("docker compose and {reader} expand it")
     } else {
@@ -771,9 +776,16 @@ pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
             }),
         });
     }
-    let mut env = dotenv(local, local_plan, View::Container);
-    // Only when the compose file it feeds exists (there are workers).
-    if let Some(first) = env.about.first_mut().filter(|_| !files.is_empty()) {
+    // Without workers no compose file reads it: the app's own loader does.
+    let mut env = dotenv_read_by(local, local_plan, View::Container, !files.is_empty());
+    if files.is_empty() {
+        let references = env.about.pop().unwrap_or_default();
+        env.about = vec![
+            "For the app's processes run outside Render: copy to .env for its own loader.".into(),
+            "Hosts name services on Render or in containers: point them at the ones you run.".into(),
+            references,
+        ];
+    } else if let Some(first) = env.about.first_mut() {
         *first = format!("For containers ({path}): copy to .env next to the compose file.");
     }
     files.push(FilePlan {

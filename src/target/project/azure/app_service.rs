@@ -6,6 +6,7 @@ use super::*;
 use crate::plan::bicep::BicepPart;
 use crate::plan::wiring::{POSTGRES_HOST_ATTRIBUTE, REDIS_ACCESS_KEY_SECRET, REDIS_HOST_ATTRIBUTE};
 use crate::plan::{FileModel, FilePlan};
+use crate::render::escape::shell_join;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AppServiceModel {
@@ -143,10 +144,14 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
             // App Service has no release hook: the startup shell runs the
             // pre-deploy command first and starts the app only if it succeeds.
             match service.and_then(|s| s.pre_deploy.as_ref()) {
-                // A list (`a; b`) in a subshell, so `&&` waits for all of it.
+                // Plain words stay readable; anything else (a list, a `#`
+                // comment, a line break, quotes) is one `sh -c` word, so it
+                // cannot swallow or reshape the app's start after `&&`.
                 Some(pre) => match line(pre) {
-                    pre if pre.contains([';', '&', '|', '\n']) => format!("({pre}) && {}", line(c)),
-                    pre => format!("{pre} && {}", line(c)),
+                    pre if pre.split(' ').all(|w| shell_join(&[w.to_string()]) == w) => {
+                        format!("{pre} && {}", line(c))
+                    }
+                    pre => format!("sh -c {} && {}", shell_join(&[pre]), line(c)),
                 },
                 None => line(c),
             }
