@@ -64,8 +64,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
 }
 
 /// Each long-running worker of a queue with a documented need that gets less
-/// grace than that: its pointer (the setting, or the service without one) and
-/// the message.
+/// grace than that: the pointer of its setting and the message.
 pub fn short_workers(d: &Descriptor) -> Vec<(String, String)> {
     let Some(queue) = crate::resolve::queue_kind(&d.broker) else {
         return vec![];
@@ -81,10 +80,11 @@ pub fn short_workers(d: &Descriptor) -> Vec<(String, String)> {
             if grace >= needs {
                 return None;
             }
-            let base = format!("/services/{}", escape_pointer(name));
-            let (pointer, given) = match s.stop_grace_seconds {
-                Some(_) => (format!("{base}/stop_grace_seconds"), format!("`stop_grace_seconds: {grace}`")),
-                None => (base, format!("the default grace on {} ({grace} s)", platform_name(d.platform))),
+            // Unset, the pointer names the setting to add and locates the service.
+            let pointer = format!("/services/{}/stop_grace_seconds", escape_pointer(name));
+            let given = match s.stop_grace_seconds {
+                Some(_) => format!("`stop_grace_seconds: {grace}`"),
+                None => format!("the default grace on {} ({grace} s)", platform_name(d.platform)),
             };
             Some((
                 pointer,
