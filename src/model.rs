@@ -336,6 +336,8 @@ pub struct Service {
     pub runtime: Option<Runtime>,
     /// Render native runtime: `buildCommand`.
     pub build_command: Option<String>,
+    /// Seconds from SIGTERM to the kill when the service stops (default: the platform's).
+    pub stop_grace_seconds: Option<u32>,
 }
 
 /// How Render builds and runs a service: from a Dockerfile or image, or

@@ -29,6 +29,7 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     dangerous_commands(d, &mut hits);
     queue_eviction(d, &mut hits);
     published(d, &mut hits);
+    stop_grace(d, &mut hits);
 
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
     let mut findings = Vec::new();
@@ -78,6 +79,17 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
         }
     }
     findings
+}
+
+/// A queue worker the platform kills before it can finish or hand back its job.
+fn stop_grace(d: &Descriptor, hits: &mut Vec<Hit>) {
+    for (pointer, message) in crate::validate::stop_grace::short_workers(d) {
+        hits.push(Hit {
+            rule: rules::WORKER_STOP_GRACE,
+            pointer,
+            message,
+        });
+    }
 }
 
 /// A job queue on a Redis told to evict keys under memory pressure.

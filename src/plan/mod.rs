@@ -75,6 +75,9 @@ pub struct ServicePlan {
     /// Run once per deploy, before the new version starts (migrations).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_deploy: Option<Command>,
+    /// Seconds from SIGTERM to the kill when it stops; `None`: the platform's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_grace_seconds: Option<u32>,
 }
 
 /// One environment variable and where its value comes from.

@@ -549,6 +549,7 @@ fn postgres_plan(d: &Descriptor, pg: &Postgres) -> ServicePlan {
         binds: vec![],
         schedule: None,
         pre_deploy: None,
+        stop_grace_seconds: None,
         healthcheck: Some(probe(
             ProbeCheck::Exec {
                 args: vec![
@@ -651,6 +652,7 @@ fn cache_plan(d: &Descriptor) -> Option<ServicePlan> {
         binds: vec![],
         schedule: None,
         pre_deploy: None,
+        stop_grace_seconds: None,
         healthcheck: Some(probe(check, None)),
         name,
     })
@@ -811,6 +813,7 @@ fn infra_plan(d: &Descriptor, name: &str, infra: &InfrastructureService) -> Serv
         binds,
         schedule: None,
         pre_deploy: None,
+        stop_grace_seconds: None,
         healthcheck,
     }
 }
@@ -852,6 +855,7 @@ fn app_plan(d: &Descriptor, name: &str, service: &Service, backing: &BackingEnv)
         schedule: service.schedule.clone(),
         healthcheck: declared_probe(&service.healthcheck, first_port(&service.ports)),
         pre_deploy: service.pre_deploy.clone(),
+        stop_grace_seconds: service.stop_grace_seconds,
     }
 }
 

@@ -103,4 +103,15 @@ a tenant), and Grafana guards everything with one admin password: published on `
 the host reads the logs or pushes fake ones. deploygen publishes infrastructure ports on `127.0.0.1` unless \
 `public_ports: true` or a port mapping names another address; reach them through an SSH tunnel or a reverse \
 proxy with authentication, or accept the finding with a reason under `accept:`.";
+
+    WORKER_STOP_GRACE: "worker-stop-grace", Warning,
+        "a queue worker is killed before it can finish or hand back its current job",
+        "Every deploy, scale-in and restart stops a worker with SIGTERM and kills it when the platform's \
+grace runs out: 10 s on docker compose, 30 s on Container Apps and Render, unless `stop_grace_seconds` says \
+otherwise. Some queues document how long they need: Sidekiq waits up to its shutdown timeout (`-t`, 25 s by \
+default) for running jobs and then pushes the rest back to Redis, so it needs about 30 s (Sidekiq's wiki); an \
+RQ worker finishes its current job on SIGTERM, which may run for the default job timeout of 180 s, and a job \
+killed mid-run is left in the started registry and later counted as failed, not retried. This fires when a \
+worker of such a queue gets less than that. Raise `stop_grace_seconds` (Render allows 300, Container Apps \
+600), shorten the queue's own timeout to fit, or accept the finding with a reason under `accept:`.";
 }

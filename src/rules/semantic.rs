@@ -148,4 +148,13 @@ bind `$PORT`.";
         "On Render the descriptor-wide `env` becomes an environment group, and Render does not allow \
 `sync: false` variables (set in the dashboard) in groups. Set the secret in each service's `env`, or let Render \
 generate it (`generate: true`).";
+
+    PLATFORM_RANGE: "platform-range", Error,
+        "a number is outside the range the platform accepts",
+        "Some settings are numbers the platform bounds, and a deploy outside the bounds fails. \
+`services.*.stop_grace_seconds` (how long a stopping process may take after SIGTERM before it is killed) \
+becomes Render's `maxShutdownDelaySeconds`, 1 to 300 (Render's Blueprint specification), and Container Apps' \
+`terminationGracePeriodSeconds`, 0 to 600; docker compose takes any `stop_grace_period`. Pick a value inside the \
+range; a job that needs longer must hand itself back (checkpoint, or let its queue retry it) rather than \
+outlive the grace.";
 }

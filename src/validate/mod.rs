@@ -5,6 +5,7 @@ pub mod render;
 pub mod schema;
 pub mod semantic;
 pub mod services;
+pub mod stop_grace;
 pub mod suggest;
 
 use crate::error::{Error, Result};

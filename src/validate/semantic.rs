@@ -45,6 +45,7 @@ pub fn check(d: &Descriptor, index: &PositionIndex, sources: &Sources) -> Vec<Fi
     check_env_values(d, &mut c);
     check_output(d, &mut c);
     super::services::check(d, &mut c);
+    super::stop_grace::check(d, &mut c);
     c.findings
 }
 

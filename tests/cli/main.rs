@@ -27,6 +27,7 @@ mod s4_render;
 mod safety;
 mod schema_types;
 mod shipped;
+mod stop_grace;
 mod support;
 mod templates;
 mod validators;

@@ -74,6 +74,11 @@ pub trait QueueKind: Sync {
     fn app_without_queue(&self, _d: &Descriptor) -> Option<String> {
         None
     }
+    /// Seconds from SIGTERM a worker needs, with the queue's documented
+    /// defaults, to finish or hand back its current job; `None`: no documented figure.
+    fn stop_needs_seconds(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// Every job queue kind. One line per kind.

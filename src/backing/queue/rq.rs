@@ -32,6 +32,13 @@ impl QueueKind for Rq {
         "RQ on Redis".into()
     }
 
+    // RQ's docs (Workers, Jobs): SIGTERM is a warm shutdown that waits for the
+    // current job, whose default timeout is 180 s; a job killed mid-run stays
+    // in the started registry and ends up failed, not retried.
+    fn stop_needs_seconds(&self) -> Option<u32> {
+        Some(180)
+    }
+
     fn queue(&self, d: &Descriptor, _: Transport) -> Queue {
         Queue {
             name: self.name(),

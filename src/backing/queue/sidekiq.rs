@@ -54,6 +54,13 @@ impl QueueKind for Sidekiq {
         })
     }
 
+    // Sidekiq's wiki (Signals, Kubernetes): TERM waits up to the `-t` timeout,
+    // 25 s by default, then pushes unfinished jobs back to Redis; a 30 s grace
+    // leaves time for that push.
+    fn stop_needs_seconds(&self) -> Option<u32> {
+        Some(30)
+    }
+
     fn queue(&self, d: &Descriptor, _: Transport) -> Queue {
         // A Rails app loads its Sidekiq settings with the app; elsewhere plain Ruby.
         let ruby = |code: &str| match crate::resolve::framework(d) {

@@ -32,6 +32,8 @@ pub struct ComposeService {
     pub depends_on: Vec<ComposeDependency>,
     pub healthcheck: Option<ComposeHealthcheck>,
     pub volumes: Vec<String>,
+    /// `stop_grace_period`: compose's 10 s default where unset.
+    pub stop_grace_period: Option<String>,
 }
 
 /// An environment entry as compose interpolation parts: literal text, or a
@@ -250,6 +252,7 @@ fn compose_service(
             .map(|m| format!("{}:{}", m.volume, m.path))
             .chain(service.binds.iter().cloned())
             .collect(),
+        stop_grace_period: service.stop_grace_seconds.map(seconds),
     }
 }
 

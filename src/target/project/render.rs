@@ -118,6 +118,8 @@ pub struct Service {
     /// Key Value only; Render requires it (empty: reachable from Render services only).
     pub ip_allow_list: Option<Vec<String>>,
     pub maxmemory_policy: Option<String>,
+    /// `maxShutdownDelaySeconds` (web, worker, pserv; Render's default 30 where unset).
+    pub max_shutdown_delay_seconds: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -337,6 +339,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             env: vec![],
             ip_allow_list: None,
             maxmemory_policy: None,
+            max_shutdown_delay_seconds: None,
         }),
         Some(CacheProvider::RenderKeyValue) => services.push(Service {
             service_type: "keyvalue".into(),
@@ -359,6 +362,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             env: vec![],
             ip_allow_list: Some(vec![]),
             maxmemory_policy: crate::resolve::maxmemory_policy(d, Some(DEFAULT_POLICY)),
+            max_shutdown_delay_seconds: None,
         }),
         _ => {}
     }
@@ -452,6 +456,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             env,
             ip_allow_list: None,
             maxmemory_policy: None,
+            max_shutdown_delay_seconds: declared.stop_grace_seconds,
         });
     }
     RenderModel {

@@ -112,6 +112,9 @@ pub struct ContainerApp {
     pub probes: Vec<AppProbe>,
     /// The service's pre-deploy command as a manual Container Apps job.
     pub pre_deploy: Option<PreDeployJob>,
+    /// `template.terminationGracePeriodSeconds` (Azure's default, 30, where unset).
+    /// Not on the pre-deploy job: `Microsoft.App/jobs` has no such property.
+    pub termination_grace_seconds: Option<u32>,
 }
 
 /// A `Microsoft.App/jobs` with `triggerType: Manual`: the app's image,
@@ -455,6 +458,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
                     name: pre_deploy_job_name(d, service_name),
                     command: command_args(command),
                 }),
+                termination_grace_seconds: service.stop_grace_seconds,
             }
         })
         .collect::<Vec<ContainerApp>>();
