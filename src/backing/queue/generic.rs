@@ -29,10 +29,6 @@ impl QueueKind for Generic {
         WithoutRedis::Goes
     }
 
-    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
-        &[("url", "REDIS_URL")]
-    }
-
     fn describe(&self, transport: Transport) -> String {
         match transport {
             Transport::Redis => "a worker of the app's own reading Redis",

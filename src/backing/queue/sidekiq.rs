@@ -1,7 +1,7 @@
 //! Sidekiq: jobs wait in Redis lists (`queue:<name>`), beside the scheduled,
 //! retry and dead sets. It reads `REDIS_URL` by itself.
 
-use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use super::{redis_backend, Queue, QueueKind};
 use crate::model::{BrokerKind, Descriptor, Framework, Transport};
 
 pub struct Sidekiq;
@@ -20,23 +20,6 @@ impl QueueKind for Sidekiq {
 
     fn name(&self) -> &'static str {
         "Sidekiq"
-    }
-
-    // Sidekiq stores everything in Redis; it has no other backend.
-    fn default_transport(&self) -> Option<Transport> {
-        Some(Transport::Redis)
-    }
-
-    fn without_redis(&self) -> WithoutRedis {
-        WithoutRedis::Goes
-    }
-
-    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
-        &[("url", "REDIS_URL")]
-    }
-
-    fn describe(&self, _: Transport) -> String {
-        "Sidekiq on Redis".into()
     }
 
     fn app_without_queue(&self, d: &Descriptor) -> Option<String> {
