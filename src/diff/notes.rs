@@ -359,23 +359,34 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     }
     if moves_to_database_cache(b, a) {
         let web = web(a).unwrap_or_else(|| "web".into());
-        let migrate = framework::migrate_command(a);
-        match &framework::of(a).database_cache {
-            Some(cache) => notes.steps.push(step(
-                cache.create_text,
-                migrate
+        let cache = &framework::of(a).database_cache;
+        let text = match cache {
+            Some(cache) => cache.create_text.to_string(),
+            None => "Run your migrations: the database cache needs its table (deploygen knows no command for this \
+                     app's framework)."
+                .into(),
+        };
+        let after_migrate = cache.iter().flat_map(|c| c.after_migrate.iter().copied());
+        // A declared pre-deploy command is how every deploy migrates: say who
+        // runs it rather than running the migrations a second time.
+        let (text, mut commands) = match framework::declared_pre_deploy(a) {
+            Some((service, line)) => {
+                let (who, run) = target::of(a).pre_deploy(&new_ops, service);
+                (
+                    format!("{text} The pre-deploy command `{line}` runs the migrations: {who}."),
+                    run,
+                )
+            }
+            None => (
+                text,
+                framework::migrate_command(a)
                     .iter()
-                    .map(String::as_str)
-                    .chain(cache.after_migrate.iter().copied())
                     .map(|c| new_ops.exec(&web, c))
                     .collect(),
-            )),
-            None => notes.steps.push(step(
-                "Run your migrations: the database cache needs its table (deploygen knows no command for this app's \
-                 framework).",
-                migrate.iter().map(|c| new_ops.exec(&web, c)).collect(),
-            )),
-        }
+            ),
+        };
+        commands.extend(after_migrate.map(|c| new_ops.exec(&web, c)));
+        notes.steps.push(step(text, commands));
     }
     if drain {
         let new_workers: Vec<String> = workers(a).into_iter().collect();

@@ -6,7 +6,7 @@
 //! deploygen knows nothing about (`none`) gets no command at all rather than
 //! an invented one.
 
-use crate::model::{CacheKind, Command, Descriptor, Framework, HttpClient, Language, Role, Service};
+use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role, Service};
 
 /// A database cache the framework ships: what it is called, the table it
 /// keeps, what the code needs before it works, and what creates its table
@@ -208,10 +208,17 @@ pub fn of(d: &Descriptor) -> &'static Facts {
 /// The command that runs the app's migrations, where deploygen knows one.
 pub fn migrate_command(d: &Descriptor) -> Option<String> {
     // A declared release command is the app's own way to migrate: prefer it.
-    let declared = d.services.values().find_map(|s| s.pre_deploy.as_ref());
-    declared
-        .map(Command::shell_line)
+    declared_pre_deploy(d)
+        .map(|(_, line)| line)
         .or_else(|| of(d).migrate.map(String::from))
+}
+
+/// The first service that declares a pre-deploy command, and that command:
+/// every deploy runs it, so the notes need not run the migrations by hand.
+pub fn declared_pre_deploy(d: &Descriptor) -> Option<(&str, String)> {
+    d.services
+        .iter()
+        .find_map(|(name, s)| s.pre_deploy.as_ref().map(|c| (name.as_str(), c.shell_line())))
 }
 
 /// What takes a Redis cache's place when it goes (`--without redis`): the

@@ -74,6 +74,16 @@ impl Target for Compose {
         )
     }
 
+    fn pre_deploy(&self, _ops: &Ops, service: &str) -> (String, Vec<String>) {
+        (
+            format!(
+                "`docker compose up` runs it in the one-shot service `{}` before {service} starts",
+                crate::target::project::compose::pre_deploy_name(service)
+            ),
+            vec![],
+        )
+    }
+
     /// `docker compose up -d` already recreated every changed container.
     fn restart(&self, _ops: &Ops, _services: &[String]) -> Option<Step> {
         None

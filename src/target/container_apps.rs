@@ -119,6 +119,19 @@ impl Target for ContainerApps {
         bicep_deploy(ops)
     }
 
+    /// The deployment makes the job but does not start it: the script does.
+    fn pre_deploy(&self, ops: &Ops, service: &str) -> (String, Vec<String>) {
+        (
+            format!(
+                "the deployment makes its job `{}`; start it with `infra/run-pre-deploy.sh` from the rendered \
+                 folder `{}`, which waits until it succeeds",
+                azure::container_apps::pre_deploy_job_name(ops.d, service),
+                crate::diff::ops::output_dir(ops.side)
+            ),
+            vec![format!("RESOURCE_GROUP={RG} bash infra/run-pre-deploy.sh")],
+        )
+    }
+
     fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step> {
         Some(step(
             format!(

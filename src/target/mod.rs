@@ -55,6 +55,11 @@ pub trait Target: Sync {
     /// running until the clean-up step.
     fn deploy(&self, ops: &Ops) -> Step;
 
+    /// Who runs `service`'s pre-deploy command once the new side is deployed,
+    /// in a clause for the notes, and what the operator runs to make it happen
+    /// (nothing where the deploy itself runs it).
+    fn pre_deploy(&self, ops: &Ops, service: &str) -> (String, Vec<String>);
+
     /// Make the running instances of `services` (never empty) read new secret values.
     fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step>;
 

@@ -405,3 +405,57 @@ fn shipped_from_temp(file: &str) -> String {
         repo.to_str().unwrap().trim_start_matches('/')
     )
 }
+
+/// A declared pre-deploy command already migrates on every deploy: the move
+/// to Django's database cache says who runs it (and, on Container Apps, the
+/// script that starts its job) instead of running `migrate` by hand again;
+/// `createcachetable` stays a step, after it.
+#[test]
+fn a_declared_pre_deploy_command_is_not_run_again_by_the_database_cache_step() {
+    for platform in ["compose", "render", "azure-container-apps"] {
+        let azure = platform.starts_with("azure");
+        let descriptor = format!(
+            "name: shop\nplatform: {platform}\nframework: django\n{}postgres: {{database: app, user: app}}\n\
+             cache: {{kind: redis}}\nservices:\n  web:\n    {}\n    ports: [\"8000:8000\"]\n    \
+             command: gunicorn shop.wsgi --bind 0.0.0.0:8000\n    pre_deploy: python manage.py migrate --noinput\n",
+            if azure { "azure: {location: westeurope}\n" } else { "" },
+            if azure {
+                "image: example.azurecr.io/shop:1"
+            } else {
+                "build: {context: .}"
+            },
+        );
+        let test = Test::new().write("shop.yaml", &descriptor);
+        let run = test.run(&["diff", "shop.yaml", "--without", "redis", "--format", "markdown"]);
+        assert_eq!(run.code, 1, "{platform}: {}", run.stderr);
+        let notes = &run.stdout;
+        let steps = &notes[..notes.find("## Verification").expect("verification")];
+        assert!(
+            !steps
+                .lines()
+                .any(|l| l.contains("manage.py migrate") && !l.contains("pre-deploy command")),
+            "{platform}: migrate runs by hand again:\n{notes}"
+        );
+        at(
+            steps,
+            "## Migration steps",
+            "Create Django's cache table (the database cache needs it; `migrate` first, `createcachetable` is \
+             idempotent). The pre-deploy command `python manage.py migrate --noinput` runs the migrations: ",
+        );
+        let create = at(steps, "## Migration steps", "python manage.py createcachetable");
+        if platform == "azure-container-apps" {
+            let script = at(
+                steps,
+                "## Migration steps",
+                "RESOURCE_GROUP=<resource-group> bash infra/run-pre-deploy.sh",
+            );
+            assert!(script < create, "the job migrates before createcachetable:\n{notes}");
+            assert!(
+                steps.contains("its job `shop-web-pre`; start it with `infra/run-pre-deploy.sh`"),
+                "{notes}"
+            );
+        } else {
+            assert!(!steps.contains("run-pre-deploy.sh"), "{platform}:\n{notes}");
+        }
+    }
+}
