@@ -283,7 +283,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
                 .get(&s.id)
                 .is_some_and(|d| d.generate && target::of(a).generates_secrets())
         })
-        .map(|s| format!("`{}` ({})", s.env_name, s.stored_in))
+        .map(|s| format!("{} in {}", s.markdown(), s.stored_in))
         .collect();
     if !after.origin.edits.is_empty() {
         let path = display_path(&after.origin.path);

@@ -459,3 +459,49 @@ fn a_declared_pre_deploy_command_is_not_run_again_by_the_database_cache_step() {
         }
     }
 }
+
+/// The secret list names an env var only where one carries the secret on the
+/// platform: magictoolbox's containers read `REDIS_ACCESS_KEY` (seed 000), but
+/// fastapi-rq's Key Vault key only goes into `REDIS_URL`, and on Render the
+/// hosted URL was typed into `REDIS_URL` and `CELERY_BROKER_URL`, not into a
+/// variable named after the secret.
+#[test]
+fn the_secret_list_names_only_env_vars_that_carry_the_secret() {
+    let fastapi = markdown(&["fastapi-rq", "--without", "redis"]);
+    at(
+        &fastapi,
+        "### Secrets",
+        "- remove `redis-access-key` from Key Vault `kv-fastapi-rq-<suffix>`",
+    );
+    at(
+        &fastapi,
+        "### Secrets",
+        "- remove `redis-url` (`REDIS_URL`) from Key Vault",
+    );
+    assert!(!fastapi.contains("REDIS_ACCESS_KEY"), "{fastapi}");
+    let magictoolbox = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    at(
+        &magictoolbox,
+        "### Secrets",
+        "- remove `redis-access-key` (`REDIS_ACCESS_KEY`) from Key Vault",
+    );
+    let instructly = markdown(&["instructly", "--against", "instructly-upstash"]);
+    at(
+        &instructly,
+        "### Secrets",
+        "- remove `upstash-redis-url` (`REDIS_URL`, `CELERY_BROKER_URL`) from Render Dashboard",
+    );
+    let human = run_in(&repo(), &["diff", "fastapi-rq", "--without", "redis"]);
+    assert!(
+        human.stdout.contains("  - redis-access-key in Key Vault"),
+        "{}",
+        human.stdout
+    );
+    // The reverse adds the hosted URL: the step says where to type it.
+    let back = markdown(&["instructly-upstash", "--against", "instructly"]);
+    at(
+        &back,
+        "## Migration steps",
+        "Provide the new secrets: `upstash-redis-url` (`REDIS_URL`, `CELERY_BROKER_URL`) in Render Dashboard",
+    );
+}
