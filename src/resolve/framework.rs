@@ -65,7 +65,12 @@ static DJANGO: Facts = Facts {
         name: "Django's database cache",
         table: "django_cache_table",
         place: "Django's cache table",
-        setup: None,
+        setup: Some(
+            "Before deploying, point Django's `CACHES` at its database cache (`BACKEND` \
+             `django.core.cache.backends.db.DatabaseCache`, `LOCATION` `django_cache_table`), keep sessions out of \
+             the cache (`SESSION_ENGINE` `django.contrib.sessions.backends.db`: the database cache culls entries) and \
+             commit; the rendered files do not change Django's settings.",
+        ),
         after_migrate: &["python manage.py createcachetable"],
         create_text:
             "Create Django's cache table (the database cache needs it; `migrate` first, `createcachetable` is idempotent).",

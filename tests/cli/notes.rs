@@ -505,3 +505,31 @@ fn the_secret_list_names_only_env_vars_that_carry_the_secret() {
         "Provide the new secrets: `upstash-redis-url` (`REDIS_URL`, `CELERY_BROKER_URL`) in Render Dashboard",
     );
 }
+
+/// A queue that goes with its Redis takes the app's enqueueing calls with it,
+/// and Django reads its cache from its settings: both are code changes that
+/// come before the drain and the deploy (seed 000 changed both).
+#[test]
+fn the_app_changes_its_queue_calls_and_django_its_cache_settings_before_deploying() {
+    let rq = markdown(&["fastapi-rq", "--without", "redis"]);
+    let calls = at(
+        &rq,
+        "## Migration steps",
+        "Before deploying, remove the app's calls that put jobs on RQ",
+    );
+    assert!(calls < at(&rq, "## Migration steps", "Drain the RQ queue"), "{rq}");
+    assert!(!rq.contains("CACHES"), "FastAPI has no Django settings:\n{rq}");
+    let django = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    let celery = at(
+        &django,
+        "## Migration steps",
+        "Before deploying, remove the app's calls that put jobs on Celery",
+    );
+    let settings = at(
+        &django,
+        "## Migration steps",
+        "Before deploying, point Django's `CACHES` at its database cache",
+    );
+    let drain = at(&django, "## Migration steps", "Drain the Celery queue");
+    assert!(celery < drain && settings < drain, "{django}");
+}

@@ -37,6 +37,14 @@ impl QueueKind for Generic {
         .into()
     }
 
+    fn app_without_queue(&self, _d: &Descriptor) -> Option<String> {
+        Some(
+            "Before deploying, stop the app putting jobs where its worker reads them (or move them elsewhere), and \
+             commit: without its Redis, every call that enqueues a job fails."
+                .into(),
+        )
+    }
+
     fn queue(&self, d: &Descriptor, transport: Transport) -> Queue {
         Queue {
             name: self.name(),

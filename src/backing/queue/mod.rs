@@ -89,7 +89,11 @@ pub trait QueueKind: Sync {
     fn queue(&self, d: &Descriptor, transport: Transport) -> Queue;
     /// What the app must change before it deploys without this queue (it goes with its Redis).
     fn app_without_queue(&self, _d: &Descriptor) -> Option<String> {
-        None
+        Some(format!(
+            "Before deploying, remove the app's calls that put jobs on {} (or move them to another queue), and \
+             commit: without its Redis, every call that enqueues a job fails.",
+            self.name()
+        ))
     }
 }
 
