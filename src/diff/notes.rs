@@ -182,8 +182,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     notes.env_to_remove = ordered(&before.plan, &|n| !new_names.iter().any(|x| x == n));
     notes.env_to_add = ordered(&after.plan, &|n| !old_names.iter().any(|x| x == n));
 
-    let old_ops = Ops { d: b, side: before };
-    let new_ops = Ops { d: a, side: after };
+    let old_ops = Ops::before(before, after);
+    let new_ops = Ops::new(after);
     let same_platform = b.platform == a.platform;
 
     // What is lost, named.
@@ -542,8 +542,8 @@ fn restore_files(before: &Side, after: &Side) -> Step {
 
 fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport, drain: bool, deletes: bool) {
     let (b, a) = (&before.descriptor, &after.descriptor);
-    let old_ops = Ops { d: b, side: before };
-    let new_ops = Ops { d: a, side: after };
+    let old_ops = Ops::new(before);
+    let new_ops = Ops::new(after);
     if deletes {
         notes.rollback.push(step(
             "These steps work before and after the clean-up: the deployment recreates what was deleted (empty).",

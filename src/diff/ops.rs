@@ -22,9 +22,37 @@ pub(crate) fn output_dir(side: &Side) -> String {
 pub(crate) struct Ops<'a> {
     pub d: &'a Descriptor,
     pub side: &'a Side,
+    /// Services of this side that the rendered folder no longer holds when
+    /// these commands run: the other side was rendered over it in place.
+    pub rendered_over: Vec<String>,
 }
 
-impl Ops<'_> {
+impl<'a> Ops<'a> {
+    /// The commands for `side`, whose folder still holds its own files.
+    pub(crate) fn new(side: &'a Side) -> Self {
+        Ops {
+            d: &side.descriptor,
+            side,
+            rendered_over: Vec::new(),
+        }
+    }
+
+    /// The commands for `old` once `new` is rendered: in the same folder,
+    /// the services `new` lacks are no longer in its files.
+    pub(crate) fn before(old: &'a Side, new: &Side) -> Self {
+        let mut ops = Ops::new(old);
+        if output_dir(old) == output_dir(new) {
+            ops.rendered_over = old
+                .descriptor
+                .services
+                .keys()
+                .filter(|s| !new.descriptor.services.contains_key(*s))
+                .cloned()
+                .collect();
+        }
+        ops
+    }
+
     fn target(&self) -> &'static dyn crate::target::Target {
         crate::target::of(self.d)
     }

@@ -37,8 +37,11 @@ impl Target for Compose {
         plan.files = super::project::compose::files(d, plan);
     }
 
-    fn exec(&self, _ops: &Ops, service: &str, command: &str) -> String {
-        format!("docker compose exec {service} {command}")
+    fn exec(&self, ops: &Ops, service: &str, command: &str) -> String {
+        match container_of(ops, service) {
+            Some(container) => format!("docker exec {container} {command}"),
+            None => format!("docker compose exec {service} {command}"),
+        }
     }
 
     fn sql(&self, d: &Descriptor, query: &str) -> Option<String> {
@@ -51,11 +54,18 @@ impl Target for Compose {
         ))
     }
 
-    fn stop(&self, _ops: &Ops, services: &[String]) -> Step {
-        step(
-            format!("Stop {}.", services.join(", ")),
-            vec![format!("docker compose stop {}", services.join(" "))],
-        )
+    fn stop(&self, ops: &Ops, services: &[String]) -> Step {
+        let (gone, here): (Vec<&String>, Vec<&String>) = services.iter().partition(|s| container_of(ops, s).is_some());
+        let mut commands = Vec::new();
+        if !here.is_empty() {
+            let names: Vec<&str> = here.iter().map(|s| s.as_str()).collect();
+            commands.push(format!("docker compose stop {}", names.join(" ")));
+        }
+        if !gone.is_empty() {
+            let names: Vec<String> = gone.iter().filter_map(|s| container_of(ops, s)).collect();
+            commands.push(format!("docker stop {}", names.join(" ")));
+        }
+        step(format!("Stop {}.", services.join(", ")), commands)
     }
 
     fn start(&self, _ops: &Ops, services: &[String]) -> Step {
@@ -168,4 +178,20 @@ impl Target for Compose {
     fn default_cache(&self) -> CacheProvider {
         CacheProvider::Container
     }
+}
+
+/// The container of a service the compose file in its folder no longer has
+/// (rendered over in place): `docker compose` cannot name it any more, so
+/// the command names its container (`<project>-<service>-1` unless named).
+fn container_of(ops: &Ops, service: &str) -> Option<String> {
+    if !ops.rendered_over.iter().any(|s| s == service) {
+        return None;
+    }
+    let plan = &ops.side.plan;
+    let named = plan.services.iter().find(|s| s.name == service);
+    Some(
+        named
+            .and_then(|s| s.container_name.clone())
+            .unwrap_or_else(|| format!("{}-{service}-1", plan.environment)),
+    )
 }
