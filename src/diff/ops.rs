@@ -22,8 +22,8 @@ pub(crate) fn output_dir(side: &Side) -> String {
 pub(crate) struct Ops<'a> {
     pub d: &'a Descriptor,
     pub side: &'a Side,
-    /// Services of this side that the rendered folder no longer holds when
-    /// these commands run: the other side was rendered over it in place.
+    /// Services of this side that the files where these commands run no
+    /// longer have (the new side's, rendered first).
     pub rendered_over: Vec<String>,
 }
 
@@ -37,19 +37,17 @@ impl<'a> Ops<'a> {
         }
     }
 
-    /// The commands for `old` once `new` is rendered: in the same folder,
-    /// the services `new` lacks are no longer in its files.
+    /// The commands for `old` once `new` is rendered (the cutover's first
+    /// step): the services `new` lacks are no longer in the files.
     pub(crate) fn before(old: &'a Side, new: &Side) -> Self {
         let mut ops = Ops::new(old);
-        if output_dir(old) == output_dir(new) {
-            ops.rendered_over = old
-                .descriptor
-                .services
-                .keys()
-                .filter(|s| !new.descriptor.services.contains_key(*s))
-                .cloned()
-                .collect();
-        }
+        ops.rendered_over = old
+            .descriptor
+            .services
+            .keys()
+            .filter(|s| !new.descriptor.services.contains_key(*s))
+            .cloned()
+            .collect();
         ops
     }
 

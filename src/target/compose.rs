@@ -75,12 +75,17 @@ impl Target for Compose {
         )
     }
 
+    /// Every `docker compose` command of the notes runs in the rendered
+    /// folder on the host: a `cd` here would break the ones after it.
     fn deploy(&self, ops: &Ops) -> Step {
         step(
-            "Deploy, from the rendered folder with your `.env` beside the compose file: start the new services \
-             and recreate those whose settings changed. Services no longer in the file keep running until they \
-             are removed.",
-            vec![format!("cd {} && docker compose up -d", output_dir(ops.side))],
+            format!(
+                "Deploy, in the rendered folder `{}` on the host with your `.env` beside the compose file (the \
+                 `docker compose` commands of these notes run there): start the new services and recreate those \
+                 whose settings changed. Services no longer in the file keep running until they are removed.",
+                output_dir(ops.side)
+            ),
+            vec!["docker compose up -d".into()],
         )
     }
 
@@ -128,10 +133,7 @@ impl Target for Compose {
     fn cleanup(&self, before: &Side, after: &Side, report: &DiffReport) -> Vec<Step> {
         let mut cleanup = Vec::new();
         if report.services.iter().any(|s| s.status == crate::diff::Status::Removed) {
-            cleanup.push(format!(
-                "cd {} && docker compose up -d --remove-orphans",
-                output_dir(after)
-            ));
+            cleanup.push("docker compose up -d --remove-orphans".into());
         }
         for volume in before.plan.volumes.iter().filter(|v| !after.plan.volumes.contains(v)) {
             cleanup.push(format!("docker volume rm {}_{}", before.descriptor.name, volume));
@@ -180,9 +182,9 @@ impl Target for Compose {
     }
 }
 
-/// The container of a service the compose file in its folder no longer has
-/// (rendered over in place): `docker compose` cannot name it any more, so
-/// the command names its container (`<project>-<service>-1` unless named).
+/// The container of a service the new compose file no longer has: there
+/// `docker compose` cannot name it, so the command names its container
+/// (`<project>-<service>-1` unless named).
 fn container_of(ops: &Ops, service: &str) -> Option<String> {
     if !ops.rendered_over.iter().any(|s| s == service) {
         return None;

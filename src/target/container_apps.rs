@@ -121,14 +121,14 @@ impl Target for ContainerApps {
 
     /// The deployment makes the job but does not start it: the script does.
     fn pre_deploy(&self, ops: &Ops, service: &str) -> (String, Vec<String>) {
+        let out = crate::diff::ops::output_dir(ops.side);
         (
             format!(
-                "the deployment makes its job `{}`; start it with `infra/run-pre-deploy.sh` from the rendered \
-                 folder `{}`, which waits until it succeeds",
+                "the deployment makes its job `{}`; start it with `{out}/infra/run-pre-deploy.sh`, which waits \
+                 until it succeeds",
                 azure::container_apps::pre_deploy_job_name(ops.d, service),
-                crate::diff::ops::output_dir(ops.side)
             ),
-            vec![format!("RESOURCE_GROUP={RG} bash infra/run-pre-deploy.sh")],
+            vec![format!("RESOURCE_GROUP={RG} bash {out}/infra/run-pre-deploy.sh")],
         )
     }
 

@@ -252,13 +252,16 @@ fn bicep_deploy(ops: &Ops) -> Step {
             .map(|f| f.path.clone())
             .unwrap_or_default()
     };
-    let (bicep, params) = (find(".bicep"), find(".json"));
+    // Paths from where `deploygen render` ran, as every step's commands: a
+    // `cd` here would break the relative paths of the steps after it.
+    let (bicep, params) = (format!("{out}/{}", find(".bicep")), format!("{out}/{}", find(".json")));
     crate::diff::notes::step(
-        "Deploy the infrastructure from the rendered folder (check it first: what-if lists every change). \
-         New resources are created and the apps switched to them; resources no longer in the Bicep are \
-         left in place (incremental mode).",
+        format!(
+            "Deploy the infrastructure rendered in `{out}` (check it first: what-if lists every change). \
+             New resources are created and the apps switched to them; resources no longer in the Bicep are \
+             left in place (incremental mode)."
+        ),
         vec![
-            format!("cd {out}"),
             format!("az bicep build --file {bicep}"),
             format!("az deployment group what-if --resource-group {RG} --template-file {bicep} --parameters {params}"),
             format!("az deployment group create --resource-group {RG} --template-file {bicep} --parameters {params}"),

@@ -447,11 +447,11 @@ fn a_declared_pre_deploy_command_is_not_run_again_by_the_database_cache_step() {
             let script = at(
                 steps,
                 "## Migration steps",
-                "RESOURCE_GROUP=<resource-group> bash infra/run-pre-deploy.sh",
+                "RESOURCE_GROUP=<resource-group> bash shop/infra/run-pre-deploy.sh",
             );
             assert!(script < create, "the job migrates before createcachetable:\n{notes}");
             assert!(
-                steps.contains("its job `shop-web-pre`; start it with `infra/run-pre-deploy.sh`"),
+                steps.contains("its job `shop-web-pre`; start it with `shop/infra/run-pre-deploy.sh`"),
                 "{notes}"
             );
         } else {
@@ -532,4 +532,39 @@ fn the_app_changes_its_queue_calls_and_django_its_cache_settings_before_deployin
     );
     let drain = at(&django, "## Migration steps", "Drain the Celery queue");
     assert!(celery < drain && settings < drain, "{django}");
+}
+
+/// No command changes the shell's directory: a `cd` in the deploy step broke
+/// every relative path after it (the clean-up's own `cd`, the rollback's into
+/// the other folder). Azure commands name the rendered files from where
+/// `deploygen render` ran; compose commands run in the folder the deploy names.
+#[test]
+fn no_step_changes_directory_so_the_next_commands_run_where_they_say() {
+    let compose = markdown(&["node-bullmq", "--without", "redis"]);
+    let azure = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    for notes in [&compose, &azure] {
+        let cds: Vec<&str> = notes
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("cd ") || l.contains("&& cd ") || l.contains("; cd "))
+            .collect();
+        assert!(cds.is_empty(), "{cds:?} in:\n{notes}");
+    }
+    at(
+        &azure,
+        "## Migration steps",
+        "az deployment group create --resource-group <resource-group> --template-file \
+         environments/magictoolbox-dev-dbcache/infra/main.bicep --parameters \
+         environments/magictoolbox-dev-dbcache/infra/parameters.dev.json",
+    );
+    at(
+        &azure,
+        "## Rollback",
+        "--template-file environments/magictoolbox-dev/infra/main.bicep",
+    );
+    at(
+        &compose,
+        "## Migration steps",
+        "Deploy, in the rendered folder `environments/node-bullmq` on the host",
+    );
 }
