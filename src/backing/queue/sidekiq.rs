@@ -27,9 +27,10 @@ impl QueueKind for Sidekiq {
         Some(match crate::resolve::framework(d) {
             Framework::Rails => "Before deploying, take Active Job and the app's own `perform_async` calls off \
                 Sidekiq: set `config.active_job.queue_adapter` to Solid Queue (`bundle add solid_queue`, \
-                `bin/rails solid_queue:install`, its tables in the app's database, a worker running `bin/jobs`) or \
-                to `:async` (in-process, lost on restart), and commit; otherwise every request that enqueues a job \
-                fails once Redis is gone."
+                `bin/rails solid_queue:install`, its tables in the app's database, `bin/jobs` run by a worker the \
+                descriptor then declares or inside Puma with `SOLID_QUEUE_IN_PUMA=1` on the web service, since the \
+                Sidekiq worker goes) or to `:async` (in-process, lost on restart), and commit; otherwise every \
+                request that enqueues a job fails once Redis is gone."
                 .into(),
             _ => "Before deploying, remove the app's Sidekiq calls (`perform_async`, `perform_in`) or move them to \
                   another queue, and commit: without its Redis, every call that enqueues a job fails."
