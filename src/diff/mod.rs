@@ -104,8 +104,33 @@ pub struct ServiceChange {
 #[derive(Debug, Serialize)]
 pub struct SecretEntry {
     pub id: String,
+    /// The name it travels in through `.env` files, which may be no env var
+    /// of the platform (a Key Vault secret built into a URL).
     pub env_name: String,
     pub stored_in: crate::plan::SecretStore,
+    /// The env vars that really carry it into a service on its platform.
+    pub carried_by: Vec<String>,
+}
+
+impl SecretEntry {
+    /// The names a list gives after its id: its `.env` line where `.env`
+    /// keeps it, else the env vars that carry it (none: no variable does).
+    pub fn carriers(&self) -> &[String] {
+        match self.stored_in {
+            crate::plan::SecretStore::DotEnv => std::slice::from_ref(&self.env_name),
+            _ => &self.carried_by,
+        }
+    }
+
+    /// `` `id` (`A`, `B`)`` in markdown: the id, then the names that carry it.
+    pub fn markdown(&self) -> String {
+        let names: Vec<String> = self.carriers().iter().map(|n| format!("`{n}`")).collect();
+        if names.is_empty() {
+            format!("`{}`", self.id)
+        } else {
+            format!("`{}` ({})", self.id, names.join(", "))
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -289,24 +314,42 @@ fn services(before: &Plan, after: &Plan) -> Vec<ServiceChange> {
     out
 }
 
+/// The env vars of `plan` that carry secret `s`: the whole value, or (Azure)
+/// a value built from secrets, which goes as a secret named after the variable.
+fn carried_by(plan: &Plan, s: &crate::plan::SecretPlan) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for e in plan.services.iter().flat_map(|service| &service.env) {
+        let carries = match &e.value {
+            EnvValue::Secret { secret } => *secret == s.id,
+            EnvValue::Template { .. } => s.derived && crate::plan::bicep::kebab(&e.name) == s.id,
+            EnvValue::Plain { .. } => false,
+        };
+        if carries && !names.contains(&e.name) {
+            names.push(e.name.clone());
+        }
+    }
+    names
+}
+
 fn secrets(before: &Plan, after: &Plan) -> SecretChanges {
-    let entry = |s: &crate::plan::SecretPlan| SecretEntry {
+    let entry = |plan: &Plan, s: &crate::plan::SecretPlan| SecretEntry {
         id: s.id.clone(),
         env_name: s.env_name.clone(),
         stored_in: s.stored_in.clone(),
+        carried_by: carried_by(plan, s),
     };
     SecretChanges {
         added: after
             .secrets
             .iter()
             .filter(|s| !before.secrets.iter().any(|o| o.id == s.id))
-            .map(entry)
+            .map(|s| entry(after, s))
             .collect(),
         removed: before
             .secrets
             .iter()
             .filter(|s| !after.secrets.iter().any(|n| n.id == s.id))
-            .map(entry)
+            .map(|s| entry(before, s))
             .collect(),
     }
 }

@@ -182,8 +182,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     notes.env_to_remove = ordered(&before.plan, &|n| !new_names.iter().any(|x| x == n));
     notes.env_to_add = ordered(&after.plan, &|n| !old_names.iter().any(|x| x == n));
 
-    let old_ops = Ops { d: b, side: before };
-    let new_ops = Ops { d: a, side: after };
+    let old_ops = Ops::before(before, after);
+    let new_ops = Ops::new(after);
     let same_platform = b.platform == a.platform;
 
     // What is lost, named.
@@ -283,7 +283,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
                 .get(&s.id)
                 .is_some_and(|d| d.generate && target::of(a).generates_secrets())
         })
-        .map(|s| format!("`{}` ({})", s.env_name, s.stored_in))
+        .map(|s| format!("{} in {}", s.markdown(), s.stored_in))
         .collect();
     if !after.origin.edits.is_empty() {
         let path = display_path(&after.origin.path);
@@ -359,23 +359,34 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     }
     if moves_to_database_cache(b, a) {
         let web = web(a).unwrap_or_else(|| "web".into());
-        let migrate = framework::migrate_command(a);
-        match &framework::of(a).database_cache {
-            Some(cache) => notes.steps.push(step(
-                cache.create_text,
-                migrate
+        let cache = &framework::of(a).database_cache;
+        let text = match cache {
+            Some(cache) => cache.create_text.to_string(),
+            None => "Run your migrations: the database cache needs its table (deploygen knows no command for this \
+                     app's framework)."
+                .into(),
+        };
+        let after_migrate = cache.iter().flat_map(|c| c.after_migrate.iter().copied());
+        // A declared pre-deploy command is how every deploy migrates: say who
+        // runs it rather than running the migrations a second time.
+        let (text, mut commands) = match framework::declared_pre_deploy(a) {
+            Some((service, line)) => {
+                let (who, run) = target::of(a).pre_deploy(&new_ops, service);
+                (
+                    format!("{text} The pre-deploy command `{line}` runs the migrations: {who}."),
+                    run,
+                )
+            }
+            None => (
+                text,
+                framework::migrate_command(a)
                     .iter()
-                    .map(String::as_str)
-                    .chain(cache.after_migrate.iter().copied())
                     .map(|c| new_ops.exec(&web, c))
                     .collect(),
-            )),
-            None => notes.steps.push(step(
-                "Run your migrations: the database cache needs its table (deploygen knows no command for this app's \
-                 framework).",
-                migrate.iter().map(|c| new_ops.exec(&web, c)).collect(),
-            )),
-        }
+            ),
+        };
+        commands.extend(after_migrate.map(|c| new_ops.exec(&web, c)));
+        notes.steps.push(step(text, commands));
     }
     if drain {
         let new_workers: Vec<String> = workers(a).into_iter().collect();
@@ -531,8 +542,8 @@ fn restore_files(before: &Side, after: &Side) -> Step {
 
 fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport, drain: bool, deletes: bool) {
     let (b, a) = (&before.descriptor, &after.descriptor);
-    let old_ops = Ops { d: b, side: before };
-    let new_ops = Ops { d: a, side: after };
+    let old_ops = Ops::new(before);
+    let new_ops = Ops::new(after);
     if deletes {
         notes.rollback.push(step(
             "These steps work before and after the clean-up: the deployment recreates what was deleted (empty).",

@@ -22,9 +22,35 @@ pub(crate) fn output_dir(side: &Side) -> String {
 pub(crate) struct Ops<'a> {
     pub d: &'a Descriptor,
     pub side: &'a Side,
+    /// Services of this side that the files where these commands run no
+    /// longer have (the new side's, rendered first).
+    pub rendered_over: Vec<String>,
 }
 
-impl Ops<'_> {
+impl<'a> Ops<'a> {
+    /// The commands for `side`, whose folder still holds its own files.
+    pub(crate) fn new(side: &'a Side) -> Self {
+        Ops {
+            d: &side.descriptor,
+            side,
+            rendered_over: Vec::new(),
+        }
+    }
+
+    /// The commands for `old` once `new` is rendered (the cutover's first
+    /// step): the services `new` lacks are no longer in the files.
+    pub(crate) fn before(old: &'a Side, new: &Side) -> Self {
+        let mut ops = Ops::new(old);
+        ops.rendered_over = old
+            .descriptor
+            .services
+            .keys()
+            .filter(|s| !new.descriptor.services.contains_key(*s))
+            .cloned()
+            .collect();
+        ops
+    }
+
     fn target(&self) -> &'static dyn crate::target::Target {
         crate::target::of(self.d)
     }

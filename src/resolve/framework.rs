@@ -6,7 +6,7 @@
 //! deploygen knows nothing about (`none`) gets no command at all rather than
 //! an invented one.
 
-use crate::model::{CacheKind, Command, Descriptor, Framework, HttpClient, Language, Role, Service};
+use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role, Service};
 
 /// A database cache the framework ships: what it is called, the table it
 /// keeps, what the code needs before it works, and what creates its table
@@ -65,7 +65,12 @@ static DJANGO: Facts = Facts {
         name: "Django's database cache",
         table: "django_cache_table",
         place: "Django's cache table",
-        setup: None,
+        setup: Some(
+            "Before deploying, point Django's `CACHES` at its database cache (`BACKEND` \
+             `django.core.cache.backends.db.DatabaseCache`, `LOCATION` `django_cache_table`), keep sessions out of \
+             the cache (`SESSION_ENGINE` `django.contrib.sessions.backends.db`: the database cache culls entries) and \
+             commit; the rendered files do not change Django's settings.",
+        ),
         after_migrate: &["python manage.py createcachetable"],
         create_text:
             "Create Django's cache table (the database cache needs it; `migrate` first, `createcachetable` is idempotent).",
@@ -208,10 +213,17 @@ pub fn of(d: &Descriptor) -> &'static Facts {
 /// The command that runs the app's migrations, where deploygen knows one.
 pub fn migrate_command(d: &Descriptor) -> Option<String> {
     // A declared release command is the app's own way to migrate: prefer it.
-    let declared = d.services.values().find_map(|s| s.pre_deploy.as_ref());
-    declared
-        .map(Command::shell_line)
+    declared_pre_deploy(d)
+        .map(|(_, line)| line)
         .or_else(|| of(d).migrate.map(String::from))
+}
+
+/// The first service that declares a pre-deploy command, and that command:
+/// every deploy runs it, so the notes need not run the migrations by hand.
+pub fn declared_pre_deploy(d: &Descriptor) -> Option<(&str, String)> {
+    d.services
+        .iter()
+        .find_map(|(name, s)| s.pre_deploy.as_ref().map(|c| (name.as_str(), c.shell_line())))
 }
 
 /// What takes a Redis cache's place when it goes (`--without redis`): the

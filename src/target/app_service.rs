@@ -64,6 +64,16 @@ impl Target for AppService {
         bicep_deploy(ops)
     }
 
+    /// No release hook: the startup command runs it before the app, at each start.
+    fn pre_deploy(&self, _ops: &Ops, _service: &str) -> (String, Vec<String>) {
+        (
+            "the web app's startup command runs it before the app, each time the app starts (the restart \
+             below included)"
+                .into(),
+            vec![],
+        )
+    }
+
     fn restart(&self, ops: &Ops, _services: &[String]) -> Option<Step> {
         Some(step(
             "Restart the app, so it reads its settings and Key Vault references again.",

@@ -37,8 +37,11 @@ impl Target for Compose {
         plan.files = super::project::compose::files(d, plan);
     }
 
-    fn exec(&self, _ops: &Ops, service: &str, command: &str) -> String {
-        format!("docker compose exec {service} {command}")
+    fn exec(&self, ops: &Ops, service: &str, command: &str) -> String {
+        match container_of(ops, service) {
+            Some(container) => format!("docker exec {container} {command}"),
+            None => format!("docker compose exec {service} {command}"),
+        }
     }
 
     fn sql(&self, d: &Descriptor, query: &str) -> Option<String> {
@@ -51,11 +54,18 @@ impl Target for Compose {
         ))
     }
 
-    fn stop(&self, _ops: &Ops, services: &[String]) -> Step {
-        step(
-            format!("Stop {}.", services.join(", ")),
-            vec![format!("docker compose stop {}", services.join(" "))],
-        )
+    fn stop(&self, ops: &Ops, services: &[String]) -> Step {
+        let (gone, here): (Vec<&String>, Vec<&String>) = services.iter().partition(|s| container_of(ops, s).is_some());
+        let mut commands = Vec::new();
+        if !here.is_empty() {
+            let names: Vec<&str> = here.iter().map(|s| s.as_str()).collect();
+            commands.push(format!("docker compose stop {}", names.join(" ")));
+        }
+        if !gone.is_empty() {
+            let names: Vec<String> = gone.iter().filter_map(|s| container_of(ops, s)).collect();
+            commands.push(format!("docker stop {}", names.join(" ")));
+        }
+        step(format!("Stop {}.", services.join(", ")), commands)
     }
 
     fn start(&self, _ops: &Ops, services: &[String]) -> Step {
@@ -65,12 +75,27 @@ impl Target for Compose {
         )
     }
 
+    /// Every `docker compose` command of the notes runs in the rendered
+    /// folder on the host: a `cd` here would break the ones after it.
     fn deploy(&self, ops: &Ops) -> Step {
         step(
-            "Deploy, from the rendered folder with your `.env` beside the compose file: start the new services \
-             and recreate those whose settings changed. Services no longer in the file keep running until they \
-             are removed.",
-            vec![format!("cd {} && docker compose up -d", output_dir(ops.side))],
+            format!(
+                "Deploy, in the rendered folder `{}` on the host with your `.env` beside the compose file (the \
+                 `docker compose` commands of these notes run there): start the new services and recreate those \
+                 whose settings changed. Services no longer in the file keep running until they are removed.",
+                output_dir(ops.side)
+            ),
+            vec!["docker compose up -d".into()],
+        )
+    }
+
+    fn pre_deploy(&self, _ops: &Ops, service: &str) -> (String, Vec<String>) {
+        (
+            format!(
+                "`docker compose up` runs it in the one-shot service `{}` before {service} starts",
+                crate::target::project::compose::pre_deploy_name(service)
+            ),
+            vec![],
         )
     }
 
@@ -108,10 +133,7 @@ impl Target for Compose {
     fn cleanup(&self, before: &Side, after: &Side, report: &DiffReport) -> Vec<Step> {
         let mut cleanup = Vec::new();
         if report.services.iter().any(|s| s.status == crate::diff::Status::Removed) {
-            cleanup.push(format!(
-                "cd {} && docker compose up -d --remove-orphans",
-                output_dir(after)
-            ));
+            cleanup.push("docker compose up -d --remove-orphans".into());
         }
         for volume in before.plan.volumes.iter().filter(|v| !after.plan.volumes.contains(v)) {
             cleanup.push(format!("docker volume rm {}_{}", before.descriptor.name, volume));
@@ -158,4 +180,20 @@ impl Target for Compose {
     fn default_cache(&self) -> CacheProvider {
         CacheProvider::Container
     }
+}
+
+/// The container of a service the new compose file no longer has: there
+/// `docker compose` cannot name it, so the command names its container
+/// (`<project>-<service>-1` unless named).
+fn container_of(ops: &Ops, service: &str) -> Option<String> {
+    if !ops.rendered_over.iter().any(|s| s == service) {
+        return None;
+    }
+    let plan = &ops.side.plan;
+    let named = plan.services.iter().find(|s| s.name == service);
+    Some(
+        named
+            .and_then(|s| s.container_name.clone())
+            .unwrap_or_else(|| format!("{}-{service}-1", plan.environment)),
+    )
 }

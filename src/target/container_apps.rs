@@ -119,6 +119,19 @@ impl Target for ContainerApps {
         bicep_deploy(ops)
     }
 
+    /// The deployment makes the job but does not start it: the script does.
+    fn pre_deploy(&self, ops: &Ops, service: &str) -> (String, Vec<String>) {
+        let out = crate::diff::ops::output_dir(ops.side);
+        (
+            format!(
+                "the deployment makes its job `{}`; start it with `{out}/infra/run-pre-deploy.sh`, which waits \
+                 until it succeeds",
+                azure::container_apps::pre_deploy_job_name(ops.d, service),
+            ),
+            vec![format!("RESOURCE_GROUP={RG} bash {out}/infra/run-pre-deploy.sh")],
+        )
+    }
+
     fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step> {
         Some(step(
             format!(

@@ -55,6 +55,11 @@ pub trait Target: Sync {
     /// running until the clean-up step.
     fn deploy(&self, ops: &Ops) -> Step;
 
+    /// Who runs `service`'s pre-deploy command once the new side is deployed,
+    /// in a clause for the notes, and what the operator runs to make it happen
+    /// (nothing where the deploy itself runs it).
+    fn pre_deploy(&self, ops: &Ops, service: &str) -> (String, Vec<String>);
+
     /// Make the running instances of `services` (never empty) read new secret values.
     fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step>;
 
@@ -247,13 +252,16 @@ fn bicep_deploy(ops: &Ops) -> Step {
             .map(|f| f.path.clone())
             .unwrap_or_default()
     };
-    let (bicep, params) = (find(".bicep"), find(".json"));
+    // Paths from where `deploygen render` ran, as every step's commands: a
+    // `cd` here would break the relative paths of the steps after it.
+    let (bicep, params) = (format!("{out}/{}", find(".bicep")), format!("{out}/{}", find(".json")));
     crate::diff::notes::step(
-        "Deploy the infrastructure from the rendered folder (check it first: what-if lists every change). \
-         New resources are created and the apps switched to them; resources no longer in the Bicep are \
-         left in place (incremental mode).",
+        format!(
+            "Deploy the infrastructure rendered in `{out}` (check it first: what-if lists every change). \
+             New resources are created and the apps switched to them; resources no longer in the Bicep are \
+             left in place (incremental mode)."
+        ),
         vec![
-            format!("cd {out}"),
             format!("az bicep build --file {bicep}"),
             format!("az deployment group what-if --resource-group {RG} --template-file {bicep} --parameters {params}"),
             format!("az deployment group create --resource-group {RG} --template-file {bicep} --parameters {params}"),

@@ -106,6 +106,13 @@ impl Target for Render {
         )
     }
 
+    fn pre_deploy(&self, _ops: &Ops, service: &str) -> (String, Vec<String>) {
+        (
+            format!("Render runs it as {service}'s `preDeployCommand` before the new version takes traffic"),
+            vec![],
+        )
+    }
+
     fn restart(&self, _ops: &Ops, services: &[String]) -> Option<Step> {
         Some(step(
             format!(

@@ -128,12 +128,16 @@ fn without_redis_the_bullmq_jobs_are_lost_and_the_worker_goes() {
          Lost if the old place goes while jobs wait in it: the jobs waiting in it, delayed and prioritized jobs, \
          repeatable jobs and job schedulers",
         "Drain the BullMQ queue in Redis database 0 of the Redis container `redis`: keep worker running",
-        "docker compose exec worker node -e \"const { Queue } = require('bullmq');",
+        // Step 1 renders the new files into the same folder, and its compose
+        // file has no `worker` any more: the drain and the stop name the
+        // container, which `docker compose` could no longer find.
+        "docker exec node-bullmq-worker-1 node -e \"const { Queue } = require('bullmq');",
         "new IORedis(process.env.REDIS_URL, { maxRetriesPerRequest: null })",
-        "docker compose stop worker",
+        "docker stop node-bullmq-worker-1\n",
     ] {
         assert!(notes.contains(expected), "missing {expected:?} in:\n{notes}");
     }
+    assert!(!notes.contains("docker compose exec worker"), "{notes}");
     let lower = notes.to_lowercase();
     for word in [
         "celery",

@@ -257,6 +257,14 @@ fn without_redis_sidekiq_goes_the_cache_moves_to_solid_cache_and_the_cron_job_st
     ] {
         assert!(notes.contains(expected), "missing {expected:?} in:\n{notes}");
     }
+    // The Sidekiq worker goes: Solid Queue's jobs need a process of their own.
+    assert!(
+        notes.contains(
+            "`bin/jobs` run by a worker the descriptor then declares or inside Puma with \
+             `SOLID_QUEUE_IN_PUMA=1` on the web service"
+        ),
+        "{notes}"
+    );
     assert!(!notes.contains("`storefront-nightly-cleanup` is removed"), "{notes}");
     assert!(!notes.contains("remove render cron"), "{notes}");
     in_order(
@@ -273,7 +281,9 @@ fn without_redis_sidekiq_goes_the_cache_moves_to_solid_cache_and_the_cron_job_st
             "Sidekiq::ProcessSet.new.each(&:quiet!)",
             "Suspend storefront-sidekiq",
             "Deploy: push the rendered Blueprint `environments/rails-sidekiq/render.yaml`",
-            "bin/rails db:migrate  # in the Shell of storefront-web, Render Dashboard",
+            // The Blueprint's preDeployCommand migrates: nobody runs it again by hand.
+            "Create Solid Cache's table (the migration added with it). The pre-deploy command `bin/rails \
+             db:migrate` runs the migrations: Render runs it as storefront-web's `preDeployCommand`",
             "Delete the Key Value instance `storefront-redis`, the background worker `storefront-sidekiq`",
             "## Verification",
             "\\dt solid_cache_entries",

@@ -405,3 +405,166 @@ fn shipped_from_temp(file: &str) -> String {
         repo.to_str().unwrap().trim_start_matches('/')
     )
 }
+
+/// A declared pre-deploy command already migrates on every deploy: the move
+/// to Django's database cache says who runs it (and, on Container Apps, the
+/// script that starts its job) instead of running `migrate` by hand again;
+/// `createcachetable` stays a step, after it.
+#[test]
+fn a_declared_pre_deploy_command_is_not_run_again_by_the_database_cache_step() {
+    for platform in ["compose", "render", "azure-container-apps"] {
+        let azure = platform.starts_with("azure");
+        let descriptor = format!(
+            "name: shop\nplatform: {platform}\nframework: django\n{}postgres: {{database: app, user: app}}\n\
+             cache: {{kind: redis}}\nservices:\n  web:\n    {}\n    ports: [\"8000:8000\"]\n    \
+             command: gunicorn shop.wsgi --bind 0.0.0.0:8000\n    pre_deploy: python manage.py migrate --noinput\n",
+            if azure { "azure: {location: westeurope}\n" } else { "" },
+            if azure {
+                "image: example.azurecr.io/shop:1"
+            } else {
+                "build: {context: .}"
+            },
+        );
+        let test = Test::new().write("shop.yaml", &descriptor);
+        let run = test.run(&["diff", "shop.yaml", "--without", "redis", "--format", "markdown"]);
+        assert_eq!(run.code, 1, "{platform}: {}", run.stderr);
+        let notes = &run.stdout;
+        let steps = &notes[..notes.find("## Verification").expect("verification")];
+        assert!(
+            !steps
+                .lines()
+                .any(|l| l.contains("manage.py migrate") && !l.contains("pre-deploy command")),
+            "{platform}: migrate runs by hand again:\n{notes}"
+        );
+        at(
+            steps,
+            "## Migration steps",
+            "Create Django's cache table (the database cache needs it; `migrate` first, `createcachetable` is \
+             idempotent). The pre-deploy command `python manage.py migrate --noinput` runs the migrations: ",
+        );
+        let create = at(steps, "## Migration steps", "python manage.py createcachetable");
+        if platform == "azure-container-apps" {
+            let script = at(
+                steps,
+                "## Migration steps",
+                "RESOURCE_GROUP=<resource-group> bash shop/infra/run-pre-deploy.sh",
+            );
+            assert!(script < create, "the job migrates before createcachetable:\n{notes}");
+            assert!(
+                steps.contains("its job `shop-web-pre`; start it with `shop/infra/run-pre-deploy.sh`"),
+                "{notes}"
+            );
+        } else {
+            assert!(!steps.contains("run-pre-deploy.sh"), "{platform}:\n{notes}");
+        }
+    }
+}
+
+/// The secret list names an env var only where one carries the secret on the
+/// platform: magictoolbox's containers read `REDIS_ACCESS_KEY` (seed 000), but
+/// fastapi-rq's Key Vault key only goes into `REDIS_URL`, and on Render the
+/// hosted URL was typed into `REDIS_URL` and `CELERY_BROKER_URL`, not into a
+/// variable named after the secret.
+#[test]
+fn the_secret_list_names_only_env_vars_that_carry_the_secret() {
+    let fastapi = markdown(&["fastapi-rq", "--without", "redis"]);
+    at(
+        &fastapi,
+        "### Secrets",
+        "- remove `redis-access-key` from Key Vault `kv-fastapi-rq-<suffix>`",
+    );
+    at(
+        &fastapi,
+        "### Secrets",
+        "- remove `redis-url` (`REDIS_URL`) from Key Vault",
+    );
+    assert!(!fastapi.contains("REDIS_ACCESS_KEY"), "{fastapi}");
+    let magictoolbox = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    at(
+        &magictoolbox,
+        "### Secrets",
+        "- remove `redis-access-key` (`REDIS_ACCESS_KEY`) from Key Vault",
+    );
+    let instructly = markdown(&["instructly", "--against", "instructly-upstash"]);
+    at(
+        &instructly,
+        "### Secrets",
+        "- remove `upstash-redis-url` (`REDIS_URL`, `CELERY_BROKER_URL`) from Render Dashboard",
+    );
+    let human = run_in(&repo(), &["diff", "fastapi-rq", "--without", "redis"]);
+    assert!(
+        human.stdout.contains("  - redis-access-key in Key Vault"),
+        "{}",
+        human.stdout
+    );
+    // The reverse adds the hosted URL: the step says where to type it.
+    let back = markdown(&["instructly-upstash", "--against", "instructly"]);
+    at(
+        &back,
+        "## Migration steps",
+        "Provide the new secrets: `upstash-redis-url` (`REDIS_URL`, `CELERY_BROKER_URL`) in Render Dashboard",
+    );
+}
+
+/// A queue that goes with its Redis takes the app's enqueueing calls with it,
+/// and Django reads its cache from its settings: both are code changes that
+/// come before the drain and the deploy (seed 000 changed both).
+#[test]
+fn the_app_changes_its_queue_calls_and_django_its_cache_settings_before_deploying() {
+    let rq = markdown(&["fastapi-rq", "--without", "redis"]);
+    let calls = at(
+        &rq,
+        "## Migration steps",
+        "Before deploying, remove the app's calls that put jobs on RQ",
+    );
+    assert!(calls < at(&rq, "## Migration steps", "Drain the RQ queue"), "{rq}");
+    assert!(!rq.contains("CACHES"), "FastAPI has no Django settings:\n{rq}");
+    let django = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    let celery = at(
+        &django,
+        "## Migration steps",
+        "Before deploying, remove the app's calls that put jobs on Celery",
+    );
+    let settings = at(
+        &django,
+        "## Migration steps",
+        "Before deploying, point Django's `CACHES` at its database cache",
+    );
+    let drain = at(&django, "## Migration steps", "Drain the Celery queue");
+    assert!(celery < drain && settings < drain, "{django}");
+}
+
+/// No command changes the shell's directory: a `cd` in the deploy step broke
+/// every relative path after it (the clean-up's own `cd`, the rollback's into
+/// the other folder). Azure commands name the rendered files from where
+/// `deploygen render` ran; compose commands run in the folder the deploy names.
+#[test]
+fn no_step_changes_directory_so_the_next_commands_run_where_they_say() {
+    let compose = markdown(&["node-bullmq", "--without", "redis"]);
+    let azure = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    for notes in [&compose, &azure] {
+        let cds: Vec<&str> = notes
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("cd ") || l.contains("&& cd ") || l.contains("; cd "))
+            .collect();
+        assert!(cds.is_empty(), "{cds:?} in:\n{notes}");
+    }
+    at(
+        &azure,
+        "## Migration steps",
+        "az deployment group create --resource-group <resource-group> --template-file \
+         environments/magictoolbox-dev-dbcache/infra/main.bicep --parameters \
+         environments/magictoolbox-dev-dbcache/infra/parameters.dev.json",
+    );
+    at(
+        &azure,
+        "## Rollback",
+        "--template-file environments/magictoolbox-dev/infra/main.bicep",
+    );
+    at(
+        &compose,
+        "## Migration steps",
+        "Deploy, in the rendered folder `environments/node-bullmq` on the host",
+    );
+}

@@ -419,11 +419,12 @@ services:
     assert_eq!(run.code, 1, "{}", run.stderr);
     let notes = &run.stdout;
     assert!(notes.contains("Service `jobs` is removed."), "{notes}");
+    // The rendered folder's compose file has no `jobs` any more: its container is named.
     assert!(
-        notes.contains("docker compose exec jobs celery -A app inspect active"),
+        notes.contains("docker exec shop-jobs-1 celery -A app inspect active"),
         "{notes}"
     );
-    assert!(notes.contains("docker compose stop jobs\n"), "{notes}");
+    assert!(notes.contains("docker stop shop-jobs-1\n"), "{notes}");
     assert!(!notes.contains("Service `api` is removed"), "{notes}");
     assert!(!notes.contains("exec api "), "{notes}");
     assert!(!notes.contains("stop api"), "{notes}");

@@ -1,7 +1,7 @@
 //! arq: job ids wait in one sorted set (`arq:queue`, deferred jobs scored by
 //! when they run), jobs under `arq:job:*`, results under `arq:result:*`.
 
-use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use super::{redis_backend, Queue, QueueKind};
 use crate::model::{BrokerKind, Descriptor, Transport};
 
 pub struct Arq;
@@ -13,23 +13,6 @@ impl QueueKind for Arq {
 
     fn name(&self) -> &'static str {
         "arq"
-    }
-
-    // arq stores everything in Redis; it has no other backend.
-    fn default_transport(&self) -> Option<Transport> {
-        Some(Transport::Redis)
-    }
-
-    fn without_redis(&self) -> WithoutRedis {
-        WithoutRedis::Goes
-    }
-
-    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
-        &[("url", "REDIS_URL")]
-    }
-
-    fn describe(&self, _: Transport) -> String {
-        "arq on Redis".into()
     }
 
     fn queue(&self, d: &Descriptor, _: Transport) -> Queue {

@@ -1,7 +1,7 @@
 //! BullMQ: jobs wait in Redis (`bull:<queue>:wait`, `:delayed`, …), with
 //! repeatable jobs and job schedulers beside them.
 
-use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use super::{redis_backend, Queue, QueueKind};
 use crate::model::{BrokerKind, Descriptor, Transport};
 
 pub struct Bullmq;
@@ -13,23 +13,6 @@ impl QueueKind for Bullmq {
 
     fn name(&self) -> &'static str {
         "BullMQ"
-    }
-
-    // BullMQ stores everything in Redis; it has no other backend.
-    fn default_transport(&self) -> Option<Transport> {
-        Some(Transport::Redis)
-    }
-
-    fn without_redis(&self) -> WithoutRedis {
-        WithoutRedis::Goes
-    }
-
-    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
-        &[("url", "REDIS_URL")]
-    }
-
-    fn describe(&self, _: Transport) -> String {
-        "BullMQ on Redis".into()
     }
 
     fn queue(&self, d: &Descriptor, _: Transport) -> Queue {

@@ -14,10 +14,6 @@ impl QueueKind for Celery {
         "Celery"
     }
 
-    fn default_transport(&self) -> Option<Transport> {
-        Some(Transport::Redis)
-    }
-
     fn transports(&self) -> &'static [Transport] {
         &[Transport::Redis, Transport::Database]
     }
@@ -37,14 +33,6 @@ impl QueueKind for Celery {
 
     fn database_url_schemes(&self) -> Option<(&'static str, &'static str)> {
         Some(("sqla+postgresql", "db+postgresql"))
-    }
-
-    fn describe(&self, transport: Transport) -> String {
-        match transport {
-            Transport::Redis => "Celery on Redis",
-            Transport::Database => "Celery on PostgreSQL",
-        }
-        .into()
     }
 
     fn queue(&self, d: &Descriptor, transport: Transport) -> Queue {

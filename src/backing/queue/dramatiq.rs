@@ -1,8 +1,9 @@
 //! Dramatiq on its Redis broker: each queue is a list of message ids and a
 //! `.msgs` hash (`dramatiq:<queue>.msgs`), delayed messages in `<queue>.DQ`,
-//! dead letters in `<queue>.XQ`.
+//! dead letters in `<queue>.XQ`. Its other broker is RabbitMQ, which
+//! deploygen does not run, so it lives on Redis only.
 
-use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use super::{redis_backend, Queue, QueueKind};
 use crate::model::{BrokerKind, Descriptor, Transport};
 
 pub struct Dramatiq;
@@ -14,23 +15,6 @@ impl QueueKind for Dramatiq {
 
     fn name(&self) -> &'static str {
         "Dramatiq"
-    }
-
-    // Dramatiq's other broker is RabbitMQ, which deploygen does not run.
-    fn default_transport(&self) -> Option<Transport> {
-        Some(Transport::Redis)
-    }
-
-    fn without_redis(&self) -> WithoutRedis {
-        WithoutRedis::Goes
-    }
-
-    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
-        &[("url", "REDIS_URL")]
-    }
-
-    fn describe(&self, _: Transport) -> String {
-        "Dramatiq on Redis".into()
     }
 
     fn queue(&self, d: &Descriptor, _: Transport) -> Queue {

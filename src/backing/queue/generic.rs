@@ -29,16 +29,20 @@ impl QueueKind for Generic {
         WithoutRedis::Goes
     }
 
-    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
-        &[("url", "REDIS_URL")]
-    }
-
     fn describe(&self, transport: Transport) -> String {
         match transport {
             Transport::Redis => "a worker of the app's own reading Redis",
             Transport::Database => "a worker of the app's own reading PostgreSQL",
         }
         .into()
+    }
+
+    fn app_without_queue(&self, _d: &Descriptor) -> Option<String> {
+        Some(
+            "Before deploying, stop the app putting jobs where its worker reads them (or move them elsewhere), and \
+             commit: without its Redis, every call that enqueues a job fails."
+                .into(),
+        )
     }
 
     fn queue(&self, d: &Descriptor, transport: Transport) -> Queue {

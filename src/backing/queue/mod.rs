@@ -1,7 +1,12 @@
 //! Job queue kinds as a registry: one file per kind declaring where its jobs
 //! wait, how to see what is still waiting, what is lost if its Redis goes and
-//! what `diff --without redis` does with it. Adding a kind (RQ, Sidekiq, …) is
-//! one file plus one line in [`QUEUES`] (and its name in `BrokerKind`).
+//! what `diff --without redis` does with it. The trait's defaults are a queue
+//! that lives only on Redis and reads `REDIS_URL`, so adding such a kind (as
+//! RQ, Sidekiq) takes a file implementing `kind`, `name` and `queue`, its `mod`
+//! line, a line in [`QUEUES`], a `BrokerKind` variant and its name in the
+//! schema's `broker.kind` enum (the test pinning [`kind_names`] names them
+//! all, so it wants the new one too). A kind with another transport or other env vars
+//! overrides what differs, as Celery, PgQueuer and generic do.
 
 mod arq;
 mod bullmq;
@@ -46,7 +51,9 @@ pub trait QueueKind: Sync {
     /// Its name in prose (`Celery`).
     fn name(&self) -> &'static str;
     /// Where its jobs wait when `broker.transport` is unset; `None`: it must be set.
-    fn default_transport(&self) -> Option<Transport>;
+    fn default_transport(&self) -> Option<Transport> {
+        Some(Transport::Redis)
+    }
     /// Where it can keep its jobs at all; another `broker.transport` is refused.
     fn transports(&self) -> &'static [Transport] {
         &[Transport::Redis]
@@ -55,10 +62,14 @@ pub trait QueueKind: Sync {
     fn tolerates_eviction(&self) -> bool {
         false
     }
-    fn without_redis(&self) -> WithoutRedis;
+    fn without_redis(&self) -> WithoutRedis {
+        WithoutRedis::Goes
+    }
     /// The `broker` settings it reads (`broker.expose.<fact>`), each with the
     /// env var name it conventionally has; a setting no kind reads is refused.
-    fn conventional_env(&self) -> &'static [(&'static str, &'static str)];
+    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
+        &[("url", "REDIS_URL")]
+    }
     fn reads(&self, fact: &str) -> bool {
         self.conventional_env().iter().any(|(f, _)| *f == fact)
     }
@@ -67,12 +78,22 @@ pub trait QueueKind: Sync {
         None
     }
     /// How the notes name it on a transport (`Celery on Redis`).
-    fn describe(&self, transport: Transport) -> String;
+    fn describe(&self, transport: Transport) -> String {
+        let place = match transport {
+            Transport::Redis => "Redis",
+            Transport::Database => "PostgreSQL",
+        };
+        format!("{} on {place}", self.name())
+    }
     /// Where its jobs wait, what is lost and how to drain it.
     fn queue(&self, d: &Descriptor, transport: Transport) -> Queue;
     /// What the app must change before it deploys without this queue (it goes with its Redis).
     fn app_without_queue(&self, _d: &Descriptor) -> Option<String> {
-        None
+        Some(format!(
+            "Before deploying, remove the app's calls that put jobs on {} (or move them to another queue), and \
+             commit: without its Redis, every call that enqueues a job fails.",
+            self.name()
+        ))
     }
     /// Seconds from SIGTERM a worker needs, with the queue's documented
     /// defaults, to finish or hand back its current job; `None`: no documented figure.
@@ -262,6 +283,27 @@ mod tests {
         ] {
             assert_eq!(queue_kind(kind).unwrap().conventional_env(), [("url", "REDIS_URL")]);
         }
+        // How the notes name each kind on each transport it takes.
+        let named: Vec<String> = QUEUES
+            .iter()
+            .flat_map(|q| q.transports().iter().map(|t| q.describe(*t)))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                "Celery on Redis",
+                "Celery on PostgreSQL",
+                "RQ on Redis",
+                "Sidekiq on Redis",
+                "BullMQ on Redis",
+                "Dramatiq on Redis",
+                "arq on Redis",
+                "PgQueuer on PostgreSQL (SQL queue)",
+                "PgQueuer on Redis",
+                "a worker of the app's own reading Redis",
+                "a worker of the app's own reading PostgreSQL",
+            ]
+        );
     }
 
     /// The commands that count a Redis queue read the URL the worker has, in

@@ -1,7 +1,7 @@
 //! RQ: jobs wait in Redis lists (`rq:queue:<name>`), beside registries of
 //! started, scheduled, deferred and failed jobs and the jobs' results.
 
-use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use super::{redis_backend, Queue, QueueKind};
 use crate::model::{BrokerKind, Descriptor, Transport};
 
 pub struct Rq;
@@ -13,23 +13,6 @@ impl QueueKind for Rq {
 
     fn name(&self) -> &'static str {
         "RQ"
-    }
-
-    // RQ stores everything in Redis; it has no other backend.
-    fn default_transport(&self) -> Option<Transport> {
-        Some(Transport::Redis)
-    }
-
-    fn without_redis(&self) -> WithoutRedis {
-        WithoutRedis::Goes
-    }
-
-    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
-        &[("url", "REDIS_URL")]
-    }
-
-    fn describe(&self, _: Transport) -> String {
-        "RQ on Redis".into()
     }
 
     // RQ's docs (Workers, Jobs): SIGTERM is a warm shutdown that waits for the

@@ -1,7 +1,7 @@
 //! Sidekiq: jobs wait in Redis lists (`queue:<name>`), beside the scheduled,
 //! retry and dead sets. It reads `REDIS_URL` by itself.
 
-use super::{redis_backend, Queue, QueueKind, WithoutRedis};
+use super::{redis_backend, Queue, QueueKind};
 use crate::model::{BrokerKind, Descriptor, Framework, Transport};
 
 pub struct Sidekiq;
@@ -22,31 +22,15 @@ impl QueueKind for Sidekiq {
         "Sidekiq"
     }
 
-    // Sidekiq stores everything in Redis; it has no other backend.
-    fn default_transport(&self) -> Option<Transport> {
-        Some(Transport::Redis)
-    }
-
-    fn without_redis(&self) -> WithoutRedis {
-        WithoutRedis::Goes
-    }
-
-    fn conventional_env(&self) -> &'static [(&'static str, &'static str)] {
-        &[("url", "REDIS_URL")]
-    }
-
-    fn describe(&self, _: Transport) -> String {
-        "Sidekiq on Redis".into()
-    }
-
     fn app_without_queue(&self, d: &Descriptor) -> Option<String> {
         // Enqueueing to Sidekiq without its Redis raises in the request that enqueues.
         Some(match crate::resolve::framework(d) {
             Framework::Rails => "Before deploying, take Active Job and the app's own `perform_async` calls off \
                 Sidekiq: set `config.active_job.queue_adapter` to Solid Queue (`bundle add solid_queue`, \
-                `bin/rails solid_queue:install`, its tables in the app's database, a worker running `bin/jobs`) or \
-                to `:async` (in-process, lost on restart), and commit; otherwise every request that enqueues a job \
-                fails once Redis is gone."
+                `bin/rails solid_queue:install`, its tables in the app's database, `bin/jobs` run by a worker the \
+                descriptor then declares or inside Puma with `SOLID_QUEUE_IN_PUMA=1` on the web service, since the \
+                Sidekiq worker goes) or to `:async` (in-process, lost on restart), and commit; otherwise every \
+                request that enqueues a job fails once Redis is gone."
                 .into(),
             _ => "Before deploying, remove the app's Sidekiq calls (`perform_async`, `perform_in`) or move them to \
                   another queue, and commit: without its Redis, every call that enqueues a job fails."

@@ -212,10 +212,10 @@ pub fn diff(out: &mut Out, r: &DiffReport) -> io::Result<()> {
     if !r.secrets.added.is_empty() || !r.secrets.removed.is_empty() {
         writeln!(w, "\nSecrets (never shown, only where they live):")?;
         for s in &r.secrets.added {
-            writeln!(w, "  + {} ({}) in {}", s.id, s.env_name, s.stored_in)?;
+            writeln!(w, "  + {}{} in {}", s.id, carriers(s), s.stored_in)?;
         }
         for s in &r.secrets.removed {
-            writeln!(w, "  - {} ({}) in {}", s.id, s.env_name, s.stored_in)?;
+            writeln!(w, "  - {}{} in {}", s.id, carriers(s), s.stored_in)?;
         }
     }
     let res = &r.resources;
@@ -275,4 +275,12 @@ pub fn diff(out: &mut Out, r: &DiffReport) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// ` (A, B)`: the names that carry a secret, or nothing where none does.
+fn carriers(s: &crate::diff::SecretEntry) -> String {
+    match s.carriers() {
+        [] => String::new(),
+        names => format!(" ({})", names.join(", ")),
+    }
 }

@@ -72,16 +72,10 @@ pub fn diff(w: &mut Clean, r: &DiffReport) -> io::Result<()> {
     if !r.secrets.added.is_empty() || !r.secrets.removed.is_empty() {
         writeln!(w, "### Secrets\n")?;
         for s in &r.secrets.added {
-            writeln!(w, "- add {} ({}) in {}", code(&s.id), code(&s.env_name), s.stored_in)?;
+            writeln!(w, "- add {} in {}", s.markdown(), s.stored_in)?;
         }
         for s in &r.secrets.removed {
-            writeln!(
-                w,
-                "- remove {} ({}) from {}",
-                code(&s.id),
-                code(&s.env_name),
-                s.stored_in
-            )?;
+            writeln!(w, "- remove {} from {}", s.markdown(), s.stored_in)?;
         }
         writeln!(w)?;
     }
