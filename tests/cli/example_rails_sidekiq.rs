@@ -2,7 +2,7 @@
 //! a Sidekiq worker, a nightly rake job, Postgres and Key Value. What a Render
 //! operator of that stack needs to be true of it.
 
-use crate::support::{repo, run_in, Test};
+use crate::support::{render_service, repo, run_in, Test};
 use serde_yaml::Value;
 
 const OUT: &str = "environments/rails-sidekiq";
@@ -25,15 +25,6 @@ fn blueprint() -> Value {
     serde_yaml::from_str(&read("render.yaml")).unwrap()
 }
 
-fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["services"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no service {name}"))
-}
-
 fn env<'a>(service: &'a Value, key: &str) -> &'a Value {
     service["envVars"]
         .as_sequence()
@@ -50,7 +41,7 @@ fn text(v: &Value) -> &str {
 #[test]
 fn web_worker_and_cron_run_on_the_native_ruby_runtime_with_their_own_plans() {
     let doc = blueprint();
-    let web = service(&doc, "storefront-web");
+    let web = render_service(&doc, "storefront-web");
     assert_eq!(text(&web["type"]), "web");
     assert_eq!(text(&web["runtime"]), "ruby");
     assert_eq!(text(&web["plan"]), "standard");
@@ -64,13 +55,13 @@ fn web_worker_and_cron_run_on_the_native_ruby_runtime_with_their_own_plans() {
     // Puma binds the $PORT Render sets: nothing pins it.
     assert!(web["envVars"].as_sequence().unwrap().iter().all(|e| e["key"] != "PORT"));
 
-    let sidekiq = service(&doc, "storefront-sidekiq");
+    let sidekiq = render_service(&doc, "storefront-sidekiq");
     assert_eq!(text(&sidekiq["type"]), "worker");
     assert_eq!(text(&sidekiq["runtime"]), "ruby");
     assert_eq!(text(&sidekiq["plan"]), "starter");
     assert_eq!(text(&sidekiq["startCommand"]), "bundle exec sidekiq");
 
-    let cron = service(&doc, "storefront-nightly-cleanup");
+    let cron = render_service(&doc, "storefront-nightly-cleanup");
     assert_eq!(text(&cron["type"]), "cron");
     assert_eq!(text(&cron["plan"]), "starter");
     assert_eq!(text(&cron["schedule"]), "0 3 * * *");
@@ -102,10 +93,10 @@ fn rails_master_key_is_a_dashboard_secret_entered_once() {
         .filter(|e| e.get("sync") == Some(&Value::from(false)))
         .collect();
     assert_eq!(entered.len(), 1, "{raw}");
-    let web = service(&doc, "storefront-web");
+    let web = render_service(&doc, "storefront-web");
     assert_eq!(env(web, "RAILS_MASTER_KEY")["sync"], Value::from(false));
     for name in ["storefront-sidekiq", "storefront-nightly-cleanup"] {
-        let copy = &env(service(&doc, name), "RAILS_MASTER_KEY")["fromService"];
+        let copy = &env(render_service(&doc, name), "RAILS_MASTER_KEY")["fromService"];
         assert_eq!(text(&copy["name"]), "storefront-web");
         assert_eq!(text(&copy["type"]), "web");
         assert_eq!(text(&copy["envVarKey"]), "RAILS_MASTER_KEY");
@@ -123,7 +114,7 @@ fn rails_master_key_is_a_dashboard_secret_entered_once() {
 #[test]
 fn every_process_reaches_postgres_and_the_key_value_that_never_evicts() {
     let doc = blueprint();
-    let kv = service(&doc, "storefront-redis");
+    let kv = render_service(&doc, "storefront-redis");
     assert_eq!(text(&kv["type"]), "keyvalue");
     assert_eq!(text(&kv["maxmemoryPolicy"]), "noeviction");
     assert_eq!(
@@ -133,7 +124,7 @@ fn every_process_reaches_postgres_and_the_key_value_that_never_evicts() {
     );
     assert_eq!(kv["ipAllowList"], Value::Sequence(vec![]));
     for name in ["storefront-web", "storefront-sidekiq", "storefront-nightly-cleanup"] {
-        let s = service(&doc, name);
+        let s = render_service(&doc, name);
         let redis = &env(s, "REDIS_URL")["fromService"];
         assert_eq!(text(&redis["type"]), "keyvalue");
         assert_eq!(text(&redis["name"]), "storefront-redis");

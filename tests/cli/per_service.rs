@@ -3,7 +3,7 @@
 //! runtimes, commands that read `$VAR` run through a shell, the database
 //! URL's scheme and query, and a Dashboard secret entered once.
 
-use crate::support::Test;
+use crate::support::{render_service, Test};
 use serde_yaml::Value;
 
 const RENDER: &str = "\
@@ -45,15 +45,6 @@ fn render(test: &Test, file: &str) -> Value {
     serde_yaml::from_str(&test.read("out/render.yaml")).unwrap()
 }
 
-fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["services"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no service {name}"))
-}
-
 fn env<'a>(service: &'a Value, key: &str) -> &'a Value {
     service["envVars"]
         .as_sequence()
@@ -67,9 +58,9 @@ fn env<'a>(service: &'a Value, key: &str) -> &'a Value {
 fn a_render_service_takes_its_own_plan_and_the_others_the_render_plan() {
     let test = Test::new().write("shop.yaml", RENDER);
     let doc = render(&test, "shop.yaml");
-    assert_eq!(service(&doc, "web")["plan"], "standard");
+    assert_eq!(render_service(&doc, "web")["plan"], "standard");
     assert_eq!(
-        service(&doc, "nightly")["plan"],
+        render_service(&doc, "nightly")["plan"],
         "starter",
         "a cron job no longer takes the web plan"
     );
@@ -148,8 +139,11 @@ services:
 #[test]
 fn render_pre_deploy_is_pre_deploy_command_and_a_cron_job_cannot_have_one() {
     let doc = render(&Test::new().write("shop.yaml", RENDER), "shop.yaml");
-    assert_eq!(service(&doc, "web")["preDeployCommand"], "bundle exec rails db:migrate");
-    assert!(service(&doc, "nightly").get("preDeployCommand").is_none());
+    assert_eq!(
+        render_service(&doc, "web")["preDeployCommand"],
+        "bundle exec rails db:migrate"
+    );
+    assert!(render_service(&doc, "nightly").get("preDeployCommand").is_none());
     let cron = RENDER.replace(
         "    plan: starter\n",
         "    plan: starter\n    pre_deploy: bundle exec rails db:migrate\n",
@@ -299,7 +293,7 @@ fn a_native_render_runtime_builds_and_starts_with_its_commands() {
         "    runtime: ruby\n    build_command: bundle install\n    command: bundle exec puma -p $PORT\n",
     );
     let doc = render(&Test::new().write("shop.yaml", &native), "shop.yaml");
-    let web = service(&doc, "web");
+    let web = render_service(&doc, "web");
     assert_eq!(web["runtime"], "ruby");
     assert_eq!(web["buildCommand"], "bundle install");
     // Render runs `startCommand` through a shell: `$PORT` stays as written.
@@ -307,7 +301,7 @@ fn a_native_render_runtime_builds_and_starts_with_its_commands() {
     for docker in ["dockerfilePath", "dockerContext", "dockerCommand"] {
         assert!(web.get(docker).is_none(), "{docker}");
     }
-    assert_eq!(service(&doc, "nightly")["runtime"], "docker");
+    assert_eq!(render_service(&doc, "nightly")["runtime"], "docker");
 }
 
 #[test]
@@ -357,10 +351,13 @@ fn a_command_that_reads_a_variable_runs_through_a_shell_everywhere() {
     // Render: `dockerCommand` replaces the image's command with no shell.
     let doc = render(&Test::new().write("shop.yaml", RENDER), "shop.yaml");
     assert_eq!(
-        service(&doc, "web")["dockerCommand"],
+        render_service(&doc, "web")["dockerCommand"],
         "sh -c 'exec bundle exec puma -p $PORT'"
     );
-    assert_eq!(service(&doc, "nightly")["dockerCommand"], "bundle exec rake cleanup");
+    assert_eq!(
+        render_service(&doc, "nightly")["dockerCommand"],
+        "bundle exec rake cleanup"
+    );
     // Container Apps: `command` is exec'd.
     let test = Test::new().write("demo.yaml", CONTAINER_APPS);
     assert_eq!(test.run(&["render", "demo.yaml", "-o", "out"]).code, 0);
@@ -442,9 +439,9 @@ fn the_database_url_takes_the_scheme_and_query_the_driver_wants() {
 #[test]
 fn a_dashboard_secret_shared_by_two_render_services_is_entered_once() {
     let doc = render(&Test::new().write("shop.yaml", RENDER), "shop.yaml");
-    let entered = env(service(&doc, "web"), "STRIPE_KEY");
+    let entered = env(render_service(&doc, "web"), "STRIPE_KEY");
     assert_eq!(entered["sync"], false);
-    let copied = env(service(&doc, "nightly"), "PAYMENTS_KEY");
+    let copied = env(render_service(&doc, "nightly"), "PAYMENTS_KEY");
     assert!(copied.get("sync").is_none(), "{copied:?}");
     assert_eq!(copied["fromService"]["name"], "web");
     assert_eq!(copied["fromService"]["type"], "web");
@@ -524,8 +521,8 @@ services:
 ";
     let test = Test::new().write("shop.yaml", descriptor);
     let doc = render(&test, "shop.yaml");
-    assert_eq!(service(&doc, "worker")["runtime"], "python");
-    assert_eq!(service(&doc, "worker")["startCommand"], "celery -A app worker");
+    assert_eq!(render_service(&doc, "worker")["runtime"], "python");
+    assert_eq!(render_service(&doc, "worker")["startCommand"], "celery -A app worker");
     // The local Celery compose file cannot run a service that has no image.
     assert!(!test.path("out/docker-compose.celery.yml").exists());
     let docker = descriptor.replace("    runtime: node\n", "");

@@ -2,7 +2,7 @@
 //! keep its jobs, gets `noeviction` on its Redis, and its workers render as
 //! workers on every platform, named by their queue in Render's compose file.
 
-use crate::support::{Run, Test};
+use crate::support::{render_service, Run, Test};
 use serde_yaml::Value;
 
 /// Every queue kind, with the `transport` it needs spelled out where it must be.
@@ -40,13 +40,6 @@ fn render(descriptor: &str) -> (Test, Run) {
     (t, run)
 }
 
-fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["services"]
-        .as_sequence()
-        .and_then(|s| s.iter().find(|s| s["name"] == name))
-        .unwrap_or_else(|| panic!("no service `{name}`"))
-}
-
 /// The Bicep block of one container app, up to the next declaration.
 fn bicep_block<'a>(text: &'a str, start: &str) -> &'a str {
     let from = text.find(start).unwrap_or_else(|| panic!("no `{start}`"));
@@ -75,8 +68,12 @@ fn a_worker_is_a_worker_on_every_platform_whatever_its_queue() {
         let (t, run) = render(&descriptor("render", redis, kind));
         assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
         let blueprint: Value = serde_yaml::from_str(&t.read("out/render.yaml")).unwrap();
-        assert_eq!(service(&blueprint, "jobs")["type"], Value::from("worker"), "{kind}");
-        assert_eq!(service(&blueprint, "web")["type"], Value::from("web"), "{kind}");
+        assert_eq!(
+            render_service(&blueprint, "jobs")["type"],
+            Value::from("worker"),
+            "{kind}"
+        );
+        assert_eq!(render_service(&blueprint, "web")["type"], Value::from("web"), "{kind}");
 
         let (t, run) = render(&descriptor(
             "azure-container-apps",
@@ -119,7 +116,7 @@ fn a_service_without_a_role_or_a_port_is_a_worker() {
     let (t, run) = render(&text);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let blueprint: Value = serde_yaml::from_str(&t.read("out/render.yaml")).unwrap();
-    assert_eq!(service(&blueprint, "jobs")["type"], Value::from("worker"));
+    assert_eq!(render_service(&blueprint, "jobs")["type"], Value::from("worker"));
     // A port, an ingress or an HTTP health check still makes it web.
     let text = text.replace(
         "    command: [\"run-worker\"]\n",
@@ -128,7 +125,7 @@ fn a_service_without_a_role_or_a_port_is_a_worker() {
     let (t, run) = render(&text);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let blueprint: Value = serde_yaml::from_str(&t.read("out/render.yaml")).unwrap();
-    assert_eq!(service(&blueprint, "jobs")["type"], Value::from("web"));
+    assert_eq!(render_service(&blueprint, "jobs")["type"], Value::from("web"));
 }
 
 #[test]
@@ -180,7 +177,7 @@ fn a_queue_on_redis_gets_noeviction_wherever_deploygen_sets_the_policy() {
         ));
         let blueprint: Value = serde_yaml::from_str(&t.read("out/render.yaml")).unwrap();
         assert_eq!(
-            service(&blueprint, "demo-redis")["maxmemoryPolicy"],
+            render_service(&blueprint, "demo-redis")["maxmemoryPolicy"],
             Value::from("noeviction"),
             "{kind}"
         );

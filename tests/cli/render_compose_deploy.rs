@@ -1,7 +1,7 @@
 //! Render and docker compose files that deploy and run as written (issue 11,
 //! items 2 and 11-17): what the validators cannot see, read as an operator would.
 
-use crate::support::{repo, Test};
+use crate::support::{render_service, repo, Test};
 use serde_yaml::Value;
 
 fn committed(env: &str, file: &str) -> String {
@@ -11,15 +11,6 @@ fn committed(env: &str, file: &str) -> String {
 
 fn yaml(text: &str) -> Value {
     serde_yaml::from_str(text).unwrap()
-}
-
-fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["services"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no service {name}"))
 }
 
 fn env_var<'a>(service: &'a Value, key: &str) -> Option<&'a Value> {
@@ -71,9 +62,9 @@ fn render(descriptor: &str) -> (Test, Value) {
 #[test]
 fn a_generated_secret_shared_by_services_is_generated_once() {
     let doc = yaml(&committed("instructly", "render.yaml"));
-    let api = env_var(service(&doc, "instructly-api"), "SECRET_KEY").unwrap();
+    let api = env_var(render_service(&doc, "instructly-api"), "SECRET_KEY").unwrap();
     assert_eq!(api["generateValue"], Value::from(true));
-    let worker = env_var(service(&doc, "instructly-celery-worker"), "SECRET_KEY").unwrap();
+    let worker = env_var(render_service(&doc, "instructly-celery-worker"), "SECRET_KEY").unwrap();
     assert!(worker.get("generateValue").is_none(), "a second value would differ");
     assert_eq!(worker["fromService"]["name"], "instructly-api");
     assert_eq!(worker["fromService"]["type"], "web");
@@ -81,7 +72,7 @@ fn a_generated_secret_shared_by_services_is_generated_once() {
 
     // Under another key, the copy names the key of the service that generates it.
     let (_, doc) = render(RENDER);
-    let copy = env_var(service(&doc, "worker"), "APP_SECRET").unwrap();
+    let copy = env_var(render_service(&doc, "worker"), "APP_SECRET").unwrap();
     assert_eq!(copy["fromService"]["envVarKey"], "SECRET_KEY");
     assert_eq!(copy["fromService"]["name"], "web");
 
@@ -130,7 +121,7 @@ fn the_redis_address_is_an_explicit_choice_and_the_rest_comes_from_render() {
         "the operator is told the URL names the host literally:\n{text}"
     );
     let (_, doc) = render(RENDER);
-    let web = service(&doc, "web");
+    let web = render_service(&doc, "web");
     assert_eq!(env_var(web, "REDIS_URL").unwrap()["value"], "redis://demo-redis:6379");
     for (key, property) in [("REDIS_HOST", "host"), ("REDIS_PORT", "port")] {
         let var = env_var(web, key).unwrap();
@@ -144,13 +135,13 @@ fn the_redis_address_is_an_explicit_choice_and_the_rest_comes_from_render() {
         "platform: render\nrender:\n  redis_host: demo-redis-x8wd\n",
     );
     let (_, doc) = render(&slug);
-    let web = service(&doc, "web");
+    let web = render_service(&doc, "web");
     assert_eq!(
         env_var(web, "REDIS_URL").unwrap()["value"],
         "redis://demo-redis-x8wd:6379"
     );
     assert_eq!(
-        service(&doc, "demo-redis")["type"],
+        render_service(&doc, "demo-redis")["type"],
         "pserv",
         "the service keeps its name"
     );
@@ -165,14 +156,14 @@ fn web_services_listen_where_render_routes_and_auto_deploy_uses_the_current_fiel
             "{env}: `autoDeploy` is replaced by `autoDeployTrigger`"
         );
         let doc = yaml(&text);
-        let api = service(&doc, "instructly-api");
+        let api = render_service(&doc, "instructly-api");
         assert!(api["dockerCommand"].as_str().unwrap().contains("--port 8000"));
         assert_eq!(env_var(api, "PORT").unwrap()["value"], "8000", "{env}");
-        let worker = service(&doc, "instructly-celery-worker");
+        let worker = render_service(&doc, "instructly-celery-worker");
         assert!(env_var(worker, "PORT").is_none(), "workers receive no traffic");
     }
     let doc = yaml(&committed("instructly", "render.yaml"));
-    assert_eq!(service(&doc, "instructly-redis")["autoDeployTrigger"], "off");
+    assert_eq!(render_service(&doc, "instructly-redis")["autoDeployTrigger"], "off");
 }
 
 #[test]

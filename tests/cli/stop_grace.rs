@@ -4,7 +4,7 @@
 //! Service and Render cron jobs refuse it; a queue worker that gets less than
 //! its queue documents is warned about.
 
-use crate::support::Test;
+use crate::support::{render_service, Test};
 use serde_yaml::Value;
 
 fn rendered(test: &Test, file: &str) {
@@ -114,18 +114,9 @@ fn render_gets_max_shutdown_delay_seconds_on_the_service() {
     let test = Test::new().write("shop.yaml", RENDER);
     rendered(&test, "shop.yaml");
     let doc = yaml(&test, "out/render.yaml");
-    let service = |name: &str| {
-        doc["services"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("no {name}"))
-            .clone()
-    };
-    assert_eq!(service("worker")["type"], "worker");
-    assert_eq!(service("worker")["maxShutdownDelaySeconds"], 120);
-    assert!(service("web").get("maxShutdownDelaySeconds").is_none());
+    assert_eq!(render_service(&doc, "worker")["type"], "worker");
+    assert_eq!(render_service(&doc, "worker")["maxShutdownDelaySeconds"], 120);
+    assert!(render_service(&doc, "web").get("maxShutdownDelaySeconds").is_none());
 }
 
 /// Each bound is an error at the value, naming the platform's field and range.

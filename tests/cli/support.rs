@@ -103,3 +103,11 @@ services:
     image: example/web:1.0
     ports: [\"8000:8000\"]
 ";
+
+/// The service called `name` in a parsed render.yaml; the test fails if there is none.
+pub fn render_service<'a>(doc: &'a serde_yaml::Value, name: &str) -> &'a serde_yaml::Value {
+    doc["services"]
+        .as_sequence()
+        .and_then(|s| s.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no service {name}"))
+}
