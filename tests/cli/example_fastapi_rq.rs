@@ -2,7 +2,7 @@
 //! Azure Container Apps with Azure Managed Redis. What an operator of that
 //! stack needs to be true of it, read from the committed Bicep.
 
-use crate::support::{repo, run_in};
+use crate::support::{migration_notes, repo};
 
 fn read(folder: &str, file: &str) -> String {
     std::fs::read_to_string(repo().join("environments").join(folder).join(file))
@@ -197,20 +197,14 @@ fn no_other_stacks_word_anywhere_in_the_output_or_the_notes() {
             assert_no_foreign_word(&file.display().to_string(), &std::fs::read_to_string(&file).unwrap());
         }
     }
-    assert_no_foreign_word("--without redis", &notes(&["fastapi-rq", "--without", "redis"]));
+    assert_no_foreign_word(
+        "--without redis",
+        &migration_notes(&["fastapi-rq", "--without", "redis"]),
+    );
     assert_no_foreign_word(
         "--against",
-        &notes(&["fastapi-rq", "--against", "fastapi-rq-azure-cache"]),
+        &migration_notes(&["fastapi-rq", "--against", "fastapi-rq-azure-cache"]),
     );
-}
-
-fn notes(args: &[&str]) -> String {
-    let mut all = vec!["diff"];
-    all.extend_from_slice(args);
-    all.extend(["--format", "markdown"]);
-    let run = run_in(&repo(), &all);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    run.stdout
 }
 
 fn position(notes: &str, text: &str) -> usize {
@@ -221,7 +215,7 @@ fn position(notes: &str, text: &str) -> usize {
 /// having no database cache, has no shared cache at all.
 #[test]
 fn without_redis_the_worker_and_its_jobs_go_and_no_database_cache_is_invented() {
-    let notes = notes(&["fastapi-rq", "--without", "redis"]);
+    let notes = migration_notes(&["fastapi-rq", "--without", "redis"]);
     assert!(notes.contains("Task queue: RQ on Redis → no task queue."));
     assert!(notes.contains("Service `worker` is removed."));
     assert!(notes.contains("FastAPI has no database cache: the cache goes"));
@@ -251,7 +245,7 @@ fn without_redis_the_worker_and_its_jobs_go_and_no_database_cache_is_invented() 
 /// the new one after the deployment; the rollback drains the new one.
 #[test]
 fn azure_cache_to_managed_redis_moves_the_queue_with_a_drain_each_way() {
-    let notes = notes(&["fastapi-rq", "--against", "fastapi-rq-azure-cache"]);
+    let notes = migration_notes(&["fastapi-rq", "--against", "fastapi-rq-azure-cache"]);
     assert!(notes.contains("Cache: Azure Cache for Redis (Standard C1) → Azure Managed Redis (Balanced_B1)."));
     assert!(notes.contains(
         "- `REDIS_URL`: `rediss://:<secret redis-access-key>@<redis-host>:6380?ssl_cert_reqs=required` → \

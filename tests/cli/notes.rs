@@ -1,7 +1,7 @@
 //! Migration notes an operator can follow, costs that say what they miss,
 //! and diff errors that point at what the user wrote.
 
-use crate::support::{git_in, repo, run_in, Test, MINIMAL};
+use crate::support::{git_in, migration_notes, repo, run_in, Test, MINIMAL};
 
 #[test]
 fn a_descriptor_that_is_not_a_map_is_reported_not_a_panic() {
@@ -147,15 +147,6 @@ fn golden_migration_notes_are_current() {
     );
 }
 
-fn markdown(args: &[&str]) -> String {
-    let mut all = vec!["diff"];
-    all.extend_from_slice(args);
-    all.extend(["--format", "markdown"]);
-    let run = run_in(&repo(), &all);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    run.stdout
-}
-
 /// The position of the first line holding `text` in `section` of the notes.
 fn at(notes: &str, section: &str, text: &str) -> usize {
     let start = notes.find(section).unwrap_or_else(|| panic!("no {section}:\n{notes}"));
@@ -170,7 +161,7 @@ fn at(notes: &str, section: &str, text: &str) -> usize {
 
 #[test]
 fn a_cache_move_on_container_apps_restarts_revisions_before_deleting_the_old_cache() {
-    let notes = markdown(&["magictoolbox-dev-amr", "--against", "magictoolbox-dev"]);
+    let notes = migration_notes(&["magictoolbox-dev-amr", "--against", "magictoolbox-dev"]);
     let steps = "## Migration steps";
     let drain = at(&notes, steps, "celery -A magictoolbox inspect active");
     let stop = at(
@@ -206,7 +197,7 @@ fn a_cache_move_on_container_apps_restarts_revisions_before_deleting_the_old_cac
 
 #[test]
 fn deleting_key_vault_secrets_warns_of_soft_delete_and_the_rollback_recovers_them() {
-    let notes = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    let notes = migration_notes(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
     // A dev vault has soft delete without purge protection (Azure's default; the Plan decides by stage).
     assert!(notes.contains("keeps deleted secrets for 90 days (soft delete). Until then"));
     assert!(!notes.contains("purge protection forbids purging them"));
@@ -239,13 +230,13 @@ fn notes_hold_only_the_platforms_own_commands_and_caveats() {
             &["docker compose", "Render Dashboard", "containerapp"],
         ),
     ] {
-        let notes = markdown(args);
+        let notes = migration_notes(args);
         for word in foreign {
             assert!(!notes.contains(word), "{args:?} mentions {word:?}:\n{notes}");
         }
     }
     // A PgQueuer SQL queue is drained with a query the compose database runs.
-    let notes = markdown(&["revisbali", "--against", "revisbali-memcached"]);
+    let notes = migration_notes(&["revisbali", "--against", "revisbali-memcached"]);
     let drain = at(
         &notes,
         "## Migration steps",
@@ -293,7 +284,7 @@ fn the_rollback_of_against_rev_runs_and_brings_the_revision_back() {
 #[test]
 fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
     // memcached -> no cache on compose, as an edit: the rollback reverts the edit.
-    let notes = markdown(&[
+    let notes = migration_notes(&[
         "revisbali-memcached",
         "--set",
         "cache.kind=none",
@@ -314,7 +305,7 @@ fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
         "git revert --no-edit $(git log -1 --format=%H -- environments/revisbali-memcached.yaml)",
     );
     // Basic -> Standard is a scale in place: no delete, a warning about what it may lose.
-    let notes = markdown(&[
+    let notes = migration_notes(&[
         "magictoolbox-dev",
         "--set",
         "cache.sku=Standard",
@@ -467,7 +458,7 @@ fn a_declared_pre_deploy_command_is_not_run_again_by_the_database_cache_step() {
 /// variable named after the secret.
 #[test]
 fn the_secret_list_names_only_env_vars_that_carry_the_secret() {
-    let fastapi = markdown(&["fastapi-rq", "--without", "redis"]);
+    let fastapi = migration_notes(&["fastapi-rq", "--without", "redis"]);
     at(
         &fastapi,
         "### Secrets",
@@ -479,13 +470,13 @@ fn the_secret_list_names_only_env_vars_that_carry_the_secret() {
         "- remove `redis-url` (`REDIS_URL`) from Key Vault",
     );
     assert!(!fastapi.contains("REDIS_ACCESS_KEY"), "{fastapi}");
-    let magictoolbox = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    let magictoolbox = migration_notes(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
     at(
         &magictoolbox,
         "### Secrets",
         "- remove `redis-access-key` (`REDIS_ACCESS_KEY`) from Key Vault",
     );
-    let instructly = markdown(&["instructly", "--against", "instructly-upstash"]);
+    let instructly = migration_notes(&["instructly", "--against", "instructly-upstash"]);
     at(
         &instructly,
         "### Secrets",
@@ -498,7 +489,7 @@ fn the_secret_list_names_only_env_vars_that_carry_the_secret() {
         human.stdout
     );
     // The reverse adds the hosted URL: the step says where to type it.
-    let back = markdown(&["instructly-upstash", "--against", "instructly"]);
+    let back = migration_notes(&["instructly-upstash", "--against", "instructly"]);
     at(
         &back,
         "## Migration steps",
@@ -511,7 +502,7 @@ fn the_secret_list_names_only_env_vars_that_carry_the_secret() {
 /// come before the drain and the deploy (seed 000 changed both).
 #[test]
 fn the_app_changes_its_queue_calls_and_django_its_cache_settings_before_deploying() {
-    let rq = markdown(&["fastapi-rq", "--without", "redis"]);
+    let rq = migration_notes(&["fastapi-rq", "--without", "redis"]);
     let calls = at(
         &rq,
         "## Migration steps",
@@ -519,7 +510,7 @@ fn the_app_changes_its_queue_calls_and_django_its_cache_settings_before_deployin
     );
     assert!(calls < at(&rq, "## Migration steps", "Drain the RQ queue"), "{rq}");
     assert!(!rq.contains("CACHES"), "FastAPI has no Django settings:\n{rq}");
-    let django = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    let django = migration_notes(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
     let celery = at(
         &django,
         "## Migration steps",
@@ -540,8 +531,8 @@ fn the_app_changes_its_queue_calls_and_django_its_cache_settings_before_deployin
 /// `deploygen render` ran; compose commands run in the folder the deploy names.
 #[test]
 fn no_step_changes_directory_so_the_next_commands_run_where_they_say() {
-    let compose = markdown(&["node-bullmq", "--without", "redis"]);
-    let azure = markdown(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
+    let compose = migration_notes(&["node-bullmq", "--without", "redis"]);
+    let azure = migration_notes(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
     for notes in [&compose, &azure] {
         let cds: Vec<&str> = notes
             .lines()

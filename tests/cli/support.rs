@@ -111,3 +111,13 @@ pub fn render_service<'a>(doc: &'a serde_yaml::Value, name: &str) -> &'a serde_y
         .and_then(|s| s.iter().find(|s| s["name"] == name))
         .unwrap_or_else(|| panic!("no service {name}"))
 }
+
+/// The markdown notes of `deploygen diff ARGS` run at the repository root; the test fails unless diff reports a change (exit 1).
+pub fn migration_notes(args: &[&str]) -> String {
+    let mut all = vec!["diff"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "markdown"]);
+    let run = run_in(&repo(), &all);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.stdout
+}
