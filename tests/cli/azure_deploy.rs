@@ -2,12 +2,7 @@
 //! parsers and Checkov see (registry pulls, URL encoding, probes, clustering,
 //! Key Vault references on the first start, WebSockets, names, teardown).
 
-use crate::support::{repo, Test};
-
-fn committed(env: &str, file: &str) -> String {
-    std::fs::read_to_string(repo().join("environments").join(env).join(file))
-        .unwrap_or_else(|e| panic!("{env}/{file}: {e}"))
-}
+use crate::support::{committed, Test};
 
 /// Container Apps with PostgreSQL behind a URL, Azure Managed Redis carrying
 /// Celery, a health check and an ACR image.

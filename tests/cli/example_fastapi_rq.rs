@@ -2,15 +2,10 @@
 //! Azure Container Apps with Azure Managed Redis. What an operator of that
 //! stack needs to be true of it, read from the committed Bicep.
 
-use crate::support::{migration_notes, repo};
-
-fn read(folder: &str, file: &str) -> String {
-    std::fs::read_to_string(repo().join("environments").join(folder).join(file))
-        .unwrap_or_else(|e| panic!("{folder}/{file}: {e}"))
-}
+use crate::support::{committed, migration_notes, repo};
 
 fn apps() -> String {
-    read("fastapi-rq", "infra/modules/container-apps.bicep")
+    committed("fastapi-rq", "infra/modules/container-apps.bicep")
 }
 
 /// The text of a top-level Bicep declaration (`resource apiApp ...` up to its
@@ -60,7 +55,7 @@ fn alembic_runs_once_per_release_as_a_manual_job_on_the_apis_image_and_env() {
     );
     assert!(job.contains("secrets: useKeyVaultReferences ? apiAppKeyVaultSecrets : apiAppValueSecrets"));
     assert!(!job.contains("ingress"));
-    let script = read("fastapi-rq", "infra/run-pre-deploy.sh");
+    let script = committed("fastapi-rq", "infra/run-pre-deploy.sh");
     assert!(script.contains("run_job fastapi-rq-api-pre api\n"));
     assert!(script.contains("az containerapp job start"));
     assert!(
@@ -106,7 +101,7 @@ fn the_worker_has_no_ingress_and_runs_rq_through_a_shell_that_execs_it() {
     let api = block(&bicep, "resource apiApp");
     assert!(api.contains("cpu: json('0.5')\n            memory: '1Gi'"));
     // Local compose runs the same line; `$$` keeps compose from expanding it.
-    let compose = read("fastapi-rq", "docker-compose.yml");
+    let compose = committed("fastapi-rq", "docker-compose.yml");
     assert!(compose.contains("- \"exec rq worker --url \\\"$$REDIS_URL\\\" --with-scheduler default\""));
 }
 
@@ -119,7 +114,7 @@ fn database_url_is_asyncpg_with_ssl_require_and_an_encoded_password() {
     let bicep = apps();
     assert!(bicep.contains(&format!("name: 'database-url'\n    value: '{url}'")));
     assert!(bicep.contains("name: 'DATABASE_URL'\n              secretRef: 'database-url'"));
-    let vault = read("fastapi-rq", "infra/modules/keyvault.bicep");
+    let vault = committed("fastapi-rq", "infra/modules/keyvault.bicep");
     assert!(vault.contains(&format!("name: 'database-url'\n  properties: {{\n    value: '{url}'")));
     for folder in ["fastapi-rq", "fastapi-rq-azure-cache"] {
         for file in files(folder) {
@@ -131,7 +126,7 @@ fn database_url_is_asyncpg_with_ssl_require_and_an_encoded_password() {
 
 #[test]
 fn managed_redis_carries_the_queue_unclustered_without_eviction_over_tls() {
-    let redis = read("fastapi-rq", "infra/modules/redis.bicep");
+    let redis = committed("fastapi-rq", "infra/modules/redis.bicep");
     let database = block(&redis, "resource redisDatabase");
     for fact in [
         "clusteringPolicy: 'NoCluster'",
@@ -145,16 +140,16 @@ fn managed_redis_carries_the_queue_unclustered_without_eviction_over_tls() {
     assert!(redis.contains("publicNetworkAccess: 'Disabled'"));
     let url = "rediss://:${uriComponent(redisAccessKey)}@${redisHostName}:10000?ssl_cert_reqs=required";
     assert!(apps().contains(&format!("value: '{url}'")));
-    let endpoints = read("fastapi-rq", "infra/modules/private-endpoints.bicep");
+    let endpoints = committed("fastapi-rq", "infra/modules/private-endpoints.bicep");
     assert!(endpoints.contains("'redisEnterprise'") && endpoints.contains("'privatelink.redis.azure.net'"));
 }
 
 #[test]
 fn images_are_pulled_with_the_identity_granted_acr_pull_first() {
-    let main = read("fastapi-rq", "infra/main.bicep");
+    let main = committed("fastapi-rq", "infra/main.bicep");
     let apps_module = block(&main, "module containerApps");
     assert!(section(apps_module, "dependsOn: [").contains("acrPull"));
-    let pull = read("fastapi-rq", "infra/modules/acr-pull.bicep");
+    let pull = committed("fastapi-rq", "infra/modules/acr-pull.bicep");
     assert!(pull.contains("7f951dce-7ac9-4a6d-8a02-6e34b8d4d4d5"), "AcrPull");
     let bicep = apps();
     for resource in ["resource apiApp", "resource apiPreDeploy", "resource workerApp"] {

@@ -1,16 +1,11 @@
 //! The shipped Node example (issue 13): an Express API and a BullMQ worker on
 //! docker compose. What an operator of that stack needs to be true of it.
 
-use crate::support::{repo, run_in};
+use crate::support::{committed, repo, run_in};
 use serde_yaml::Value;
 
-fn read(file: &str) -> String {
-    std::fs::read_to_string(repo().join("environments/node-bullmq").join(file))
-        .unwrap_or_else(|e| panic!("{file}: {e}"))
-}
-
 fn compose() -> Value {
-    serde_yaml::from_str(&read("docker-compose.yml")).unwrap()
+    serde_yaml::from_str(&committed("node-bullmq", "docker-compose.yml")).unwrap()
 }
 
 fn env_of(service: &Value) -> Vec<(String, String)> {
@@ -62,7 +57,7 @@ fn the_queues_redis_never_evicts_and_keeps_its_data() {
         .expect("a policy");
     assert_eq!(command[policy + 1], "noeviction");
     assert!(command.windows(2).any(|w| w == ["--appendonly", "yes"]));
-    let local = read("docker-compose-local.yml");
+    let local = committed("node-bullmq", "docker-compose-local.yml");
     assert!(local.contains("- \"--maxmemory-policy\"\n      - noeviction\n"));
 }
 
@@ -92,14 +87,14 @@ fn no_django_celery_or_python_word_in_its_files() {
     files.sort();
     assert!(files.len() >= 4, "{files:?}");
     for file in &files {
-        let text = read(file).to_lowercase();
+        let text = committed("node-bullmq", file).to_lowercase();
         for word in ["django", "celery", "gunicorn", "manage.py", "python", "curl"] {
             assert!(!text.contains(word), "{file} says `{word}`");
         }
     }
     // The `.env` files a Node process may load hold no `${VAR}` it would
     // not expand; the compose `.env.example` is read by compose, which does.
-    let local = read(".env.local.example");
+    let local = committed("node-bullmq", ".env.local.example");
     assert!(
         local.lines().filter(|l| !l.starts_with('#')).all(|l| !l.contains("${")),
         "{local}"

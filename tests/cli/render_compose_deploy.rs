@@ -1,13 +1,8 @@
 //! Render and docker compose files that deploy and run as written (issue 11,
 //! items 2 and 11-17): what the validators cannot see, read as an operator would.
 
-use crate::support::{render_service, repo, Test};
+use crate::support::{committed, render_service, repo, Test};
 use serde_yaml::Value;
-
-fn committed(env: &str, file: &str) -> String {
-    std::fs::read_to_string(repo().join("environments").join(env).join(file))
-        .unwrap_or_else(|e| panic!("{env}/{file}: {e}"))
-}
 
 fn yaml(text: &str) -> Value {
     serde_yaml::from_str(text).unwrap()

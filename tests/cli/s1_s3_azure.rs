@@ -2,13 +2,8 @@
 //! SEED-SYSTEMS.md lists, asserted on the committed files; and every Bicep
 //! file parsed by a real Bicep grammar (tree-sitter-bicep).
 
-use crate::support::repo;
+use crate::support::{committed, repo};
 use std::path::{Path, PathBuf};
-
-fn read(env: &str, file: &str) -> String {
-    std::fs::read_to_string(repo().join("environments").join(env).join(file))
-        .unwrap_or_else(|e| panic!("{env}/{file}: {e}"))
-}
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
@@ -90,7 +85,7 @@ fn every_generated_shell_script_passes_bash_syntax_check() {
 #[test]
 fn s1_with_redis_deploys_the_modules_and_hardened_redis() {
     let env = "magictoolbox-dev";
-    let main = read(env, "infra/main.bicep");
+    let main = committed(env, "infra/main.bicep");
     for module in [
         "modules/redis.bicep",
         "modules/keyvault.bicep",
@@ -102,7 +97,7 @@ fn s1_with_redis_deploys_the_modules_and_hardened_redis() {
             "main.bicep does not deploy {module}"
         );
     }
-    let redis = read(env, "infra/modules/redis.bicep");
+    let redis = committed(env, "infra/modules/redis.bicep");
     assert!(
         redis.contains("'Microsoft.Cache/redis@"),
         "resource type spelled as in Microsoft's reference"
@@ -110,17 +105,17 @@ fn s1_with_redis_deploys_the_modules_and_hardened_redis() {
     assert!(redis.contains("enableNonSslPort: false"));
     assert!(redis.contains("minimumTlsVersion: '1.2'"));
     assert!(redis.contains("publicNetworkAccess: 'Disabled'"));
-    let endpoints = read(env, "infra/modules/private-endpoints.bicep");
+    let endpoints = committed(env, "infra/modules/private-endpoints.bicep");
     assert!(endpoints.contains("'redisCache'"), "private endpoint group id");
     assert!(endpoints.contains("'privatelink.redis.cache.windows.net'"));
     assert!(endpoints.contains("virtualNetworkLinks"));
-    let params: serde_json::Value = serde_json::from_str(&read(env, "infra/parameters.dev.json")).unwrap();
+    let params: serde_json::Value = serde_json::from_str(&committed(env, "infra/parameters.dev.json")).unwrap();
     assert_eq!(params["parameters"]["useKeyVaultReferences"]["value"], true);
 }
 
 #[test]
 fn s1_container_app_secrets_carry_the_access_key_in_both_modes() {
-    let apps = read("magictoolbox-dev", "infra/modules/container-apps.bicep");
+    let apps = committed("magictoolbox-dev", "infra/modules/container-apps.bicep");
     for (name, db) in [("redis-url", 0), ("celery-broker-url", 1), ("celery-result-backend", 1)] {
         let value = format!(
             "name: '{name}'\n    value: 'rediss://:${{uriComponent(redisAccessKey)}}@${{redisHostName}}:6380/{db}?ssl_cert_reqs=required'"
@@ -146,7 +141,7 @@ fn s1_container_app_secrets_carry_the_access_key_in_both_modes() {
             "{var} must never be a value"
         );
     }
-    let vault = read("magictoolbox-dev", "infra/modules/keyvault.bicep");
+    let vault = committed("magictoolbox-dev", "infra/modules/keyvault.bicep");
     assert!(
         vault.contains("name: 'redis-access-key'\n  properties: {\n    value: redisAccessKey"),
         "Key Vault holds the access key"
@@ -210,28 +205,28 @@ fn s1_without_redis_removes_every_redis_trace_and_nothing_else() {
         "docker-compose.yml",
         ".env.example",
     ] {
-        let text = read(without, file).to_lowercase();
+        let text = committed(without, file).to_lowercase();
         for trace in ["redis", "celery", "6380", "privatelink.redis"] {
             assert!(!text.contains(trace), "{without}/{file} still mentions {trace}");
         }
         assert!(
-            read(with, file).to_lowercase().contains("redis"),
+            committed(with, file).to_lowercase().contains("redis"),
             "{with}/{file} should mention redis"
         );
     }
     // Everything else stays: PostgreSQL, Key Vault and its private endpoint, the web app.
-    let endpoints = read(without, "infra/modules/private-endpoints.bicep");
+    let endpoints = committed(without, "infra/modules/private-endpoints.bicep");
     assert!(
         endpoints.contains("privatelink.postgres.database.azure.com")
             && endpoints.contains("privatelink.vaultcore.azure.net")
     );
-    let apps = read(without, "infra/modules/container-apps.bicep");
+    let apps = committed(without, "infra/modules/container-apps.bicep");
     assert!(apps.contains("'magictoolbox-dev-web'") && apps.contains("secretRef: 'postgres-password'"));
 }
 
 #[test]
 fn s3_app_service_with_redis_as_in_seed_002() {
-    let bicep = read("chat", "deployment/simplified.bicep");
+    let bicep = committed("chat", "deployment/simplified.bicep");
     assert!(bicep.contains("resource redisCache 'Microsoft.Cache/redis@2024-11-01'"));
     for fact in [
         "name: 'Basic'\n      family: 'C'\n      capacity: 0",
@@ -245,7 +240,7 @@ fn s3_app_service_with_redis_as_in_seed_002() {
     ] {
         assert!(bicep.contains(fact), "missing from simplified.bicep:\n{fact}");
     }
-    let env = read("chat", ".env.example");
+    let env = committed("chat", ".env.example");
     for line in [
         "REDIS_ENABLED=false",
         "REDIS_CONNECTION_STRING=change-me",

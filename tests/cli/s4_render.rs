@@ -2,16 +2,11 @@
 //! redis.conf and its Dockerfile, the Celery compose file; the Upstash state;
 //! and Render's own constraints, checked by `validate`.
 
-use crate::support::{repo, Test};
+use crate::support::{committed, repo, Test};
 use serde_yaml::Value;
 
 fn yaml(env: &str, file: &str) -> Value {
-    serde_yaml::from_str(&read(env, file)).unwrap()
-}
-
-fn read(env: &str, file: &str) -> String {
-    std::fs::read_to_string(repo().join("environments").join(env).join(file))
-        .unwrap_or_else(|e| panic!("{env}/{file}: {e}"))
+    serde_yaml::from_str(&committed(env, file)).unwrap()
 }
 
 fn services(doc: &Value) -> Vec<Value> {
@@ -97,7 +92,7 @@ fn secrets_are_generated_or_sync_false_never_values() {
 
 #[test]
 fn redis_conf_holds_the_seed_settings_and_the_dockerfile_runs_it() {
-    let conf = read("instructly", "redis/redis.conf");
+    let conf = committed("instructly", "redis/redis.conf");
     for line in [
         "maxmemory 256mb",
         "maxmemory-policy allkeys-lru",
@@ -109,7 +104,7 @@ fn redis_conf_holds_the_seed_settings_and_the_dockerfile_runs_it() {
     ] {
         assert!(conf.lines().any(|l| l == line), "redis.conf lacks `{line}`");
     }
-    let dockerfile = read("instructly", "redis/Dockerfile");
+    let dockerfile = committed("instructly", "redis/Dockerfile");
     assert!(dockerfile.contains("COPY redis/redis.conf /usr/local/etc/redis/redis.conf"));
     assert!(dockerfile.contains("CMD [\"redis-server\", \"/usr/local/etc/redis/redis.conf\"]"));
 }

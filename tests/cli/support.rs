@@ -121,3 +121,9 @@ pub fn migration_notes(args: &[&str]) -> String {
     assert_eq!(run.code, 1, "{}", run.stderr);
     run.stdout
 }
+
+/// The committed text of `environments/ENV/FILE`; the test fails if it cannot be read.
+pub fn committed(env: &str, file: &str) -> String {
+    std::fs::read_to_string(repo().join("environments").join(env).join(file))
+        .unwrap_or_else(|e| panic!("{env}/{file}: {e}"))
+}
