@@ -2,7 +2,7 @@
 //! a Sidekiq worker, a nightly rake job, Postgres and Key Value. What a Render
 //! operator of that stack needs to be true of it.
 
-use crate::support::{migration_notes, render_service, repo, run_in, Test};
+use crate::support::{migration_notes, render_env_var, render_service, repo, run_in, Test};
 use serde_yaml::Value;
 
 const OUT: &str = "environments/rails-sidekiq";
@@ -23,15 +23,6 @@ fn read(file: &str) -> String {
 
 fn blueprint() -> Value {
     serde_yaml::from_str(&read("render.yaml")).unwrap()
-}
-
-fn env<'a>(service: &'a Value, key: &str) -> &'a Value {
-    service["envVars"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|e| e["key"] == key)
-        .unwrap_or_else(|| panic!("{} lacks {key}", service["name"].as_str().unwrap()))
 }
 
 fn text(v: &Value) -> &str {
@@ -94,9 +85,9 @@ fn rails_master_key_is_a_dashboard_secret_entered_once() {
         .collect();
     assert_eq!(entered.len(), 1, "{raw}");
     let web = render_service(&doc, "storefront-web");
-    assert_eq!(env(web, "RAILS_MASTER_KEY")["sync"], Value::from(false));
+    assert_eq!(render_env_var(web, "RAILS_MASTER_KEY")["sync"], Value::from(false));
     for name in ["storefront-sidekiq", "storefront-nightly-cleanup"] {
-        let copy = &env(render_service(&doc, name), "RAILS_MASTER_KEY")["fromService"];
+        let copy = &render_env_var(render_service(&doc, name), "RAILS_MASTER_KEY")["fromService"];
         assert_eq!(text(&copy["name"]), "storefront-web");
         assert_eq!(text(&copy["type"]), "web");
         assert_eq!(text(&copy["envVarKey"]), "RAILS_MASTER_KEY");
@@ -125,11 +116,11 @@ fn every_process_reaches_postgres_and_the_key_value_that_never_evicts() {
     assert_eq!(kv["ipAllowList"], Value::Sequence(vec![]));
     for name in ["storefront-web", "storefront-sidekiq", "storefront-nightly-cleanup"] {
         let s = render_service(&doc, name);
-        let redis = &env(s, "REDIS_URL")["fromService"];
+        let redis = &render_env_var(s, "REDIS_URL")["fromService"];
         assert_eq!(text(&redis["type"]), "keyvalue");
         assert_eq!(text(&redis["name"]), "storefront-redis");
         assert_eq!(text(&redis["property"]), "connectionString");
-        let db = &env(s, "DATABASE_URL")["fromDatabase"];
+        let db = &render_env_var(s, "DATABASE_URL")["fromDatabase"];
         assert_eq!(text(&db["name"]), "storefront-db");
         assert_eq!(text(&db["property"]), "connectionString");
     }

@@ -3,7 +3,7 @@
 //! runtimes, commands that read `$VAR` run through a shell, the database
 //! URL's scheme and query, and a Dashboard secret entered once.
 
-use crate::support::{render_service, Test};
+use crate::support::{render_env_var, render_service, Test};
 use serde_yaml::Value;
 
 const RENDER: &str = "\
@@ -43,15 +43,6 @@ fn render(test: &Test, file: &str) -> Value {
     let run = test.run(&["render", file, "-o", "out"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     serde_yaml::from_str(&test.read("out/render.yaml")).unwrap()
-}
-
-fn env<'a>(service: &'a Value, key: &str) -> &'a Value {
-    service["envVars"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|v| v["key"] == key)
-        .unwrap_or_else(|| panic!("no {key}"))
 }
 
 #[test]
@@ -439,9 +430,9 @@ fn the_database_url_takes_the_scheme_and_query_the_driver_wants() {
 #[test]
 fn a_dashboard_secret_shared_by_two_render_services_is_entered_once() {
     let doc = render(&Test::new().write("shop.yaml", RENDER), "shop.yaml");
-    let entered = env(render_service(&doc, "web"), "STRIPE_KEY");
+    let entered = render_env_var(render_service(&doc, "web"), "STRIPE_KEY");
     assert_eq!(entered["sync"], false);
-    let copied = env(render_service(&doc, "nightly"), "PAYMENTS_KEY");
+    let copied = render_env_var(render_service(&doc, "nightly"), "PAYMENTS_KEY");
     assert!(copied.get("sync").is_none(), "{copied:?}");
     assert_eq!(copied["fromService"]["name"], "web");
     assert_eq!(copied["fromService"]["type"], "web");

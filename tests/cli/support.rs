@@ -127,3 +127,11 @@ pub fn committed(env: &str, file: &str) -> String {
     std::fs::read_to_string(repo().join("environments").join(env).join(file))
         .unwrap_or_else(|e| panic!("{env}/{file}: {e}"))
 }
+
+/// The `envVars` entry `key` of a render.yaml service; the test fails if there is none.
+pub fn render_env_var<'a>(service: &'a serde_yaml::Value, key: &str) -> &'a serde_yaml::Value {
+    service["envVars"]
+        .as_sequence()
+        .and_then(|vars| vars.iter().find(|v| v["key"] == key))
+        .unwrap_or_else(|| panic!("{} lacks {key}", service["name"].as_str().unwrap_or("?")))
+}
