@@ -3,7 +3,7 @@
 //! runtimes, commands that read `$VAR` run through a shell, the database
 //! URL's scheme and query, and a Dashboard secret entered once.
 
-use crate::support::{render_env_var, render_service, Test};
+use crate::support::{render_env_var, render_service, render_to_out, Test};
 use serde_yaml::Value;
 
 const RENDER: &str = "\
@@ -40,8 +40,7 @@ secrets:
 ";
 
 fn render(test: &Test, file: &str) -> Value {
-    let run = test.run(&["render", file, "-o", "out"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    render_to_out(test, file);
     serde_yaml::from_str(&test.read("out/render.yaml")).unwrap()
 }
 
@@ -107,8 +106,7 @@ services:
       min: 2
 ";
     let test = Test::new().write("demo.yaml", descriptor);
-    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    render_to_out(&test, "demo.yaml");
     let bicep = test.read("out/infra/modules/container-apps.bicep");
     assert!(bicep.contains("cpu: json('1.5')\n            memory: '3Gi'"), "{bicep}");
     let small = test.run(&["plan", "demo.yaml", "--format", "json"]);
@@ -166,8 +164,7 @@ services:
     pre_deploy: [alembic, upgrade, head]
 ";
     let test = Test::new().write("demo.yaml", descriptor);
-    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    render_to_out(&test, "demo.yaml");
     let doc: Value = serde_yaml::from_str(&test.read("out/docker-compose.yml")).unwrap();
     let once = &doc["services"]["web-pre-deploy"];
     assert_eq!(once["image"], "example/web:1");
@@ -208,8 +205,7 @@ services:
 #[test]
 fn container_apps_pre_deploy_is_a_manual_job_run_by_a_script() {
     let test = Test::new().write("demo.yaml", CONTAINER_APPS);
-    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    render_to_out(&test, "demo.yaml");
     let bicep = test.read("out/infra/modules/container-apps.bicep");
     let job = &bicep[bicep.find("'Microsoft.App/jobs@2025-01-01'").expect("a job")..];
     for line in [
@@ -255,8 +251,7 @@ accept:
   key-vault-public-network-access: a test of the startup command
 ";
     let test = Test::new().write("demo.yaml", descriptor);
-    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    render_to_out(&test, "demo.yaml");
     let bicep = test.read("out/infra/main.bicep");
     assert!(
         bicep.contains(
@@ -387,8 +382,7 @@ fn the_database_url_takes_the_scheme_and_query_the_driver_wants() {
         "  user: app_user\n  url_scheme: postgresql+asyncpg\n  url_query: ssl=require\n",
     );
     let test = Test::new().write("demo.yaml", &asyncpg);
-    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    render_to_out(&test, "demo.yaml");
     let url =
         "'postgresql+asyncpg://app_user:${uriComponent(postgresPassword)}@${postgresHostName}:5432/app?ssl=require'";
     for file in [
@@ -584,8 +578,7 @@ accept:
             serde_json::to_string(pre).unwrap()
         );
         let test = Test::new().write("demo.yaml", &descriptor);
-        let run = test.run(&["render", "demo.yaml", "-o", "out"]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
+        render_to_out(&test, "demo.yaml");
         let line = bicep_value(&test.read("out/infra/main.bicep"), "appCommandLine");
         let out = std::process::Command::new("sh").args(["-c", &line]).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);

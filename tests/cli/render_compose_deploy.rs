@@ -1,7 +1,7 @@
 //! Render and docker compose files that deploy and run as written (issue 11,
 //! items 2 and 11-17): what the validators cannot see, read as an operator would.
 
-use crate::support::{committed, render_service, repo, Test};
+use crate::support::{committed, render_service, render_to_out, repo, Test};
 use serde_yaml::Value;
 
 fn yaml(text: &str) -> Value {
@@ -48,8 +48,7 @@ secrets:
 
 fn render(descriptor: &str) -> (Test, Value) {
     let test = Test::new().write("demo.yaml", descriptor);
-    let run = test.run(&["render", "demo.yaml", "-o", "out"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    render_to_out(&test, "demo.yaml");
     let doc = yaml(&test.read("out/render.yaml"));
     (test, doc)
 }

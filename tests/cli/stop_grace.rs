@@ -4,13 +4,8 @@
 //! Service and Render cron jobs refuse it; a queue worker that gets less than
 //! its queue documents is warned about.
 
-use crate::support::{render_service, Test};
+use crate::support::{render_service, render_to_out, Test};
 use serde_yaml::Value;
-
-fn rendered(test: &Test, file: &str) {
-    let run = test.run(&["render", file, "-o", "out"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-}
 
 fn yaml(test: &Test, rel: &str) -> Value {
     serde_yaml::from_str(&test.read(rel)).unwrap()
@@ -38,7 +33,7 @@ services:
 #[test]
 fn compose_gets_stop_grace_period_on_the_service_and_nothing_where_unset() {
     let test = Test::new().write("shop.yaml", COMPOSE);
-    rendered(&test, "shop.yaml");
+    render_to_out(&test, "shop.yaml");
     let doc = yaml(&test, "out/docker-compose.yml");
     assert_eq!(doc["services"]["worker"]["stop_grace_period"], "45s");
     assert!(doc["services"]["web"].get("stop_grace_period").is_none());
@@ -73,7 +68,7 @@ services:
 #[test]
 fn container_apps_get_termination_grace_period_seconds_in_the_apps_template() {
     let test = Test::new().write("shop.yaml", CONTAINER_APPS);
-    rendered(&test, "shop.yaml");
+    render_to_out(&test, "shop.yaml");
     let bicep = test.read("out/infra/modules/container-apps.bicep");
     assert_eq!(bicep.matches("terminationGracePeriodSeconds").count(), 1, "{bicep}");
     let worker = bicep
@@ -112,7 +107,7 @@ services:
 #[test]
 fn render_gets_max_shutdown_delay_seconds_on_the_service() {
     let test = Test::new().write("shop.yaml", RENDER);
-    rendered(&test, "shop.yaml");
+    render_to_out(&test, "shop.yaml");
     let doc = yaml(&test, "out/render.yaml");
     assert_eq!(render_service(&doc, "worker")["type"], "worker");
     assert_eq!(render_service(&doc, "worker")["maxShutdownDelaySeconds"], 120);

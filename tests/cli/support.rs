@@ -135,3 +135,9 @@ pub fn render_env_var<'a>(service: &'a serde_yaml::Value, key: &str) -> &'a serd
         .and_then(|vars| vars.iter().find(|v| v["key"] == key))
         .unwrap_or_else(|| panic!("{} lacks {key}", service["name"].as_str().unwrap_or("?")))
 }
+
+/// Renders `file` of `test` into its `out/` folder; the test fails unless render exits 0.
+pub fn render_to_out(test: &Test, file: &str) {
+    let run = test.run(&["render", file, "-o", "out"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
