@@ -2,7 +2,9 @@
 //! Templates: `templates/azure/app-service/` and the shared `templates/azure/_*.bicep.j2`.
 
 use super::project::{azure, compose};
-use super::{azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, Target};
+use super::{
+    azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, StopGrace, Target,
+};
 use crate::diff::notes::{step, Step, RG};
 use crate::diff::ops::Ops;
 use crate::diff::{DiffReport, Side};
@@ -152,5 +154,14 @@ impl Target for AppService {
 
     fn default_cache(&self) -> CacheProvider {
         CacheProvider::AzureCache
+    }
+
+    // App Service restarts and scales a web app on its own terms.
+    fn stop_grace(&self) -> Option<StopGrace> {
+        None
+    }
+
+    fn sizing(&self) -> &'static str {
+        "every process shares the plan `azure.app_service.sku`"
     }
 }

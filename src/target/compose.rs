@@ -1,7 +1,7 @@
 //! docker compose: containers on one host, `.env` beside the compose file.
 //! Templates: `templates/compose/`, `templates/dotenv/`.
 
-use super::{Field, PostgresHost, PrivateEndpoints, Starter, Target};
+use super::{Field, PostgresHost, PrivateEndpoints, Starter, StopGrace, Target};
 use crate::diff::notes::{step, workers, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
@@ -179,6 +179,20 @@ impl Target for Compose {
 
     fn default_cache(&self) -> CacheProvider {
         CacheProvider::Container
+    }
+
+    // compose-spec `stop_grace_period`; docker stop's default is 10 s.
+    fn stop_grace(&self) -> Option<StopGrace> {
+        Some(StopGrace {
+            place: "docker compose",
+            field: "docker compose's `stop_grace_period`",
+            default: 10,
+            bounds: None,
+        })
+    }
+
+    fn sizing(&self) -> &'static str {
+        "compose runs on the host's resources"
     }
 }
 

@@ -3,7 +3,9 @@
 //! Templates: `templates/azure/container-apps/` and the shared `templates/azure/_*.bicep.j2`.
 
 use super::project::azure;
-use super::{azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, Target};
+use super::{
+    azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, StopGrace, Target,
+};
 use crate::diff::notes::{step, web, Step, RG};
 use crate::diff::ops::Ops;
 use crate::diff::{DiffReport, Side};
@@ -249,5 +251,20 @@ impl Target for ContainerApps {
 
     fn default_cache(&self) -> CacheProvider {
         CacheProvider::AzureCache
+    }
+
+    // Microsoft Learn: default 30 s; at most 600 (Azure's App Service support
+    // blog, "Graceful termination on Container Apps"); 0 kills at once.
+    fn stop_grace(&self) -> Option<StopGrace> {
+        Some(StopGrace {
+            place: "Container Apps",
+            field: "Container Apps' `terminationGracePeriodSeconds`",
+            default: 30,
+            bounds: Some((0, 600)),
+        })
+    }
+
+    fn sizing(&self) -> &'static str {
+        "size a Container App with `cpu` and `memory`"
     }
 }

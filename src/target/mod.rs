@@ -105,6 +105,26 @@ pub trait Target: Sync {
 
     /// Who runs the cache when `cache.provider` is unset.
     fn default_cache(&self) -> CacheProvider;
+
+    /// How long a stopping process may take after SIGTERM before the
+    /// platform kills it; `None`: the platform has no such setting.
+    fn stop_grace(&self) -> Option<StopGrace>;
+
+    /// How a service is sized here, for a `plan` (Render's) set elsewhere.
+    fn sizing(&self) -> &'static str;
+}
+
+/// A platform's setting for the time between SIGTERM and SIGKILL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopGrace {
+    /// The platform as the messages name it (`docker compose`).
+    pub place: &'static str,
+    /// The setting deploygen writes, as the messages name it.
+    pub field: &'static str,
+    /// Seconds when `stop_grace_seconds` is unset.
+    pub default: u32,
+    /// What the setting accepts; `None`: any number of seconds.
+    pub bounds: Option<(u32, u32)>,
 }
 
 /// Who runs the environment's PostgreSQL.

@@ -3,7 +3,7 @@
 //! Templates: `templates/render/`, `templates/redis/`.
 
 use super::project::{compose, render};
-use super::{Field, PostgresHost, PrivateEndpoints, Starter, Target};
+use super::{Field, PostgresHost, PrivateEndpoints, Starter, StopGrace, Target};
 use crate::diff::notes::{step, Step};
 use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
@@ -243,5 +243,19 @@ impl Target for Render {
 
     fn default_cache(&self) -> CacheProvider {
         CacheProvider::RenderPrivateService
+    }
+
+    // The Blueprint specification: `maxShutdownDelaySeconds`, 1 to 300, default 30.
+    fn stop_grace(&self) -> Option<StopGrace> {
+        Some(StopGrace {
+            place: "Render",
+            field: "Render's `maxShutdownDelaySeconds`",
+            default: 30,
+            bounds: Some((1, 300)),
+        })
+    }
+
+    fn sizing(&self) -> &'static str {
+        "`services.*.plan`, else `render.plan`"
     }
 }

@@ -137,6 +137,13 @@ fn check_web_port(name: &str, s: &Service, c: &mut Checker) {
 pub fn check_render(d: &Descriptor, c: &mut Checker) {
     for (name, s) in d.services.iter() {
         check_web_port(name, s, c);
+        if s.schedule.is_some() && s.stop_grace_seconds.is_some() {
+            c.error_at_key(
+                rules::PLATFORM_FIELD,
+                format!("/services/{}/stop_grace_seconds", escape_pointer(name)),
+                format!("`{name}` is a Render cron job, which takes no `maxShutdownDelaySeconds` (web services, workers and private services do): remove `stop_grace_seconds`"),
+            );
+        }
     }
     for (name, _) in d.services.iter() {
         if !render_name_ok(name) {

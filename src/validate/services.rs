@@ -18,11 +18,7 @@ pub(super) fn check(d: &Descriptor, c: &mut Checker) {
     for (name, s) in &d.services {
         let base = format!("/services/{}", escape_pointer(name));
         if s.plan.is_some() && !render {
-            let instead = match d.platform {
-                Platform::AzureContainerApps => "size a Container App with `cpu` and `memory`",
-                Platform::AzureAppService => "every process shares the plan `azure.app_service.sku`",
-                Platform::Compose | Platform::Render => "compose runs on the host's resources",
-            };
+            let instead = crate::target::of(d).sizing();
             c.error_at_key(
                 rules::PLATFORM_FIELD,
                 format!("{base}/plan"),
