@@ -131,6 +131,8 @@ pub struct RedisConf {
     pub port: u16,
     pub maxmemory: String,
     pub maxmemory_policy: String,
+    /// What the policy does at the limit, for the comment above it.
+    pub at_limit: &'static str,
     /// `save <seconds> <changes>` rules; empty disables RDB snapshots.
     pub save: Vec<SaveRule>,
     pub appendonly: bool,
@@ -228,13 +230,7 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
 /// in a command line would reach the program literally: such a line runs
 /// through `sh -c`.
 fn docker_command(command: &Command) -> String {
-    match command {
-        // `exec`'d where it is one command, so the program gets the stop's SIGTERM.
-        Command::Shell(line) if line.contains('$') => {
-            crate::render::escape::shell_join(&crate::plan::wiring::sh_c(line))
-        }
-        command => command.shell_line(),
-    }
+    crate::plan::wiring::through_shell(command).shell_line()
 }
 
 /// What the operator must know that the Blueprint cannot say for itself.
@@ -470,12 +466,18 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
 pub fn redis_conf(d: &Descriptor) -> RedisConf {
     let cache = &d.cache;
     let persistence = cache.persistence.unwrap_or_default();
+    let maxmemory_policy = crate::resolve::maxmemory_policy(d, Some(DEFAULT_POLICY)).unwrap_or_default();
     RedisConf {
+        at_limit: if maxmemory_policy == "noeviction" {
+            "refuse writes at the limit instead of evicting keys (a job queue's)"
+        } else {
+            "evict keys instead of refusing writes at the limit"
+        },
         bind: "0.0.0.0",
         protected_mode: false,
         port: cache.port.unwrap_or(crate::plan::wiring::REDIS_PORT),
         maxmemory: cache.maxmemory.clone().unwrap_or_else(|| DEFAULT_MAXMEMORY.into()),
-        maxmemory_policy: crate::resolve::maxmemory_policy(d, Some(DEFAULT_POLICY)).unwrap_or_default(),
+        maxmemory_policy,
         save: if persistence.rdb.unwrap_or(true) {
             [(900, 1), (300, 10), (60, 10000)]
                 .into_iter()

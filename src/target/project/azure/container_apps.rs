@@ -126,6 +126,12 @@ pub struct PreDeployJob {
     pub symbol: String,
     pub name: String,
     pub command: Vec<String>,
+    /// Migrations run once: one replica, never retried (a half-applied
+    /// migration is for the operator to look at, not to run again).
+    pub parallelism: u32,
+    pub retry_limit: u32,
+    /// How long one run may take before Container Apps stops it.
+    pub replica_timeout_seconds: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -457,6 +463,9 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
                     symbol: format!("{}PreDeploy", camel(service_name)),
                     name: pre_deploy_job_name(d, service_name),
                     command: command_args(command),
+                    parallelism: 1,
+                    retry_limit: 0,
+                    replica_timeout_seconds: 1800,
                 }),
                 termination_grace_seconds: service.stop_grace_seconds,
             }
