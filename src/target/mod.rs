@@ -310,11 +310,19 @@ fn azure_delete(resources: &[crate::plan::Resource], text: &str) -> Vec<Step> {
     let commands: Vec<String> = resources
         .iter()
         .filter(|r| r.kind.is_azure())
-        .map(|r| {
-            format!(
+        .flat_map(|r| {
+            // Azure refuses to delete a private DNS zone that still has virtual
+            // network links: they go first.
+            let links = (r.kind == crate::plan::ResourceKind::PrivateDnsZone).then(|| {
+                format!(
+                    "az resource delete --ids $(az network private-dns link vnet list --resource-group {RG} --zone-name {} --query \"[].id\" --output tsv)",
+                    r.name
+                )
+            });
+            links.into_iter().chain(std::iter::once(format!(
                 "az resource delete --resource-group {RG} --resource-type {} --name {}",
                 r.kind, r.name
-            )
+            )))
         })
         .collect();
     if commands.is_empty() {

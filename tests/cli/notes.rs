@@ -559,3 +559,23 @@ fn no_step_changes_directory_so_the_next_commands_run_where_they_say() {
         "Deploy, in the rendered folder `environments/node-bullmq` on the host",
     );
 }
+
+/// Azure refuses to delete a private DNS zone that still has virtual network
+/// links, so the clean-up deletes each zone's links right before the zone.
+#[test]
+fn the_cleanup_deletes_a_private_dns_zones_links_before_the_zone() {
+    let notes = migration_notes(&["fastapi-rq", "--without", "redis"]);
+    let lines: Vec<&str> = notes.lines().map(str::trim).collect();
+    let zone = lines
+        .iter()
+        .position(|l| {
+            l.contains("--resource-type Microsoft.Network/privateDnsZones --name privatelink.redis.azure.net")
+        })
+        .unwrap_or_else(|| panic!("no zone deletion in\n{notes}"));
+    assert!(
+        lines[zone - 1].starts_with("az resource delete --ids $(az network private-dns link vnet list")
+            && lines[zone - 1].contains("--zone-name privatelink.redis.azure.net"),
+        "{}",
+        lines[zone - 1]
+    );
+}
