@@ -121,7 +121,7 @@ fn acr_images_are_pulled_with_the_identity_granted_acr_pull_before_the_apps() {
         "{apps_module}"
     );
     let grant = t.read("out/infra/modules/acr-pull.bicep");
-    assert!(grant.contains("'7f951dce-7ac9-4a6d-8a02-6e34b8d4d4d5'"));
+    assert!(grant.contains(&format!("'{}'", crate::support::role_id("AcrPull"))));
     assert!(grant.contains("principalType: 'ServicePrincipal'"));
     // The shipped S1 environments pull from ACR too.
     assert!(committed("magictoolbox-dev", "infra/modules/container-apps.bicep")

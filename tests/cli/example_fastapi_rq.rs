@@ -150,7 +150,7 @@ fn images_are_pulled_with_the_identity_granted_acr_pull_first() {
     let apps_module = block(&main, "module containerApps");
     assert!(section(apps_module, "dependsOn: [").contains("acrPull"));
     let pull = committed("fastapi-rq", "infra/modules/acr-pull.bicep");
-    assert!(pull.contains("7f951dce-7ac9-4a6d-8a02-6e34b8d4d4d5"), "AcrPull");
+    assert!(pull.contains(&crate::support::role_id("AcrPull")), "AcrPull");
     let bicep = apps();
     for resource in ["resource apiApp", "resource apiPreDeploy", "resource workerApp"] {
         let registries = section(block(&bicep, resource), "registries: [");

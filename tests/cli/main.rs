@@ -20,6 +20,7 @@ mod pre_commit;
 mod queues;
 mod render_check;
 mod render_compose_deploy;
+mod role_ids;
 mod rules;
 mod s1_s3_azure;
 mod s2_revisbali;

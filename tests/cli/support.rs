@@ -141,3 +141,31 @@ pub fn render_to_out(test: &Test, file: &str) {
     let run = test.run(&["render", file, "-o", "out"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// The shared/ folder beside the repository (or DEPLOYGEN_SHARED).
+pub fn shared() -> PathBuf {
+    std::env::var_os("DEPLOYGEN_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared"))
+}
+
+/// Microsoft's built-in role catalogue (id -> role name), vendored in
+/// shared/schemas-external/azure-built-in-roles.json.
+pub fn built_in_roles() -> serde_json::Map<String, serde_json::Value> {
+    let path = shared().join("schemas-external/azure-built-in-roles.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (set DEPLOYGEN_SHARED to the shared/ folder)", path.display()));
+    let mut roles: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+    roles.retain(|id, _| !id.starts_with('_'));
+    roles
+}
+
+/// The id of a built-in role, by its name in Microsoft's catalogue: tests
+/// name roles, never pin GUIDs.
+pub fn role_id(name: &str) -> String {
+    built_in_roles()
+        .into_iter()
+        .find(|(_, n)| n.as_str() == Some(name))
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| panic!("no built-in role named {name}"))
+}

@@ -5,9 +5,9 @@
 param principalId string
 
 resource acrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(resourceGroup().id, principalId, '7f951dce-7ac9-4a6d-8a02-6e34b8d4d4d5')
+  name: guid(resourceGroup().id, principalId, '7f951dda-4ed3-4680-a7ca-43fe172d538d')
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '7f951dce-7ac9-4a6d-8a02-6e34b8d4d4d5')
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '7f951dda-4ed3-4680-a7ca-43fe172d538d')
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

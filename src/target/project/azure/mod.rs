@@ -12,8 +12,14 @@ use crate::resolve::resource_base;
 use crate::rules::{self, Rule};
 use serde::Serialize;
 
+/// Built-in role ids. Source: Microsoft Learn, "Azure built-in roles"
+/// (learn.microsoft.com/azure/role-based-access-control/built-in-roles), the
+/// Security and Containers sections; checked against the catalogue vendored in
+/// `shared/schemas-external/azure-built-in-roles.json` by `tests/cli/role_ids.rs`.
+/// Key Vault Secrets User: read secret contents (Key Vault references).
 pub const KEY_VAULT_SECRETS_USER_ROLE: &str = "4633458b-17de-408a-b874-0445c86b69e6";
-pub const ACR_PULL_ROLE: &str = "7f951dce-7ac9-4a6d-8a02-6e34b8d4d4d5";
+/// AcrPull: pull artifacts from a container registry.
+pub const ACR_PULL_ROLE: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
 
 /// The Bicep parameter holding the suffix of global names; its default,
 /// `take(uniqueString(resourceGroup().id), 6)`, is stable for one resource
