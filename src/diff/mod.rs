@@ -5,6 +5,7 @@
 pub mod git;
 pub mod notes;
 pub(crate) mod ops;
+pub(crate) mod shell;
 pub mod variant;
 
 use crate::cost;

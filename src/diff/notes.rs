@@ -6,6 +6,7 @@
 //! platform's own; a step nobody can run is not written.
 
 use super::ops::{output_dir, Ops};
+use super::shell::{path_arg, quote};
 use super::{DiffReport, Origin, Side, Status};
 use crate::backing::queue::queue_of;
 use crate::model::*;
@@ -87,7 +88,7 @@ fn secret_mode(d: &Descriptor) -> Option<&'static str> {
 }
 
 /// The removed secrets the old side kept in its Key Vault (none off Azure):
-/// the cleanup may delete them, and the rollback must then recover them.
+/// the notes leave them there (see [`vault_secrets_stay`]).
 fn vault_secrets_removed<'a>(b: &Descriptor, report: &'a DiffReport) -> Vec<&'a super::SecretEntry> {
     if !target::of(b).key_vault() {
         return Vec::new();
@@ -98,6 +99,31 @@ fn vault_secrets_removed<'a>(b: &Descriptor, report: &'a DiffReport) -> Vec<&'a 
         .iter()
         .filter(|s| s.stored_in.key_vault())
         .collect()
+}
+
+/// Why the notes never delete the secrets nothing reads any more: a
+/// rollback stays a plain redeploy. Deleting them is a data-plane call the
+/// operator's machine cannot make on a vault with public access off and RBAC
+/// authorisation (MicrosoftDocs/azure-docs#68668: only ARM reaches the data
+/// plane from outside; Key Vault RBAC guide: data actions need a Key Vault
+/// data role such as Key Vault Secrets Officer), and while a deleted secret
+/// is soft-deleted a deployment that creates one of the same name fails.
+fn vault_secrets_stay(b: &Descriptor, removed: &[&super::SecretEntry]) -> String {
+    let (vault, days, purge_protection) = vault_caveat(b);
+    let ids: Vec<String> = removed.iter().map(|s| format!("`{}`", s.id)).collect();
+    format!(
+        "Key Vault `{vault}` keeps the secrets nothing reads any more ({}): the deployment does not delete them and \
+         these notes leave them, so the rollback stays a redeploy. They cost nothing there. Deleting one is a \
+         data-plane call (from inside the vault's network, with a time-boxed *Key Vault Secrets Officer* \
+         assignment), and for {days} days after it (soft delete{}) a deployment that creates a secret of the same \
+         name fails.",
+        ids.join(", "),
+        if purge_protection {
+            "; purge protection forbids purging early"
+        } else {
+            ""
+        }
+    )
 }
 
 /// Key Vault's soft delete and purge protection, as the Plan decides them.
@@ -258,17 +284,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     }
     let vault_removed = vault_secrets_removed(b, report);
     if !vault_removed.is_empty() {
-        let (vault, days, purge_protection) = vault_caveat(b);
-        notes.warnings.push(format!(
-            "Key Vault `{vault}` keeps deleted secrets for {days} days (soft delete){}. Until then a deployment that \
-             creates a secret of the same name fails, so a rollback must first recover them (`az keyvault secret \
-             recover`, in the rollback below). Delete the old secrets only once you will not roll back.",
-            if purge_protection {
-                " and purge protection forbids purging them early"
-            } else {
-                ""
-            }
-        ));
+        notes.warnings.push(vault_secrets_stay(b, &vault_removed));
     }
     notes.warnings.extend(target::of(a).secret_warnings(report));
 
@@ -292,7 +308,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
                 "Make the change in `{path}` ({}), generate its files again, review and commit them.",
                 after.origin.edits.join(" ")
             ),
-            vec![format!("deploygen render {path}")],
+            vec![format!("deploygen render {}", path_arg(&after.origin.path))],
         ));
     }
     if !supplied.is_empty() {
@@ -399,19 +415,6 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     // Clean up what the new side no longer uses, once verified.
     let before_cleanup = notes.steps.len();
     notes.steps.extend(target::of(b).cleanup(before, after, report));
-    if !vault_removed.is_empty() {
-        let (vault, days, _) = vault_caveat(b);
-        notes.steps.push(step(
-            format!(
-                "Optional, once you will not roll back: delete the Key Vault secrets nothing reads any more. They stay \
-                 recoverable for {days} days and block a secret of the same name until then (see the warning)."
-            ),
-            vault_removed
-                .iter()
-                .map(|s| format!("az keyvault secret delete --vault-name {vault} --name {}", s.id))
-                .collect(),
-        ));
-    }
     let deletes = notes.steps.len() > before_cleanup;
     if deletes {
         notes.steps.insert(
@@ -509,14 +512,14 @@ fn restore_files(before: &Side, after: &Side) -> Step {
     let edited_here = *path == after.origin.path && !after.origin.edits.is_empty();
     match revision {
         Some(rev) => {
-            let listed: Vec<String> = files.iter().map(|p| display_path(p)).collect();
+            let listed: Vec<String> = files.iter().map(|p| path_arg(p)).collect();
             step(
                 format!(
                     "Bring back the descriptor (and the files it extends) as they were at `{rev}`, and render them."
                 ),
                 vec![
-                    format!("git checkout {rev} -- {}", listed.join(" ")),
-                    format!("deploygen render {shown}"),
+                    format!("git checkout {} -- {}", quote(rev), listed.join(" ")),
+                    format!("deploygen render {}", path_arg(path)),
                 ],
             )
         }
@@ -526,8 +529,11 @@ fn restore_files(before: &Side, after: &Side) -> Step {
                 after.origin.edits.join(" ")
             ),
             vec![
-                format!("git revert --no-edit $(git log -1 --format=%H -- {shown})"),
-                format!("deploygen render {shown}"),
+                format!(
+                    "git revert --no-edit \"$(git log -1 --format=%H -- {})\"",
+                    path_arg(path)
+                ),
+                format!("deploygen render {}", path_arg(path)),
             ],
         ),
         None => step(
@@ -535,7 +541,7 @@ fn restore_files(before: &Side, after: &Side) -> Step {
                 "Generate the files of the previous descriptor `{shown}` again (into `{}`).",
                 output_dir(before)
             ),
-            vec![format!("deploygen render {shown}")],
+            vec![format!("deploygen render {}", path_arg(path))],
         ),
     }
 }
@@ -567,18 +573,6 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
                 notes.rollback.push(new_ops.stop(&stop));
             }
         }
-    }
-    let vault_removed = vault_secrets_removed(b, report);
-    if !vault_removed.is_empty() {
-        let (vault, _, _) = vault_caveat(b);
-        notes.rollback.push(step(
-            "If you deleted the old Key Vault secrets, recover them first: the deployment cannot create a secret of the \
-             same name while it is soft-deleted.",
-            vault_removed
-                .iter()
-                .map(|s| format!("az keyvault secret recover --vault-name {vault} --name {}", s.id))
-                .collect(),
-        ));
     }
     for r in report
         .resources

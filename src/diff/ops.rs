@@ -18,6 +18,13 @@ pub(crate) fn output_dir(side: &Side) -> String {
     }
 }
 
+/// The rendered folder of a side, or `file` inside it, as one shell word.
+pub(crate) fn output_arg(side: &Side, file: &str) -> String {
+    let dir = crate::emit::paths::output_dir(&side.origin.path, side.descriptor.output.as_deref(), None);
+    let path = if file.is_empty() { dir } else { dir.join(file) };
+    super::shell::path_arg(&path)
+}
+
 /// The platform's commands the steps are made of, for one side.
 pub(crate) struct Ops<'a> {
     pub d: &'a Descriptor,

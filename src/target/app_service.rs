@@ -7,9 +7,11 @@ use super::{
 };
 use crate::diff::notes::{step, Step, RG};
 use crate::diff::ops::Ops;
+use crate::diff::shell::quote;
 use crate::diff::{DiffReport, Side};
 use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::Plan;
+use crate::render::escape::comment_text;
 use crate::validate::semantic::Checker;
 
 pub struct AppService;
@@ -49,8 +51,10 @@ impl Target for AppService {
     /// One web app holds every service.
     fn exec(&self, ops: &Ops, _service: &str, command: &str) -> String {
         format!(
-            "az webapp ssh --name {} --resource-group {RG}  # then: {command}",
-            azure::web_app_name(ops.d).shown
+            "az webapp ssh --name {} --resource-group {}  # then: {}",
+            quote(&azure::web_app_name(ops.d).shown),
+            quote(RG),
+            comment_text(command)
         )
     }
 
@@ -80,15 +84,16 @@ impl Target for AppService {
         Some(step(
             "Restart the app, so it reads its settings and Key Vault references again.",
             vec![format!(
-                "az webapp restart --name {} --resource-group {RG}",
-                azure::web_app_name(ops.d).shown
+                "az webapp restart --name {} --resource-group {}",
+                quote(&azure::web_app_name(ops.d).shown),
+                quote(RG)
             )],
         ))
     }
 
     fn env_location(&self, d: &Descriptor) -> String {
         format!(
-            "the App Service settings and Key Vault `{}`",
+            "the App Service settings (the deployment rewrites them; Key Vault `{}` keeps their secrets, see the warning)",
             azure::key_vault_name(d).shown
         )
     }
@@ -102,12 +107,12 @@ impl Target for AppService {
     }
 
     fn verify(&self, ops: &Ops) -> Vec<Step> {
-        let app = azure::web_app_name(ops.d).shown;
+        let (app, rg) = (quote(&azure::web_app_name(ops.d).shown), quote(RG));
         vec![step(
             "The app settings and their Key Vault references resolve.",
             vec![
-                format!("az webapp config appsettings list --name {app} --resource-group {RG} --query \"[].name\""),
-                format!("az webapp log tail --name {app} --resource-group {RG}"),
+                format!("az webapp config appsettings list --name {app} --resource-group {rg} --query \"[].name\""),
+                format!("az webapp log tail --name {app} --resource-group {rg}"),
             ],
         )]
     }

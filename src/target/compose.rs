@@ -4,6 +4,7 @@
 use super::{Field, PostgresHost, PrivateEndpoints, Starter, StopGrace, Target};
 use crate::diff::notes::{step, workers, Step};
 use crate::diff::ops::{output_dir, Ops};
+use crate::diff::shell::{quote, quote_all};
 use crate::diff::{DiffReport, Side};
 use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::Plan;
@@ -39,18 +40,19 @@ impl Target for Compose {
 
     fn exec(&self, ops: &Ops, service: &str, command: &str) -> String {
         match container_of(ops, service) {
-            Some(container) => format!("docker exec {container} {command}"),
-            None => format!("docker compose exec {service} {command}"),
+            Some(container) => format!("docker exec {} {command}", quote(&container)),
+            None => format!("docker compose exec {} {command}", quote(service)),
         }
     }
 
     fn sql(&self, d: &Descriptor, query: &str) -> Option<String> {
         let pg = d.postgres.as_ref()?;
         Some(format!(
-            "docker compose exec {} psql -U {} -d {} -c \"{query}\"",
-            crate::plan::wiring::postgres_service(pg),
-            pg.user,
-            pg.database
+            "docker compose exec {} psql -U {} -d {} -c {}",
+            quote(&crate::plan::wiring::postgres_service(pg)),
+            quote(&pg.user),
+            quote(&pg.database),
+            quote(query)
         ))
     }
 
@@ -58,12 +60,11 @@ impl Target for Compose {
         let (gone, here): (Vec<&String>, Vec<&String>) = services.iter().partition(|s| container_of(ops, s).is_some());
         let mut commands = Vec::new();
         if !here.is_empty() {
-            let names: Vec<&str> = here.iter().map(|s| s.as_str()).collect();
-            commands.push(format!("docker compose stop {}", names.join(" ")));
+            commands.push(format!("docker compose stop {}", quote_all(&here)));
         }
         if !gone.is_empty() {
             let names: Vec<String> = gone.iter().filter_map(|s| container_of(ops, s)).collect();
-            commands.push(format!("docker stop {}", names.join(" ")));
+            commands.push(format!("docker stop {}", quote_all(&names)));
         }
         step(format!("Stop {}.", services.join(", ")), commands)
     }
@@ -71,7 +72,7 @@ impl Target for Compose {
     fn start(&self, _ops: &Ops, services: &[String]) -> Step {
         step(
             format!("Start {} on the new backend.", services.join(", ")),
-            vec![format!("docker compose up -d {}", services.join(" "))],
+            vec![format!("docker compose up -d {}", quote_all(services))],
         )
     }
 
@@ -124,7 +125,7 @@ impl Target for Compose {
         for w in workers(ops.d) {
             steps.push(step(
                 format!("`{w}` consumes jobs."),
-                vec![format!("docker compose logs -f {w}")],
+                vec![format!("docker compose logs -f {}", quote(&w))],
             ));
         }
         steps
@@ -136,7 +137,10 @@ impl Target for Compose {
             cleanup.push("docker compose up -d --remove-orphans".into());
         }
         for volume in before.plan.volumes.iter().filter(|v| !after.plan.volumes.contains(v)) {
-            cleanup.push(format!("docker volume rm {}_{}", before.descriptor.name, volume));
+            cleanup.push(format!(
+                "docker volume rm {}",
+                quote(&format!("{}_{}", before.descriptor.name, volume))
+            ));
         }
         if cleanup.is_empty() {
             return vec![];

@@ -8,23 +8,31 @@ use super::{
 };
 use crate::diff::notes::{step, web, Step, RG};
 use crate::diff::ops::Ops;
+use crate::diff::shell::quote;
 use crate::diff::{DiffReport, Side};
 use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::Plan;
+use crate::render::escape::comment_text;
 use crate::validate::semantic::Checker;
 
 pub struct ContainerApps;
 
-/// The container app that runs `service`.
+/// The container app that runs `service`, as a shell word.
 fn app(ops: &Ops, service: &str) -> String {
-    format!("{}-{service}", crate::resolve::resource_base(ops.d))
+    quote(&format!("{}-{service}", crate::resolve::resource_base(ops.d)))
+}
+
+/// The resource group placeholder, as a shell word.
+fn rg() -> String {
+    quote(RG)
 }
 
 impl ContainerApps {
     fn latest_revision(ops: &Ops, service: &str) -> String {
         format!(
-            "$(az containerapp show --name {} --resource-group {RG} --query properties.latestRevisionName -o tsv)",
-            app(ops, service)
+            "\"$(az containerapp show --name {} --resource-group {} --query properties.latestRevisionName -o tsv)\"",
+            app(ops, service),
+            rg()
         )
     }
 }
@@ -72,8 +80,10 @@ impl Target for ContainerApps {
     // the line in it.
     fn exec(&self, ops: &Ops, service: &str, command: &str) -> String {
         format!(
-            "az containerapp exec --name {} --resource-group {RG} --command sh  # then, in that shell: {command}",
+            "az containerapp exec --name {} --resource-group {} --command sh  # then, in that shell: {}",
             app(ops, service),
+            rg(),
+            comment_text(command),
         )
     }
 
@@ -87,8 +97,9 @@ impl Target for ContainerApps {
                 .iter()
                 .map(|s| {
                     format!(
-                        "az containerapp revision deactivate --name {} --resource-group {RG} --revision {}",
+                        "az containerapp revision deactivate --name {} --resource-group {} --revision {}",
                         app(ops, s),
+                        rg(),
                         Self::latest_revision(ops, s)
                     )
                 })
@@ -105,12 +116,12 @@ impl Target for ContainerApps {
             services
                 .iter()
                 .flat_map(|s| {
-                    let (app, rev) = (app(ops, s), Self::latest_revision(ops, s));
+                    let (app, rev, rg) = (app(ops, s), Self::latest_revision(ops, s), rg());
                     [
                         format!(
-                            "az containerapp revision activate --name {app} --resource-group {RG} --revision {rev}"
+                            "az containerapp revision activate --name {app} --resource-group {rg} --revision {rev}"
                         ),
-                        format!("az containerapp revision restart --name {app} --resource-group {RG} --revision {rev}"),
+                        format!("az containerapp revision restart --name {app} --resource-group {rg} --revision {rev}"),
                     ]
                 })
                 .collect(),
@@ -130,7 +141,11 @@ impl Target for ContainerApps {
                  until it succeeds",
                 azure::container_apps::pre_deploy_job_name(ops.d, service),
             ),
-            vec![format!("RESOURCE_GROUP={RG} bash {out}/infra/run-pre-deploy.sh")],
+            vec![format!(
+                "RESOURCE_GROUP={} bash {}",
+                rg(),
+                crate::diff::ops::output_arg(ops.side, "infra/run-pre-deploy.sh")
+            )],
         )
     }
 
@@ -145,8 +160,9 @@ impl Target for ContainerApps {
                 .iter()
                 .map(|s| {
                     format!(
-                        "az containerapp revision restart --name {} --resource-group {RG} --revision {}",
+                        "az containerapp revision restart --name {} --resource-group {} --revision {}",
                         app(ops, s),
+                        rg(),
                         Self::latest_revision(ops, s)
                     )
                 })
@@ -156,7 +172,7 @@ impl Target for ContainerApps {
 
     fn env_location(&self, d: &Descriptor) -> String {
         format!(
-            "the container apps' settings and Key Vault `{}`",
+            "the container apps' settings (the deployment rewrites them; Key Vault `{}` keeps their secrets, see the warning)",
             azure::key_vault_name(d).shown
         )
     }
@@ -181,8 +197,9 @@ impl Target for ContainerApps {
             steps.push(step(
                 format!("`{name}` starts and connects."),
                 vec![format!(
-                    "az containerapp logs show --name {} --resource-group {RG} --follow",
-                    app(ops, name)
+                    "az containerapp logs show --name {} --resource-group {} --follow",
+                    app(ops, name),
+                    rg()
                 )],
             ));
         }
@@ -195,8 +212,9 @@ impl Target for ContainerApps {
                     "The secrets the app references exist."
                 },
                 vec![format!(
-                    "az containerapp show --name {} --resource-group {RG} --query \"properties.configuration.secrets[].{}\"",
+                    "az containerapp show --name {} --resource-group {} --query \"properties.configuration.secrets[].{}\"",
                     app(ops, &w),
+                    rg(),
                     if by_reference { "[name, keyVaultUrl]" } else { "name" }
                 )],
             ));

@@ -12,6 +12,7 @@ mod render;
 
 use crate::diff::notes::{Step, RG};
 use crate::diff::ops::Ops;
+use crate::diff::shell::quote;
 use crate::diff::{DiffReport, Side};
 use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::Plan;
@@ -274,7 +275,11 @@ fn bicep_deploy(ops: &Ops) -> Step {
     };
     // Paths from where `deploygen render` ran, as every step's commands: a
     // `cd` here would break the relative paths of the steps after it.
-    let (bicep, params) = (format!("{out}/{}", find(".bicep")), format!("{out}/{}", find(".json")));
+    let (bicep, params, rg) = (
+        crate::diff::ops::output_arg(ops.side, &find(".bicep")),
+        crate::diff::ops::output_arg(ops.side, &find(".json")),
+        quote(RG),
+    );
     crate::diff::notes::step(
         format!(
             "Deploy the infrastructure rendered in `{out}` (check it first: what-if lists every change). \
@@ -283,8 +288,8 @@ fn bicep_deploy(ops: &Ops) -> Step {
         ),
         vec![
             format!("az bicep build --file {bicep}"),
-            format!("az deployment group what-if --resource-group {RG} --template-file {bicep} --parameters {params}"),
-            format!("az deployment group create --resource-group {RG} --template-file {bicep} --parameters {params}"),
+            format!("az deployment group what-if --resource-group {rg} --template-file {bicep} --parameters {params}"),
+            format!("az deployment group create --resource-group {rg} --template-file {bicep} --parameters {params}"),
         ],
     )
 }
@@ -313,15 +318,16 @@ fn azure_delete(resources: &[crate::plan::Resource], text: &str) -> Vec<Step> {
         .flat_map(|r| {
             // Azure refuses to delete a private DNS zone that still has virtual
             // network links: they go first.
+            // `--ids` takes every link: the substitution is split into words on purpose.
+            let (rg, name) = (quote(RG), quote(&r.name));
             let links = (r.kind == crate::plan::ResourceKind::PrivateDnsZone).then(|| {
                 format!(
-                    "az resource delete --ids $(az network private-dns link vnet list --resource-group {RG} --zone-name {} --query \"[].id\" --output tsv)",
-                    r.name
+                    "az resource delete --ids $(az network private-dns link vnet list --resource-group {rg} --zone-name {name} --query \"[].id\" --output tsv)"
                 )
             });
             links.into_iter().chain(std::iter::once(format!(
-                "az resource delete --resource-group {RG} --resource-type {} --name {}",
-                r.kind, r.name
+                "az resource delete --resource-group {rg} --resource-type {} --name {name}",
+                quote(&r.kind.to_string())
             )))
         })
         .collect();

@@ -9,6 +9,7 @@ use crate::diff::ops::{output_dir, Ops};
 use crate::diff::{DiffReport, Side};
 use crate::model::{CacheProvider, Descriptor, Platform};
 use crate::plan::{Plan, SecretStore};
+use crate::render::escape::comment_text;
 use crate::validate::semantic::Checker;
 
 pub struct Render;
@@ -64,7 +65,10 @@ impl Target for Render {
     }
 
     fn exec(&self, _ops: &Ops, service: &str, command: &str) -> String {
-        format!("{command}  # in the Shell of {service}, Render Dashboard")
+        format!(
+            "{command}  # in the Shell of {}, Render Dashboard",
+            comment_text(service)
+        )
     }
 
     fn sql(&self, _d: &Descriptor, _query: &str) -> Option<String> {
@@ -101,7 +105,8 @@ impl Target for Render {
                  whose environment changed are redeployed."
             ),
             vec![format!(
-                "git add {out} && git commit -m \"Update the Render Blueprint\" && git push"
+                "git add {} && git commit -m \"Update the Render Blueprint\" && git push",
+                crate::diff::ops::output_arg(ops.side, "")
             )],
         )
     }

@@ -80,7 +80,7 @@ fn seed_000_redis_removed_from_container_apps() {
         "## Verification",
         "## Rollback",
         "what-if reports them as Ignore",
-        "az resource delete --resource-group <resource-group> --resource-type Microsoft.Cache/redis --name red-magictoolbox-dev",
+        "az resource delete --resource-group '<resource-group>' --resource-type Microsoft.Cache/redis --name 'red-magictoolbox-dev",
     ] {
         assert!(notes.contains(text), "markdown lacks {text:?}");
     }

@@ -217,7 +217,7 @@ fn without_redis_the_worker_and_its_jobs_go_and_no_database_cache_is_invented() 
     assert!(notes.contains("the failed job registry"));
     assert!(notes.contains("- remove Microsoft.Cache/redisEnterprise `amr-fastapi-rq-<suffix>` (Balanced_B1)"));
     assert!(notes.contains("- remove Microsoft.App/containerApps `fastapi-rq-worker`"));
-    assert!(notes.contains("### Environment variables to remove\n\nNo service reads these any more; remove them from the container apps' settings and Key Vault `kv-fastapi-rq-<suffix>`:\n\n- `REDIS_URL`\n"));
+    assert!(notes.contains("### Environment variables to remove\n\nNo service reads these any more; remove them from the container apps' settings (the deployment rewrites them; Key Vault `kv-fastapi-rq-<suffix>` keeps their secrets, see the warning):\n\n- `REDIS_URL`\n"));
     // Drained, then stopped, before the deployment that drops Redis.
     let steps = &notes[position(&notes, "## Migration steps")..position(&notes, "## Verification")];
     let drain = position(steps, "rq.Queue.all(connection=r)");
@@ -228,7 +228,7 @@ fn without_redis_the_worker_and_its_jobs_go_and_no_database_cache_is_invented() 
     // (`"ls -la"` is looked up as one file): the notes open a shell and say
     // what to run in it, unescaped.
     assert!(steps.contains(
-        "   az containerapp exec --name fastapi-rq-worker --resource-group <resource-group> --command sh  \
+        "   az containerapp exec --name fastapi-rq-worker --resource-group '<resource-group>' --command sh  \
          # then, in that shell: python -c \"import os, redis, rq; r = redis.from_url(os.environ['REDIS_URL']); "
     ));
     assert!(!notes.contains("--command \""), "a command line with arguments");
@@ -256,7 +256,7 @@ fn azure_cache_to_managed_redis_moves_the_queue_with_a_drain_each_way() {
     let start = position(steps, "az containerapp revision activate --name fastapi-rq-worker");
     let delete = position(
         steps,
-        "--resource-type Microsoft.Cache/redis --name red-fastapi-rq-<suffix>",
+        "--resource-type Microsoft.Cache/redis --name 'red-fastapi-rq-<suffix>'",
     );
     assert!(drain < deploy && deploy < restart && restart < start && start < delete);
     let rollback = &notes[position(&notes, "## Rollback")..];

@@ -15,6 +15,7 @@ mod hostile;
 mod inputs;
 mod lints;
 mod notes;
+mod notes_shell;
 mod per_service;
 mod pre_commit;
 mod queues;

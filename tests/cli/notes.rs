@@ -179,7 +179,7 @@ fn a_cache_move_on_container_apps_restarts_revisions_before_deleting_the_old_cac
     let delete = at(
         &notes,
         steps,
-        "az resource delete --resource-group <resource-group> --resource-type Microsoft.Cache/redis --name red-magictoolbox-dev",
+        "az resource delete --resource-group '<resource-group>' --resource-type Microsoft.Cache/redis --name 'red-magictoolbox-dev",
     );
     assert!(drain < stop && stop < deploy && deploy < restart && restart < verify && verify < delete);
     assert!(notes.contains("changing a secret does not create a revision"));
@@ -192,25 +192,37 @@ fn a_cache_move_on_container_apps_restarts_revisions_before_deleting_the_old_cac
         "## Rollback",
         "deploygen render environments/magictoolbox-dev.yaml",
     );
-    at(&notes, "## Rollback", "--name amr-magictoolbox-dev");
+    at(&notes, "## Rollback", "--name 'amr-magictoolbox-dev");
 }
 
+/// D3: the secrets nothing reads any more stay in Key Vault. Deleting or
+/// recovering one is a data-plane call the operator cannot make on a vault
+/// with public access off and RBAC authorisation, and a soft-deleted secret
+/// would fail the rollback's deployment: the rollback stays a redeploy.
 #[test]
-fn deleting_key_vault_secrets_warns_of_soft_delete_and_the_rollback_recovers_them() {
+fn removed_key_vault_secrets_stay_so_the_rollback_is_a_pure_redeploy() {
+    for args in [
+        &["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"][..],
+        &["fastapi-rq", "--without", "redis"],
+    ] {
+        let notes = migration_notes(args);
+        assert!(
+            !notes.contains("az keyvault"),
+            "{args:?}: a Key Vault data-plane call:\n{notes}"
+        );
+        assert!(
+            notes.contains("these notes leave them, so the rollback stays a redeploy"),
+            "{notes}"
+        );
+        let rollback = &notes[notes.find("## Rollback").unwrap()..];
+        assert!(!rollback.contains("recover"), "{rollback}");
+    }
     let notes = migration_notes(&["magictoolbox-dev-dbcache", "--against", "magictoolbox-dev"]);
     // A dev vault has soft delete without purge protection (Azure's default; the Plan decides by stage).
-    assert!(notes.contains("keeps deleted secrets for 90 days (soft delete). Until then"));
-    assert!(!notes.contains("purge protection forbids purging them"));
-    let recover = at(
-        &notes,
-        "## Rollback",
-        "az keyvault secret recover --vault-name kv-magictoolbox-d-<suffix> --name redis-url",
-    );
-    let deploy = at(&notes, "## Rollback", "az deployment group create");
     assert!(
-        recover < deploy,
-        "recover before the redeploy that recreates the secrets"
+        notes.contains("for 90 days after it (soft delete) a deployment that creates a secret of the same name fails")
     );
+    assert!(notes.contains("time-boxed *Key Vault Secrets Officer* assignment"));
     at(&notes, "## Migration steps", "python manage.py createcachetable");
 }
 
@@ -240,7 +252,7 @@ fn notes_hold_only_the_platforms_own_commands_and_caveats() {
     let drain = at(
         &notes,
         "## Migration steps",
-        "docker compose exec db psql -U revisbali -d revisbali -c \"SELECT status, count(*) FROM pgqueuer GROUP BY status\"",
+        "docker compose exec db psql -U revisbali -d revisbali -c 'SELECT status, count(*) FROM pgqueuer GROUP BY status'",
     );
     let stop = at(&notes, "## Migration steps", "docker compose stop bs-worker");
     assert!(drain < stop);
@@ -302,7 +314,7 @@ fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
     at(
         &notes,
         "## Rollback",
-        "git revert --no-edit $(git log -1 --format=%H -- environments/revisbali-memcached.yaml)",
+        "git revert --no-edit \"$(git log -1 --format=%H -- environments/revisbali-memcached.yaml)\"",
     );
     // Basic -> Standard is a scale in place: no delete, a warning about what it may lose.
     let notes = migration_notes(&[
@@ -438,7 +450,7 @@ fn a_declared_pre_deploy_command_is_not_run_again_by_the_database_cache_step() {
             let script = at(
                 steps,
                 "## Migration steps",
-                "RESOURCE_GROUP=<resource-group> bash shop/infra/run-pre-deploy.sh",
+                "RESOURCE_GROUP='<resource-group>' bash shop/infra/run-pre-deploy.sh",
             );
             assert!(script < create, "the job migrates before createcachetable:\n{notes}");
             assert!(
@@ -544,7 +556,7 @@ fn no_step_changes_directory_so_the_next_commands_run_where_they_say() {
     at(
         &azure,
         "## Migration steps",
-        "az deployment group create --resource-group <resource-group> --template-file \
+        "az deployment group create --resource-group '<resource-group>' --template-file \
          environments/magictoolbox-dev-dbcache/infra/main.bicep --parameters \
          environments/magictoolbox-dev-dbcache/infra/parameters.dev.json",
     );

@@ -36,7 +36,8 @@ impl QueueKind for Celery {
     }
 
     fn queue(&self, d: &Descriptor, transport: Transport) -> Queue {
-        let app = celery_app(d);
+        // The app's name comes from the worker's command line: one shell word in the notes.
+        let app = crate::render::escape::shell_join(&[celery_app(d)]);
         let mut pending = vec![
             format!("celery -A {app} inspect active"),
             format!("celery -A {app} inspect scheduled"),
