@@ -317,6 +317,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             vec![],
         ));
     }
+    let code_steps_before = notes.steps.len();
     // The app's own changes first: the drain window below stays short.
     if let (true, None, Some(kind)) = (queue_moves, &new_queue, crate::resolve::queue_kind(&b.broker)) {
         notes
@@ -329,6 +330,9 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     ) {
         notes.steps.push(step(setup, vec![]));
     }
+    // Then the new code ships, before anything removes what the old code reads.
+    let code_changes = notes.steps.len() > code_steps_before;
+    notes.steps.extend(ship_new_code(&new_ops, report, code_changes));
     if drain {
         let q = old_queue.as_ref().expect("drain needs a queue");
         let producers = schedulers(b);
@@ -446,6 +450,41 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     rollback(&mut notes, before, after, report, drain, deletes);
     explain_name_suffix(&mut notes);
     notes
+}
+
+/// R1: the services whose new version needs new code: each one the deploy
+/// takes a variable from (the old code reads it), and every one that stays
+/// when the steps above ask for a code change. The platform says how that
+/// code ships (a new image and its tag, or a build from the pushed commit)
+/// and runs the pre-deploy command with it where the deploy does not.
+fn ship_new_code(ops: &Ops, report: &DiffReport, code_changes: bool) -> Vec<Step> {
+    let (added, a) = (added_services(report), ops.d);
+    let services: Vec<String> = a
+        .services
+        .keys()
+        .filter(|name| {
+            let lost_a_variable = report
+                .services
+                .iter()
+                .any(|s| &s.service == *name && s.status == Status::Changed && !s.env_removed.is_empty());
+            lost_a_variable || (code_changes && !added.contains(name))
+        })
+        .cloned()
+        .collect();
+    if services.is_empty() {
+        return Vec::new();
+    }
+    target::of(a).ship_code(ops, &services)
+}
+
+/// The services the new side adds (they have no old code to replace).
+fn added_services(report: &DiffReport) -> Vec<String> {
+    report
+        .services
+        .iter()
+        .filter(|s| s.status == Status::Added)
+        .map(|s| s.service.clone())
+        .collect()
 }
 
 /// Global Azure names end in a suffix Bicep computes at deployment: say once

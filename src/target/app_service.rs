@@ -3,7 +3,8 @@
 
 use super::project::{azure, compose};
 use super::{
-    azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, StopGrace, Target,
+    azure_cleanup, azure_undo, bicep_deploy, release_images, Field, PostgresHost, PrivateEndpoints, Starter, StopGrace,
+    Target,
 };
 use crate::diff::notes::{step, Step, RG};
 use crate::diff::ops::Ops;
@@ -78,6 +79,28 @@ impl Target for AppService {
                 .into(),
             vec![],
         )
+    }
+
+    /// A web app from an image gets the new image; a code site gets the new
+    /// code by zip deploy (Microsoft Learn, "az webapp deploy": `--type zip`),
+    /// and its startup command runs the pre-deploy command at the restart.
+    fn ship_code(&self, ops: &Ops, services: &[String]) -> Vec<Step> {
+        let mut steps = release_images(ops, services, &super::container_apps::acr_login);
+        if services
+            .iter()
+            .any(|n| ops.d.services.get(n).is_some_and(|s| s.image.is_none()))
+        {
+            steps.push(step(
+                "Ship the new code first: deploy the app's change to the web app (a zip of the app's repository \
+                 with the change), before the deploy step removes what the old code reads.",
+                vec![format!(
+                    "az webapp deploy --resource-group {} --name {} --src-path '<app.zip>' --type zip",
+                    quote(RG),
+                    quote(&azure::web_app_name(ops.d).shown)
+                )],
+            ));
+        }
+        steps
     }
 
     fn restart(&self, ops: &Ops, _services: &[String]) -> Option<Step> {

@@ -100,6 +100,43 @@ impl Target for Compose {
         )
     }
 
+    /// `docker compose up -d` reuses an image it has: the new code is built
+    /// (or pulled) first; `up` runs the pre-deploy one-shot service itself.
+    fn ship_code(&self, ops: &Ops, services: &[String]) -> Vec<Step> {
+        let mut steps = super::release_images(ops, services, &|_| None);
+        let pulled: Vec<&String> = services
+            .iter()
+            .filter(|n| {
+                ops.d
+                    .services
+                    .get(*n)
+                    .is_some_and(|s| s.image.is_some() && s.build.is_none())
+            })
+            .collect();
+        let built: Vec<&String> = services
+            .iter()
+            .filter(|n| ops.d.services.get(*n).is_some_and(|s| s.build.is_some()))
+            .collect();
+        let mut commands = Vec::new();
+        if !built.is_empty() {
+            commands.push(format!("docker compose build {}", quote_all(&built)));
+        }
+        if !pulled.is_empty() {
+            commands.push(format!("docker compose pull {}", quote_all(&pulled)));
+        }
+        if !commands.is_empty() {
+            steps.push(step(
+                format!(
+                    "Get the new code onto the host, in the rendered folder `{}` (where the deploy below runs): \
+                     `docker compose up` reuses the images it has.",
+                    output_dir(ops.side)
+                ),
+                commands,
+            ));
+        }
+        steps
+    }
+
     /// `docker compose up -d` already recreated every changed container.
     fn restart(&self, _ops: &Ops, _services: &[String]) -> Option<Step> {
         None

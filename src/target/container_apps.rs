@@ -4,7 +4,8 @@
 
 use super::project::azure;
 use super::{
-    azure_cleanup, azure_undo, bicep_deploy, Field, PostgresHost, PrivateEndpoints, Starter, StopGrace, Target,
+    azure_cleanup, azure_undo, bicep_deploy, release_images, Field, PostgresHost, PrivateEndpoints, Starter, StopGrace,
+    Target,
 };
 use crate::diff::notes::{step, web, Step, RG};
 use crate::diff::ops::Ops;
@@ -16,6 +17,14 @@ use crate::render::escape::comment_text;
 use crate::validate::semantic::Checker;
 
 pub struct ContainerApps;
+
+/// `az acr login --name REGISTRY` before pushing to an Azure Container
+/// Registry (`NAME.azurecr.io/...`); Microsoft Learn, "az acr login".
+pub(super) fn acr_login(image: &str) -> Option<String> {
+    let host = image.split('/').next()?;
+    let registry = host.strip_suffix(".azurecr.io")?;
+    Some(format!("az acr login --name {}", quote(registry)))
+}
 
 /// The container app that runs `service`, as a shell word.
 fn app(ops: &Ops, service: &str) -> String {
@@ -147,6 +156,32 @@ impl Target for ContainerApps {
                 crate::diff::ops::output_arg(ops.side, "infra/run-pre-deploy.sh")
             )],
         )
+    }
+
+    /// Container Apps run published images only: a new image, and its
+    /// pre-deploy job run with it before the apps roll (the script's release
+    /// flow, `IMAGE=... run-pre-deploy.sh`).
+    fn ship_code(&self, ops: &Ops, services: &[String]) -> Vec<Step> {
+        let mut steps = release_images(ops, services, &acr_login);
+        let script = crate::diff::ops::output_arg(ops.side, "infra/run-pre-deploy.sh");
+        for (names, image) in super::published(ops, services) {
+            let migrates: Vec<&String> = names
+                .iter()
+                .filter(|n| ops.d.services.get(*n).is_some_and(|s| s.pre_deploy.is_some()))
+                .collect();
+            if migrates.is_empty() {
+                continue;
+            }
+            steps.push(step(
+                format!(
+                    "Run the pre-deploy job of {} with the new image, before the deploy step: it brings the database \
+                     up to the new code and stops at the first failure, before any app changes.",
+                    migrates.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                vec![format!("IMAGE={} RESOURCE_GROUP={} bash {script}", quote(&image), rg())],
+            ));
+        }
+        steps
     }
 
     fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step> {

@@ -61,6 +61,13 @@ pub trait Target: Sync {
     /// (nothing where the deploy itself runs it).
     fn pre_deploy(&self, ops: &Ops, service: &str) -> (String, Vec<String>);
 
+    /// How the app's new code reaches `services` (never empty) before the
+    /// deploy step, so that nothing runs old code that reads a variable the
+    /// deploy removes: build and push an image and put its tag in the
+    /// descriptor, or let the platform build from the pushed commit; and run
+    /// the pre-deploy command with the new code where the deploy does not.
+    fn ship_code(&self, ops: &Ops, services: &[String]) -> Vec<Step>;
+
     /// Make the running instances of `services` (never empty) read new secret values.
     fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step>;
 
@@ -292,6 +299,60 @@ fn bicep_deploy(ops: &Ops) -> Step {
             format!("az deployment group create --resource-group {rg} --template-file {bicep} --parameters {params}"),
         ],
     )
+}
+
+/// A service's image with its tag replaced by the `<new-tag>` placeholder.
+fn new_tag(image: &str) -> String {
+    let repository = image.split('@').next().unwrap_or(image);
+    let repository = match repository.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => repository,
+    };
+    format!("{repository}:<new-tag>")
+}
+
+/// The services among `services` that run a published image, and the new
+/// image each distinct one becomes.
+fn published(ops: &Ops, services: &[String]) -> Vec<(Vec<String>, String)> {
+    let mut out: Vec<(Vec<String>, String)> = Vec::new();
+    for name in services {
+        let Some(image) = ops.d.services.get(name).and_then(|s| s.image.as_deref()) else {
+            continue;
+        };
+        let image = new_tag(image);
+        match out.iter_mut().find(|(_, i)| *i == image) {
+            Some((names, _)) => names.push(name.clone()),
+            None => out.push((vec![name.clone()], image)),
+        }
+    }
+    out
+}
+
+/// Build and push each new image, put its tag in the descriptor and render:
+/// a step per image, `login` naming the registry's login command if any.
+fn release_images(ops: &Ops, services: &[String], login: &dyn Fn(&str) -> Option<String>) -> Vec<Step> {
+    let path = crate::diff::shell::path_arg(&ops.side.origin.path);
+    published(ops, services)
+        .into_iter()
+        .map(|(names, image)| {
+            let fields: Vec<String> = names.iter().map(|n| format!("`services.{n}.image`")).collect();
+            let mut commands = Vec::new();
+            commands.extend(login(&image));
+            commands.push(format!("docker build --tag {} .", quote(&image)));
+            commands.push(format!("docker push {}", quote(&image)));
+            commands.push(format!("deploygen render {path}"));
+            crate::diff::notes::step(
+                format!(
+                    "Ship the new code first: build the image with the app's change from its repository and push it \
+                     with a new tag, set {} in `{}` to it, render again and commit. The running version keeps its \
+                     image until the deploy step.",
+                    fields.join(", "),
+                    crate::source::display_path(&ops.side.origin.path)
+                ),
+                commands,
+            )
+        })
+        .collect()
 }
 
 /// Azure resources the new side no longer has: incremental mode leaves them.

@@ -118,6 +118,34 @@ impl Target for Render {
         )
     }
 
+    /// Render builds a service from the commit the deploy step pushes, and
+    /// runs its `preDeployCommand` before that version takes traffic; a
+    /// service that runs a published image needs the new image first.
+    fn ship_code(&self, ops: &Ops, services: &[String]) -> Vec<Step> {
+        let mut steps = super::release_images(ops, services, &|_| None);
+        let built: Vec<&str> = services
+            .iter()
+            .filter(|n| ops.d.services.get(*n).is_some_and(|s| s.image.is_none()))
+            .map(|n| n.as_str())
+            .collect();
+        if !built.is_empty() {
+            steps.push(step(
+                format!(
+                    "Ship the new code with the Blueprint: commit the app's change on the branch Render watches, so \
+                     that the deploy step's push builds {} from it{}.",
+                    built.join(", "),
+                    if built.iter().any(|n| ops.d.services[*n].pre_deploy.is_some()) {
+                        " and runs the pre-deploy command before the new version takes traffic"
+                    } else {
+                        ""
+                    }
+                ),
+                vec![],
+            ));
+        }
+        steps
+    }
+
     fn restart(&self, _ops: &Ops, services: &[String]) -> Option<Step> {
         Some(step(
             format!(

@@ -591,3 +591,57 @@ fn the_cleanup_deletes_a_private_dns_zones_links_before_the_zone() {
         lines[zone - 1]
     );
 }
+
+/// R1: a deploy that takes away a variable the old code reads ships the new
+/// code first, the platform's way: on Container Apps a new image pushed and
+/// its tag set in the descriptor, then the pre-deploy job run with it, all
+/// before the deploy step; on Render the change committed so the deploy's
+/// push builds it; on compose the images built before `up` (which reuses
+/// the images it has).
+#[test]
+fn the_new_code_ships_before_the_deploy_that_removes_what_the_old_code_reads() {
+    let steps = "## Migration steps";
+    let notes = migration_notes(&["fastapi-rq", "--without", "redis"]);
+    let push = at(&notes, steps, "docker push 'orders.azurecr.io/orders-api:<new-tag>'");
+    let tag = at(
+        &notes,
+        steps,
+        "set `services.api.image` in `environments/fastapi-rq.yaml` to it",
+    );
+    let job = at(
+        &notes,
+        steps,
+        "IMAGE='orders.azurecr.io/orders-api:<new-tag>' RESOURCE_GROUP='<resource-group>' bash \
+         environments/fastapi-rq/infra/run-pre-deploy.sh",
+    );
+    let deploy = at(&notes, steps, "az deployment group create");
+    assert!(tag < push && push < job && job < deploy, "{notes}");
+    at(&notes, steps, "az acr login --name orders");
+
+    let notes = migration_notes(&["rails-sidekiq", "--without", "redis"]);
+    let ship = at(
+        &notes,
+        steps,
+        "Ship the new code with the Blueprint: commit the app's change on the branch Render watches, so that the \
+         deploy step's push builds storefront-web",
+    );
+    assert!(
+        ship < at(&notes, steps, "Deploy: push the rendered Blueprint"),
+        "{notes}"
+    );
+    assert!(
+        !notes.contains("docker build"),
+        "Render builds from the repository:\n{notes}"
+    );
+
+    let notes = migration_notes(&["revisbali", "--against", "revisbali-memcached"]);
+    let build = at(&notes, steps, "docker compose build bs-core bs-worker");
+    assert!(build < at(&notes, steps, "docker compose up -d"), "{notes}");
+
+    // A move that leaves every variable the code reads needs no new code.
+    let notes = migration_notes(&["fastapi-rq", "--against", "fastapi-rq-azure-cache"]);
+    assert!(
+        !notes.contains("Ship the new code") && !notes.contains("docker push"),
+        "{notes}"
+    );
+}
