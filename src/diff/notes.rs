@@ -356,6 +356,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         ));
         notes.steps.push(old_ops.stop(&old_workers));
     }
+    let by_hand = target::of(a).env_by_hand(before, after);
+    notes.steps.extend(set_by_hand(&by_hand, &new_ops));
     notes.steps.push(new_ops.deploy());
     if same_platform {
         let mut touched: Vec<String> = report
@@ -408,6 +410,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         commands.extend(after_migrate.map(|c| new_ops.exec(&web, c)));
         notes.steps.push(step(text, commands));
     }
+    // Stale variables go before the workers resume and before verification.
+    notes.steps.extend(remove_by_hand(&by_hand));
     if drain {
         let new_workers: Vec<String> = workers(a).into_iter().collect();
         let mut back = new_workers.clone();
@@ -430,7 +434,7 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
             ),
         );
     }
-    if !notes.env_to_remove.is_empty() {
+    if !notes.env_to_remove.is_empty() && by_hand.stale.is_empty() {
         notes.steps.push(step(
             format!(
                 "Remove the env vars nothing reads any more from {} and wherever else they are set: {}.",
@@ -447,6 +451,9 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     }
 
     verification(&mut notes, b, a, &new_ops, cache_changed);
+    notes
+        .verification
+        .extend(processes_moved(report, b, a, &new_ops, &by_hand));
     rollback(&mut notes, before, after, report, drain, deletes);
     explain_name_suffix(&mut notes);
     notes
@@ -534,6 +541,222 @@ fn verification(notes: &mut Notes, b: &Descriptor, a: &Descriptor, ops: &Ops, ca
             format!("The cache table exists (in `{}`).", cache.inspect),
             vec![format!("\\dt {}", cache.table)],
         ));
+    }
+}
+
+/// `(service, VAR)` pairs as `` `VAR` on a, b``, one group per variable.
+fn listed(pairs: &[(String, String)], on: &str) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (service, key) in pairs {
+        match groups.iter_mut().find(|(k, _)| k == key) {
+            Some((_, services)) => services.push(service),
+            None => groups.push((key, vec![service])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(key, services)| format!("`{key}` {on} {}", services.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// R2: variables the deploy will not set, set by hand before it.
+fn set_by_hand(by_hand: &target::EnvByHand, ops: &Ops) -> Option<Step> {
+    if by_hand.set.is_empty() {
+        return None;
+    }
+    let sources: Vec<String> = by_hand
+        .set
+        .iter()
+        .filter_map(|(service, key)| {
+            let secret = ops
+                .side
+                .plan
+                .services
+                .iter()
+                .filter(|s| &s.name == service)
+                .flat_map(|s| &s.env)
+                .find(|e| &e.name == key)
+                .and_then(|e| match &e.value {
+                    crate::plan::EnvValue::Secret { secret } => Some(secret.clone()),
+                    _ => None,
+                })?;
+            Some(format!("`{key}` holds secret `{secret}`"))
+        })
+        .collect();
+    Some(step(
+        format!(
+            "Before the deploy step, set {} {}: {}, so the deploy would leave them unset or at their old values{}.",
+            listed(&by_hand.set, "on"),
+            by_hand.place,
+            by_hand.why_set,
+            if sources.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sources.join(", "))
+            }
+        ),
+        vec![],
+    ))
+}
+
+/// R3: variables the deploy no longer sets but leaves in place, removed by
+/// hand before verification and before the old backend is deleted: a
+/// process that still reads one would keep using what is about to go.
+fn remove_by_hand(by_hand: &target::EnvByHand) -> Option<Step> {
+    if by_hand.stale.is_empty() {
+        return None;
+    }
+    Some(step(
+        format!(
+            "Remove {} {} now, before verifying and before anything is deleted: {}, and whatever still reads one \
+             keeps using the old value. Remove them wherever else they are set too (local `.env` files).",
+            listed(&by_hand.stale, "from"),
+            by_hand.place,
+            by_hand.why_stale
+        ),
+        vec![],
+    ))
+}
+
+/// The check that each variable set by hand reached its service: a URL's host
+/// and port, or that the variable is set (never its value).
+fn check_set_by_hand(by_hand: &target::EnvByHand, ops: &Ops) -> Vec<Step> {
+    by_hand
+        .set
+        .iter()
+        .filter(|(service, _)| ops.d.services.contains_key(service))
+        .filter_map(|(service, key)| {
+            let command = if key.ends_with("_URL") {
+                url_host_command(key)?
+            } else {
+                is_set_command(key)?
+            };
+            Some(step(
+                format!(
+                    "`{service}` runs with the `{key}` you set (for a URL, its host and port are the new backend's; \
+                     the password is never printed)."
+                ),
+                vec![ops.exec(service, &command)],
+            ))
+        })
+        .collect()
+}
+
+/// An env var name a shell reads as one (the schema's pattern).
+fn shell_name(var: &str) -> bool {
+    let mut chars = var.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Run in a service, prints the host and port of the URL in `var` and
+/// nothing else: no password, path or query, and nothing at all for a value
+/// that is not a URL. POSIX `sh` and `sed`, in every image with a shell.
+fn url_host_command(var: &str) -> Option<String> {
+    shell_name(var).then(|| {
+        format!(
+            "sh -c 'printf \"%s\\n\" \"${var}\" | sed -nE \"s|^[A-Za-z][A-Za-z0-9+.-]*://([^@/]*@)?([^/?#]*).*|\\2|p\"'"
+        )
+    })
+}
+
+/// Run in a service, says whether `var` is set, without its value.
+fn is_set_command(var: &str) -> Option<String> {
+    shell_name(var).then(|| format!("sh -c 'test -n \"${var}\" && echo {var} is set'"))
+}
+
+/// M2: the running processes moved, proved inside them: for a cache or queue
+/// that moves, each remaining service prints the host and port of the URLs
+/// that lead to it (from the variables that service really has); a variable
+/// set by hand is checked the same way; Sidekiq's process set, read from the
+/// web, shows a worker heartbeating into the new Redis.
+fn processes_moved(
+    report: &DiffReport,
+    b: &Descriptor,
+    a: &Descriptor,
+    ops: &Ops,
+    by_hand: &target::EnvByHand,
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let cache_moves = cache_place(b).is_some() && cache_place(a).is_some() && cache_place(b) != cache_place(a);
+    let queue_moves = match (queue_of(b), queue_of(a)) {
+        (Some(o), Some(n)) => o.backend != n.backend,
+        _ => false,
+    };
+    let mut checked: Vec<(String, String)> = Vec::new();
+    if cache_moves || queue_moves {
+        let changed: Vec<&str> = report
+            .services
+            .iter()
+            .flat_map(|s| s.env_changed.iter().map(|c| c.name.as_str()))
+            .collect();
+        let cache_url = crate::resolve::cache_expose(&a.cache).url;
+        for service in ops
+            .side
+            .plan
+            .services
+            .iter()
+            .filter(|s| b.services.contains_key(&s.name))
+        {
+            if a.services.get(&service.name).is_none_or(|d| d.schedule.is_some()) {
+                continue; // a cron job has no running process to look into
+            }
+            for e in &service.env {
+                let leads_to_backend = changed.contains(&e.name.as_str()) || cache_url.as_deref() == Some(&e.name);
+                if leads_to_backend
+                    && e.name.ends_with("_URL")
+                    && !checked.iter().any(|(s, k)| *s == service.name && *k == e.name)
+                {
+                    checked.push((service.name.clone(), e.name.clone()));
+                }
+            }
+        }
+    }
+    for (service, key) in &checked {
+        if let Some(command) = url_host_command(key) {
+            steps.push(step(
+                format!(
+                    "`{service}` reads the new backend: `{key}` in its running container shows the new host and port \
+                     (the password is never printed)."
+                ),
+                vec![ops.exec(service, &command)],
+            ));
+        }
+    }
+    let unchecked = target::EnvByHand {
+        set: by_hand.set.iter().filter(|p| !checked.contains(p)).cloned().collect(),
+        ..Default::default()
+    };
+    steps.extend(check_set_by_hand(&unchecked, ops));
+    if let (true, Some(web), Some(alive)) = (queue_moves, web(a), consumers_seen(a.broker.kind)) {
+        if !workers(a).is_empty() {
+            steps.push(step(
+                "The resumed workers consume from the new backend: read from the web, which uses it, the count is 1 \
+                 or more.",
+                vec![ops.exec(&web, alive)],
+            ));
+        }
+    }
+    steps
+}
+
+/// A command, run where the app's code is, that counts the queue's live
+/// consumers as the new backend sees them; `None` where deploygen knows none.
+fn consumers_seen(kind: BrokerKind) -> Option<&'static str> {
+    match kind {
+        // Sidekiq's own API: every process heartbeats into Redis.
+        BrokerKind::Sidekiq => {
+            Some("bundle exec rails runner 'require \"sidekiq/api\"; puts Sidekiq::ProcessSet.new.size'")
+        }
+        BrokerKind::None
+        | BrokerKind::Celery
+        | BrokerKind::Pgqueuer
+        | BrokerKind::Rq
+        | BrokerKind::Bullmq
+        | BrokerKind::Dramatiq
+        | BrokerKind::Arq
+        | BrokerKind::Generic => None,
     }
 }
 
@@ -630,6 +853,8 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         ));
     }
     notes.rollback.push(restore_files(before, after));
+    let by_hand = target::of(b).env_by_hand(after, before);
+    notes.rollback.extend(set_by_hand(&by_hand, &old_ops));
     notes.rollback.push(old_ops.deploy());
     let remaining: Vec<String> = b.services.keys().cloned().collect();
     if b.platform == a.platform {
@@ -644,6 +869,8 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
             notes.rollback.push(s);
         }
     }
+    notes.rollback.extend(remove_by_hand(&by_hand));
+    notes.rollback.extend(check_set_by_hand(&by_hand, &old_ops));
     if drain {
         let mut back = workers(b);
         back.extend(schedulers(b));

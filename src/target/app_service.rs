@@ -114,6 +114,11 @@ impl Target for AppService {
         ))
     }
 
+    /// The deploy sets every variable the files name, and only those.
+    fn env_by_hand(&self, _from: &Side, _to: &Side) -> super::EnvByHand {
+        super::EnvByHand::default()
+    }
+
     fn env_location(&self, d: &Descriptor) -> String {
         format!(
             "the App Service settings (the deployment rewrites them; Key Vault `{}` keeps their secrets, see the warning)",

@@ -142,6 +142,11 @@ impl Target for Compose {
         None
     }
 
+    /// The deploy sets every variable the files name, and only those.
+    fn env_by_hand(&self, _from: &Side, _to: &Side) -> super::EnvByHand {
+        super::EnvByHand::default()
+    }
+
     fn env_location(&self, _d: &Descriptor) -> String {
         "`.env` and the compose files".into()
     }

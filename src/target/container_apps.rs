@@ -205,6 +205,11 @@ impl Target for ContainerApps {
         ))
     }
 
+    /// The deploy sets every variable the files name, and only those.
+    fn env_by_hand(&self, _from: &Side, _to: &Side) -> super::EnvByHand {
+        super::EnvByHand::default()
+    }
+
     fn env_location(&self, d: &Descriptor) -> String {
         format!(
             "the container apps' settings (the deployment rewrites them; Key Vault `{}` keeps their secrets, see the warning)",

@@ -68,6 +68,11 @@ pub trait Target: Sync {
     /// the pre-deploy command with the new code where the deploy does not.
     fn ship_code(&self, ops: &Ops, services: &[String]) -> Vec<Step>;
 
+    /// The env vars a deploy of `to`'s files does not set where `from` runs
+    /// now, which the operator sets or removes by hand (Render's Blueprint
+    /// sync ignores `sync: false` on an update and keeps what it no longer sets).
+    fn env_by_hand(&self, from: &Side, to: &Side) -> EnvByHand;
+
     /// Make the running instances of `services` (never empty) read new secret values.
     fn restart(&self, ops: &Ops, services: &[String]) -> Option<Step>;
 
@@ -120,6 +125,20 @@ pub trait Target: Sync {
 
     /// How a service is sized here, for a `plan` (Render's) set elsewhere.
     fn sizing(&self) -> &'static str;
+}
+
+/// Env vars a deploy leaves as they were ([`Target::env_by_hand`]).
+#[derive(Debug, Default)]
+pub struct EnvByHand {
+    /// Set in the platform's console before the deploy step: (service, variable).
+    pub set: Vec<(String, String)>,
+    /// Removed there after it, before anything is verified or deleted.
+    pub stale: Vec<(String, String)>,
+    /// Where the operator does it, in a step's words.
+    pub place: &'static str,
+    /// Why the deploy does not do it, with the platform's own words for it.
+    pub why_set: &'static str,
+    pub why_stale: &'static str,
 }
 
 /// A platform's setting for the time between SIGTERM and SIGKILL.

@@ -14,6 +14,18 @@ use crate::validate::semantic::Checker;
 
 pub struct Render;
 
+/// The variable a Blueprint `envVars` entry sets.
+fn env_key(e: &render::Env) -> &str {
+    match e {
+        render::Env::Value { key, .. }
+        | render::Env::Secret { key }
+        | render::Env::Generate { key }
+        | render::Env::FromDatabase { key, .. }
+        | render::Env::FromService { key, .. }
+        | render::Env::CopyFromService { key, .. } => key,
+    }
+}
+
 /// A Render service type as the Dashboard names it.
 fn render_kind(kind: crate::plan::ResourceKind) -> &'static str {
     kind.render_label().unwrap_or(kind.as_str())
@@ -155,6 +167,65 @@ impl Target for Render {
             ),
             vec![],
         ))
+    }
+
+    /// Render's Blueprint specification: "When you update an existing
+    /// Blueprint, Render ignores any environment variables with `sync: false`"
+    /// (*Prompting for secret values*), and "Render preserves existing
+    /// environment variables, even if you omit them from the Blueprint file"
+    /// (*Setting environment variables*). Only an update: a platform move
+    /// creates the Blueprint, and Render prompts for its values then.
+    fn env_by_hand(&self, from: &Side, to: &Side) -> super::EnvByHand {
+        let mut by_hand = super::EnvByHand {
+            place: "in the Render Dashboard (the service → Environment)",
+            why_set: "Render ignores `sync: false` variables when it updates an existing Blueprint",
+            why_stale: "Render keeps the variables a Blueprint no longer sets",
+            ..Default::default()
+        };
+        if from.descriptor.platform != Platform::Render {
+            return by_hand;
+        }
+        let (old, new) = (
+            render::model(&from.descriptor, &from.plan),
+            render::model(&to.descriptor, &to.plan),
+        );
+        let keys = |env: &[render::Env]| -> Vec<(String, bool)> {
+            env.iter()
+                .map(|e| (env_key(e).to_string(), matches!(e, render::Env::Secret { .. })))
+                .collect()
+        };
+        let sets = old
+            .services
+            .iter()
+            .map(|s| (s.name.clone(), keys(&s.env)))
+            .chain(old.env_groups.iter().map(|g| (g.name.clone(), keys(&g.vars))));
+        let old_sets: Vec<(String, Vec<(String, bool)>)> = sets.collect();
+        let new_sets: Vec<(String, Vec<(String, bool)>)> = new
+            .services
+            .iter()
+            .map(|s| (s.name.clone(), keys(&s.env)))
+            .chain(new.env_groups.iter().map(|g| (g.name.clone(), keys(&g.vars))))
+            .collect();
+        for (name, vars) in &new_sets {
+            let before = old_sets.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice());
+            for (key, prompted) in vars {
+                let was_prompted = before.is_some_and(|v| v.iter().any(|(k, p)| k == key && *p));
+                if *prompted && !was_prompted {
+                    by_hand.set.push((name.clone(), key.clone()));
+                }
+            }
+        }
+        for (name, vars) in &old_sets {
+            let Some((_, after)) = new_sets.iter().find(|(n, _)| n == name) else {
+                continue; // a service that goes is deleted with its variables
+            };
+            for (key, _) in vars {
+                if !after.iter().any(|(k, _)| k == key) {
+                    by_hand.stale.push((name.clone(), key.clone()));
+                }
+            }
+        }
+        by_hand
     }
 
     fn env_location(&self, _d: &Descriptor) -> String {

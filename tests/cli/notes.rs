@@ -645,3 +645,112 @@ fn the_new_code_ships_before_the_deploy_that_removes_what_the_old_code_reads() {
         "{notes}"
     );
 }
+
+/// R2 and R3 on Render: a Blueprint sync neither sets a `sync: false`
+/// variable on an existing Blueprint nor removes one it no longer sets. The
+/// cut-over removes the stale ones by hand before the workers resume, before
+/// verification and before the old backend goes; a variable that becomes
+/// `sync: false` (the rollback to Upstash) is set by hand before the deploy
+/// and checked in its service before anything is deleted.
+#[test]
+fn render_variables_a_blueprint_sync_leaves_alone_are_set_and_removed_by_hand() {
+    let notes = migration_notes(&["instructly", "--against", "instructly-upstash"]);
+    let steps = "## Migration steps";
+    let deploy = at(&notes, steps, "Deploy: push the rendered Blueprint");
+    let remove = at(
+        &notes,
+        steps,
+        "Remove `CELERY_BROKER_URL` from instructly-api, instructly-celery-worker, instructly-celery-beat, \
+         instructly-nightly-cleanup in the Render Dashboard (the service → Environment) now, before verifying",
+    );
+    let resume = at(&notes, steps, "Resume instructly-celery-worker");
+    let verify = at(&notes, steps, "Verify (next section) before deleting anything");
+    let close = at(&notes, steps, "Close the outside Redis");
+    assert!(
+        deploy < remove && remove < resume && resume < verify && verify < close,
+        "{notes}"
+    );
+    assert!(!notes.contains("Remove the env vars nothing reads any more"), "{notes}");
+
+    let rollback = "## Rollback";
+    let set = at(
+        &notes,
+        rollback,
+        "Before the deploy step, set `REDIS_URL` on instructly-api; `CELERY_BROKER_URL` on instructly-api in the \
+         Render Dashboard (the service → Environment): Render ignores `sync: false` variables",
+    );
+    let deploy = at(&notes, rollback, "Deploy: push the rendered Blueprint");
+    let check = at(
+        &notes,
+        rollback,
+        "sh -c 'printf \"%s\\n\" \"$CELERY_BROKER_URL\" | sed -nE",
+    );
+    let delete = at(&notes, rollback, "delete the private service `instructly-redis`");
+    assert!(set < deploy && deploy < check && check < delete, "{notes}");
+
+    // The same move as a cut-over: set before the deploy, checked in verification.
+    let back = migration_notes(&["instructly-upstash", "--against", "instructly"]);
+    let set = at(
+        &back,
+        steps,
+        "Before the deploy step, set `REDIS_URL` on instructly-api",
+    );
+    assert!(set < at(&back, steps, "Deploy: push the rendered Blueprint"), "{back}");
+    at(
+        &back,
+        "## Verification",
+        "`instructly-api` runs with the `CELERY_BROKER_URL` you set",
+    );
+}
+
+/// M2: verification looks inside the running processes, with the variables
+/// each one has: the host and port of the URL that leads to the moved cache
+/// or queue (never its password), and for Sidekiq the process set the web
+/// reads from the new Redis.
+#[test]
+fn verification_proves_the_running_processes_moved() {
+    let notes = migration_notes(&["fastapi-rq", "--against", "fastapi-rq-azure-cache"]);
+    let check = at(
+        &notes,
+        "## Verification",
+        "az containerapp exec --name fastapi-rq-worker --resource-group '<resource-group>' --command sh  # then, in \
+         that shell: sh -c 'printf \"%s\\n\" \"$REDIS_URL\" | sed -nE",
+    );
+    assert!(check > 0);
+    let sidekiq = migration_notes(&["rails-sidekiq", "--against", "rails-sidekiq-pserv"]);
+    at(
+        &sidekiq,
+        "## Verification",
+        "bundle exec rails runner 'require \"sidekiq/api\"; puts Sidekiq::ProcessSet.new.size'  # in the Shell of \
+         storefront-web, Render Dashboard",
+    );
+    at(
+        &sidekiq,
+        "## Verification",
+        "# in the Shell of storefront-sidekiq, Render Dashboard",
+    );
+
+    // The command prints the host and port, and nothing of a value that is no URL.
+    let compose = migration_notes(&["revisbali", "--against", "revisbali-memcached"]);
+    let line = compose
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("docker compose exec bs-core sh -c 'printf"))
+        .unwrap_or_else(|| panic!("no check in bs-core:\n{compose}"));
+    let command = line.strip_prefix("docker compose exec bs-core ").unwrap();
+    for (url, shown) in [
+        (
+            "rediss://:s3cret@red.example.net:6380/0?ssl_cert_reqs=required",
+            "red.example.net:6380\n",
+        ),
+        ("redis://redis:6379/0", "redis:6379\n"),
+        ("s3cret-token", ""),
+    ] {
+        let out = std::process::Command::new("bash")
+            .args(["-c", command])
+            .env("REDIS_URL", url)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), shown, "{url}");
+    }
+}
