@@ -5,6 +5,7 @@
 pub mod git;
 pub mod notes;
 pub(crate) mod ops;
+pub mod replace;
 pub(crate) mod shell;
 pub mod variant;
 
@@ -153,6 +154,9 @@ pub struct ResourceChanges {
     pub added: Vec<Resource>,
     pub removed: Vec<Resource>,
     pub changed: Vec<ResourceDetailChange>,
+    /// Resources both sides have whose creation-only setting differs: a new
+    /// resource, never an in-place update.
+    pub replaced: Vec<replace::Replacement>,
 }
 
 #[derive(Debug, Serialize)]
@@ -383,6 +387,7 @@ fn resources(before: &Plan, after: &Plan) -> ResourceChanges {
                 })
             })
             .collect(),
+        replaced: Vec::new(),
     }
 }
 
@@ -390,7 +395,8 @@ pub fn compare(before: &Side, after: &Side) -> DiffReport {
     let (file_summary, diffs) = files(&before.files, &after.files);
     let services = services(&before.plan, &after.plan);
     let secrets = secrets(&before.plan, &after.plan);
-    let resources = resources(&before.plan, &after.plan);
+    let mut resources = resources(&before.plan, &after.plan);
+    resources.replaced = replace::replacements(&before.descriptor, &after.descriptor);
     let (before_cost, unpriced_before) = cost::total(&before.plan.resources);
     let (after_cost, unpriced_after) = cost::total(&after.plan.resources);
     let table = cost::table();
@@ -419,7 +425,8 @@ pub fn compare(before: &Side, after: &Side) -> DiffReport {
         || !secrets.removed.is_empty()
         || !resources.added.is_empty()
         || !resources.removed.is_empty()
-        || !resources.changed.is_empty();
+        || !resources.changed.is_empty()
+        || !resources.replaced.is_empty();
     let mut report = DiffReport {
         version: DIFF_FORMAT_VERSION,
         before: before.label.clone(),

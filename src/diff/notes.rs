@@ -208,6 +208,11 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     notes.env_to_remove = ordered(&before.plan, &|n| !new_names.iter().any(|x| x == n));
     notes.env_to_add = ordered(&after.plan, &|n| !old_names.iter().any(|x| x == n));
 
+    if !report.resources.replaced.is_empty() {
+        refuse_replacements(&mut notes, report);
+        return notes;
+    }
+
     let old_ops = Ops::before(before, after);
     let new_ops = Ops::new(after);
     let same_platform = b.platform == a.platform;
@@ -457,6 +462,27 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     rollback(&mut notes, before, after, report, drain, deletes);
     explain_name_suffix(&mut notes);
     notes
+}
+
+/// Item 26: a creation-only setting that changes is never an in-place
+/// redeploy. The notes refuse the change as it stands (the deployment would
+/// fail at that resource, or leave it as it was) and say how to make it a
+/// move to a new resource, which `diff` then plans step by step.
+fn refuse_replacements(notes: &mut Notes, report: &DiffReport) {
+    for r in &report.resources.replaced {
+        notes.warnings.push(format!(
+            "Replace, not update: the {} of {} `{}` changes ({} → {}), and {}: a deployment of these files cannot \
+             change it in place.",
+            r.setting, r.kind, r.name, r.before, r.after, r.source
+        ));
+        notes.steps.push(step(
+            format!(
+                "Do not deploy this change as it stands. To get the new {} for `{}`, {}.",
+                r.setting, r.name, r.way_out
+            ),
+            vec![],
+        ));
+    }
 }
 
 /// R1: the services whose new version needs new code: each one the deploy
@@ -812,6 +838,16 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
     let (b, a) = (&before.descriptor, &after.descriptor);
     let old_ops = Ops::new(before);
     let new_ops = Ops::new(after);
+    // A setting the cut-over changes in place may not go back in place.
+    for r in super::replace::replacements(a, b) {
+        notes.rollback.push(step(
+            format!(
+                "A redeploy does not take `{}` back to its {} {} ({}): to roll back, {}.",
+                r.name, r.setting, r.after, r.source, r.way_out
+            ),
+            vec![],
+        ));
+    }
     if deletes {
         notes.rollback.push(step(
             "These steps work before and after the clean-up: the deployment recreates what was deleted (empty).",

@@ -265,3 +265,90 @@ fn against_a_git_revision_shows_what_a_commit_changes() {
         "error: `--against no-such-branch`: neither a descriptor file nor a git revision\n"
     );
 }
+
+/// Item 26: a setting Azure takes only at creation is never an in-place
+/// redeploy. Azure Managed Redis' clustering policy updates in place only
+/// from NoCluster: from EnterpriseCluster, `diff` says "replace" and the notes
+/// refuse the change as it stands and say how to make it a move (a new name:
+/// then `diff` plans a new cache beside the old one). The other direction
+/// deploys, and its rollback says a redeploy cannot undo it.
+#[test]
+fn a_creation_only_setting_is_a_replacement_never_an_in_place_redeploy() {
+    let base = std::fs::read_to_string(repo().join("environments/fastapi-rq.yaml")).unwrap();
+    let clustered = base.replace("output: fastapi-rq\n", "output: ec\n").replace(
+        "  stage: prod\n",
+        "  stage: prod\n  redis_clustering_policy: enterprise-cluster\n",
+    );
+    assert_ne!(clustered, base);
+    let test = Test::new()
+        .write("ec.yaml", &clustered)
+        .write("nc.yaml", &base.replace("output: fastapi-rq\n", "output: nc\n"));
+    let run = test.run(&["diff", "nc.yaml", "--against", "ec.yaml", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let notes = &run.stdout;
+    assert!(notes.contains(
+        "- replace Microsoft.Cache/redisEnterprise `amr-fastapi-rq-<suffix>`: clustering policy EnterpriseCluster → \
+         NoCluster (fixed at creation)"
+    ), "{notes}");
+    let steps = &notes[notes.find("## Migration steps").unwrap()..];
+    assert!(
+        steps.starts_with("## Migration steps\n\n1. Do not deploy this change as it stands."),
+        "{steps}"
+    );
+    assert!(
+        !notes.contains("az deployment group create"),
+        "an in-place redeploy:\n{notes}"
+    );
+    assert!(notes.contains("`azure.names.redis`"), "{notes}");
+    let run = test.run(&["diff", "nc.yaml", "--against", "ec.yaml", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let replaced = &report["resources"]["replaced"][0];
+    assert_eq!(
+        (
+            replaced["setting"].as_str(),
+            replaced["before"].as_str(),
+            replaced["after"].as_str()
+        ),
+        (Some("clustering policy"), Some("EnterpriseCluster"), Some("NoCluster"))
+    );
+    let human = test.run(&["diff", "nc.yaml", "--against", "ec.yaml"]);
+    assert!(
+        human
+            .stdout
+            .contains("  ! replace Microsoft.Cache/redisEnterprise amr-fastapi-rq-<suffix>"),
+        "{}",
+        human.stdout
+    );
+
+    // The way out the notes give: a new name makes it a move, which diff plans.
+    let run = test.run(&[
+        "diff",
+        "nc.yaml",
+        "--against",
+        "ec.yaml",
+        "--set",
+        "azure.names.redis=amr-orders-2",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["resources"]["replaced"], serde_json::json!([]));
+    assert!(report["resources"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "amr-orders-2"));
+
+    // From NoCluster Azure updates in place; going back is the replacement.
+    let run = test.run(&["diff", "ec.yaml", "--against", "nc.yaml", "--format", "markdown"]);
+    assert!(
+        run.stdout.contains("az deployment group create") && !run.stdout.contains("- replace "),
+        "{}",
+        run.stdout
+    );
+    let rollback = &run.stdout[run.stdout.find("## Rollback").unwrap()..];
+    assert!(
+        rollback.contains("A redeploy does not take `amr-fastapi-rq-<suffix>` back to its clustering policy NoCluster"),
+        "{rollback}"
+    );
+}

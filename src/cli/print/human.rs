@@ -219,7 +219,7 @@ pub fn diff(out: &mut Out, r: &DiffReport) -> io::Result<()> {
         }
     }
     let res = &r.resources;
-    if !res.added.is_empty() || !res.removed.is_empty() || !res.changed.is_empty() {
+    if !res.added.is_empty() || !res.removed.is_empty() || !res.changed.is_empty() || !res.replaced.is_empty() {
         writeln!(w, "\nResources:")?;
         let price = |x: &Resource| match x.monthly_usd {
             Some(m) => format!(", {}/month", money(m)),
@@ -242,6 +242,13 @@ pub fn diff(out: &mut Out, r: &DiffReport) -> io::Result<()> {
         }
         for x in &res.changed {
             writeln!(w, "  ~ {} {}: {} → {}", x.kind, x.name, x.before, x.after)?;
+        }
+        for x in &res.replaced {
+            writeln!(
+                w,
+                "  ! replace {} {}: {} {} → {} (fixed at creation)",
+                x.kind, x.name, x.setting, x.before, x.after
+            )?;
         }
     }
     let c = &r.cost;

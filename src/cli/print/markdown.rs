@@ -80,7 +80,7 @@ pub fn diff(w: &mut Clean, r: &DiffReport) -> io::Result<()> {
         writeln!(w)?;
     }
     let res = &r.resources;
-    if !res.added.is_empty() || !res.removed.is_empty() || !res.changed.is_empty() {
+    if !res.added.is_empty() || !res.removed.is_empty() || !res.changed.is_empty() || !res.replaced.is_empty() {
         writeln!(w, "### Cloud resources\n")?;
         let detail = |d: &str| if d.is_empty() { String::new() } else { format!(" ({d})") };
         for x in &res.added {
@@ -91,6 +91,17 @@ pub fn diff(w: &mut Clean, r: &DiffReport) -> io::Result<()> {
         }
         for x in &res.changed {
             writeln!(w, "- change {} {}: {} → {}", x.kind, code(&x.name), x.before, x.after)?;
+        }
+        for x in &res.replaced {
+            writeln!(
+                w,
+                "- replace {} {}: {} {} → {} (fixed at creation)",
+                x.kind,
+                code(&x.name),
+                x.setting,
+                x.before,
+                x.after
+            )?;
         }
         writeln!(w)?;
     }
