@@ -507,7 +507,35 @@ fn ship_new_code(ops: &Ops, report: &DiffReport, code_changes: bool) -> Vec<Step
     if services.is_empty() {
         return Vec::new();
     }
-    target::of(a).ship_code(ops, &services)
+    let mut steps = target::of(a).ship_code(ops, &services);
+    // Say what the new code must do without, when a variable goes.
+    let lost: Vec<(String, String)> = report
+        .services
+        .iter()
+        .filter(|s| s.status == Status::Changed && a.services.contains_key(&s.service))
+        .flat_map(|s| s.env_removed.iter().map(|e| (s.service.clone(), e.name.clone())))
+        .collect();
+    if let (Some(first), false) = (steps.first_mut(), lost.is_empty()) {
+        let mut vars: Vec<String> = Vec::new();
+        let mut owners: Vec<&str> = Vec::new();
+        for (service, var) in &lost {
+            let var = format!("`{var}`");
+            if !vars.contains(&var) {
+                vars.push(var);
+            }
+            if !owners.contains(&service.as_str()) {
+                owners.push(service);
+            }
+        }
+        first.text = format!(
+            "The deploy removes {} from {}: the code they run must stop reading {} first. {}",
+            vars.join(", "),
+            owners.join(", "),
+            if vars.len() == 1 { "it" } else { "them" },
+            first.text
+        );
+    }
+    steps
 }
 
 /// The services the new side adds (they have no old code to replace).
