@@ -334,8 +334,17 @@ fn new_tag(image: &str) -> String {
 /// image each distinct one becomes.
 fn published(ops: &Ops, services: &[String]) -> Vec<(Vec<String>, String)> {
     let mut out: Vec<(Vec<String>, String)> = Vec::new();
+    // Where the platform builds (compose, Render), `image` with `build` only names what it builds.
+    let builds = !of(ops.d).published_images_only();
     for name in services {
-        let Some(image) = ops.d.services.get(name).and_then(|s| s.image.as_deref()) else {
+        let Some(service) = ops.d.services.get(name) else {
+            continue;
+        };
+        let Some(image) = service
+            .image
+            .as_deref()
+            .filter(|_| !(builds && service.build.is_some()))
+        else {
             continue;
         };
         let image = new_tag(image);
@@ -420,6 +429,18 @@ fn azure_delete(resources: &[crate::plan::Resource], text: &str) -> Vec<Step> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The image a release pushes keeps the repository (and a registry's port) and takes a new tag.
+    #[test]
+    fn a_new_image_keeps_its_repository_and_takes_a_new_tag() {
+        assert_eq!(
+            new_tag("orders.azurecr.io/orders-api:1.4.2"),
+            "orders.azurecr.io/orders-api:<new-tag>"
+        );
+        assert_eq!(new_tag("localhost:5000/app"), "localhost:5000/app:<new-tag>");
+        assert_eq!(new_tag("ghcr.io/a/b@sha256:abc"), "ghcr.io/a/b:<new-tag>");
+        assert_eq!(new_tag("redis"), "redis:<new-tag>");
+    }
 
     #[test]
     fn every_platform_has_its_own_target_and_name() {
