@@ -30,6 +30,8 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     queue_eviction(d, &mut hits);
     published(d, &mut hits);
     stop_grace(d, &mut hits);
+    acr_resource_group(d, &mut hits);
+    queue_persistence(d, &mut hits);
 
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
     let mut findings = Vec::new();
@@ -90,6 +92,57 @@ fn stop_grace(d: &Descriptor, hits: &mut Vec<Hit>) {
             message,
         });
     }
+}
+
+/// An identity-pulled Azure Container Registry whose resource group is assumed.
+fn acr_resource_group(d: &Descriptor, hits: &mut Vec<Hit>) {
+    use crate::target::project::azure::container_apps as aca;
+    if d.platform != crate::model::Platform::AzureContainerApps {
+        return;
+    }
+    for (server, services) in aca::identity_registries(d) {
+        if aca::registry_resource_group(d, &server).is_some() {
+            continue;
+        }
+        hits.push(Hit {
+            rule: rules::ACR_REGISTRY_RESOURCE_GROUP,
+            pointer: format!("/services/{}/image", escape_pointer(&services[0])),
+            message: format!(
+                "{} {} from `{server}` with the apps' identity: AcrPull is granted on registry `{}` in the \
+                 deployment's own resource group, assumed because `azure.registries.\"{server}\".resource_group` is not set",
+                services.join(", "),
+                if services.len() == 1 { "pulls" } else { "pull" },
+                aca::registry_name(&server),
+            ),
+        });
+    }
+}
+
+/// A job queue on an Azure Cache for Redis tier without persistence.
+fn queue_persistence(d: &Descriptor, hits: &mut Vec<Hit>) {
+    if d.cache.kind != CacheKind::Redis
+        || d.cache.provider_on(d.platform) != Some(crate::model::CacheProvider::AzureCache)
+    {
+        return;
+    }
+    if !crate::resolve::queue_on_redis(d) {
+        return;
+    }
+    let sku = d.cache.sku.as_deref().unwrap_or("Basic");
+    if sku == "Premium" {
+        return;
+    }
+    let queue = crate::resolve::queue_kind(&d.broker)
+        .map(|q| q.name())
+        .unwrap_or("the job queue");
+    hits.push(Hit {
+        rule: rules::REDIS_QUEUE_NOT_PERSISTED,
+        pointer: if d.cache.sku.is_some() { "/cache/sku" } else { "/cache/provider" }.into(),
+        message: format!(
+            "{queue} keeps its jobs in Azure Cache for Redis {sku}, which never writes them to disk (persistence is Premium only): \
+             jobs do not survive a node loss; use Azure Managed Redis (`provider: azure-managed`, AOF persistence) or Premium"
+        ),
+    });
 }
 
 /// A job queue on a Redis told to evict keys under memory pressure.

@@ -114,4 +114,23 @@ RQ worker finishes its current job on SIGTERM, which may run for the default job
 killed mid-run is left in the started registry and later counted as failed, not retried. This fires when a \
 worker of such a queue gets less than that. Raise `stop_grace_seconds` (Render allows 300, Container Apps \
 600), shorten the queue's own timeout to fit, or accept the finding with a reason under `accept:`.";
+
+    ACR_REGISTRY_RESOURCE_GROUP: "acr-registry-resource-group", Warning,
+        "AcrPull is granted on a registry assumed to be in the deployment's resource group",
+        "Container apps pull images from Azure Container Registry (`*.azurecr.io`) with their managed \
+identity, which gets *AcrPull* on the registry itself: an `existing` registry named after the login server's first \
+label (`orders.azurecr.io` -> `orders`), in a module deployed to the registry's resource group. Without \
+`azure.registries.<server>.resource_group` that group is the deployment's own, and a registry kept elsewhere (a \
+shared platform group) makes the deployment fail with `ResourceNotFound`. Say where the registry is with \
+`azure.registries.<server>.resource_group`, or accept the finding with a reason under `accept:` when it really sits \
+beside the apps. Whoever deploys needs the right to assign roles on the registry.";
+
+    REDIS_QUEUE_NOT_PERSISTED: "redis-queue-not-persisted", Warning,
+        "a job queue rides an Azure Cache for Redis tier that never writes its data to disk",
+        "Azure Cache for Redis persists data (RDB or AOF) on the Premium tier only (Microsoft Learn, \
+\"Configure data persistence for a Premium Azure Cache for Redis instance\"). On Basic (one node) and Standard \
+(a replica in memory), a node loss or a platform event that takes both nodes drops every waiting, scheduled and \
+retried job, and the queue comes back empty without an error. Azure Managed Redis carrying a queue gets AOF \
+persistence (`aofFrequency: '1s'`) from deploygen. Move the queue to Azure Managed Redis (`provider: \
+azure-managed`) or Premium, or accept the finding with a reason under `accept:` (jobs that can be re-created).";
 }

@@ -206,7 +206,7 @@ services:
 fn container_apps_pre_deploy_is_a_manual_job_run_by_a_script() {
     let test = Test::new().write("demo.yaml", CONTAINER_APPS);
     render_to_out(&test, "demo.yaml");
-    let bicep = test.read("out/infra/modules/container-apps.bicep");
+    let bicep = test.read("out/infra/modules/pre-deploy-jobs.bicep");
     let job = &bicep[bicep.find("'Microsoft.App/jobs@2025-01-01'").expect("a job")..];
     for line in [
         "name: 'demo-web-pre'",
@@ -231,6 +231,7 @@ fn container_apps_pre_deploy_is_a_manual_job_run_by_a_script() {
     assert!(!test
         .read("out/infra/modules/container-apps.bicep")
         .contains("Microsoft.App/jobs"));
+    assert!(!test.path("out/infra/modules/pre-deploy-jobs.bicep").exists());
     assert!(!test.path("out/infra/run-pre-deploy.sh").exists());
 }
 

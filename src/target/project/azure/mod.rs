@@ -116,6 +116,12 @@ pub struct RedisModel {
     pub eviction_policy: String,
     pub private_endpoint_group: &'static str,
     pub private_dns_zone: &'static str,
+    /// Azure Managed Redis carrying a job queue: AOF persistence, every
+    /// second, so queued jobs survive a node loss (Microsoft Learn,
+    /// "Configure data persistence for Azure Managed Redis"; property names
+    /// and values from the redisEnterprise/databases@2025-07-01 type data:
+    /// `aofEnabled`, `aofFrequency` in `'1s' | 'always'`).
+    pub aof_persistence: bool,
     pub suppressions: Vec<Suppression>,
 }
 
@@ -237,6 +243,7 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
         } else {
             "privatelink.redis.cache.windows.net"
         },
+        aof_persistence: managed && queue,
         suppressions,
     })
 }
