@@ -32,6 +32,7 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     stop_grace(d, &mut hits);
     acr_resource_group(d, &mut hits);
     queue_persistence(d, &mut hits);
+    postgres_admin(d, plan, &mut hits);
 
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
     let mut findings = Vec::new();
@@ -116,6 +117,35 @@ fn acr_resource_group(d: &Descriptor, hits: &mut Vec<Hit>) {
             ),
         });
     }
+}
+
+/// Container Apps connect to PostgreSQL with the server's administrator login.
+fn postgres_admin(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
+    let Some(pg) = &d.postgres else { return };
+    if d.platform != crate::model::Platform::AzureContainerApps {
+        return;
+    }
+    let password = crate::resolve::postgres_password_secret(pg);
+    let users: Vec<&str> = plan
+        .services
+        .iter()
+        .filter(|s| s.env.iter().any(|e| e.value.secrets().contains(&password.as_str())))
+        .map(|s| s.name.as_str())
+        .collect();
+    if users.is_empty() {
+        return;
+    }
+    hits.push(Hit {
+        rule: rules::POSTGRES_ADMIN_CONNECTION,
+        pointer: "/postgres/user".into(),
+        message: format!(
+            "{} {} to PostgreSQL as `{}`, the server's administrator login (azure_pg_admin); give the apps an \
+             application role (the explanation has the recipe)",
+            users.join(", "),
+            if users.len() == 1 { "connects" } else { "connect" },
+            pg.user
+        ),
+    });
 }
 
 /// A job queue on an Azure Cache for Redis tier without persistence.

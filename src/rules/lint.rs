@@ -133,4 +133,18 @@ beside the apps. Whoever deploys needs the right to assign roles on the registry
 retried job, and the queue comes back empty without an error. Azure Managed Redis carrying a queue gets AOF \
 persistence (`aofFrequency: '1s'`) from deploygen. Move the queue to Azure Managed Redis (`provider: \
 azure-managed`) or Premium, or accept the finding with a reason under `accept:` (jobs that can be re-created).";
+
+    POSTGRES_ADMIN_CONNECTION: "postgres-admin-connection", Warning,
+        "the apps connect to Azure PostgreSQL as its administrator",
+        "On Azure, `postgres.user` is the flexible server's administrator login (a member of \
+`azure_pg_admin`), and the apps connect with it: a SQL injection or a leaked URL can then read every database on \
+the server, create roles and drop what it likes. deploygen does not create an application role yet. The recipe: \
+as the administrator (the pre-deploy job, or `psql` from inside the VNet), run `CREATE ROLE app_rw LOGIN PASSWORD \
+'...'; GRANT CONNECT ON DATABASE <db> TO app_rw; GRANT USAGE ON SCHEMA public TO app_rw; GRANT SELECT, INSERT, \
+UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app_rw; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO \
+app_rw; ALTER DEFAULT PRIVILEGES FOR ROLE <admin> IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES \
+TO app_rw; ALTER DEFAULT PRIVILEGES FOR ROLE <admin> IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO app_rw;`, \
+declare the app role's URL as a secret and give it to the apps (`DATABASE_URL: {secret: app-database-url}`), and \
+keep the administrator's URL for the pre-deploy job that migrates. Or accept the finding with a reason under \
+`accept:`.";
 }

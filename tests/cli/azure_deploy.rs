@@ -80,7 +80,7 @@ fn secrets_in_url_userinfo_are_percent_encoded_in_both_modes() {
     let vault = t.read("out/infra/modules/keyvault.bicep");
     for text in [&apps, &vault] {
         assert!(text.contains(
-            "'postgresql://app:${uriComponent(postgresPassword)}@${postgresHostName}:5432/app?sslmode=require'"
+            "'postgresql://app:${uriComponent(postgresPassword)}@${postgresHostName}:5432/app?sslmode=verify-full'"
         ));
         assert!(
             text.contains("'rediss://:${uriComponent(redisAccessKey)}@${redisHostName}:10000?ssl_cert_reqs=required'")
@@ -555,4 +555,47 @@ fn a_queue_on_redis_is_persisted_or_the_loss_is_a_finding() {
             assert!(run.stdout.contains("jobs do not survive a node loss"), "{}", run.stdout);
         }
     }
+}
+
+/// Issue 19, I3: Container Apps verify the PostgreSQL server (certificate and
+/// host name), with the CA bundle named for libpq and asyncpg, and `validate`
+/// says the apps connect as the administrator.
+#[test]
+fn container_apps_verify_the_postgres_server_and_the_admin_login_is_a_finding() {
+    let t = render(ACA);
+    let apps = t.read("out/infra/modules/container-apps.bicep");
+    for app in ["resource webApp ", "resource workerApp "] {
+        let app = block(&apps, app);
+        assert!(
+            app.contains("name: 'PGSSLMODE'\n              value: 'verify-full'"),
+            "{app}"
+        );
+        assert!(
+            app.contains("name: 'PGSSLROOTCERT'\n              value: '/etc/ssl/certs/ca-certificates.crt'"),
+            "{app}"
+        );
+    }
+    // The developers' compose file talks to a local container without TLS.
+    assert!(!t.read("out/docker-compose.yml").contains("PGSSLROOTCERT"));
+    // A variable the descriptor sets wins.
+    let own = ACA.replace(
+        "    image: myteam.azurecr.io/app:1\n    ports:",
+        "    image: myteam.azurecr.io/app:1\n    env:\n      PGSSLROOTCERT: /etc/pki/tls/certs/ca-bundle.crt\n    ports:",
+    );
+    let apps = render(&own).read("out/infra/modules/container-apps.bicep");
+    let web = block(&apps, "resource webApp ");
+    assert_eq!(web.matches("name: 'PGSSLROOTCERT'").count(), 1, "{web}");
+    assert!(web.contains("value: '/etc/pki/tls/certs/ca-bundle.crt'"), "{web}");
+
+    let run = t.run(&["validate", "demo.yaml"]);
+    assert!(
+        run.stdout
+            .contains("web, worker connect to PostgreSQL as `app`, the server's administrator login")
+            && run.stdout.contains("postgres-admin-connection"),
+        "{}",
+        run.stdout
+    );
+    // App Service keeps its own query until its pass.
+    let bicep = render(APP_SERVICE).read("out/infra/main.bicep");
+    assert!(bicep.contains("5432/app?sslmode=require'") && !bicep.contains("PGSSLROOTCERT"));
 }

@@ -106,12 +106,12 @@ fn the_worker_has_no_ingress_and_runs_rq_through_a_shell_that_execs_it() {
     assert!(compose.contains("- \"exec rq worker --url \\\"$$REDIS_URL\\\" --with-scheduler default\""));
 }
 
-/// asyncpg rejects `sslmode`; Azure's flexible server wants TLS: `ssl=require`,
+/// asyncpg rejects `sslmode`; Azure's flexible server wants TLS, verified: `ssl=verify-full`,
 /// the password percent-encoded by `uriComponent()`, as a value and in Key Vault.
 #[test]
-fn database_url_is_asyncpg_with_ssl_require_and_an_encoded_password() {
+fn database_url_is_asyncpg_with_ssl_verify_full_and_an_encoded_password() {
     let url =
-        "postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=require";
+        "postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=verify-full";
     let bicep = apps();
     assert!(bicep.contains(&format!("name: 'database-url'\n    value: '{url}'")));
     assert!(bicep.contains("name: 'DATABASE_URL'\n              secretRef: 'database-url'"));

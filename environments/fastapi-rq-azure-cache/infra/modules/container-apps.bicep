@@ -57,7 +57,7 @@ var apiAppKeyVaultSecrets = [
 var apiAppValueSecrets = [
   {
     name: 'database-url'
-    value: 'postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=require'
+    value: 'postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=verify-full'
   }
   {
     name: 'redis-url'
@@ -131,6 +131,14 @@ resource apiApp 'Microsoft.App/containerApps@2025-01-01' = {
               name: 'SESSION_SECRET'
               secretRef: 'session-secret'
             }
+            {
+              name: 'PGSSLMODE'
+              value: 'verify-full'
+            }
+            {
+              name: 'PGSSLROOTCERT'
+              value: '/etc/ssl/certs/ca-certificates.crt'
+            }
           ]
           resources: {
             cpu: json('0.5')
@@ -196,7 +204,7 @@ var workerAppKeyVaultSecrets = [
 var workerAppValueSecrets = [
   {
     name: 'database-url'
-    value: 'postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=require'
+    value: 'postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=verify-full'
   }
   {
     name: 'redis-url'
@@ -253,6 +261,14 @@ resource workerApp 'Microsoft.App/containerApps@2025-01-01' = {
             {
               name: 'LOG_LEVEL'
               value: 'info'
+            }
+            {
+              name: 'PGSSLMODE'
+              value: 'verify-full'
+            }
+            {
+              name: 'PGSSLROOTCERT'
+              value: '/etc/ssl/certs/ca-certificates.crt'
             }
           ]
           resources: {

@@ -58,7 +58,7 @@ var apiAppKeyVaultSecrets = [
 var apiAppValueSecrets = [
   {
     name: 'database-url'
-    value: 'postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=require'
+    value: 'postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=verify-full'
   }
   {
     name: 'redis-url'
@@ -130,6 +130,14 @@ resource apiPreDeploy 'Microsoft.App/jobs@2025-01-01' = {
             {
               name: 'SESSION_SECRET'
               secretRef: 'session-secret'
+            }
+            {
+              name: 'PGSSLMODE'
+              value: 'verify-full'
+            }
+            {
+              name: 'PGSSLROOTCERT'
+              value: '/etc/ssl/certs/ca-certificates.crt'
             }
           ]
           resources: {

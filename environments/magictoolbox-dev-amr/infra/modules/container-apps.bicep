@@ -184,6 +184,14 @@ resource webApp 'Microsoft.App/containerApps@2025-01-01' = {
               name: 'DJANGO_SECRET_KEY'
               secretRef: 'django-secret-key'
             }
+            {
+              name: 'PGSSLMODE'
+              value: 'verify-full'
+            }
+            {
+              name: 'PGSSLROOTCERT'
+              value: '/etc/ssl/certs/ca-certificates.crt'
+            }
           ]
           resources: {
             cpu: json('0.5')
@@ -342,6 +350,14 @@ resource workerApp 'Microsoft.App/containerApps@2025-01-01' = {
             {
               name: 'DJANGO_SECRET_KEY'
               secretRef: 'django-secret-key'
+            }
+            {
+              name: 'PGSSLMODE'
+              value: 'verify-full'
+            }
+            {
+              name: 'PGSSLROOTCERT'
+              value: '/etc/ssl/certs/ca-certificates.crt'
             }
           ]
           resources: {
