@@ -33,6 +33,7 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     acr_resource_group(d, &mut hits);
     queue_persistence(d, &mut hits);
     postgres_admin(d, plan, &mut hits);
+    creation_only(d, &mut hits);
 
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
     let mut findings = Vec::new();
@@ -117,6 +118,40 @@ fn acr_resource_group(d: &Descriptor, hits: &mut Vec<Hit>) {
             ),
         });
     }
+}
+
+/// A `prod` Container Apps environment without the settings only creation can choose.
+fn creation_only(d: &Descriptor, hits: &mut Vec<Hit>) {
+    use crate::target::project::azure;
+    if d.platform != crate::model::Platform::AzureContainerApps || !azure::is_prod(d) {
+        return;
+    }
+    let on = azure::creation_only(d);
+    let mut off = Vec::new();
+    if d.postgres.is_some() {
+        if !on.high_availability {
+            off.push("PostgreSQL high availability (`azure.postgres.high_availability`)");
+        }
+        if !on.geo_redundant_backup {
+            off.push("PostgreSQL geo-redundant backup (`azure.postgres.geo_redundant_backup`)");
+        }
+    }
+    if !on.zone_redundant {
+        off.push("the Container Apps environment's zone redundancy (`azure.zone_redundant`)");
+    }
+    if off.is_empty() {
+        return;
+    }
+    hits.push(Hit {
+        rule: rules::AZURE_CREATION_ONLY,
+        pointer: "/azure/stage".into(),
+        message: format!(
+            "stage `{}` leaves off {}; geo-redundant backup and zone redundancy can only be chosen when the resource is \
+             created: changing them later means a new resource and a data move",
+            azure::stage(d),
+            off.join(", ")
+        ),
+    });
 }
 
 /// Container Apps connect to PostgreSQL with the server's administrator login.

@@ -147,4 +147,13 @@ TO app_rw; ALTER DEFAULT PRIVILEGES FOR ROLE <admin> IN SCHEMA public GRANT USAG
 declare the app role's URL as a secret and give it to the apps (`DATABASE_URL: {secret: app-database-url}`), and \
 keep the administrator's URL for the pre-deploy job that migrates. Or accept the finding with a reason under \
 `accept:`.";
+
+    AZURE_CREATION_ONLY: "azure-creation-only", Warning,
+        "a production data tier leaves off a setting that can only be chosen when the resource is created",
+        "Some settings of a `prod` environment cannot be turned on later without a new resource and a data \
+move: PostgreSQL geo-redundant backup (`azure.postgres.geo_redundant_backup`), the Container Apps environment's \
+zone redundancy (`azure.zone_redundant`, which needs `private_endpoints`). PostgreSQL high availability \
+(`azure.postgres.high_availability`, not on the Burstable tier) can be added later, but a `prod` database without a \
+standby stops with its zone. On Container Apps deploygen turns them on for `stage: prod` unless the descriptor says otherwise; this fires when one stays off, and names it. Turn \
+it on, or accept the finding with a reason under `accept:` (a region without availability zones, the cost).";
 }

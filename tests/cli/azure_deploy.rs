@@ -599,3 +599,73 @@ fn container_apps_verify_the_postgres_server_and_the_admin_login_is_a_finding() 
     let bicep = render(APP_SERVICE).read("out/infra/main.bicep");
     assert!(bicep.contains("5432/app?sslmode=require'") && !bicep.contains("PGSSLROOTCERT"));
 }
+
+/// Issue 19, M3: a `prod` Container Apps environment gets the settings only
+/// creation can choose (PostgreSQL geo-redundant backup and HA outside
+/// Burstable, storage auto-grow, a zone-redundant environment); leaving one
+/// off is a warning that names it.
+#[test]
+fn a_prod_data_tier_gets_the_settings_only_creation_can_choose() {
+    let prod = ACA.replace(
+        "  stage: dev\n",
+        "  stage: prod\n  postgres:\n    sku: Standard_D2ds_v5\n    tier: GeneralPurpose\n",
+    );
+    let t = render(&prod);
+    let pg = t.read("out/infra/modules/postgres.bicep");
+    for line in [
+        "      autoGrow: 'Enabled'\n",
+        "    backup: {\n      geoRedundantBackup: 'Enabled'\n    }\n",
+        "    highAvailability: {\n      mode: 'ZoneRedundant'\n    }\n",
+    ] {
+        assert!(pg.contains(line), "{line} missing:\n{pg}");
+    }
+    let environment = t.read("out/infra/modules/container-apps-environment.bicep");
+    assert!(environment.contains("    zoneRedundant: true\n"), "{environment}");
+    assert!(!t.run(&["validate", "demo.yaml"]).stdout.contains("azure-creation-only"));
+    assert!(committed("fastapi-rq", "infra/modules/postgres.bicep").contains("geoRedundantBackup: 'Enabled'"));
+
+    // dev: none of it.
+    let t = render(ACA);
+    let pg = t.read("out/infra/modules/postgres.bicep");
+    assert!(!pg.contains("geoRedundantBackup") && !pg.contains("highAvailability") && !pg.contains("autoGrow"));
+    assert!(!t
+        .read("out/infra/modules/container-apps-environment.bicep")
+        .contains("zoneRedundant"));
+
+    // prod on Burstable, a server kept without geo-backup, no VNet: each named.
+    let kept = ACA.replace(
+        "  stage: dev\n",
+        "  stage: prod\n  private_endpoints: false\n  postgres:\n    geo_redundant_backup: false\n",
+    ) + "accept:\n  key-vault-public-network-access: public in this test only\n  postgres-azure-services-firewall: public in this test only\n";
+    let t = Test::new().write("demo.yaml", &kept);
+    let run = t.run(&["validate", "demo.yaml"]);
+    for named in [
+        "PostgreSQL high availability (`azure.postgres.high_availability`)",
+        "PostgreSQL geo-redundant backup (`azure.postgres.geo_redundant_backup`)",
+        "the Container Apps environment's zone redundancy (`azure.zone_redundant`)",
+    ] {
+        assert!(run.stdout.contains(named), "{named}:\n{}", run.stdout);
+    }
+    assert_eq!(t.run(&["render", "demo.yaml", "-o", "out"]).code, 0);
+    assert!(!t
+        .read("out/infra/modules/postgres.bicep")
+        .contains("geoRedundantBackup"));
+
+    // Impossible choices are refused.
+    let bad = ACA.replace(
+        "  stage: dev\n",
+        "  stage: prod\n  private_endpoints: false\n  zone_redundant: true\n  postgres:\n    high_availability: true\n",
+    );
+    let run = Test::new().write("demo.yaml", &bad).run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("the Burstable tier has no high availability"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("needs a VNet with an infrastructure subnet"),
+        "{}",
+        run.stdout
+    );
+}

@@ -39,6 +39,8 @@ resource environment 'Microsoft.App/managedEnvironments@2025-01-01' = {
       infrastructureSubnetId: infrastructureSubnetId
       internal: false
     }
+    // Replicas spread over availability zones: chosen at creation only.
+    zoneRedundant: true
     workloadProfiles: [
       {
         name: 'Consumption'

@@ -30,6 +30,8 @@ pub struct ContainerAppsModel {
     pub acr_pull_role: &'static str,
     pub name_suffix_param: &'static str,
     pub name_suffix_length: usize,
+    /// `zoneRedundant` on the environment (creation only; needs the VNet).
+    pub zone_redundant: bool,
 }
 
 /// AcrPull for the apps' identity on one Azure Container Registry, granted
@@ -377,7 +379,14 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
     let base = resource_base(d);
     let private = azure.private_endpoints.unwrap_or(true);
     let redis = redis_model(d);
-    let postgres = postgres_model(d, !private);
+    let creation_only = creation_only(d);
+    let postgres = postgres_model(d, !private).map(|mut pg| {
+        pg.high_availability = creation_only.high_availability;
+        pg.geo_redundant_backup = creation_only.geo_redundant_backup;
+        // Not creation-only, but a full disk makes the server read-only.
+        pg.auto_grow = is_prod(d);
+        pg
+    });
     let key_vault = key_vault_model(d, !private, false);
     let params = secure_params(plan);
     let symbols = module_symbols(&params);
@@ -562,6 +571,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
         acr_pull_role: ACR_PULL_ROLE,
         name_suffix_param: NAME_SUFFIX_PARAM,
         name_suffix_length: NAME_SUFFIX_LEN,
+        zone_redundant: creation_only.zone_redundant && private,
     }
 }
 
