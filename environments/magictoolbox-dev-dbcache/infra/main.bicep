@@ -6,7 +6,7 @@
 //                   identity and its grants (Key Vault Secrets User, AcrPull),
 //                   the Container Apps environment; then a wait while the
 //                   grants propagate (Azure RBAC: minutes, at worst 30);
-//   jobs            the pre-deploy jobs, which infra/run-pre-deploy.sh runs;
+//   jobs            the pre-deploy jobs (none in this environment);
 //   apps            the container apps (the default: on a resource group
 //                   deployed before, one run of the plain command is a release).
 //   RESOURCE_GROUP=<rg> bash infra/deploy.sh
