@@ -80,6 +80,9 @@ pub struct Azure {
     #[serde(default)]
     pub registries: IndexMap<String, AzureRegistry>,
     pub redis_clustering_policy: Option<ClusteringPolicy>,
+    /// Container Apps environment spread over availability zones (creation
+    /// only). Default: on for stage `prod` with private endpoints.
+    pub zone_redundant: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -143,6 +146,12 @@ pub struct AzurePostgres {
     pub sku: Option<String>,
     pub tier: Option<String>,
     pub storage_gb: Option<u32>,
+    /// A zone-redundant standby. Default on Container Apps: on for stage
+    /// `prod` outside the Burstable tier (which has no high availability).
+    pub high_availability: Option<bool>,
+    /// Geo-redundant backup storage (creation only). Default on Container
+    /// Apps: on for stage `prod`.
+    pub geo_redundant_backup: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

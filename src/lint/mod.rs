@@ -30,6 +30,10 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     queue_eviction(d, &mut hits);
     published(d, &mut hits);
     stop_grace(d, &mut hits);
+    acr_resource_group(d, &mut hits);
+    queue_persistence(d, &mut hits);
+    postgres_admin(d, plan, &mut hits);
+    creation_only(d, &mut hits);
 
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
     let mut findings = Vec::new();
@@ -90,6 +94,120 @@ fn stop_grace(d: &Descriptor, hits: &mut Vec<Hit>) {
             message,
         });
     }
+}
+
+/// An identity-pulled Azure Container Registry whose resource group is assumed.
+fn acr_resource_group(d: &Descriptor, hits: &mut Vec<Hit>) {
+    use crate::target::project::azure::container_apps as aca;
+    if d.platform != crate::model::Platform::AzureContainerApps {
+        return;
+    }
+    for (server, services) in aca::identity_registries(d) {
+        if aca::registry_resource_group(d, &server).is_some() {
+            continue;
+        }
+        hits.push(Hit {
+            rule: rules::ACR_REGISTRY_RESOURCE_GROUP,
+            pointer: format!("/services/{}/image", escape_pointer(&services[0])),
+            message: format!(
+                "{} {} from `{server}` with the apps' identity: AcrPull is granted on registry `{}` in the \
+                 deployment's own resource group, assumed because `azure.registries.\"{server}\".resource_group` is not set",
+                services.join(", "),
+                if services.len() == 1 { "pulls" } else { "pull" },
+                aca::registry_name(&server),
+            ),
+        });
+    }
+}
+
+/// A `prod` Container Apps environment without the settings only creation can choose.
+fn creation_only(d: &Descriptor, hits: &mut Vec<Hit>) {
+    use crate::target::project::azure;
+    if d.platform != crate::model::Platform::AzureContainerApps || !azure::is_prod(d) {
+        return;
+    }
+    let on = azure::creation_only(d);
+    let mut off = Vec::new();
+    if d.postgres.is_some() {
+        if !on.high_availability {
+            off.push("PostgreSQL high availability (`azure.postgres.high_availability`)");
+        }
+        if !on.geo_redundant_backup {
+            off.push("PostgreSQL geo-redundant backup (`azure.postgres.geo_redundant_backup`)");
+        }
+    }
+    if !on.zone_redundant {
+        off.push("the Container Apps environment's zone redundancy (`azure.zone_redundant`)");
+    }
+    if off.is_empty() {
+        return;
+    }
+    hits.push(Hit {
+        rule: rules::AZURE_CREATION_ONLY,
+        pointer: "/azure/stage".into(),
+        message: format!(
+            "stage `{}` leaves off {}; geo-redundant backup and zone redundancy can only be chosen when the resource is \
+             created: changing them later means a new resource and a data move",
+            azure::stage(d),
+            off.join(", ")
+        ),
+    });
+}
+
+/// Container Apps connect to PostgreSQL with the server's administrator login.
+fn postgres_admin(d: &Descriptor, plan: &Plan, hits: &mut Vec<Hit>) {
+    let Some(pg) = &d.postgres else { return };
+    if d.platform != crate::model::Platform::AzureContainerApps {
+        return;
+    }
+    let password = crate::resolve::postgres_password_secret(pg);
+    let users: Vec<&str> = plan
+        .services
+        .iter()
+        .filter(|s| s.env.iter().any(|e| e.value.secrets().contains(&password.as_str())))
+        .map(|s| s.name.as_str())
+        .collect();
+    if users.is_empty() {
+        return;
+    }
+    hits.push(Hit {
+        rule: rules::POSTGRES_ADMIN_CONNECTION,
+        pointer: "/postgres/user".into(),
+        message: format!(
+            "{} {} to PostgreSQL as `{}`, the server's administrator login (azure_pg_admin); give the apps an \
+             application role (the explanation has the recipe)",
+            users.join(", "),
+            if users.len() == 1 { "connects" } else { "connect" },
+            pg.user
+        ),
+    });
+}
+
+/// A job queue on an Azure Cache for Redis tier without persistence.
+fn queue_persistence(d: &Descriptor, hits: &mut Vec<Hit>) {
+    if d.cache.kind != CacheKind::Redis
+        || d.cache.provider_on(d.platform) != Some(crate::model::CacheProvider::AzureCache)
+    {
+        return;
+    }
+    if !crate::resolve::queue_on_redis(d) {
+        return;
+    }
+    let sku = d.cache.sku.as_deref().unwrap_or("Basic");
+    if sku == "Premium" {
+        return;
+    }
+    let queue = crate::resolve::queue_kind(&d.broker)
+        .map(|q| q.name())
+        .unwrap_or("the job queue");
+    hits.push(Hit {
+        rule: rules::REDIS_QUEUE_NOT_PERSISTED,
+        pointer: if d.cache.sku.is_some() { "/cache/sku" } else { "/cache/provider" }.into(),
+        message: format!(
+            "{queue} keeps its jobs in Azure Cache for Redis {sku}, which never writes them to disk (persistence is Premium only): \
+             jobs do not survive a node loss; use Azure Managed Redis (`provider: azure-managed`, AOF persistence) or Premium"
+        ),
+    });
 }
 
 /// A job queue on a Redis told to evict keys under memory pressure.

@@ -367,15 +367,32 @@ pub fn postgres_url_scheme(pg: &Postgres) -> &str {
 }
 
 /// The query of the connection URL (without `?`) to a managed database
-/// reached over TLS: the descriptor's, else `sslmode=require`. A local
-/// container speaks no TLS, so its URL has none (a `ssl=require` would fail).
-pub fn postgres_url_query(pg: &Postgres, tls: bool) -> String {
+/// reached over TLS: the descriptor's, else one that verifies the server on
+/// Container Apps (`sslmode=verify-full`; the apps get `PGSSLROOTCERT`, see
+/// [`POSTGRES_ROOT_CERT`]) and `sslmode=require` elsewhere. A local container
+/// speaks no TLS, so its URL has none (a `ssl=require` would fail).
+pub fn postgres_url_query(d: &Descriptor, pg: &Postgres, tls: bool) -> String {
     match &pg.url_query {
         _ if !tls => String::new(),
         Some(query) => query.clone(),
+        None if verifies_postgres_server(d) => "sslmode=verify-full".into(),
         None => "sslmode=require".into(),
     }
 }
+
+/// Container Apps: clients verify the PostgreSQL server's certificate and
+/// host name (the review's I3; App Service keeps `require` until its own pass).
+pub fn verifies_postgres_server(d: &Descriptor) -> bool {
+    d.platform == crate::model::Platform::AzureContainerApps
+}
+
+/// Where `verify-full` finds the roots: libpq (psycopg, Ruby pg, PHP), asyncpg
+/// and pgx read `PGSSLROOTCERT` (libpq otherwise looks for
+/// `~/.postgresql/root.crt` and refuses to connect without it). This is the CA
+/// bundle of Debian, Ubuntu, Alpine and distroless images, which carries the
+/// roots Azure Database for PostgreSQL chains to (DigiCert Global Root G2,
+/// Microsoft RSA Root Certificate Authority 2017).
+pub const POSTGRES_ROOT_CERT: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 fn postgres_facts(d: &Descriptor, pg: &Postgres, view: View) -> PostgresFacts {
     if crate::target::of(d).postgres_host() == PostgresHost::RenderDatabase {
@@ -394,7 +411,7 @@ fn postgres_facts(d: &Descriptor, pg: &Postgres, view: View) -> PostgresFacts {
     let password = Part::Secret {
         secret: postgres_password_secret(pg),
     };
-    let query = match postgres_url_query(pg, at.tls) {
+    let query = match postgres_url_query(d, pg, at.tls) {
         q if q.is_empty() => String::new(),
         q => format!("?{q}"),
     };

@@ -114,4 +114,46 @@ RQ worker finishes its current job on SIGTERM, which may run for the default job
 killed mid-run is left in the started registry and later counted as failed, not retried. This fires when a \
 worker of such a queue gets less than that. Raise `stop_grace_seconds` (Render allows 300, Container Apps \
 600), shorten the queue's own timeout to fit, or accept the finding with a reason under `accept:`.";
+
+    ACR_REGISTRY_RESOURCE_GROUP: "acr-registry-resource-group", Warning,
+        "AcrPull is granted on a registry assumed to be in the deployment's resource group",
+        "Container apps pull images from Azure Container Registry (`*.azurecr.io`) with their managed \
+identity, which gets *AcrPull* on the registry itself: an `existing` registry named after the login server's first \
+label (`orders.azurecr.io` -> `orders`), in a module deployed to the registry's resource group. Without \
+`azure.registries.<server>.resource_group` that group is the deployment's own, and a registry kept elsewhere (a \
+shared platform group) makes the deployment fail with `ResourceNotFound`. Say where the registry is with \
+`azure.registries.<server>.resource_group`, or accept the finding with a reason under `accept:` when it really sits \
+beside the apps. Whoever deploys needs the right to assign roles on the registry.";
+
+    REDIS_QUEUE_NOT_PERSISTED: "redis-queue-not-persisted", Warning,
+        "a job queue rides an Azure Cache for Redis tier that never writes its data to disk",
+        "Azure Cache for Redis persists data (RDB or AOF) on the Premium tier only (Microsoft Learn, \
+\"Configure data persistence for a Premium Azure Cache for Redis instance\"). On Basic (one node) and Standard \
+(a replica in memory), a node loss or a platform event that takes both nodes drops every waiting, scheduled and \
+retried job, and the queue comes back empty without an error. Azure Managed Redis carrying a queue gets AOF \
+persistence (`aofFrequency: '1s'`) from deploygen. Move the queue to Azure Managed Redis (`provider: \
+azure-managed`) or Premium, or accept the finding with a reason under `accept:` (jobs that can be re-created).";
+
+    POSTGRES_ADMIN_CONNECTION: "postgres-admin-connection", Warning,
+        "the apps connect to Azure PostgreSQL as its administrator",
+        "On Azure, `postgres.user` is the flexible server's administrator login (a member of \
+`azure_pg_admin`), and the apps connect with it: a SQL injection or a leaked URL can then read every database on \
+the server, create roles and drop what it likes. deploygen does not create an application role yet. The recipe: \
+as the administrator (the pre-deploy job, or `psql` from inside the VNet), run `CREATE ROLE app_rw LOGIN PASSWORD \
+'...'; GRANT CONNECT ON DATABASE <db> TO app_rw; GRANT USAGE ON SCHEMA public TO app_rw; GRANT SELECT, INSERT, \
+UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app_rw; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO \
+app_rw; ALTER DEFAULT PRIVILEGES FOR ROLE <admin> IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES \
+TO app_rw; ALTER DEFAULT PRIVILEGES FOR ROLE <admin> IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO app_rw;`, \
+declare the app role's URL as a secret and give it to the apps (`DATABASE_URL: {secret: app-database-url}`), and \
+keep the administrator's URL for the pre-deploy job that migrates. Or accept the finding with a reason under \
+`accept:`.";
+
+    AZURE_CREATION_ONLY: "azure-creation-only", Warning,
+        "a production data tier leaves off a setting that can only be chosen when the resource is created",
+        "Some settings of a `prod` environment cannot be turned on later without a new resource and a data \
+move: PostgreSQL geo-redundant backup (`azure.postgres.geo_redundant_backup`), the Container Apps environment's \
+zone redundancy (`azure.zone_redundant`, which needs `private_endpoints`). PostgreSQL high availability \
+(`azure.postgres.high_availability`, not on the Burstable tier) can be added later, but a `prod` database without a \
+standby stops with its zone. On Container Apps deploygen turns them on for `stage: prod` unless the descriptor says otherwise; this fires when one stays off, and names it. Turn \
+it on, or accept the finding with a reason under `accept:` (a region without availability zones, the cost).";
 }

@@ -46,6 +46,37 @@ impl ContainerApps {
     }
 }
 
+/// Every app that reaches PostgreSQL verifies the server's certificate and
+/// name: the URL says `verify-full` (the default query here), `PGSSLMODE`
+/// says it to libpq clients given a host instead of a URL (Django's
+/// `HOST`/`PORT` settings), and `PGSSLROOTCERT` points both at the image's
+/// CA bundle (libpq looks for `~/.postgresql/root.crt` otherwise, and refuses
+/// to connect when it is missing). A variable the descriptor sets wins.
+fn verify_postgres_server(plan: &mut Plan) {
+    use crate::plan::wiring::{POSTGRES_HOST_ATTRIBUTE, POSTGRES_ROOT_CERT};
+    use crate::plan::{EnvValue, EnvVar, Part, ServiceKind};
+    for service in plan.services.iter_mut().filter(|s| s.kind == ServiceKind::Application) {
+        let reaches_postgres = service.env.iter().any(|e| {
+            e.value
+                .parts()
+                .iter()
+                .any(|p| matches!(p, Part::Resource { attribute } if attribute == POSTGRES_HOST_ATTRIBUTE))
+        });
+        if !reaches_postgres {
+            continue;
+        }
+        for (name, value) in [("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", POSTGRES_ROOT_CERT)] {
+            if !service.env.iter().any(|e| e.name == name) {
+                service.env.push(EnvVar {
+                    name: name.into(),
+                    value: EnvValue::plain(value),
+                    origin: "/postgres".into(),
+                });
+            }
+        }
+    }
+}
+
 impl Target for ContainerApps {
     fn platform(&self) -> Platform {
         Platform::AzureContainerApps
@@ -68,6 +99,7 @@ impl Target for ContainerApps {
     }
 
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
+        verify_postgres_server(plan);
         let local = super::on_compose(crate::plan::azure_project(d, plan, azure::Host::ContainerApps));
         let local_plan = crate::plan::build(&local, plan.descriptor.clone());
         plan.files = azure::container_apps::files(d, plan);
@@ -274,6 +306,7 @@ impl Target for ContainerApps {
         Starter {
             section: Some("azure"),
             azure_cache: true,
+            postgres_admin: true,
             ..Starter::default()
         }
     }

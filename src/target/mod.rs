@@ -242,6 +242,9 @@ pub struct Starter {
     pub public_endpoints: bool,
     /// Redis here is Azure Cache for Redis (announced for retirement).
     pub azure_cache: bool,
+    /// The apps connect to PostgreSQL as its administrator (lint
+    /// `postgres-admin-connection`), accepted in the starter with the way out.
+    pub postgres_admin: bool,
     /// The port the platform sends requests to, where it decides (not the app).
     pub web_port: Option<u16>,
 }

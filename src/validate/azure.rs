@@ -35,6 +35,36 @@ pub fn check(d: &Descriptor, c: &mut Checker) {
     check_registries(d, c);
     check_clustering(d, c);
     check_postgres_admin(d, c);
+    check_creation_only(d, c);
+}
+
+/// Zone redundancy is a Container Apps environment setting that needs its
+/// VNet; high availability does not exist on the Burstable tier.
+fn check_creation_only(d: &Descriptor, c: &mut Checker) {
+    let Some(azure) = &d.azure else { return };
+    if let Some(zone) = azure.zone_redundant {
+        if d.platform != Platform::AzureContainerApps {
+            c.error_at_key(
+                rules::PLATFORM_FIELD,
+                "/azure/zone_redundant".into(),
+                "`zone_redundant` only applies to azure-container-apps (the environment's zone redundancy)".into(),
+            );
+        } else if zone && azure.private_endpoints == Some(false) {
+            c.error(
+                rules::CONTRADICTION,
+                "/azure/zone_redundant".into(),
+                "a zone-redundant Container Apps environment needs a VNet with an infrastructure subnet, which `private_endpoints: false` leaves out".into(),
+            );
+        }
+    }
+    let size = azure.postgres.clone().unwrap_or_default();
+    if size.high_availability == Some(true) && size.tier.as_deref().unwrap_or("Burstable") == "Burstable" {
+        c.error(
+            rules::CONTRADICTION,
+            "/azure/postgres/high_availability".into(),
+            "the Burstable tier has no high availability: set `azure.postgres.tier` to `GeneralPurpose` or `MemoryOptimized`".into(),
+        );
+    }
 }
 
 /// Container Apps: app, environment and secret names, probes.

@@ -152,7 +152,7 @@ fn check_database_url(d: &Descriptor, c: &mut Checker) {
             "`url_query` sets the query of the URL to a managed database over TLS (Azure); a compose container speaks no TLS and its URL takes no query".into(),
         );
     }
-    let query = crate::plan::wiring::postgres_url_query(pg, tls);
+    let query = crate::plan::wiring::postgres_url_query(d, pg, tls);
     let asyncpg = crate::plan::wiring::postgres_url_scheme(pg).contains("asyncpg");
     if asyncpg && query.split('&').any(|kv| kv.split('=').next() == Some("sslmode")) {
         let (pointer, why) = if pg.url_query.is_some() {
@@ -166,7 +166,14 @@ fn check_database_url(d: &Descriptor, c: &mut Checker) {
         c.error(
             rules::CONTRADICTION,
             pointer.into(),
-            format!("asyncpg rejects `sslmode` in the URL, and the query is `{query}`{why}: set `postgres.url_query: ssl=require`"),
+            format!(
+                "asyncpg rejects `sslmode` in the URL, and the query is `{query}`{why}: set `postgres.url_query: {}`",
+                if crate::plan::wiring::verifies_postgres_server(d) {
+                    "ssl=verify-full"
+                } else {
+                    "ssl=require"
+                }
+            ),
         );
     }
 }

@@ -80,7 +80,7 @@ fn secrets_in_url_userinfo_are_percent_encoded_in_both_modes() {
     let vault = t.read("out/infra/modules/keyvault.bicep");
     for text in [&apps, &vault] {
         assert!(text.contains(
-            "'postgresql://app:${uriComponent(postgresPassword)}@${postgresHostName}:5432/app?sslmode=require'"
+            "'postgresql://app:${uriComponent(postgresPassword)}@${postgresHostName}:5432/app?sslmode=verify-full'"
         ));
         assert!(
             text.contains("'rediss://:${uriComponent(redisAccessKey)}@${redisHostName}:10000?ssl_cert_reqs=required'")
@@ -239,7 +239,9 @@ fn managed_redis_carrying_a_queue_is_not_clustered_unless_the_descriptor_says_so
 fn container_apps_use_environment_id_and_main_has_no_redundant_depends_on() {
     for env in ["magictoolbox-dev", "magictoolbox-dev-amr", "magictoolbox-dev-dbcache"] {
         let apps = committed(env, "infra/modules/container-apps.bicep");
-        assert!(apps.contains("environmentId: environment.id") && !apps.contains("managedEnvironmentId"));
+        assert!(apps.contains("environmentId: environmentId") && !apps.contains("managedEnvironmentId"));
+        let environment = committed(env, "infra/modules/container-apps-environment.bicep");
+        assert!(environment.contains("output id string = environment.id"), "{env}");
         let main = committed(env, "infra/main.bicep");
         assert!(!block(&main, "module keyVault ").contains("dependsOn"), "{env}");
     }
@@ -399,4 +401,271 @@ fn a_name_base_with_a_double_dash_is_refused() {
     let run = Test::new().write("demo.yaml", &bad).run(&["validate", "demo.yaml"]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("`my--demo` has `--`"), "{}", run.stdout);
+}
+
+/// Issue 19, D1: AcrPull on the registry itself, in a module deployed to the
+/// registry's resource group, and `validate` names the registry and group it
+/// assumes when the descriptor does not say.
+#[test]
+fn acr_pull_is_granted_on_the_registry_and_validate_names_the_assumed_group() {
+    let t = render(ACA);
+    let grant = t.read("out/infra/modules/acr-pull.bicep");
+    assert!(
+        grant.contains("resource registry 'Microsoft.ContainerRegistry/registries@2025-11-01' existing = {\n  name: registryName\n}"),
+        "{grant}"
+    );
+    assert!(
+        block(&grant, "resource acrPull ").contains("  scope: registry\n"),
+        "{grant}"
+    );
+    assert!(grant.contains("name: guid(registry.id, principalId, "), "{grant}");
+    let main = t.read("out/infra/main.bicep");
+    assert!(
+        block(&main, "module acrPull ").contains("registryName: 'myteam'"),
+        "{main}"
+    );
+
+    let run = t.run(&["validate", "demo.yaml"]);
+    assert!(
+        run.stdout
+            .contains("AcrPull is granted on registry `myteam` in the deployment's own resource group")
+            && run.stdout.contains("acr-registry-resource-group"),
+        "{}",
+        run.stdout
+    );
+    let placed = ACA.replace(
+        "  stage: dev\n",
+        "  stage: dev\n  registries:\n    myteam.azurecr.io:\n      resource_group: rg-shared\n",
+    );
+    let t = Test::new().write("demo.yaml", &placed);
+    let run = t.run(&["validate", "demo.yaml"]);
+    assert!(!run.stdout.contains("acr-registry-resource-group"), "{}", run.stdout);
+    // The type data is vendored now: the README no longer says otherwise.
+    let readme = std::fs::read_to_string(crate::support::repo().join("templates/azure/README.md")).unwrap();
+    assert!(!readme.contains("does not carry"), "templates/azure/README.md");
+}
+
+/// Issue 19, D2 and M4: the grants are deployed in a stage before anything
+/// that uses them, the pre-deploy jobs in a module of their own that the apps
+/// depend on, and deploy.sh runs infrastructure, wait, jobs, the jobs
+/// themselves, then the apps.
+#[test]
+fn grants_jobs_and_apps_are_deployed_in_order_by_stage() {
+    let main = committed("fastapi-rq", "infra/main.bicep");
+    assert!(main.contains("param deployStage string = 'apps'"), "{main}");
+    let jobs = block(&main, "module preDeployJobs ");
+    assert!(
+        jobs.starts_with(
+            "module preDeployJobs 'modules/pre-deploy-jobs.bicep' = if (deployStage != 'infrastructure') {"
+        ),
+        "{jobs}"
+    );
+    assert!(jobs.contains("    acrPull\n"), "{jobs}");
+    let apps = block(&main, "module containerApps ");
+    assert!(
+        apps.starts_with("module containerApps 'modules/container-apps.bicep' = if (deployStage == 'apps') {"),
+        "{apps}"
+    );
+    assert!(apps.contains("    acrPull\n    preDeployJobs\n  ]"), "{apps}");
+    // Nothing that reads a secret or pulls an image is in a module the
+    // infrastructure stage deploys, beside the grants.
+    for module in ["keyVault", "acrPull", "containerAppsEnvironment"] {
+        assert!(
+            !block(&main, &format!("module {module} ")).contains("if (deployStage"),
+            "{module}"
+        );
+    }
+    let app_module = committed("fastapi-rq", "infra/modules/container-apps.bicep");
+    assert!(!app_module.contains("Microsoft.App/jobs") && !app_module.contains("managedEnvironments"));
+    let job_module = committed("fastapi-rq", "infra/modules/pre-deploy-jobs.bicep");
+    assert!(job_module.contains("resource apiPreDeploy 'Microsoft.App/jobs@2025-01-01'"));
+    assert!(!job_module.contains("Microsoft.App/containerApps"));
+
+    let script = committed("fastapi-rq", "infra/deploy.sh");
+    let order = [
+        "deploy infrastructure \"$@\"",
+        "sleep \"$wait_seconds\"",
+        "deploy jobs \"$@\"",
+        "bash \"$infra/run-pre-deploy.sh\"",
+        "deploy apps \"$@\"",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|s| script.find(s).unwrap_or_else(|| panic!("no {s:?} in\n{script}")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{script}");
+    assert!(script.contains("--parameters deployStage=\"$1\""), "{script}");
+    assert!(script.contains("run this script again"), "{script}");
+    // Without a pre-deploy command there is no jobs stage.
+    let dbcache = committed("magictoolbox-dev-dbcache", "infra/deploy.sh");
+    assert!(!dbcache.contains("deploy jobs") && dbcache.contains("deploy apps \"$@\""));
+    assert!(!committed("magictoolbox-dev-dbcache", "infra/main.bicep").contains("preDeployJobs"));
+}
+
+/// Issue 19, R5: a changed secret reaches running replicas only through a new
+/// or restarted revision, so the script restarts each app's latest one.
+#[test]
+fn the_secrets_script_restarts_each_apps_latest_revision() {
+    let script = committed("fastapi-rq", "infra/update-container-app-secrets.sh");
+    for app in ["fastapi-rq-api", "fastapi-rq-worker"] {
+        assert!(
+            script.contains(&format!(
+                "az containerapp revision restart --resource-group \"$RESOURCE_GROUP\" --name {app} \\\n  --revision \"$(az containerapp show --resource-group \"$RESOURCE_GROUP\" --name {app} --query properties.latestRevisionName --output tsv)\""
+            )),
+            "{app}:\n{script}"
+        );
+    }
+    // A job has no revision: it reads the new values at its next execution.
+    assert!(!script.contains("--name fastapi-rq-api-pre --query properties.latestRevisionName"));
+    assert!(
+        script.contains("a job reads the\n# new values at its next execution"),
+        "{script}"
+    );
+}
+
+/// Issue 19, L1: a queue on Azure Managed Redis is persisted (AOF every
+/// second); on Azure Cache for Redis below Premium `validate` says jobs do
+/// not survive a node loss.
+#[test]
+fn a_queue_on_redis_is_persisted_or_the_loss_is_a_finding() {
+    let redis = render(ACA).read("out/infra/modules/redis.bicep");
+    assert!(
+        redis.contains("    persistence: {\n      aofEnabled: true\n      aofFrequency: '1s'\n    }\n"),
+        "{redis}"
+    );
+    assert!(committed("fastapi-rq", "infra/modules/redis.bicep").contains("aofFrequency: '1s'"));
+    let cache_only = ACA.replace("broker:\n  kind: celery\n  expose:\n    url: CELERY_BROKER_URL\n", "");
+    assert!(!render(&cache_only)
+        .read("out/infra/modules/redis.bicep")
+        .contains("persistence"));
+
+    for (sku, fires) in [("Basic", true), ("Standard", true), ("Premium", false)] {
+        let classic = ACA.replace(
+            "  provider: azure-managed\n",
+            &format!("  provider: azure-cache\n  sku: {sku}\n"),
+        );
+        let run = Test::new().write("demo.yaml", &classic).run(&["validate", "demo.yaml"]);
+        assert_eq!(
+            run.stdout.contains("redis-queue-not-persisted"),
+            fires,
+            "{sku}: {}",
+            run.stdout
+        );
+        if fires {
+            assert!(run.stdout.contains("jobs do not survive a node loss"), "{}", run.stdout);
+        }
+    }
+}
+
+/// Issue 19, I3: Container Apps verify the PostgreSQL server (certificate and
+/// host name), with the CA bundle named for libpq and asyncpg, and `validate`
+/// says the apps connect as the administrator.
+#[test]
+fn container_apps_verify_the_postgres_server_and_the_admin_login_is_a_finding() {
+    let t = render(ACA);
+    let apps = t.read("out/infra/modules/container-apps.bicep");
+    for app in ["resource webApp ", "resource workerApp "] {
+        let app = block(&apps, app);
+        assert!(
+            app.contains("name: 'PGSSLMODE'\n              value: 'verify-full'"),
+            "{app}"
+        );
+        assert!(
+            app.contains("name: 'PGSSLROOTCERT'\n              value: '/etc/ssl/certs/ca-certificates.crt'"),
+            "{app}"
+        );
+    }
+    // The developers' compose file talks to a local container without TLS.
+    assert!(!t.read("out/docker-compose.yml").contains("PGSSLROOTCERT"));
+    // A variable the descriptor sets wins.
+    let own = ACA.replace(
+        "    image: myteam.azurecr.io/app:1\n    ports:",
+        "    image: myteam.azurecr.io/app:1\n    env:\n      PGSSLROOTCERT: /etc/pki/tls/certs/ca-bundle.crt\n    ports:",
+    );
+    let apps = render(&own).read("out/infra/modules/container-apps.bicep");
+    let web = block(&apps, "resource webApp ");
+    assert_eq!(web.matches("name: 'PGSSLROOTCERT'").count(), 1, "{web}");
+    assert!(web.contains("value: '/etc/pki/tls/certs/ca-bundle.crt'"), "{web}");
+
+    let run = t.run(&["validate", "demo.yaml"]);
+    assert!(
+        run.stdout
+            .contains("web, worker connect to PostgreSQL as `app`, the server's administrator login")
+            && run.stdout.contains("postgres-admin-connection"),
+        "{}",
+        run.stdout
+    );
+    // App Service keeps its own query until its pass.
+    let bicep = render(APP_SERVICE).read("out/infra/main.bicep");
+    assert!(bicep.contains("5432/app?sslmode=require'") && !bicep.contains("PGSSLROOTCERT"));
+}
+
+/// Issue 19, M3: a `prod` Container Apps environment gets the settings only
+/// creation can choose (PostgreSQL geo-redundant backup and HA outside
+/// Burstable, storage auto-grow, a zone-redundant environment); leaving one
+/// off is a warning that names it.
+#[test]
+fn a_prod_data_tier_gets_the_settings_only_creation_can_choose() {
+    let prod = ACA.replace(
+        "  stage: dev\n",
+        "  stage: prod\n  postgres:\n    sku: Standard_D2ds_v5\n    tier: GeneralPurpose\n",
+    );
+    let t = render(&prod);
+    let pg = t.read("out/infra/modules/postgres.bicep");
+    for line in [
+        "      autoGrow: 'Enabled'\n",
+        "    backup: {\n      geoRedundantBackup: 'Enabled'\n    }\n",
+        "    highAvailability: {\n      mode: 'ZoneRedundant'\n    }\n",
+    ] {
+        assert!(pg.contains(line), "{line} missing:\n{pg}");
+    }
+    let environment = t.read("out/infra/modules/container-apps-environment.bicep");
+    assert!(environment.contains("    zoneRedundant: true\n"), "{environment}");
+    assert!(!t.run(&["validate", "demo.yaml"]).stdout.contains("azure-creation-only"));
+    assert!(committed("fastapi-rq", "infra/modules/postgres.bicep").contains("geoRedundantBackup: 'Enabled'"));
+
+    // dev: none of it.
+    let t = render(ACA);
+    let pg = t.read("out/infra/modules/postgres.bicep");
+    assert!(!pg.contains("geoRedundantBackup") && !pg.contains("highAvailability") && !pg.contains("autoGrow"));
+    assert!(!t
+        .read("out/infra/modules/container-apps-environment.bicep")
+        .contains("zoneRedundant"));
+
+    // prod on Burstable, a server kept without geo-backup, no VNet: each named.
+    let kept = ACA.replace(
+        "  stage: dev\n",
+        "  stage: prod\n  private_endpoints: false\n  postgres:\n    geo_redundant_backup: false\n",
+    ) + "accept:\n  key-vault-public-network-access: public in this test only\n  postgres-azure-services-firewall: public in this test only\n";
+    let t = Test::new().write("demo.yaml", &kept);
+    let run = t.run(&["validate", "demo.yaml"]);
+    for named in [
+        "PostgreSQL high availability (`azure.postgres.high_availability`)",
+        "PostgreSQL geo-redundant backup (`azure.postgres.geo_redundant_backup`)",
+        "the Container Apps environment's zone redundancy (`azure.zone_redundant`)",
+    ] {
+        assert!(run.stdout.contains(named), "{named}:\n{}", run.stdout);
+    }
+    assert_eq!(t.run(&["render", "demo.yaml", "-o", "out"]).code, 0);
+    assert!(!t
+        .read("out/infra/modules/postgres.bicep")
+        .contains("geoRedundantBackup"));
+
+    // Impossible choices are refused.
+    let bad = ACA.replace(
+        "  stage: dev\n",
+        "  stage: prod\n  private_endpoints: false\n  zone_redundant: true\n  postgres:\n    high_availability: true\n",
+    );
+    let run = Test::new().write("demo.yaml", &bad).run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("the Burstable tier has no high availability"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("needs a VNet with an infrastructure subnet"),
+        "{}",
+        run.stdout
+    );
 }

@@ -39,7 +39,8 @@ fn strings(section: &str) -> Vec<&str> {
 fn alembic_runs_once_per_release_as_a_manual_job_on_the_apis_image_and_env() {
     let bicep = apps();
     let api = block(&bicep, "resource apiApp");
-    let job = block(&bicep, "resource apiPreDeploy");
+    let jobs = committed("fastapi-rq", "infra/modules/pre-deploy-jobs.bicep");
+    let job = block(&jobs, "resource apiPreDeploy");
     assert!(job.contains("'Microsoft.App/jobs@"));
     assert!(job.contains("triggerType: 'Manual'"));
     assert!(
@@ -59,7 +60,7 @@ fn alembic_runs_once_per_release_as_a_manual_job_on_the_apis_image_and_env() {
     assert!(script.contains("run_job fastapi-rq-api-pre api\n"));
     assert!(script.contains("az containerapp job start"));
     assert!(
-        script.contains("run this\n# (without IMAGE) right after that deployment."),
+        script.contains("infra/deploy.sh runs it between its `jobs` and `apps` stages"),
         "the first deployment's empty database"
     );
 }
@@ -105,12 +106,12 @@ fn the_worker_has_no_ingress_and_runs_rq_through_a_shell_that_execs_it() {
     assert!(compose.contains("- \"exec rq worker --url \\\"$$REDIS_URL\\\" --with-scheduler default\""));
 }
 
-/// asyncpg rejects `sslmode`; Azure's flexible server wants TLS: `ssl=require`,
+/// asyncpg rejects `sslmode`; Azure's flexible server wants TLS, verified: `ssl=verify-full`,
 /// the password percent-encoded by `uriComponent()`, as a value and in Key Vault.
 #[test]
-fn database_url_is_asyncpg_with_ssl_require_and_an_encoded_password() {
+fn database_url_is_asyncpg_with_ssl_verify_full_and_an_encoded_password() {
     let url =
-        "postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=require";
+        "postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=verify-full";
     let bicep = apps();
     assert!(bicep.contains(&format!("name: 'database-url'\n    value: '{url}'")));
     assert!(bicep.contains("name: 'DATABASE_URL'\n              secretRef: 'database-url'"));
@@ -151,7 +152,12 @@ fn images_are_pulled_with_the_identity_granted_acr_pull_first() {
     assert!(section(apps_module, "dependsOn: [").contains("acrPull"));
     let pull = committed("fastapi-rq", "infra/modules/acr-pull.bicep");
     assert!(pull.contains(&crate::support::role_id("AcrPull")), "AcrPull");
-    let bicep = apps();
+    assert!(section(block(&main, "module preDeployJobs"), "dependsOn: [").contains("acrPull"));
+    // On the registry itself, in the resource group the descriptor names.
+    assert!(pull.contains("resource registry 'Microsoft.ContainerRegistry/registries@2025-11-01' existing"));
+    let grant = block(&main, "module acrPull");
+    assert!(grant.contains("scope: resourceGroup('rg-orders-shared')") && grant.contains("registryName: 'orders'"));
+    let bicep = apps() + &committed("fastapi-rq", "infra/modules/pre-deploy-jobs.bicep");
     for resource in ["resource apiApp", "resource apiPreDeploy", "resource workerApp"] {
         let registries = section(block(&bicep, resource), "registries: [");
         assert!(registries.contains("server: 'orders.azurecr.io'\n          identity: identityId"));

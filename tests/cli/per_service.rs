@@ -206,7 +206,7 @@ services:
 fn container_apps_pre_deploy_is_a_manual_job_run_by_a_script() {
     let test = Test::new().write("demo.yaml", CONTAINER_APPS);
     render_to_out(&test, "demo.yaml");
-    let bicep = test.read("out/infra/modules/container-apps.bicep");
+    let bicep = test.read("out/infra/modules/pre-deploy-jobs.bicep");
     let job = &bicep[bicep.find("'Microsoft.App/jobs@2025-01-01'").expect("a job")..];
     for line in [
         "name: 'demo-web-pre'",
@@ -231,6 +231,7 @@ fn container_apps_pre_deploy_is_a_manual_job_run_by_a_script() {
     assert!(!test
         .read("out/infra/modules/container-apps.bicep")
         .contains("Microsoft.App/jobs"));
+    assert!(!test.path("out/infra/modules/pre-deploy-jobs.bicep").exists());
     assert!(!test.path("out/infra/run-pre-deploy.sh").exists());
 }
 
@@ -398,14 +399,14 @@ fn the_database_url_takes_the_scheme_and_query_the_driver_wants() {
         "{compose}"
     );
     assert!(compose.contains("@db:5432/app\"\n"), "{compose}");
-    // Without a query the default is `sslmode=require`, which asyncpg rejects.
+    // Without a query the default is `sslmode=verify-full` on Container Apps, which asyncpg rejects.
     let sslmode = CONTAINER_APPS.replace(
         "  user: app_user\n",
         "  user: app_user\n  url_scheme: postgresql+asyncpg\n",
     );
     Test::new().write("demo.yaml", &sslmode).run(&["validate", "demo.yaml"]).expect(
         1,
-        "demo.yaml:8:15: error: /postgres/url_scheme: asyncpg rejects `sslmode` in the URL, and the query is `sslmode=require` (the default query where the connection uses TLS): set `postgres.url_query: ssl=require`\n",
+        "demo.yaml:8:15: error: /postgres/url_scheme: asyncpg rejects `sslmode` in the URL, and the query is `sslmode=verify-full` (the default query where the connection uses TLS): set `postgres.url_query: ssl=verify-full`\n",
         "demo.yaml: 1 error, 0 warnings\n",
     );
     // Render hands the URL out whole.

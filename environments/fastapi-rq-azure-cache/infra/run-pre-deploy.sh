@@ -7,9 +7,8 @@
 # descriptor and deploy, which rolls the apps. It stops at the first job that
 # does not succeed, before any app has changed.
 #   IMAGE=<new image> RESOURCE_GROUP=<rg> bash infra/run-pre-deploy.sh
-# On a fresh resource group the jobs exist only once the first deployment
-# has made them, and the apps it starts find an empty database: run this
-# (without IMAGE) right after that deployment.
+# infra/deploy.sh runs it between its `jobs` and `apps` stages, so a fresh
+# resource group gets its schema before any app starts.
 set -euo pipefail
 : "${RESOURCE_GROUP:?set RESOURCE_GROUP to the resource group of the deployment}"
 run_job() {

@@ -7,6 +7,10 @@
 # The Key Vault and the identity come from the outputs of the deployment
 # (DEPLOYMENT defaults to `main`, the name az gives infra/main.bicep).
 # A value exported for a URL must have its password percent-encoded.
+# Changing a secret creates no revision and running replicas keep the old
+# values (Microsoft Learn, "Manage secrets in Azure Container Apps"), so each
+# app's latest revision is restarted after its secrets change; a job reads the
+# new values at its next execution.
 #   RESOURCE_GROUP=<rg> bash infra/update-container-app-secrets.sh
 set -euo pipefail
 : "${RESOURCE_GROUP:?set RESOURCE_GROUP to the resource group of the deployment}"
@@ -32,6 +36,8 @@ az containerapp update --resource-group "$RESOURCE_GROUP" --name fastapi-rq-api 
   DATABASE_URL=secretref:database-url \
   REDIS_URL=secretref:redis-url \
   SESSION_SECRET=secretref:session-secret
+az containerapp revision restart --resource-group "$RESOURCE_GROUP" --name fastapi-rq-api \
+  --revision "$(az containerapp show --resource-group "$RESOURCE_GROUP" --name fastapi-rq-api --query properties.latestRevisionName --output tsv)"
 
 # fastapi-rq-api-pre
 if [ "${USE_KEY_VAULT_REFERENCES:-true}" = true ]; then
@@ -63,3 +69,5 @@ fi
 az containerapp update --resource-group "$RESOURCE_GROUP" --name fastapi-rq-worker --set-env-vars \
   DATABASE_URL=secretref:database-url \
   REDIS_URL=secretref:redis-url
+az containerapp revision restart --resource-group "$RESOURCE_GROUP" --name fastapi-rq-worker \
+  --revision "$(az containerapp show --resource-group "$RESOURCE_GROUP" --name fastapi-rq-worker --query properties.latestRevisionName --output tsv)"

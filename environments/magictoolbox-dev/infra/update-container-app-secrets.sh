@@ -7,6 +7,10 @@
 # The Key Vault and the identity come from the outputs of the deployment
 # (DEPLOYMENT defaults to `main`, the name az gives infra/main.bicep).
 # A value exported for a URL must have its password percent-encoded.
+# Changing a secret creates no revision and running replicas keep the old
+# values (Microsoft Learn, "Manage secrets in Azure Container Apps"), so each
+# app's latest revision is restarted after its secrets change; a job reads the
+# new values at its next execution.
 #   RESOURCE_GROUP=<rg> bash infra/update-container-app-secrets.sh
 set -euo pipefail
 : "${RESOURCE_GROUP:?set RESOURCE_GROUP to the resource group of the deployment}"
@@ -41,6 +45,8 @@ az containerapp update --resource-group "$RESOURCE_GROUP" --name magictoolbox-de
   CELERY_BROKER_URL=secretref:celery-broker-url \
   CELERY_RESULT_BACKEND=secretref:celery-result-backend \
   DJANGO_SECRET_KEY=secretref:django-secret-key
+az containerapp revision restart --resource-group "$RESOURCE_GROUP" --name magictoolbox-dev-web \
+  --revision "$(az containerapp show --resource-group "$RESOURCE_GROUP" --name magictoolbox-dev-web --query properties.latestRevisionName --output tsv)"
 
 # magictoolbox-dev-worker
 if [ "${USE_KEY_VAULT_REFERENCES:-true}" = true ]; then
@@ -67,3 +73,5 @@ az containerapp update --resource-group "$RESOURCE_GROUP" --name magictoolbox-de
   CELERY_BROKER_URL=secretref:celery-broker-url \
   CELERY_RESULT_BACKEND=secretref:celery-result-backend \
   DJANGO_SECRET_KEY=secretref:django-secret-key
+az containerapp revision restart --resource-group "$RESOURCE_GROUP" --name magictoolbox-dev-worker \
+  --revision "$(az containerapp show --resource-group "$RESOURCE_GROUP" --name magictoolbox-dev-worker --query properties.latestRevisionName --output tsv)"

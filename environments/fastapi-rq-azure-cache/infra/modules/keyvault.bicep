@@ -77,7 +77,7 @@ resource secret2 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
   parent: keyVault
   name: 'database-url'
   properties: {
-    value: 'postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=require'
+    value: 'postgresql+asyncpg://orders:${uriComponent(postgresPassword)}@${postgresHostName}:5432/orders?ssl=verify-full'
   }
 }
 

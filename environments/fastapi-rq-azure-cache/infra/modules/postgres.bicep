@@ -22,6 +22,16 @@ resource postgresServer 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' =
     administratorLoginPassword: postgresPassword
     storage: {
       storageSizeGB: 64
+      // A full disk makes the server read-only: grow it instead.
+      autoGrow: 'Enabled'
+    }
+    // Chosen at creation only: changing it later means a new server.
+    backup: {
+      geoRedundantBackup: 'Enabled'
+    }
+    // A standby in another availability zone, failed over to automatically.
+    highAvailability: {
+      mode: 'ZoneRedundant'
     }
     network: {
       publicNetworkAccess: 'Disabled'

@@ -28,6 +28,12 @@ resource redisDatabase 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' = 
     clusteringPolicy: 'NoCluster'
     evictionPolicy: 'AllKeysLRU'
     accessKeysAuthentication: 'Enabled'
+    // A job queue lives here: append-only file, flushed every second, so a
+    // node loss costs at most a second of jobs.
+    persistence: {
+      aofEnabled: true
+      aofFrequency: '1s'
+    }
   }
 }
 

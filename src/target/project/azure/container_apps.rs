@@ -30,18 +30,56 @@ pub struct ContainerAppsModel {
     pub acr_pull_role: &'static str,
     pub name_suffix_param: &'static str,
     pub name_suffix_length: usize,
+    /// `zoneRedundant` on the environment (creation only; needs the VNet).
+    pub zone_redundant: bool,
 }
 
-/// AcrPull for the apps' identity on the resource group holding an Azure
-/// Container Registry (`None`: the deployment's own). Scoped to the resource
-/// group, not the registry: a registry-scoped grant needs the
-/// Microsoft.ContainerRegistry types, which the type check does not carry.
+/// AcrPull for the apps' identity on one Azure Container Registry, granted
+/// on the registry itself (an `existing` registries symbol as the scope), in
+/// a module deployed to the registry's resource group (`None`: the
+/// deployment's own, an assumption `validate` names: lint
+/// `acr-registry-resource-group`). Scoping to the registry, not its resource
+/// group, grants pull on that registry only.
 #[derive(Debug, Clone, Serialize)]
 pub struct AcrPull {
     pub symbol: String,
     pub deployment: String,
     pub resource_group: Option<String>,
-    pub servers: Vec<String>,
+    pub server: String,
+    /// The registry's resource name: the server's first DNS label.
+    pub registry_name: String,
+}
+
+/// `orders.azurecr.io` -> `orders`: an Azure Container Registry's login
+/// server is `<registry name>.azurecr.io` (Microsoft Learn, "About
+/// registries, repositories, and artifacts").
+pub fn registry_name(server: &str) -> String {
+    server.split('.').next().unwrap_or(server).to_string()
+}
+
+/// The resource group named for an identity-pulled registry, if any.
+pub fn registry_resource_group(d: &Descriptor, server: &str) -> Option<String> {
+    d.azure
+        .as_ref()
+        .and_then(|a| a.registries.get(server))
+        .and_then(|r| r.resource_group.clone())
+}
+
+/// The Azure Container Registries the apps pull from with their identity,
+/// each with the services that use it, in first-use order.
+pub fn identity_registries(d: &Descriptor) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (name, service) in &d.services {
+        let image = service.image.clone().unwrap_or_default();
+        let Some(r) = app_registry(d, &image).filter(|r| r.identity) else {
+            continue;
+        };
+        match out.iter_mut().find(|(s, _)| *s == r.server) {
+            Some((_, users)) => users.push(name.clone()),
+            None => out.push((r.server, vec![name.clone()])),
+        }
+    }
+    out
 }
 
 /// How one app logs in to the registry of its image.
@@ -279,8 +317,7 @@ fn app_registry(d: &Descriptor, image: &str) -> Option<AppRegistry> {
     }
 }
 
-/// One AcrPull grant per resource group holding a registry the apps pull
-/// from with their identity.
+/// One AcrPull grant per registry the apps pull from with their identity.
 fn acr_pulls(d: &Descriptor, apps: &[ContainerApp]) -> Vec<AcrPull> {
     let mut out: Vec<AcrPull> = Vec::new();
     for server in apps
@@ -289,32 +326,25 @@ fn acr_pulls(d: &Descriptor, apps: &[ContainerApp]) -> Vec<AcrPull> {
         .filter(|r| r.identity)
         .map(|r| &r.server)
     {
-        let group = d
-            .azure
-            .as_ref()
-            .and_then(|a| a.registries.get(server))
-            .and_then(|r| r.resource_group.clone());
-        match out.iter_mut().find(|p| p.resource_group == group) {
-            Some(p) if !p.servers.contains(server) => p.servers.push(server.clone()),
-            Some(_) => {}
-            None => {
-                let n = out.len();
-                out.push(AcrPull {
-                    symbol: if n == 0 {
-                        "acrPull".into()
-                    } else {
-                        format!("acrPull{}", n + 1)
-                    },
-                    deployment: if n == 0 {
-                        "acr-pull".into()
-                    } else {
-                        format!("acr-pull-{}", n + 1)
-                    },
-                    resource_group: group,
-                    servers: vec![server.clone()],
-                })
-            }
+        if out.iter().any(|p| &p.server == server) {
+            continue;
         }
+        let n = out.len();
+        out.push(AcrPull {
+            symbol: if n == 0 {
+                "acrPull".into()
+            } else {
+                format!("acrPull{}", n + 1)
+            },
+            deployment: if n == 0 {
+                "acr-pull".into()
+            } else {
+                format!("acr-pull-{}", n + 1)
+            },
+            resource_group: registry_resource_group(d, server),
+            server: server.clone(),
+            registry_name: registry_name(server),
+        });
     }
     out
 }
@@ -349,7 +379,14 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
     let base = resource_base(d);
     let private = azure.private_endpoints.unwrap_or(true);
     let redis = redis_model(d);
-    let postgres = postgres_model(d, !private);
+    let creation_only = creation_only(d);
+    let postgres = postgres_model(d, !private).map(|mut pg| {
+        pg.high_availability = creation_only.high_availability;
+        pg.geo_redundant_backup = creation_only.geo_redundant_backup;
+        // Not creation-only, but a full disk makes the server read-only.
+        pg.auto_grow = is_prod(d);
+        pg
+    });
     let key_vault = key_vault_model(d, !private, false);
     let params = secure_params(plan);
     let symbols = module_symbols(&params);
@@ -534,6 +571,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
         acr_pull_role: ACR_PULL_ROLE,
         name_suffix_param: NAME_SUFFIX_PARAM,
         name_suffix_length: NAME_SUFFIX_LEN,
+        zone_redundant: creation_only.zone_redundant && private,
     }
 }
 
@@ -574,6 +612,16 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
         ));
     }
     files.push(file(
+        "infra/modules/container-apps-environment.bicep".into(),
+        "azure/container-apps/environment.bicep.j2",
+    ));
+    if m.apps.iter().any(|a| a.pre_deploy.is_some()) {
+        files.push(file(
+            "infra/modules/pre-deploy-jobs.bicep".into(),
+            "azure/container-apps/pre-deploy-jobs.bicep.j2",
+        ));
+    }
+    files.push(file(
         "infra/modules/container-apps.bicep".into(),
         "azure/container-apps/container-apps.bicep.j2",
     ));
@@ -587,6 +635,7 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
         format!("infra/parameters.{}.json", m.stage),
         "azure/container-apps/parameters.json.j2",
     ));
+    files.push(file("infra/deploy.sh".into(), "azure/container-apps/deploy.sh.j2"));
     files.push(file(
         "infra/update-container-app-secrets.sh".into(),
         "azure/container-apps/update-container-app-secrets.sh.j2",

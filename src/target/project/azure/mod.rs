@@ -116,6 +116,12 @@ pub struct RedisModel {
     pub eviction_policy: String,
     pub private_endpoint_group: &'static str,
     pub private_dns_zone: &'static str,
+    /// Azure Managed Redis carrying a job queue: AOF persistence, every
+    /// second, so queued jobs survive a node loss (Microsoft Learn,
+    /// "Configure data persistence for Azure Managed Redis"; property names
+    /// and values from the redisEnterprise/databases@2025-07-01 type data:
+    /// `aofEnabled`, `aofFrequency` in `'1s' | 'always'`).
+    pub aof_persistence: bool,
     pub suppressions: Vec<Suppression>,
 }
 
@@ -136,6 +142,16 @@ pub struct PostgresModel {
     pub allow_azure_services: bool,
     /// Why the descriptor accepts that rule (lint `postgres-azure-services-firewall`).
     pub accepted: Option<String>,
+    /// Settings of a production data tier (`highAvailability.mode:
+    /// ZoneRedundant`, `backup.geoRedundantBackup: Enabled`, `storage.autoGrow:
+    /// Enabled`; names and values from the flexibleServers@2024-08-01 type
+    /// data). Geo-redundant backup can only be chosen at creation (Azure
+    /// Policy: "Configuring geo-redundant storage for backup is only allowed
+    /// during server create"); HA is set here at creation too, before the
+    /// server holds data.
+    pub high_availability: bool,
+    pub geo_redundant_backup: bool,
+    pub auto_grow: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -237,6 +253,7 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
         } else {
             "privatelink.redis.cache.windows.net"
         },
+        aof_persistence: managed && queue,
         suppressions,
     })
 }
@@ -277,7 +294,37 @@ pub fn postgres_model(d: &Descriptor, public: bool) -> Option<PostgresModel> {
             .get(rules::POSTGRES_AZURE_SERVICES_FIREWALL.id)
             .filter(|_| public)
             .map(|reason| format!("accepted as `{}`: {reason}", rules::POSTGRES_AZURE_SERVICES_FIREWALL)),
+        high_availability: size.high_availability.unwrap_or(false),
+        geo_redundant_backup: size.geo_redundant_backup.unwrap_or(false),
+        auto_grow: false,
     })
+}
+
+/// Stage `prod` (or `production`).
+pub fn is_prod(d: &Descriptor) -> bool {
+    matches!(stage(d).as_str(), "prod" | "production")
+}
+
+/// The creation-only settings of a production data tier, as Container Apps
+/// defaults them: on for `prod` unless the descriptor says otherwise (HA not
+/// on Burstable, which has none; zone redundancy only with the VNet).
+pub struct CreationOnly {
+    pub high_availability: bool,
+    pub geo_redundant_backup: bool,
+    pub zone_redundant: bool,
+}
+
+pub fn creation_only(d: &Descriptor) -> CreationOnly {
+    let prod = is_prod(d);
+    let azure = d.azure.as_ref();
+    let size = azure.and_then(|a| a.postgres.clone()).unwrap_or_default();
+    let burstable = size.tier.as_deref().unwrap_or("Burstable") == "Burstable";
+    let private = azure.and_then(|a| a.private_endpoints).unwrap_or(true);
+    CreationOnly {
+        high_availability: size.high_availability.unwrap_or(prod && !burstable),
+        geo_redundant_backup: size.geo_redundant_backup.unwrap_or(prod),
+        zone_redundant: azure.and_then(|a| a.zone_redundant).unwrap_or(prod && private),
+    }
 }
 
 /// `public`: reachable over the internet at all; `open_firewall`: the firewall
@@ -330,7 +377,7 @@ pub fn purge_protection(d: &Descriptor) -> bool {
     d.azure
         .as_ref()
         .and_then(|a| a.purge_protection)
-        .unwrap_or_else(|| matches!(stage(d).as_str(), "prod" | "production"))
+        .unwrap_or_else(|| is_prod(d))
 }
 
 /// One secure parameter per secret the operator supplies (declared ones and
