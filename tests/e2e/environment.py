@@ -7,6 +7,7 @@ usage: environment.py NAME PLAN.json RENDERED_DIR
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -229,13 +230,29 @@ def queue_kind(service, lang):
 
 
 def stop(proc, grace=15):
-    if proc.poll() is None:
-        proc.terminate()
+    """Stops a spawned worker and everything in its session (a shell's child)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
         try:
             proc.wait(timeout=grace)
+            break
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            continue
+    # The shell may be gone while its child still winds down.
+    deadline = time.time() + grace
+    while time.time() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def spawn(argv, env, cwd=None, shell=False):

@@ -66,12 +66,17 @@ HBA
 stop_servers() {
   [ -f "$E2E_TMP/pids" ] || return 0
   local pid
+  # Each pid is one this harness started; workers lead their own session,
+  # so their group (a shell and its child) goes too.
   while read -r pid; do
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    [ -n "$pid" ] || continue
+    kill -- "-$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
   done <"$E2E_TMP/pids"
-  # Give them a moment, then make sure (each pid is one this harness started).
   sleep 0.5
   while read -r pid; do
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+    [ -n "$pid" ] || continue
+    kill -9 -- "-$pid" 2>/dev/null || true
+    kill -9 "$pid" 2>/dev/null || true
   done <"$E2E_TMP/pids"
 }

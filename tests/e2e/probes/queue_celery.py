@@ -1,10 +1,11 @@
 """Celery (kombu) with the app's env: the broker is CELERY_BROKER_URL, else
-REDIS_URL; the result backend is CELERY_RESULT_BACKEND, else the broker.
+REDIS_URL; the result backend is CELERY_RESULT_BACKEND when the env has one
+(none otherwise: the task then marks a key through the broker's connection).
 
   queue_celery.py stub DIR MODULE   writes the app module a worker command's
                                     `-A MODULE` imports (it calls make_app)
-  queue_celery.py send              enqueues e2e.ping(41) with this env and
-                                    waits for the worker's result (42)
+  queue_celery.py send              enqueues e2e.ping with this env and waits
+                                    for the worker's result, or its mark
 """
 import os
 import sys
@@ -12,8 +13,12 @@ import sys
 
 def urls():
     broker = os.environ.get("CELERY_BROKER_URL") or os.environ["REDIS_URL"]
-    backend = os.environ.get("CELERY_RESULT_BACKEND") or broker
-    return broker, backend
+    return broker, os.environ.get("CELERY_RESULT_BACKEND")
+
+
+def broker_redis(app):
+    """The redis-py client under kombu's Redis channel (the broker's own)."""
+    return app.connection_for_write().default_channel.client
 
 
 def make_app():
@@ -25,7 +30,8 @@ def make_app():
     app.conf.broker_connection_max_retries = 3
 
     @app.task(name="e2e.ping")
-    def ping(x):
+    def ping(x, mark):
+        broker_redis(app).set(mark, "ran", ex=120)
         return x + 1
 
     return app
@@ -67,12 +73,25 @@ def stub(directory, module, settings_module=None):
 def send():
     import celery
 
+    import time
+    import uuid
+
     app = make_app()
-    result = app.send_task("e2e.ping", args=[41])
-    got = result.get(timeout=40)
-    assert got == 42, "the worker returned %r" % got
-    print("OK celery+kombu %s+%s enqueued by web, run by worker, result read" % (
-        celery.__version__, __import__("kombu").__version__))
+    mark = "e2e:celery:%s" % uuid.uuid4().hex
+    result = app.send_task("e2e.ping", args=[41, mark])
+    if urls()[1]:
+        got = result.get(timeout=40)
+        assert got == 42, "the worker returned %r" % got
+        how = "result read from CELERY_RESULT_BACKEND"
+    else:
+        client = broker_redis(app)
+        deadline = time.time() + 40
+        while client.get(mark) != b"ran":
+            assert time.time() < deadline, "the worker did not run the task in 40 s"
+            time.sleep(0.2)
+        how = "no result backend in the env: the task's mark read"
+    print("OK celery+kombu %s+%s enqueued by web, run by worker, %s" % (
+        celery.__version__, __import__("kombu").__version__, how))
 
 
 if __name__ == "__main__":
