@@ -48,27 +48,28 @@ make_ca
 start_postgres
 
 python="$E2E_CACHE/venv-redis-current/bin/python"
+touch "$E2E_TMP/checks.log"
 failed=0
-passed_envs=0
 for descriptor in "$@"; do
   name="$(basename "$descriptor" .yaml)"
   out="$E2E_TMP/rendered/$name"
   if ! "$deploygen" render --quiet "$descriptor" -o "$out" >"$E2E_TMP/render.log" 2>&1; then
-    echo "FAIL $name - - deploygen render: $(tail -3 "$E2E_TMP/render.log" | tr '\n' ' ')"
+    echo "FAIL $name - - deploygen render: $(tail -3 "$E2E_TMP/render.log" | tr '\n' ' ')" | tee -a "$E2E_TMP/checks.log"
     failed=$((failed + 1))
     continue
   fi
   if ! "$deploygen" plan "$descriptor" --format json >"$E2E_TMP/$name.plan.json" 2>"$E2E_TMP/plan.log"; then
-    echo "FAIL $name - - deploygen plan: $(tail -3 "$E2E_TMP/plan.log" | tr '\n' ' ')"
+    echo "FAIL $name - - deploygen plan: $(tail -3 "$E2E_TMP/plan.log" | tr '\n' ' ')" | tee -a "$E2E_TMP/checks.log"
     failed=$((failed + 1))
     continue
   fi
-  if PYTHONPATH="$here" "$python" "$here/environment.py" "$name" "$E2E_TMP/$name.plan.json" "$out"; then
-    passed_envs=$((passed_envs + 1))
-  else
+  if ! PYTHONPATH="$here" "$python" "$here/environment.py" "$name" "$E2E_TMP/$name.plan.json" "$out" |
+    tee -a "$E2E_TMP/checks.log"; then
     failed=$((failed + 1))
   fi
 done
 
-echo "e2e: $passed_envs passed, $failed failed (environments; $((SECONDS - started)) s)"
+echo "== e2e: $(($# - failed)) of $# environments passed in $((SECONDS - started)) s"
+# The closing line counts checks (a runner's plain summary line).
+echo "e2e: $(grep -c '^PASS ' "$E2E_TMP/checks.log" || true) passed, $(grep -c '^FAIL ' "$E2E_TMP/checks.log" || true) failed"
 [ "$failed" -eq 0 ]
