@@ -14,6 +14,7 @@ import tempfile
 import time
 import urllib.parse
 
+import compose_env
 import deliver
 import servers
 import topology
@@ -130,6 +131,11 @@ def classify(env, aliases_kind):
         if prefix + "HOST" in env and prefix + "USER" in env and prefix + "PASSWORD" in env:
             out["pg_groups"].append(prefix)
     return out
+
+
+def host_port(value):
+    host, _, port = value.partition(":")
+    return host, (port if port.isdigit() else None)
 
 
 def postgres_identity(services):
@@ -341,6 +347,30 @@ def round_trip(report, kind, web, worker, web_env, worker_env):
         report.skip(label, "queue", "%s: the harness has no client for this queue" % kind)
 
 
+def compose_delivery(report, services, rendered, delivery):
+    """On compose the env comes from the rendered files, as docker compose
+    (production file, `.env` from `.env.example`) and an app on the host
+    (`.env.local.example`) read them; each variant is checked."""
+    names = {s["name"] for s in services}
+    try:
+        by_service = compose_env.production(rendered, names, delivery.secret)
+    except compose_env.InterpolationError as e:
+        report.line(False, None, None, "docker-compose.yml interpolation with .env from .env.example: %s" % e)
+        by_service = {}
+    out = []
+    for s in services:
+        if s["name"] in by_service:
+            out.append(dict(s, env=by_service[s["name"]]))
+        else:
+            out.append(s)
+    local_env = compose_env.local(rendered, delivery.secret)
+    if local_env is not None:
+        for s in services:
+            if s["role"] in ("web", "worker") and s.get("env"):
+                out.append(dict(s, name=s["name"] + "(.env.local)", env=local_env, role=s["role"] + "-local"))
+    return out
+
+
 def main():
     env_name, plan_path, rendered = sys.argv[1:4]
     plan = deliver.load_plan(plan_path)
@@ -352,6 +382,8 @@ def main():
         report.line(False, None, None, "delivering the env: %s" % e)
         return 1
     need = topology.needs(plan, rendered)
+    if plan["platform"] == "compose":
+        services = compose_delivery(report, services, rendered, delivery)
     box = servers.Servers(env_name)
     try:
         endpoints = start_backing(report, need, box)
@@ -376,7 +408,7 @@ def main():
                     report.line(False, s["name"], var, "names port %s; %s listens on %d (documented)" % (port, shape, want))
         for s in services:
             lang = language(s)
-            kinds = classify(s["env"], {k: need["aliases"].get(v.partition(":")[0]) for k, v in s["env"].items()})
+            kinds = classify(s["env"], {k: topology.lookup(need["aliases"], *host_port(v)) for k, v in s["env"].items()})
             if not any(kinds.values()):
                 report.skip(s["name"], None, "no backing service in its env")
                 continue

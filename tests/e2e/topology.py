@@ -58,7 +58,19 @@ def needs(plan, rendered_dir):
         if s["kind"] == "database":
             out["aliases"][s["name"]] = "postgres"
             out["aliases"][s.get("host") or s["name"]] = "postgres"
+    # The local compose file publishes the backing services on localhost:
+    # an app on the host tells them apart by port.
+    for s in plan["services"]:
+        server = out["aliases"].get(s["name"])
+        if server and s.get("port"):
+            out["aliases"]["localhost:%d" % s["port"]] = server
     return out
+
+
+def lookup(aliases, host, port):
+    if port is not None and "%s:%s" % (host, port) in aliases:
+        return aliases["%s:%s" % (host, port)]
+    return aliases.get(host)
 
 
 def point_at(env, aliases, endpoints):
@@ -84,15 +96,18 @@ def point_at(env, aliases, endpoints):
             out[name] = urllib.parse.urlunsplit(parsed._replace(netloc=netloc))
             continue
         host, _, port = value.partition(":")
-        if host in aliases and endpoints.get(aliases[host]):
-            ep = endpoints[aliases[host]]
-            if port.isdigit():
+        if not port and name.endswith("_HOST"):
+            port = env.get(name[: -len("HOST")] + "PORT", "")
+        server = lookup(aliases, host, port or None)
+        if server and endpoints.get(server):
+            ep = endpoints[server]
+            if ":" in value and port.isdigit():
                 out[name] = "%s:%d" % (ep["host"], ep["port"])
-                literal[name] = (aliases[host], int(port))
+                literal[name] = (server, int(port))
             else:
                 out[name] = ep["host"]
                 if name.endswith("_HOST"):
-                    mapped_prefixes[name[: -len("HOST")]] = aliases[host]
+                    mapped_prefixes[name[: -len("HOST")]] = server
     for prefix, server in mapped_prefixes.items():
         port_var = prefix + "PORT"
         if port_var in out:
@@ -105,6 +120,5 @@ def _url_target(value, aliases):
     if "://" not in value:
         return None
     parsed = urllib.parse.urlsplit(value)
-    if parsed.hostname in aliases:
-        return aliases[parsed.hostname], parsed
-    return None
+    server = lookup(aliases, parsed.hostname, parsed.port)
+    return (server, parsed) if server else None
