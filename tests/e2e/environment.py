@@ -74,7 +74,7 @@ def process_env(service_env, extra=None):
     return env
 
 
-LIBRARIES = {"redis_kv.py": "redis-py", "memcached_kv.py": "pymemcache", "postgres_sql.py": "psycopg/sqlalchemy+asyncpg",
+LIBRARIES = {"queue_dramatiq.py": "dramatiq", "queue_arq.py": "arq", "redis_kv.py": "redis-py", "memcached_kv.py": "pymemcache", "postgres_sql.py": "psycopg/sqlalchemy+asyncpg",
              "django_settings.py": "django", "queue_celery.py": "celery+kombu", "queue_rq.py": "rq",
              "probe.cjs": "node (ioredis/pg/bullmq)", "probe.rb": "ruby (redis-rb/pg/sidekiq)"}
 
@@ -343,6 +343,24 @@ def round_trip(report, kind, web, worker, web_env, worker_env):
         else:
             stop(proc)
         report.line(ok, label, "queue", msg + " (queue name `default`: the Plan names none)")
+    elif kind in ("dramatiq", "arq"):
+        # Both cap redis-py below 6: they run in the redis-py 5.0 venv.
+        words = shlex.split(text)
+        target = next(w for w in words[1:] if not w.startswith("-"))
+        stubdir = tempfile.mkdtemp(dir=os.environ["E2E_TMP"])
+        script = "queue_%s.py" % kind
+        subprocess.run(python("redis50", script, "stub", stubdir, target), check=True,
+                       env=process_env({"REDIS_URL": "redis://unused"}))
+        venv = {"PATH": "%s/bin:/usr/local/bin:/usr/bin:/bin" % VENVS["redis50"]}
+        env = process_env(worker_env, dict(venv, PYTHONPATH=stubdir + ":" + PROBES))
+        proc, log = spawn(text, env, cwd=stubdir, shell=True)
+        try:
+            ok, msg = run_probe(python("redis50", script, "send"), process_env(web_env, venv), timeout=60)
+        finally:
+            stop(proc)
+        if not ok:
+            msg += " (worker: %s)" % tail(log)
+        report.line(ok, label, "queue", msg + " [worker command: %s]" % text)
     else:
         report.skip(label, "queue", "%s: the harness has no client for this queue" % kind)
 
