@@ -72,9 +72,9 @@ class Servers:
             # TLS only (the non-TLS port disabled) and the access key.
             argv = ["redis-server"] + tls + ["--requirepass", key] + listen + no_disk
         elif shape == "azure-managed":
-            # Azure Managed Redis: TLS on its own port, the access key, and one
-            # database per cluster (learn.microsoft.com/azure/redis/overview),
-            # so a URL naming /1 fails here as it would there.
+            # Azure Managed Redis: TLS on its own port, the access key, and a
+            # single database (deploygen's rule `azure-managed-database`), so a
+            # URL naming /1 fails here as it would there.
             argv = ["redis-server"] + tls + ["--requirepass", key, "--databases", "1"] + listen + no_disk
         elif shape == "conf":
             # The self-hosted shape: the generated redis.conf as it is, but for

@@ -19,11 +19,11 @@ REDIS_SHAPES = {
     "external redis": "external",  # an outside provider (Upstash): TLS and a password
 }
 
-# The port each shape's URL must name, where a platform document fixes it.
+# The port each shape's URL must name on the platform (a documented fact the
+# harness cannot run: deploygen's src/backing/azure_cache.rs and
+# azure_managed_redis.rs state them); the local server listens elsewhere.
 EXPECTED_PORTS = {
-    # learn.microsoft.com/azure/azure-cache-for-redis/cache-configure (TLS port 6380)
     "azure-cache": 6380,
-    # learn.microsoft.com/azure/redis/overview (Azure Managed Redis listens on 10000)
     "azure-managed": 10000,
 }
 
