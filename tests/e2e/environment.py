@@ -389,6 +389,31 @@ def compose_delivery(report, services, rendered, delivery):
     return out
 
 
+def check_persistence(report, need, box, endpoints, services, delivered):
+    """Where the environment's own files configure Redis (a generated
+    redis.conf, a compose command line), data written must survive a restart
+    of the server with the same configuration and folder."""
+    if not need["redis"] or need["redis"][0] not in ("conf", "command") or "redis" not in endpoints:
+        return
+    for s in services:
+        var = next((n for n, v in s["env"].items() if re.match(r"^rediss?://", v)), None)
+        if var:
+            break
+    else:
+        return
+    env = process_env(delivered[s["name"]])
+    key = "e2e:persist:%d" % os.getpid()
+    ok, text = run_probe(python("current", "redis_persist.py", var, "write", key), env)
+    if ok:
+        try:
+            box.restart(endpoints["redis"])
+            ok, text = run_probe(python("current", "redis_persist.py", var, "read", key), env)
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            ok, text = False, "restart: %s" % e
+    report.line(ok, s["name"], var, text + " (%s)" % (
+        "the generated redis.conf" if need["redis"][0] == "conf" else "the compose command line"))
+
+
 def main():
     env_name, plan_path, rendered = sys.argv[1:4]
     plan = deliver.load_plan(plan_path)
@@ -432,6 +457,7 @@ def main():
                 continue
             django = "DJANGO_SETTINGS_MODULE" in s["env"]
             check_service(report, s, delivered[s["name"]], kinds, role_user, lang, django)
+        check_persistence(report, need, box, endpoints, services, delivered)
         webs = [s for s in services if s["role"] == "web"]
         for s in services:
             kind = queue_kind(s, language(s))

@@ -43,12 +43,21 @@ class Servers:
     def _start(self, what, argv, port, workdir):
         os.makedirs(workdir, exist_ok=True)
         log = os.path.join(workdir, "log")
-        proc = subprocess.Popen(argv, stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=workdir)
+        proc = subprocess.Popen(argv, stdout=open(log, "a"), stderr=subprocess.STDOUT, cwd=workdir)
         with open(os.path.join(TMP, "pids"), "a") as f:
             f.write("%d\n" % proc.pid)
         self.procs.append(proc)
         wait_port(port, what, proc, log)
-        return {"host": "127.0.0.1", "port": port}
+        return {"host": "127.0.0.1", "port": port, "restart": (what, argv, port, workdir, proc)}
+
+    def restart(self, endpoint):
+        """Stops the server with SIGTERM (as `docker stop` and a platform's
+        redeploy do) and starts it again with the same arguments and folder."""
+        what, argv, port, workdir, proc = endpoint["restart"]
+        proc.terminate()
+        proc.wait(timeout=20)
+        fresh = self._start(what, argv, port, workdir)
+        endpoint["restart"] = fresh["restart"]
 
     def redis(self, shape, key=None, conf=None, args=()):
         """shape: plain | password | azure-cache | azure-managed | conf | command."""
