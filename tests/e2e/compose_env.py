@@ -67,7 +67,7 @@ def read_dotenv(path, secret, expand):
         key, value = key.strip(), value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
-        if value == "change-me" and pending_secret:
+        if value in ("change-me", "") and pending_secret:
             value = secret(pending_secret)
         elif value == "" and pending_fill:
             value = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), ""), pending_fill)
@@ -88,7 +88,7 @@ def filled_dotenv(path, secret):
             pending = m.group(1)
         elif not line.startswith("#") and "=" in line:
             key, _, value = line.partition("=")
-            if value.strip() == "change-me" and pending:
+            if value.strip() in ("change-me", "") and pending:
                 line = "%s=%s" % (key, secret(pending))
             pending = None
         out.append(line)

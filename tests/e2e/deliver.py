@@ -86,6 +86,8 @@ class Delivery:
         self.rendered_dir = rendered_dir
         self.bicep = read_rendered(rendered_dir, "*.bicep") if self.platform.startswith("azure") else ""
         self.safe = safe_only_secrets(rendered_dir)
+        path = os.path.join(rendered_dir, "render.yaml")
+        self.render_yaml = open(path).read() if os.path.exists(path) else ""
         self.resources = {r["kind"]: r for r in plan.get("resources", [])}
         self.secret_values = {}
 
@@ -131,6 +133,10 @@ class Delivery:
     # -- values ------------------------------------------------------------
     def encodes_in_template(self, name, parts):
         """Whether the platform's template percent-encodes the secret parts."""
+        if self.platform == "render":
+            # A Blueprint cannot join values: a start command that assembles
+            # the URL percent-encodes the secret itself (sed s/+/%2B/g ...).
+            return "s/+/%2B/g" in self.render_yaml
         if not self.platform.startswith("azure"):
             return False
         first_text = next((p["text"] for p in parts if p["kind"] == "text"), "")

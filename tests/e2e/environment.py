@@ -164,14 +164,17 @@ def postgres_identity(services):
     return None
 
 
-def start_backing(report, need, box):
+def start_backing(report, need, box, delivery):
     endpoints = {}
     shape = need["redis"]
     if shape:
         kind, extra = shape
         try:
             if kind == "conf":
-                endpoints["redis"] = box.redis("conf", conf=extra)
+                dockerfile = os.path.join(os.path.dirname(extra), "Dockerfile")
+                text = open(dockerfile).read() if os.path.exists(dockerfile) else ""
+                key = delivery.secret("redis-password") if "--requirepass" in text else None
+                endpoints["redis"] = box.redis("conf", conf=extra, key=key)
                 label = "with the generated %s" % os.path.relpath(extra, os.path.dirname(os.path.dirname(extra)))
             elif kind == "command":
                 endpoints["redis"] = box.redis("command", args=extra)
@@ -444,7 +447,7 @@ def main():
         services = compose_delivery(report, services, rendered, delivery)
     box = servers.Servers(env_name)
     try:
-        endpoints = start_backing(report, need, box)
+        endpoints = start_backing(report, need, box, delivery)
         identity = postgres_identity(services)
         if identity:
             database, user, password = identity
@@ -456,8 +459,14 @@ def main():
                 report.line(False, "postgres", None, "creating %s/%s: %s" % (database, user, e.stderr.strip()))
         role_user = identity[1] if identity else "?"
         delivered = {}
-        for s in services:
-            env, literal = topology.point_at(s["env"], need["aliases"], endpoints)
+        for s in list(services):
+            try:
+                env, literal = topology.point_at(s["env"], need["aliases"], endpoints)
+            except ValueError as e:
+                # A URL that no client can parse (a raw secret with `/` in it, say).
+                report.line(False, s["name"], None, "its env does not parse as delivered: %s" % e)
+                services.remove(s)
+                continue
             delivered[s["name"]] = trust_store(env)
             for var, (server, port) in literal.items():
                 shape = (need["redis"] or ("",))[0] if server == "redis" else None

@@ -96,6 +96,9 @@ class Servers:
                     word = line.split()[0] if line.split() else ""
                     dst.write(("# harness: " + line) if word in ("dir", "port", "bind") else line)
             argv = ["redis-server", local, "--port", str(port)] + listen
+            if key:
+                # The image's command adds `--requirepass "$REDIS_PASSWORD"`.
+                argv += ["--requirepass", key]
         elif shape == "command":
             # A compose cache service: its own command line, with Debian's
             # binary, listening where the harness says.
