@@ -111,7 +111,12 @@ grace runs out: 10 s on docker compose, 30 s on Container Apps and Render, unles
 otherwise. Some queues document how long they need: Sidekiq waits up to its shutdown timeout (`-t`, 25 s by \
 default) for running jobs and then pushes the rest back to Redis, so it needs about 30 s (Sidekiq's wiki); an \
 RQ worker finishes its current job on SIGTERM, which may run for the default job timeout of 180 s, and a job \
-killed mid-run is left in the started registry and later counted as failed, not retried. This fires when a \
-worker of such a queue gets less than that. Raise `stop_grace_seconds` (Render allows 300, Container Apps \
-600), shorten the queue's own timeout to fit, or accept the finding with a reason under `accept:`.";
+killed mid-run is left in the started registry and later counted as failed, not retried. A Celery worker \
+finishes every running task on TERM with no time limit by default, and with its default early acknowledgement a \
+task killed mid-run is lost: this asks for 300 s, the most Render allows (Celery's Workers Guide). A Dramatiq worker \
+waits up to `--worker-shutdown-timeout`, 10 minutes by default, and a killed message runs again later: 600 s. An arq \
+worker cancels its running jobs on TERM and leaves them queued to run again, which takes a few seconds: 10 s. This \
+fires when a worker of such a queue gets less than that. Raise `stop_grace_seconds` (Render allows 300, Container Apps \
+600), shorten the queue's own timeout to fit (Celery's `task_time_limit`, Dramatiq's \
+`--worker-shutdown-timeout`, RQ's job timeout), or accept the finding with a reason under `accept:`.";
 }

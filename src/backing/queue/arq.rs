@@ -15,6 +15,15 @@ impl QueueKind for Arq {
         "arq"
     }
 
+    // arq's worker (python-arq/arq, `Worker.handle_sig`; docs, "pessimistic
+    // execution"): TERM cancels running jobs at once and they stay queued, to
+    // run again ("cancelled, will be run again"); it then needs only the Redis
+    // round trips that release them. Killed before that, a job stays locked by
+    // its `arq:in-progress:*` key until `job_timeout` (300 s) + 10 s passes.
+    fn stop_needs_seconds(&self) -> Option<u32> {
+        Some(10)
+    }
+
     fn queue(&self, d: &Descriptor, _: Transport) -> Queue {
         Queue {
             name: self.name(),

@@ -35,6 +35,17 @@ impl QueueKind for Celery {
         Some(("sqla+postgresql", "db+postgresql"))
     }
 
+    // Celery's Workers Guide ("Stopping the worker"): TERM starts a warm
+    // shutdown that finishes every task already running, with no time limit by
+    // default (`task_time_limit` is unset); with its default early
+    // acknowledgement a task killed mid-run is gone, not redelivered. No
+    // default bounds it, so this asks for the longest grace every platform
+    // that takes one allows (Render's 300 s): set `task_time_limit` below it,
+    // or `task_acks_late` with `task_reject_on_worker_lost`, and accept.
+    fn stop_needs_seconds(&self) -> Option<u32> {
+        Some(300)
+    }
+
     fn queue(&self, d: &Descriptor, transport: Transport) -> Queue {
         let app = celery_app(d);
         let mut pending = vec![

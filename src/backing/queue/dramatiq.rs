@@ -17,6 +17,15 @@ impl QueueKind for Dramatiq {
         "Dramatiq"
     }
 
+    // Dramatiq's CLI (`dramatiq --help`, dramatiq/cli.py): TERM stops the
+    // worker, which waits `--worker-shutdown-timeout` for running actors,
+    // 600000 ms (10 minutes) by default, the same as the TimeLimit
+    // middleware's default actor time limit. A message killed mid-run stays
+    // unacknowledged and runs again once the dead worker's heartbeat expires.
+    fn stop_needs_seconds(&self) -> Option<u32> {
+        Some(600)
+    }
+
     fn queue(&self, d: &Descriptor, _: Transport) -> Queue {
         Queue {
             name: self.name(),
