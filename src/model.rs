@@ -570,6 +570,8 @@ pub struct Broker {
     pub transport: Option<Transport>,
     pub database: Option<u8>,
     pub channel: Option<String>,
+    /// The prefix of the queue's Redis keys (BullMQ's `prefix`); `None`: the kind's default.
+    pub prefix: Option<String>,
     #[serde(default)]
     pub expose: BrokerExpose,
 }

@@ -30,12 +30,13 @@ impl QueueKind for Arq {
             backend: redis_backend(d),
             lost: "the jobs queued in it (`arq:queue`, deferred jobs included) and the job results kept there".into(),
             // Queued (and deferred) jobs, then jobs in progress.
-            pending: vec![super::python_redis(
+            pending: super::python_redis(
                 d,
-                self,
                 "",
                 "print(r.zcard('arq:queue'), sum(1 for _ in r.scan_iter('arq:in-progress:*')))",
-            )],
+            )
+            .into_iter()
+            .collect(),
             pending_sql: None,
             drained_when: "it prints `0 0` (a custom `queue_name` is counted in place of `arq:queue`)",
         }

@@ -54,10 +54,7 @@ impl QueueKind for Celery {
         ];
         let on_redis = transport == Transport::Redis;
         if on_redis {
-            let var = super::redis_url_var(d, self);
-            pending.push(format!(
-                "python -c \"import os, redis; print(redis.from_url(os.environ['{var}']).llen('celery'))\""
-            ));
+            pending.extend(super::python_redis(d, "", "print(r.llen('celery'))"));
         }
         Queue {
             name: self.name(),

@@ -34,12 +34,13 @@ impl QueueKind for Dramatiq {
                    included), the dead-letter queues (`.XQ`) and any results the Results middleware keeps there"
                 .into(),
             // A `.msgs` hash holds every message enqueued and not yet acknowledged.
-            pending: vec![super::python_redis(
+            pending: super::python_redis(
                 d,
-                self,
                 "",
                 "[print(k.decode(), r.hlen(k)) for k in r.scan_iter('dramatiq:*.msgs') if not k.endswith(b'.XQ.msgs')]",
-            )],
+            )
+            .into_iter()
+            .collect(),
             pending_sql: None,
             drained_when: "every count is 0 (or nothing is printed)",
         }

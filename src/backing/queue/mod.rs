@@ -11,6 +11,7 @@
 mod arq;
 mod bullmq;
 mod celery;
+pub mod connect;
 mod dramatiq;
 mod generic;
 mod pgqueuer;
@@ -71,7 +72,13 @@ pub trait QueueKind: Sync {
         &[("url", "REDIS_URL")]
     }
     fn reads(&self, fact: &str) -> bool {
-        self.conventional_env().iter().any(|(f, _)| *f == fact)
+        self.conventional_env().iter().any(|(f, _)| *f == fact) || (fact == "prefix" && self.key_prefix().is_some())
+    }
+    /// The prefix of its Redis keys when `broker.prefix` is unset, for kinds
+    /// whose prefix the app chooses (BullMQ's `prefix` option); `None`: fixed
+    /// by the library, and `broker.prefix` is refused.
+    fn key_prefix(&self) -> Option<&'static str> {
+        None
     }
     /// URL schemes of its broker and result backend on PostgreSQL, if it takes URLs there.
     fn database_url_schemes(&self) -> Option<(&'static str, &'static str)> {
@@ -146,28 +153,12 @@ pub fn describe(d: &Descriptor) -> String {
     }
 }
 
-/// The env var that carries the queue's Redis URL into a worker: its own
-/// `broker.expose.url`, else the cache's URL, else the kind's conventional name.
-fn redis_url_var(d: &Descriptor, kind: &dyn QueueKind) -> String {
-    d.broker
-        .expose
-        .url
-        .clone()
-        .or_else(|| crate::resolve::cache_expose(&d.cache).url)
-        .or_else(|| {
-            kind.conventional_env()
-                .iter()
-                .find(|(f, _)| *f == "url")
-                .map(|(_, n)| n.to_string())
-        })
-        .unwrap_or_else(|| "REDIS_URL".into())
-}
-
 /// A Python one-liner, run in a worker, that prints what `expr` finds in the
-/// queue's Redis (`r`).
-fn python_redis(d: &Descriptor, kind: &dyn QueueKind, imports: &str, expr: &str) -> String {
-    let var = redis_url_var(d, kind);
-    format!("python -c \"import os, redis{imports}; r = redis.from_url(os.environ['{var}']); {expr}\"")
+/// queue's Redis (`r`), connected through the worker's own env vars; `None`
+/// when the worker has none that say where Redis is.
+fn python_redis(d: &Descriptor, imports: &str, expr: &str) -> Option<String> {
+    let client = connect::of(d).python()?;
+    Some(format!("python -c \"import os, redis{imports}; r = {client}; {expr}\""))
 }
 
 /// Where a Redis-backed queue's jobs wait: a database number on one server.

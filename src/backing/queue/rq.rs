@@ -30,13 +30,14 @@ impl QueueKind for Rq {
                    behind another job, the failed job registry, and the job results stored there"
                 .into(),
             // Per queue: queued, started (running), scheduled, deferred.
-            pending: vec![super::python_redis(
+            pending: super::python_redis(
                 d,
-                self,
                 ", rq",
                 "[print(q.name, q.count, q.started_job_registry.count, q.scheduled_job_registry.count, \
                  q.deferred_job_registry.count) for q in rq.Queue.all(connection=r)]",
-            )],
+            )
+            .into_iter()
+            .collect(),
             pending_sql: None,
             drained_when: "each queue prints `0 0` for queued and started jobs; what is left scheduled or deferred \
                            (the last two numbers) waits for later and goes with this Redis",
