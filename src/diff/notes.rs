@@ -313,6 +313,10 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     ) {
         notes.steps.push(step(setup, vec![]));
     }
+    // A write-back cache the app leaves is flushed first (issue 19, L2).
+    if let Some(s) = flush_write_back(b, a, &old_ops) {
+        notes.steps.push(s);
+    }
     if drain {
         let q = old_queue.as_ref().expect("drain needs a queue");
         let producers = schedulers(b);
@@ -495,6 +499,14 @@ fn verification(notes: &mut Notes, b: &Descriptor, a: &Descriptor, ops: &Ops, ca
     }
 }
 
+/// Flushing `from`'s write-back cache, when `to` leaves it (see `backing::write_back`).
+fn flush_write_back(from: &Descriptor, to: &Descriptor, ops: &Ops) -> Option<Step> {
+    let place = cache_place(from).filter(|p| Some(p) != cache_place(to).as_ref())?;
+    let web = web(from).unwrap_or_else(|| "web".into());
+    crate::backing::write_back::flush_step(from, &place, &web, |c| ops.exec(&web, c))
+        .map(|(text, commands)| step(text, commands))
+}
+
 fn moves_to_database_cache(b: &Descriptor, a: &Descriptor) -> bool {
     a.cache.kind == CacheKind::Database && b.cache.kind != CacheKind::Database
 }
@@ -549,6 +561,9 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
             "These steps work before and after the clean-up: the deployment recreates what was deleted (empty).",
             vec![],
         ));
+    }
+    if let Some(s) = flush_write_back(a, b, &new_ops) {
+        notes.rollback.push(s);
     }
     if drain {
         if let Some(q) = queue_of(a) {

@@ -104,6 +104,18 @@ the host reads the logs or pushes fake ones. deploygen publishes infrastructure 
 `public_ports: true` or a port mapping names another address; reach them through an SSH tunnel or a reverse \
 proxy with authentication, or accept the finding with a reason under `accept:`.";
 
+    WRITE_BACK_CACHE: "write-back-cache", Warning,
+        "a write-back cache runs on a single node or with an evicting policy",
+        "A write-back cache (`cache.write_back`) holds entries the app has not yet written to the database, as \
+seed 002's conversations (`dirty:convs`, written back on session end or \"Save All to Database\"): until then \
+they exist only in the cache. A single-node cache (Azure Cache for Redis Basic, which has no replica and no SLA; a \
+Redis container; a Render Key Value or private service) loses all of them when its node fails, is patched or \
+restarts, and an evicting `maxmemory_policy` (`allkeys-lru`, `volatile-*`) deletes them under memory pressure \
+without an error. An expiry the app itself sets on pending entries (seed 002's 30 minutes) is a third way to lose \
+them that no setting here fixes. Use a replicated tier (Standard or Premium, Azure Managed Redis) and `noeviction`, \
+which deploygen writes when the policy is unset; or accept the finding with a reason under `accept:`. Every \
+migration away from the cache, rollbacks included, starts with a flush and its check (`diff` writes them).";
+
     WORKER_STOP_GRACE: "worker-stop-grace", Warning,
         "a queue worker is killed before it can finish or hand back its current job",
         "Every deploy, scale-in and restart stops a worker with SIGTERM and kills it when the platform's \

@@ -32,4 +32,5 @@ mod stop_grace;
 mod support;
 mod templates;
 mod validators;
+mod write_back;
 mod writes;

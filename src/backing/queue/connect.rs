@@ -40,22 +40,37 @@ pub fn of(d: &Descriptor) -> Conn {
     let Some(worker) = crate::resolve::workers(d).into_iter().next() else {
         return Conn::Missing;
     };
-    let env: Vec<EnvVar> = crate::plan::wiring::services(d)
+    from_env(d, &service_env(d, &worker))
+}
+
+/// The env a service gets in the Plan (empty when it has none).
+pub fn service_env(d: &Descriptor, service: &str) -> Vec<EnvVar> {
+    crate::plan::wiring::services(d)
         .into_iter()
-        .find(|s| s.name == worker)
+        .find(|s| s.name == service)
         .map(|s| s.env)
-        .unwrap_or_default();
-    from_env(d, &env)
+        .unwrap_or_default()
+}
+
+/// How `service` reaches the cache itself (its database, not the queue's).
+pub fn cache_of(d: &Descriptor, service: &str) -> Conn {
+    let env = service_env(d, service);
+    cache_from_env(d, &env, d.cache.database.unwrap_or(0))
 }
 
 /// The connection a service with `env` has: the broker's URL first, then the
 /// cache's URL, then the cache's host with its port and password.
 pub fn from_env(d: &Descriptor, env: &[EnvVar]) -> Conn {
     let var = |origin: &str| env.iter().find(|e| e.origin == origin).map(|e| e.name.clone());
-    let db = queue_db(d);
     if let Some(var) = var("/broker/expose/url") {
         return Conn::Url { var, db: None };
     }
+    cache_from_env(d, env, queue_db(d))
+}
+
+/// The cache's URL, else its host, port and password, reaching database `db`.
+fn cache_from_env(d: &Descriptor, env: &[EnvVar], db: u8) -> Conn {
+    let var = |origin: &str| env.iter().find(|e| e.origin == origin).map(|e| e.name.clone());
     if let Some(var) = var("/cache/expose/url") {
         let url_db = d.cache.database.unwrap_or(0);
         return Conn::Url {
@@ -146,6 +161,15 @@ impl Conn {
             }
             Conn::Missing => return None,
         })
+    }
+
+    /// A redis-rb client built from the worker's env, where it is one URL.
+    pub fn ruby(&self) -> Option<String> {
+        match self {
+            Conn::Url { var, db: None } => Some(format!("Redis.new(url: ENV.fetch(\"{var}\"))")),
+            Conn::Url { var, db: Some(db) } => Some(format!("Redis.new(url: ENV.fetch(\"{var}\"), db: {db})")),
+            _ => None,
+        }
     }
 
     /// The variables a command built from this connection reads.
