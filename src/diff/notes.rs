@@ -393,6 +393,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
         notes.steps.push(step(text, commands));
     }
     if drain {
+        // Jobs for later, before the new workers start (issue 19, L3).
+        notes.steps.extend(carry_jobs(b, a));
         let new_workers: Vec<String> = workers(a).into_iter().collect();
         let mut back = new_workers.clone();
         back.extend(schedulers(a));
@@ -497,6 +499,38 @@ fn verification(notes: &mut Notes, b: &Descriptor, a: &Descriptor, ops: &Ops, ca
             vec![format!("\\dt {}", cache.table)],
         ));
     }
+}
+
+/// Copying the queue's jobs for later from `from`'s Redis to `to`'s, when the
+/// same kind moves between two Redis servers (see `backing::queue::carry`).
+fn carry_jobs(from: &Descriptor, to: &Descriptor) -> Option<Step> {
+    use crate::backing::queue::carry::{script, Carry};
+    let kind = crate::resolve::queue_kind(&from.broker)?;
+    let same_kind = from.broker.kind == to.broker.kind;
+    let on_redis = crate::resolve::queue_on_redis(from) && crate::resolve::queue_on_redis(to);
+    let (old, new) = (queue_of(from)?, queue_of(to)?);
+    if !same_kind || !on_redis || old.backend == new.backend {
+        return None;
+    }
+    Some(match kind.carry() {
+        Carry::Keys { patterns, what } => step(
+            format!(
+                "Carry the {} jobs for later from {} to {} while both exist, before any worker starts on the new \
+                 one: {what}. Run this from a Linux shell with redis-cli 6 or later that reaches both servers, with \
+                 the two URLs (password and database included) in place of the placeholders: each key is copied with \
+                 DUMP and RESTORE, and merged into a key the new side already has.",
+                old.name, old.backend, new.backend
+            ),
+            script(patterns),
+        ),
+        Carry::Cannot(why) => step(
+            format!(
+                "The {} jobs for later in {} (delayed, retried, dead) are not carried to {}: {why}.",
+                old.name, old.backend, new.backend
+            ),
+            vec![],
+        ),
+    })
 }
 
 /// Flushing `from`'s write-back cache, when `to` leaves it (see `backing::write_back`).
@@ -627,6 +661,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
         }
     }
     if drain {
+        notes.rollback.extend(carry_jobs(a, b));
         let mut back = workers(b);
         back.extend(schedulers(b));
         back.retain(|s| remaining.contains(s));

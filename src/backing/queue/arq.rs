@@ -15,6 +15,16 @@ impl QueueKind for Arq {
         "arq"
     }
 
+    // arq keeps deferred jobs in its queue's sorted set, scored by when they
+    // run, each job's body in `arq:job:<id>` and its retry count in `arq:retry:<id>`.
+    fn carry(&self) -> super::carry::Carry {
+        super::carry::Carry::Keys {
+            patterns: &["arq:queue", "arq:job:*", "arq:retry:*"],
+            what: "the deferred jobs in `arq:queue` (a custom `queue_name` in its place) with their bodies \
+                   (`arq:job:*`) and retry counts (`arq:retry:*`)",
+        }
+    }
+
     // arq's worker (python-arq/arq, `Worker.handle_sig`; docs, "pessimistic
     // execution"): TERM cancels running jobs at once and they stay queued, to
     // run again ("cancelled, will be run again"); it then needs only the Redis

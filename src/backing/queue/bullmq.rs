@@ -15,6 +15,18 @@ impl QueueKind for Bullmq {
         "BullMQ"
     }
 
+    // BullMQ links each job across several keys (ids, markers, event
+    // streams, the `id` counter): merged into a Redis the app already uses,
+    // copied keys would collide on job ids.
+    fn carry(&self) -> super::carry::Carry {
+        super::carry::Carry::Cannot(
+            "BullMQ links each delayed or repeatable job across several keys (the `id` counter, markers, event \
+             streams), so a key copy into a Redis the app already uses collides on job ids: re-add them with the \
+             app (`queue.add` with the delay left, `upsertJobScheduler` for repeatable ones), or keep the old Redis \
+             and a worker on it until they have run",
+        )
+    }
+
     // BullMQ's `QueueOptions.prefix`, `bull` unless the app sets another:
     // its keys are `<prefix>:<queue>:wait` and so on.
     fn key_prefix(&self) -> Option<&'static str> {

@@ -35,6 +35,19 @@ impl QueueKind for Celery {
         Some(("sqla+postgresql", "db+postgresql"))
     }
 
+    // A Celery task with an ETA or countdown waits in the worker, reserved and
+    // unacknowledged (kombu's Redis transport keeps it in `unacked`); a warm
+    // shutdown hands it back to its queue's list. Once the workers are
+    // stopped, the lists and `unacked` hold every task for later.
+    fn carry(&self) -> super::carry::Carry {
+        super::carry::Carry::Keys {
+            patterns: &["celery", "unacked", "unacked_index", "_kombu.binding.*"],
+            what: "the tasks held back by an ETA or countdown, which the stopped workers handed back to the `celery` \
+                   list (add the list of every other queue the app routes to), those a killed worker left in \
+                   `unacked`, and kombu's bindings",
+        }
+    }
+
     // Celery's Workers Guide ("Stopping the worker"): TERM starts a warm
     // shutdown that finishes every task already running, with no time limit by
     // default (`task_time_limit` is unset); with its default early

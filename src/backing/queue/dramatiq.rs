@@ -17,6 +17,21 @@ impl QueueKind for Dramatiq {
         "Dramatiq"
     }
 
+    // Dramatiq's Redis broker keeps delayed messages in `<queue>.DQ` and dead
+    // letters in `<queue>.XQ`, each with its `.msgs` hash of message bodies.
+    fn carry(&self) -> super::carry::Carry {
+        super::carry::Carry::Keys {
+            patterns: &[
+                "dramatiq:*.DQ",
+                "dramatiq:*.DQ.msgs",
+                "dramatiq:*.XQ",
+                "dramatiq:*.XQ.msgs",
+            ],
+            what: "the delayed messages (`dramatiq:<queue>.DQ` and its `.msgs`) and the dead letters \
+                   (`dramatiq:<queue>.XQ` and its `.msgs`)",
+        }
+    }
+
     // Dramatiq's CLI (`dramatiq --help`, dramatiq/cli.py): TERM stops the
     // worker, which waits `--worker-shutdown-timeout` for running actors,
     // 600000 ms (10 minutes) by default, the same as the TimeLimit

@@ -10,6 +10,7 @@
 
 mod arq;
 mod bullmq;
+pub mod carry;
 mod celery;
 pub mod connect;
 mod dramatiq;
@@ -101,6 +102,14 @@ pub trait QueueKind: Sync {
              commit: without its Redis, every call that enqueues a job fails.",
             self.name()
         ))
+    }
+    /// How its jobs for later (scheduled, retried, dead) reach another Redis
+    /// while both exist; the default: no safe key copy is known.
+    fn carry(&self) -> carry::Carry {
+        carry::Carry::Cannot(
+            "deploygen knows no safe way to copy its jobs for later from one Redis to another: re-enqueue them with \
+             the app, or keep the old Redis until they have run",
+        )
     }
     /// Seconds from SIGTERM a worker needs, with the queue's documented
     /// defaults, to finish or hand back its current job; `None`: no documented figure.
@@ -334,6 +343,33 @@ mod tests {
         assert!(seen.iter().any(|c| c.contains("q.scheduled_job_registry.count")));
         assert!(seen.iter().any(|c| c.contains("r.zcard('arq:queue')")));
         assert!(seen.iter().any(|c| c.contains("scan_iter('dramatiq:*.msgs')")));
+    }
+
+    /// Issue 19, L3: the kinds whose jobs for later are plain keys name them;
+    /// the others say plainly that they cannot be carried.
+    #[test]
+    fn each_kind_says_how_its_jobs_for_later_reach_another_redis() {
+        use super::carry::Carry;
+        let carried: Vec<&str> = QUEUES
+            .iter()
+            .filter(|q| matches!(q.carry(), Carry::Keys { .. }))
+            .map(|q| q.name())
+            .collect();
+        assert_eq!(carried, ["Celery", "RQ", "Sidekiq", "Dramatiq", "arq"]);
+        assert_eq!(
+            queue_kind(BrokerKind::Sidekiq).unwrap().carry(),
+            Carry::Keys {
+                patterns: &["schedule", "retry", "dead"],
+                what: "the scheduled set (`schedule`), the retry set (`retry`) and the dead set (`dead`)",
+            }
+        );
+        for q in QUEUES.iter().filter(|q| !carried.contains(&q.name())) {
+            assert!(
+                matches!(q.carry(), Carry::Cannot(why) if why.contains("re-")),
+                "{}",
+                q.name()
+            );
+        }
     }
 
     #[test]
