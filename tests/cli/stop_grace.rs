@@ -282,6 +282,20 @@ fn celery_dramatiq_and_arq_workers_need_their_documented_grace() {
         dramatiq.contains("`worker` runs Dramatiq jobs, which need 600 s after SIGTERM to finish or hand back the current job, but `stop_grace_seconds: 300` kills it sooner"),
         "{dramatiq}"
     );
+    // On Render (300 s at most) Dramatiq's 10 minutes cannot be granted: the
+    // finding says to shrink Dramatiq's own limit instead of asking for 600.
+    let on_render = RENDER
+        .replace("kind: sidekiq", "kind: dramatiq")
+        .replace("bundle exec sidekiq", "dramatiq shop.tasks")
+        .replace("stop_grace_seconds: 120", "stop_grace_seconds: 300");
+    let run = Test::new()
+        .write("shop.yaml", &on_render)
+        .run(&["validate", "shop.yaml"]);
+    assert!(
+        run.stdout.contains("but `stop_grace_seconds: 300` kills it sooner: Render's `maxShutdownDelaySeconds` takes at most 300 s, so set `stop_grace_seconds: 300` and make Dramatiq's own time limit fit in it"),
+        "{}",
+        run.stdout
+    );
     // arq hands its jobs back at once: compose's 10 s default is enough, 5 s is not.
     assert!(!with("arq", "arq shop.WorkerSettings", None).contains("worker-stop-grace"));
     let arq = with("arq", "arq shop.WorkerSettings", Some(5));
