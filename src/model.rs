@@ -516,10 +516,43 @@ pub struct Cache {
     pub disabled_commands: Option<Vec<String>>,
     pub loglevel: Option<String>,
     pub expose: Option<CacheExpose>,
+    /// The app writes to the cache first and to the database later (seed
+    /// 002's conversations): entries not yet written back live only here.
+    pub write_back: Option<WriteBack>,
     /// Not in the schema: set when a local compose file builds the cache from
     /// the same Dockerfile as the cloud (a Render private service).
     #[serde(skip)]
     pub local_build: Option<Build>,
+}
+
+/// `cache.write_back`: `true`, or how to flush it and see that it is flushed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum WriteBack {
+    Flag(bool),
+    With(WriteBackSpec),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteBackSpec {
+    /// How to make the app write every pending entry back, in the app's own
+    /// words (a button, a command): the notes quote it.
+    pub flush: Option<String>,
+    /// A read-only Redis command that answers 0 once nothing is pending
+    /// (`SCARD dirty:convs`).
+    pub pending: Option<String>,
+}
+
+impl WriteBack {
+    /// The settings when the cache is write-back; `None` when it is not.
+    pub fn spec(&self) -> Option<WriteBackSpec> {
+        match self {
+            WriteBack::Flag(true) => Some(WriteBackSpec::default()),
+            WriteBack::Flag(false) => None,
+            WriteBack::With(spec) => Some(spec.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -579,6 +612,8 @@ pub struct Broker {
     pub transport: Option<Transport>,
     pub database: Option<u8>,
     pub channel: Option<String>,
+    /// The prefix of the queue's Redis keys (BullMQ's `prefix`); `None`: the kind's default.
+    pub prefix: Option<String>,
     #[serde(default)]
     pub expose: BrokerExpose,
 }

@@ -38,4 +38,11 @@ impl CacheBackend for AzureCache {
     fn place(&self, d: &Descriptor) -> Option<String> {
         super::azure_place(d)
     }
+
+    // Microsoft Learn (RedisSkuName: "Basic SKU does not have an availability
+    // SLA"; Azure Cache for Redis high availability): Basic is one node with
+    // no replica; Standard and Premium run a primary and a replica.
+    fn replicated(&self, d: &Descriptor) -> Option<bool> {
+        Some(d.cache.sku.as_deref().unwrap_or("Basic") != "Basic")
+    }
 }

@@ -37,4 +37,11 @@ impl CacheBackend for AzureManagedRedis {
     fn place(&self, d: &Descriptor) -> Option<String> {
         super::azure_place(d)
     }
+
+    // Microsoft Learn, Azure Managed Redis architecture: high availability
+    // (a replica per primary shard) is on unless turned off, and deploygen
+    // never turns it off.
+    fn replicated(&self, _d: &Descriptor) -> Option<bool> {
+        Some(true)
+    }
 }

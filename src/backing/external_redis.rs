@@ -37,4 +37,9 @@ impl CacheBackend for ExternalRedis {
             d.cache.url_secret.as_deref().unwrap_or("?")
         ))
     }
+
+    // Someone else's server: its replication is the provider's business.
+    fn replicated(&self, _d: &Descriptor) -> Option<bool> {
+        None
+    }
 }

@@ -13,6 +13,7 @@ pub mod queue;
 mod redis_container;
 mod render_key_value;
 mod render_private_service;
+pub mod write_back;
 
 use crate::model::{CacheExpose, CacheKind, CacheProvider, Descriptor, Platform};
 
@@ -85,6 +86,11 @@ pub trait CacheBackend: Sync {
     /// The one server (or table) that holds its data, named precisely enough
     /// that a change of place shows as a different string.
     fn place(&self, d: &Descriptor) -> Option<String>;
+    /// Whether a second node holds a copy of the data, so one node's loss or
+    /// patch keeps it; `None`: deploygen cannot tell (someone else's server).
+    fn replicated(&self, _d: &Descriptor) -> Option<bool> {
+        Some(false)
+    }
 }
 
 impl CacheFacts {

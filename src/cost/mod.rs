@@ -164,10 +164,51 @@ pub fn total(resources: &[Resource]) -> (f64, Vec<Unpriced>) {
     (sum, unpriced)
 }
 
+/// The resources that make the change in cost unknown: each one without a
+/// price that is added, removed or changed (a resource without a price on
+/// both sides, unchanged, leaves the change as it is). Named `name` (added,
+/// removed or changed), in the order the sides list them.
+pub fn delta_unpriced(before: &[Resource], after: &[Resource]) -> Vec<String> {
+    let same = |a: &Resource, b: &Resource| a.kind == b.kind && a.name == b.name;
+    let unpriced = |r: &Resource| r.monthly_usd.is_none() && !r.kind.self_hosted();
+    let mut out = Vec::new();
+    for b in before {
+        match after.iter().find(|a| same(a, b)) {
+            None if unpriced(b) => out.push(format!("`{}` (removed)", b.name)),
+            Some(a) if (unpriced(a) || unpriced(b)) && (a.detail != b.detail || unpriced(a) != unpriced(b)) => {
+                out.push(format!("`{}` (changed)", b.name))
+            }
+            _ => {}
+        }
+    }
+    for a in after {
+        if unpriced(a) && !before.iter().any(|b| same(a, b)) {
+            out.push(format!("`{}` (added)", a.name));
+        }
+    }
+    out
+}
+
+/// How a report writes the change in cost: signed dollars, or why it is not
+/// known (`+$0.00` for a removal that has no price would be a claim).
+pub fn delta_text(delta: f64, unknown: &[String], money: impl Fn(f64) -> String) -> String {
+    let signed = format!("{}{}", if delta >= 0.0 { "+" } else { "" }, money(delta));
+    match unknown {
+        [] => signed,
+        [one] => format!("change unknown: {one} has no price; {signed} on the priced resources"),
+        [rest @ .., last] => format!(
+            "change unknown: {} and {last} have no price; {signed} on the priced resources",
+            rest.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{delta_text, delta_unpriced};
     use crate::model::CostOverride;
     use crate::plan::{Resource, ResourceKind};
+
     #[test]
     fn the_price_table_parses_is_dated_and_every_entry_says_where_it_comes_from() {
         let table = super::table();
@@ -276,5 +317,39 @@ mod tests {
         assert_eq!(super::gibibytes("1.5Gi"), Some(1.5));
         assert_eq!(super::gibibytes("512Mi"), Some(0.5));
         assert_eq!(super::gibibytes("lots"), None);
+    }
+
+    fn resource(kind: ResourceKind, name: &str, detail: &str, usd: Option<f64>) -> Resource {
+        Resource {
+            kind,
+            name: name.into(),
+            detail: detail.into(),
+            sku: None,
+            monthly_usd: usd,
+            price_source: None,
+        }
+    }
+
+    /// Issue 19, item 25: removing or adding a resource without a price makes
+    /// the change unknown, never `+$0.00`; one unpriced on both sides and
+    /// unchanged does not.
+    #[test]
+    fn a_change_touching_an_unpriced_resource_is_unknown() {
+        let db = resource(ResourceKind::RenderDatabase, "db", "basic-1gb", None);
+        let worker = resource(ResourceKind::RenderWorker, "worker", "starter", Some(7.0));
+        let pserv = resource(ResourceKind::RenderPrivateService, "redis", "standard", None);
+        let kv = resource(ResourceKind::RenderKeyValue, "kv", "starter", None);
+        let before = [db.clone(), worker.clone(), pserv];
+        let after = [db.clone(), worker.clone(), kv];
+        let unknown = delta_unpriced(&before, &after);
+        assert_eq!(unknown, ["`redis` (removed)", "`kv` (added)"]);
+        let money = |v: f64| format!("${v:.2}");
+        assert_eq!(
+            delta_text(0.0, &unknown, money),
+            "change unknown: `redis` (removed) and `kv` (added) have no price; +$0.00 on the priced resources"
+        );
+        assert!(delta_unpriced(&before[..2], &after[..2]).is_empty());
+        assert_eq!(delta_text(0.0, &[], money), "+$0.00");
+        assert_eq!(delta_text(-7.0, &[], money), "$-7.00");
     }
 }

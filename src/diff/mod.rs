@@ -174,6 +174,9 @@ pub struct CostChange {
     pub unpriced_resources_after: Vec<cost::Unpriced>,
     /// The totals leave resources out: the delta is partial.
     pub partial: bool,
+    /// Resources without a price that are added, removed or changed: the
+    /// change itself is unknown (empty: `delta_monthly` is the change).
+    pub delta_unpriced: Vec<String>,
     /// Every resource on both sides runs on the operator's own hosts (compose).
     pub self_hosted: bool,
 }
@@ -415,6 +418,7 @@ pub fn compare(before: &Side, after: &Side) -> DiffReport {
         unpriced_before: unpriced_before.len(),
         unpriced_after: unpriced_after.len(),
         partial: !unpriced_before.is_empty() || !unpriced_after.is_empty(),
+        delta_unpriced: cost::delta_unpriced(&before.plan.resources, &after.plan.resources),
         unpriced_resources_before: unpriced_before,
         unpriced_resources_after: unpriced_after,
         self_hosted,

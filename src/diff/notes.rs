@@ -338,6 +338,10 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     // Then the new code ships, before anything removes what the old code reads.
     let code_changes = notes.steps.len() > code_steps_before;
     notes.steps.extend(ship_new_code(&new_ops, report, code_changes));
+    // A write-back cache the app leaves is flushed first (issue 19, L2).
+    if let Some(s) = flush_write_back(b, a, &old_ops) {
+        notes.steps.push(s);
+    }
     if drain {
         let q = old_queue.as_ref().expect("drain needs a queue");
         let producers = schedulers(b);
@@ -418,6 +422,8 @@ pub fn write(before: &Side, after: &Side, report: &DiffReport) -> Notes {
     // Stale variables go before the workers resume and before verification.
     notes.steps.extend(remove_by_hand(&by_hand));
     if drain {
+        // Jobs for later, before the new workers start (issue 19, L3).
+        notes.steps.extend(carry_jobs(b, a));
         let new_workers: Vec<String> = workers(a).into_iter().collect();
         let mut back = new_workers.clone();
         back.extend(schedulers(a));
@@ -814,6 +820,46 @@ fn consumers_seen(kind: BrokerKind) -> Option<&'static str> {
     }
 }
 
+/// Copying the queue's jobs for later from `from`'s Redis to `to`'s, when the
+/// same kind moves between two Redis servers (see `backing::queue::carry`).
+fn carry_jobs(from: &Descriptor, to: &Descriptor) -> Option<Step> {
+    use crate::backing::queue::carry::{script, Carry};
+    let kind = crate::resolve::queue_kind(&from.broker)?;
+    let same_kind = from.broker.kind == to.broker.kind;
+    let on_redis = crate::resolve::queue_on_redis(from) && crate::resolve::queue_on_redis(to);
+    let (old, new) = (queue_of(from)?, queue_of(to)?);
+    if !same_kind || !on_redis || old.backend == new.backend {
+        return None;
+    }
+    Some(match kind.carry() {
+        Carry::Keys { patterns, what } => step(
+            format!(
+                "Carry the {} jobs for later from {} to {} while both exist, before any worker starts on the new \
+                 one: {what}. Run this from a Linux shell with redis-cli 6 or later that reaches both servers, with \
+                 the two URLs (password and database included) in place of the placeholders: each key is copied with \
+                 DUMP and RESTORE, and merged into a key the new side already has.",
+                old.name, old.backend, new.backend
+            ),
+            script(patterns),
+        ),
+        Carry::Cannot(why) => step(
+            format!(
+                "The {} jobs for later in {} (delayed, retried, dead) are not carried to {}: {why}.",
+                old.name, old.backend, new.backend
+            ),
+            vec![],
+        ),
+    })
+}
+
+/// Flushing `from`'s write-back cache, when `to` leaves it (see `backing::write_back`).
+fn flush_write_back(from: &Descriptor, to: &Descriptor, ops: &Ops) -> Option<Step> {
+    let place = cache_place(from).filter(|p| Some(p) != cache_place(to).as_ref())?;
+    let web = web(from).unwrap_or_else(|| "web".into());
+    crate::backing::write_back::flush_step(from, &place, &web, |c| ops.exec(&web, c))
+        .map(|(text, commands)| step(text, commands))
+}
+
 fn moves_to_database_cache(b: &Descriptor, a: &Descriptor) -> bool {
     a.cache.kind == CacheKind::Database && b.cache.kind != CacheKind::Database
 }
@@ -882,6 +928,9 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
             vec![],
         ));
     }
+    if let Some(s) = flush_write_back(a, b, &new_ops) {
+        notes.rollback.push(s);
+    }
     if drain {
         if let Some(q) = queue_of(a) {
             let workers = workers(a);
@@ -936,6 +985,7 @@ fn rollback(notes: &mut Notes, before: &Side, after: &Side, report: &DiffReport,
     notes.rollback.extend(remove_by_hand(&by_hand));
     notes.rollback.extend(check_set_by_hand(&by_hand, &old_ops));
     if drain {
+        notes.rollback.extend(carry_jobs(a, b));
         let mut back = workers(b);
         back.extend(schedulers(b));
         back.retain(|s| remaining.contains(s));

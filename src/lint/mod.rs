@@ -34,6 +34,7 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     queue_persistence(d, &mut hits);
     postgres_admin(d, plan, &mut hits);
     creation_only(d, &mut hits);
+    write_back(d, &mut hits);
 
     let locate = |pointer: &str| index.value(pointer).map(|p| sources.locate(p));
     let mut findings = Vec::new();
@@ -83,6 +84,17 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
         }
     }
     findings
+}
+
+/// A write-back cache that can lose entries not yet written back.
+fn write_back(d: &Descriptor, hits: &mut Vec<Hit>) {
+    for (pointer, message) in crate::backing::write_back::unsafe_settings(d) {
+        hits.push(Hit {
+            rule: rules::WRITE_BACK_CACHE,
+            pointer,
+            message,
+        });
+    }
 }
 
 /// A queue worker the platform kills before it can finish or hand back its job.

@@ -91,11 +91,12 @@ pub fn queue_on_redis(d: &Descriptor) -> bool {
 }
 
 /// The `maxmemory-policy` deploygen writes where it sets one: the
-/// descriptor's, else `noeviction` when a job queue rides this Redis (an
-/// evicting policy silently drops jobs), else `default` (`None`: the server's own).
+/// descriptor's, else `noeviction` when a job queue rides this Redis or the
+/// cache is write-back (an evicting policy silently drops jobs or unflushed
+/// entries), else `default` (`None`: the server's own).
 pub fn maxmemory_policy(d: &Descriptor, default: Option<&str>) -> Option<String> {
     d.cache.maxmemory_policy.clone().or_else(|| {
-        if queue_on_redis(d) {
+        if queue_on_redis(d) || backing::write_back::spec(d).is_some() {
             Some(NO_EVICTION.into())
         } else {
             default.map(String::from)

@@ -104,6 +104,18 @@ the host reads the logs or pushes fake ones. deploygen publishes infrastructure 
 `public_ports: true` or a port mapping names another address; reach them through an SSH tunnel or a reverse \
 proxy with authentication, or accept the finding with a reason under `accept:`.";
 
+    WRITE_BACK_CACHE: "write-back-cache", Warning,
+        "a write-back cache runs on a single node or with an evicting policy",
+        "A write-back cache (`cache.write_back`) holds entries the app has not yet written to the database, as \
+seed 002's conversations (`dirty:convs`, written back on session end or \"Save All to Database\"): until then \
+they exist only in the cache. A single-node cache (Azure Cache for Redis Basic, which has no replica and no SLA; a \
+Redis container; a Render Key Value or private service) loses all of them when its node fails, is patched or \
+restarts, and an evicting `maxmemory_policy` (`allkeys-lru`, `volatile-*`) deletes them under memory pressure \
+without an error. An expiry the app itself sets on pending entries (seed 002's 30 minutes) is a third way to lose \
+them that no setting here fixes. Use a replicated tier (Standard or Premium, Azure Managed Redis) and `noeviction`, \
+which deploygen writes when the policy is unset; or accept the finding with a reason under `accept:`. Every \
+migration away from the cache, rollbacks included, starts with a flush and its check (`diff` writes them).";
+
     WORKER_STOP_GRACE: "worker-stop-grace", Warning,
         "a queue worker is killed before it can finish or hand back its current job",
         "Every deploy, scale-in and restart stops a worker with SIGTERM and kills it when the platform's \
@@ -111,9 +123,14 @@ grace runs out: 10 s on docker compose, 30 s on Container Apps and Render, unles
 otherwise. Some queues document how long they need: Sidekiq waits up to its shutdown timeout (`-t`, 25 s by \
 default) for running jobs and then pushes the rest back to Redis, so it needs about 30 s (Sidekiq's wiki); an \
 RQ worker finishes its current job on SIGTERM, which may run for the default job timeout of 180 s, and a job \
-killed mid-run is left in the started registry and later counted as failed, not retried. This fires when a \
-worker of such a queue gets less than that. Raise `stop_grace_seconds` (Render allows 300, Container Apps \
-600), shorten the queue's own timeout to fit, or accept the finding with a reason under `accept:`.";
+killed mid-run is left in the started registry and later counted as failed, not retried. A Celery worker \
+finishes every running task on TERM with no time limit by default, and with its default early acknowledgement a \
+task killed mid-run is lost: this asks for 300 s, the most Render allows (Celery's Workers Guide). A Dramatiq worker \
+waits up to `--worker-shutdown-timeout`, 10 minutes by default, and a killed message runs again later: 600 s. An arq \
+worker cancels its running jobs on TERM and leaves them queued to run again, which takes a few seconds: 10 s. This \
+fires when a worker of such a queue gets less than that. Raise `stop_grace_seconds` (Render allows 300, Container Apps \
+600), shorten the queue's own timeout to fit (Celery's `task_time_limit`, Dramatiq's \
+`--worker-shutdown-timeout`, RQ's job timeout), or accept the finding with a reason under `accept:`.";
 
     ACR_REGISTRY_RESOURCE_GROUP: "acr-registry-resource-group", Warning,
         "AcrPull is granted on a registry assumed to be in the deployment's resource group",

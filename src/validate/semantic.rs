@@ -401,6 +401,7 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
                 ("transport", b.transport.is_some()),
                 ("database", b.database.is_some()),
                 ("channel", b.channel.is_some()),
+                ("prefix", b.prefix.is_some()),
             ] {
                 if is_set {
                     c.error_at_key(
@@ -422,6 +423,7 @@ fn check_broker(d: &Descriptor, c: &mut Checker) {
                         .or(at(b.expose.channel.is_some(), "/broker/expose/channel")),
                 ),
                 ("url", "`url`", at(b.expose.url.is_some(), "/broker/expose/url")),
+                ("prefix", "`prefix`", at(b.prefix.is_some(), "/broker/prefix")),
                 (
                     "result_backend",
                     "`result_backend`",

@@ -60,10 +60,19 @@ pub fn short_workers(d: &Descriptor) -> Vec<(String, String)> {
                 Some(_) => format!("`stop_grace_seconds: {grace}`"),
                 None => format!("the default grace on {} ({grace} s)", platform.place),
             };
+            // Beyond the platform's longest grace, the queue's own limit must shrink to fit.
+            let fix = match platform.bounds {
+                Some((_, max)) if needs > max => format!(
+                    "{} takes at most {max} s, so set `stop_grace_seconds: {max}` and make {}'s own time limit fit in it",
+                    platform.field,
+                    queue.name()
+                ),
+                _ => format!("set `stop_grace_seconds: {needs}` or more"),
+            };
             Some((
                 pointer,
                 format!(
-                    "`{name}` runs {} jobs, which need {needs} s after SIGTERM to finish or hand back the current job, but {given} kills it sooner: set `stop_grace_seconds: {needs}` or more",
+                    "`{name}` runs {} jobs, which need {needs} s after SIGTERM to finish or hand back the current job, but {given} kills it sooner: {fix}",
                     queue.name()
                 ),
             ))

@@ -135,9 +135,10 @@ fn seed_002_redis_phase_two_on_app_service_with_its_cost() {
         .collect();
     assert_eq!(added, ["REDIS_CONNECTION_STRING", "REDIS_CACHE_TTL"]);
     assert_eq!(r["resources"]["added"][0]["kind"], "Microsoft.Cache/redis");
-    assert_eq!(r["resources"]["added"][0]["detail"], "Basic C0");
+    // Standard C1, not seed 002's Basic C0: the cache is write-back (L2).
+    assert_eq!(r["resources"]["added"][0]["detail"], "Standard C1");
     assert_eq!(r["cost"]["before_monthly"], 0.0);
-    assert_eq!(r["cost"]["after_monthly"], 20.0);
+    assert_eq!(r["cost"]["after_monthly"], 80.0);
     assert!(r["resources"]["added"][0]["price_source"]
         .as_str()
         .unwrap()

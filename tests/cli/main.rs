@@ -2,6 +2,7 @@
 //! temporary folder and pins what it prints, its exit code and what it writes.
 
 mod azure_deploy;
+mod carry;
 mod diff;
 mod docs;
 mod ecosystem;
@@ -33,4 +34,5 @@ mod stop_grace;
 mod support;
 mod templates;
 mod validators;
+mod write_back;
 mod writes;

@@ -89,7 +89,8 @@ fn costs_name_every_unpriced_resource_and_say_the_delta_is_partial() {
     let notes = run_in(&repo(), &markdown).stdout;
     assert!(!notes.contains("own hosts"), "Render is not self-hosted:\n{notes}");
     for text in [
-        "(-$7.00), with list prices of 2026-11-29. **Partial:**",
+        // Issue 19, item 25: the Key Value it adds has no price, so the change is unknown.
+        "(change unknown: `instructly-redis` (added) has no price; -$7.00 on the priced resources), with list prices of 2026-11-29. **Partial:**",
         "- not priced: `instructly-redis` (render keyvalue, starter; after): no published figure found",
         "- not priced: `instructly-db` (render database, PostgreSQL 16 basic-256mb; both sides)",
     ] {
@@ -99,6 +100,10 @@ fn costs_name_every_unpriced_resource_and_say_the_delta_is_partial() {
     json.extend(["--format", "json"]);
     let r: serde_json::Value = serde_json::from_str(&run_in(&repo(), &json).stdout).unwrap();
     assert_eq!(r["cost"]["partial"], true);
+    assert_eq!(
+        r["cost"]["delta_unpriced"],
+        serde_json::json!(["`instructly-redis` (added)"])
+    );
     assert!(r["cost"]["unpriced_resources_after"]
         .as_array()
         .unwrap()
@@ -106,12 +111,28 @@ fn costs_name_every_unpriced_resource_and_say_the_delta_is_partial() {
         .any(|u| u["name"] == "instructly-redis" && u["kind"] == "render keyvalue"));
     let human = run_in(&repo(), &args[..]).stdout;
     assert!(
-        human.contains("(-$7.00), partial\n  not priced, left out of the totals"),
+        human.contains("(change unknown: `instructly-redis` (added) has no price; -$7.00 on the priced resources), partial\n  not priced, left out of the totals"),
         "{human}"
     );
     assert!(
         human.contains("  + render keyvalue instructly-redis starter, not priced\n"),
         "{human}"
+    );
+}
+
+/// Issue 19, item 25: replacing a Render private service by a Key Value, both
+/// without a price, never reads as a `+$0.00` change.
+#[test]
+fn a_removal_without_a_price_never_reads_as_no_change() {
+    let notes =
+        std::fs::read_to_string(repo().join("environments/migrations/rails-sidekiq-private-service-to-key-value.md"))
+            .unwrap();
+    assert!(!notes.contains("(+$0.00)"), "{notes}");
+    assert!(
+        notes.contains(
+            "(change unknown: `storefront-redis-private` (removed) and `storefront-redis` (added) have no price;"
+        ),
+        "{notes}"
     );
 }
 

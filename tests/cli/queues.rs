@@ -426,3 +426,79 @@ services:
     assert!(!notes.contains("exec api "), "{notes}");
     assert!(!notes.contains("stop api"), "{notes}");
 }
+
+/// A worker given Redis as host, port and password only (no URL).
+const PARTS_ONLY: &str = "\
+name: demo
+platform: compose
+postgres: {database: app, user: app}
+cache:
+  kind: redis
+  password_secret: redis-password
+  expose: {host: REDIS_HOST, port: REDIS_PORT, password: REDIS_PASSWORD}
+broker:
+  kind: bullmq
+services:
+  web:
+    build: {context: .}
+    ports: [\"8000:8000\"]
+  jobs:
+    role: worker
+    build: {context: .}
+    command: [\"node\", \"worker.js\"]
+secrets:
+  redis-password:
+    generate: true
+";
+
+/// Issue 19, item 21: the count commands read only the variables the worker
+/// really gets (here REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, never a
+/// REDIS_URL it lacks), and BullMQ counts under its key prefix: `bull` by
+/// default, `broker.prefix` when the app sets another.
+#[test]
+fn count_commands_use_the_workers_own_env_and_bullmqs_prefix() {
+    let drain = |text: &str| {
+        let t = Test::new().write("demo.yaml", text);
+        let run = t.run(&["diff", "demo.yaml", "--without", "redis", "--format", "markdown"]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        bash_lines(&run.stdout)
+            .into_iter()
+            .filter(|l| l.contains("docker exec demo-jobs-1 "))
+            .collect::<Vec<_>>()
+    };
+    let lines = drain(PARTS_ONLY);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let node = &lines[0];
+    assert!(!node.contains("REDIS_URL"), "{node}");
+    assert!(
+        node.contains(
+            "new IORedis({ host: process.env.REDIS_HOST, port: Number(process.env.REDIS_PORT), password: process.env.REDIS_PASSWORD, db: 0, maxRetriesPerRequest: null })"
+        ),
+        "{node}"
+    );
+    assert!(node.contains(", prefix: 'bull' })"), "{node}");
+    let prefixed = drain(&PARTS_ONLY.replace("  kind: bullmq\n", "  kind: bullmq\n  prefix: \"{jobs}\"\n"));
+    assert!(prefixed[0].contains(", prefix: '{jobs}' })"), "{prefixed:?}");
+
+    // The same worker on RQ builds its redis-py client from the same parts.
+    let rq = drain(&PARTS_ONLY.replace("kind: bullmq", "kind: rq"));
+    assert!(
+        rq[0].contains("r = redis.Redis(host=os.environ['REDIS_HOST'], port=int(os.environ['REDIS_PORT']), password=os.environ['REDIS_PASSWORD'], db=0);"),
+        "{rq:?}"
+    );
+}
+
+/// `broker.prefix` is BullMQ's: another kind refuses it at the key.
+#[test]
+fn a_prefix_only_bullmq_reads_is_refused() {
+    let text = PARTS_ONLY.replace("  kind: bullmq\n", "  kind: rq\n  prefix: jobs\n");
+    let t = Test::new().write("demo.yaml", &text);
+    let run = t.run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("demo.yaml:10:3: error: /broker/prefix: `prefix` only applies to BullMQ"),
+        "{}",
+        run.stdout
+    );
+}

@@ -229,10 +229,12 @@ fn s3_app_service_with_redis_as_in_seed_002() {
     let bicep = committed("chat", "deployment/simplified.bicep");
     assert!(bicep.contains("resource redisCache 'Microsoft.Cache/redis@2024-11-01'"));
     for fact in [
-        "name: 'Basic'\n      family: 'C'\n      capacity: 0",
+        // Seed 002's Basic C0 and allkeys-lru would lose unflushed
+        // conversations: a write-back cache gets Standard C1 and noeviction (L2).
+        "name: 'Standard'\n      family: 'C'\n      capacity: 1",
         "enableNonSslPort: false",
         "minimumTlsVersion: '1.2'",
-        "'maxmemory-policy': 'allkeys-lru'",
+        "'maxmemory-policy': 'noeviction'",
         "name: 'redis-connection-string'\n  properties: {\n    value: 'rediss://:${uriComponent(redisCache.listKeys().primaryKey)}@${redisCache.properties.hostName}:6380/0?ssl=true'",
         "name: 'REDIS_ENABLED'\n          value: 'true'",
         "name: 'REDIS_CONNECTION_STRING'\n          value: '@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/redis-connection-string/)'",

@@ -220,7 +220,7 @@ fn the_lint_fires_for_a_sidekiq_worker_with_less_than_thirty_seconds() {
 
 /// RQ finishes its current job on SIGTERM, up to its 180 s default job
 /// timeout: Render's and Container Apps' 30 s default fall short. Queues with
-/// no documented figure (Celery, BullMQ, a generic worker) are left alone.
+/// no documented figure (BullMQ, a generic worker) are left alone.
 #[test]
 fn the_lint_follows_each_queues_documented_need_and_stays_quiet_without_one() {
     let rq = RENDER
@@ -242,7 +242,7 @@ fn the_lint_follows_each_queues_documented_need_and_stays_quiet_without_one() {
         ),
     );
     test.run(&["validate", "shop.yaml"]).expect(0, "", "shop.yaml: ok\n");
-    for kind in ["celery", "bullmq", "generic"] {
+    for kind in ["bullmq", "generic"] {
         let other = COMPOSE
             .replace("kind: sidekiq", &format!("kind: {kind}\n  transport: redis"))
             .replace("    stop_grace_seconds: 45\n", "");
@@ -250,4 +250,57 @@ fn the_lint_follows_each_queues_documented_need_and_stays_quiet_without_one() {
         let run = test.run(&["validate", "shop.yaml"]);
         assert!(!run.stdout.contains("worker-stop-grace"), "{kind}: {}", run.stdout);
     }
+}
+
+/// Issue 19, L5: Celery (warm shutdown with no time limit, early ack: 300 s,
+/// Render's most), Dramatiq (`--worker-shutdown-timeout`, 10 minutes) and arq
+/// (cancels and requeues at once: 10 s) have figures too, so the lint covers
+/// their workers.
+#[test]
+fn celery_dramatiq_and_arq_workers_need_their_documented_grace() {
+    let with = |kind: &str, command: &str, grace: Option<u32>| {
+        let mut d = COMPOSE
+            .replace("kind: sidekiq", &format!("kind: {kind}\n  transport: redis"))
+            .replace("bundle exec sidekiq", command);
+        d = match grace {
+            Some(g) => d.replace("stop_grace_seconds: 45", &format!("stop_grace_seconds: {g}")),
+            None => d.replace("    stop_grace_seconds: 45\n", ""),
+        };
+        Test::new()
+            .write("shop.yaml", &d)
+            .run(&["validate", "shop.yaml"])
+            .stdout
+    };
+    let celery = with("celery", "celery -A shop worker", None);
+    assert!(
+        celery.contains("`worker` runs Celery jobs, which need 300 s after SIGTERM to finish or hand back the current job, but the default grace on docker compose (10 s) kills it sooner: set `stop_grace_seconds: 300` or more"),
+        "{celery}"
+    );
+    assert!(!with("celery", "celery -A shop worker", Some(300)).contains("worker-stop-grace"));
+    let dramatiq = with("dramatiq", "dramatiq shop.tasks", Some(300));
+    assert!(
+        dramatiq.contains("`worker` runs Dramatiq jobs, which need 600 s after SIGTERM to finish or hand back the current job, but `stop_grace_seconds: 300` kills it sooner"),
+        "{dramatiq}"
+    );
+    // On Render (300 s at most) Dramatiq's 10 minutes cannot be granted: the
+    // finding says to shrink Dramatiq's own limit instead of asking for 600.
+    let on_render = RENDER
+        .replace("kind: sidekiq", "kind: dramatiq")
+        .replace("bundle exec sidekiq", "dramatiq shop.tasks")
+        .replace("stop_grace_seconds: 120", "stop_grace_seconds: 300");
+    let run = Test::new()
+        .write("shop.yaml", &on_render)
+        .run(&["validate", "shop.yaml"]);
+    assert!(
+        run.stdout.contains("but `stop_grace_seconds: 300` kills it sooner: Render's `maxShutdownDelaySeconds` takes at most 300 s, so set `stop_grace_seconds: 300` and make Dramatiq's own time limit fit in it"),
+        "{}",
+        run.stdout
+    );
+    // arq hands its jobs back at once: compose's 10 s default is enough, 5 s is not.
+    assert!(!with("arq", "arq shop.WorkerSettings", None).contains("worker-stop-grace"));
+    let arq = with("arq", "arq shop.WorkerSettings", Some(5));
+    assert!(
+        arq.contains("`worker` runs arq jobs, which need 10 s after SIGTERM"),
+        "{arq}"
+    );
 }

@@ -58,15 +58,15 @@ resource redisCache 'Microsoft.Cache/redis@2024-11-01' = {
   location: location
   properties: {
     sku: {
-      name: 'Basic'
+      name: 'Standard'
       family: 'C'
-      capacity: 0
+      capacity: 1
     }
     enableNonSslPort: false
     minimumTlsVersion: '1.2'
     publicNetworkAccess: 'Enabled'
     redisConfiguration: {
-      'maxmemory-policy': 'allkeys-lru'
+      'maxmemory-policy': 'noeviction'
     }
   }
 }

@@ -35,6 +35,30 @@ impl QueueKind for Celery {
         Some(("sqla+postgresql", "db+postgresql"))
     }
 
+    // A Celery task with an ETA or countdown waits in the worker, reserved and
+    // unacknowledged (kombu's Redis transport keeps it in `unacked`); a warm
+    // shutdown hands it back to its queue's list. Once the workers are
+    // stopped, the lists and `unacked` hold every task for later.
+    fn carry(&self) -> super::carry::Carry {
+        super::carry::Carry::Keys {
+            patterns: &["celery", "unacked", "unacked_index", "_kombu.binding.*"],
+            what: "the tasks held back by an ETA or countdown, which the stopped workers handed back to the `celery` \
+                   list (add the list of every other queue the app routes to), those a killed worker left in \
+                   `unacked`, and kombu's bindings",
+        }
+    }
+
+    // Celery's Workers Guide ("Stopping the worker"): TERM starts a warm
+    // shutdown that finishes every task already running, with no time limit by
+    // default (`task_time_limit` is unset); with its default early
+    // acknowledgement a task killed mid-run is gone, not redelivered. No
+    // default bounds it, so this asks for the longest grace every platform
+    // that takes one allows (Render's 300 s): set `task_time_limit` below it,
+    // or `task_acks_late` with `task_reject_on_worker_lost`, and accept.
+    fn stop_needs_seconds(&self) -> Option<u32> {
+        Some(300)
+    }
+
     fn queue(&self, d: &Descriptor, transport: Transport) -> Queue {
         // The app's name comes from the worker's command line: one shell word in the notes.
         let app = crate::render::escape::shell_join(&[celery_app(d)]);
@@ -44,10 +68,7 @@ impl QueueKind for Celery {
         ];
         let on_redis = transport == Transport::Redis;
         if on_redis {
-            let var = super::redis_url_var(d, self);
-            pending.push(format!(
-                "python -c \"import os, redis; print(redis.from_url(os.environ['{var}']).llen('celery'))\""
-            ));
+            pending.extend(super::python_redis(d, "", "print(r.llen('celery'))"));
         }
         Queue {
             name: self.name(),

@@ -10,7 +10,9 @@
 
 mod arq;
 mod bullmq;
+pub mod carry;
 mod celery;
+pub mod connect;
 mod dramatiq;
 mod generic;
 mod pgqueuer;
@@ -71,7 +73,13 @@ pub trait QueueKind: Sync {
         &[("url", "REDIS_URL")]
     }
     fn reads(&self, fact: &str) -> bool {
-        self.conventional_env().iter().any(|(f, _)| *f == fact)
+        self.conventional_env().iter().any(|(f, _)| *f == fact) || (fact == "prefix" && self.key_prefix().is_some())
+    }
+    /// The prefix of its Redis keys when `broker.prefix` is unset, for kinds
+    /// whose prefix the app chooses (BullMQ's `prefix` option); `None`: fixed
+    /// by the library, and `broker.prefix` is refused.
+    fn key_prefix(&self) -> Option<&'static str> {
+        None
     }
     /// URL schemes of its broker and result backend on PostgreSQL, if it takes URLs there.
     fn database_url_schemes(&self) -> Option<(&'static str, &'static str)> {
@@ -94,6 +102,14 @@ pub trait QueueKind: Sync {
              commit: without its Redis, every call that enqueues a job fails.",
             self.name()
         ))
+    }
+    /// How its jobs for later (scheduled, retried, dead) reach another Redis
+    /// while both exist; the default: no safe key copy is known.
+    fn carry(&self) -> carry::Carry {
+        carry::Carry::Cannot(
+            "deploygen knows no safe way to copy its jobs for later from one Redis to another: re-enqueue them with \
+             the app, or keep the old Redis until they have run",
+        )
     }
     /// Seconds from SIGTERM a worker needs, with the queue's documented
     /// defaults, to finish or hand back its current job; `None`: no documented figure.
@@ -146,28 +162,12 @@ pub fn describe(d: &Descriptor) -> String {
     }
 }
 
-/// The env var that carries the queue's Redis URL into a worker: its own
-/// `broker.expose.url`, else the cache's URL, else the kind's conventional name.
-fn redis_url_var(d: &Descriptor, kind: &dyn QueueKind) -> String {
-    d.broker
-        .expose
-        .url
-        .clone()
-        .or_else(|| crate::resolve::cache_expose(&d.cache).url)
-        .or_else(|| {
-            kind.conventional_env()
-                .iter()
-                .find(|(f, _)| *f == "url")
-                .map(|(_, n)| n.to_string())
-        })
-        .unwrap_or_else(|| "REDIS_URL".into())
-}
-
 /// A Python one-liner, run in a worker, that prints what `expr` finds in the
-/// queue's Redis (`r`).
-fn python_redis(d: &Descriptor, kind: &dyn QueueKind, imports: &str, expr: &str) -> String {
-    let var = redis_url_var(d, kind);
-    format!("python -c \"import os, redis{imports}; r = redis.from_url(os.environ['{var}']); {expr}\"")
+/// queue's Redis (`r`), connected through the worker's own env vars; `None`
+/// when the worker has none that say where Redis is.
+fn python_redis(d: &Descriptor, imports: &str, expr: &str) -> Option<String> {
+    let client = connect::of(d).python()?;
+    Some(format!("python -c \"import os, redis{imports}; r = {client}; {expr}\""))
 }
 
 /// Where a Redis-backed queue's jobs wait: a database number on one server.
@@ -343,6 +343,33 @@ mod tests {
         assert!(seen.iter().any(|c| c.contains("q.scheduled_job_registry.count")));
         assert!(seen.iter().any(|c| c.contains("r.zcard('arq:queue')")));
         assert!(seen.iter().any(|c| c.contains("scan_iter('dramatiq:*.msgs')")));
+    }
+
+    /// Issue 19, L3: the kinds whose jobs for later are plain keys name them;
+    /// the others say plainly that they cannot be carried.
+    #[test]
+    fn each_kind_says_how_its_jobs_for_later_reach_another_redis() {
+        use super::carry::Carry;
+        let carried: Vec<&str> = QUEUES
+            .iter()
+            .filter(|q| matches!(q.carry(), Carry::Keys { .. }))
+            .map(|q| q.name())
+            .collect();
+        assert_eq!(carried, ["Celery", "RQ", "Sidekiq", "Dramatiq", "arq"]);
+        assert_eq!(
+            queue_kind(BrokerKind::Sidekiq).unwrap().carry(),
+            Carry::Keys {
+                patterns: &["schedule", "retry", "dead"],
+                what: "the scheduled set (`schedule`), the retry set (`retry`) and the dead set (`dead`)",
+            }
+        );
+        for q in QUEUES.iter().filter(|q| !carried.contains(&q.name())) {
+            assert!(
+                matches!(q.carry(), Carry::Cannot(why) if why.contains("re-")),
+                "{}",
+                q.name()
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,24 @@ impl QueueKind for Rq {
         "RQ"
     }
 
+    // RQ keeps jobs for later in per-queue registries (sorted sets of job
+    // ids: `rq:scheduled:<queue>`, `rq:deferred:<queue>`, `rq:failed:<queue>`)
+    // and each job in its own hash (`rq:job:<id>`, its dependents beside it).
+    fn carry(&self) -> super::carry::Carry {
+        super::carry::Carry::Keys {
+            patterns: &[
+                "rq:queues",
+                "rq:scheduled:*",
+                "rq:deferred:*",
+                "rq:failed:*",
+                "rq:job:*",
+            ],
+            what: "the scheduled, deferred and failed job registries (`rq:scheduled:*`, `rq:deferred:*`, \
+                   `rq:failed:*`) with the jobs they name (`rq:job:*`); the workers' scheduler (`rq worker \
+                   --with-scheduler`) then enqueues them when due",
+        }
+    }
+
     // RQ's docs (Workers, Jobs): SIGTERM is a warm shutdown that waits for the
     // current job, whose default timeout is 180 s; a job killed mid-run stays
     // in the started registry and ends up failed, not retried.
@@ -30,16 +48,17 @@ impl QueueKind for Rq {
                    behind another job, the failed job registry, and the job results stored there"
                 .into(),
             // Per queue: queued, started (running), scheduled, deferred.
-            pending: vec![super::python_redis(
+            pending: super::python_redis(
                 d,
-                self,
                 ", rq",
                 "[print(q.name, q.count, q.started_job_registry.count, q.scheduled_job_registry.count, \
                  q.deferred_job_registry.count) for q in rq.Queue.all(connection=r)]",
-            )],
+            )
+            .into_iter()
+            .collect(),
             pending_sql: None,
             drained_when: "each queue prints `0 0` for queued and started jobs; what is left scheduled or deferred \
-                           (the last two numbers) waits for later and goes with this Redis",
+                           (the last two numbers) waits for later and is not part of the drain",
         }
     }
 }

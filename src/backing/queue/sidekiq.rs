@@ -38,6 +38,16 @@ impl QueueKind for Sidekiq {
         })
     }
 
+    // Sidekiq's scheduled, retry and dead sets are sorted sets whose members
+    // are the jobs themselves (Sidekiq wiki, "Scheduled Jobs", "Error
+    // Handling"): a key copy carries them whole.
+    fn carry(&self) -> super::carry::Carry {
+        super::carry::Carry::Keys {
+            patterns: &["schedule", "retry", "dead"],
+            what: "the scheduled set (`schedule`), the retry set (`retry`) and the dead set (`dead`)",
+        }
+    }
+
     // Sidekiq's wiki (Signals, Kubernetes): TERM waits up to the `-t` timeout,
     // 25 s by default, then pushes unfinished jobs back to Redis; a 30 s grace
     // leaves time for that push.
@@ -60,7 +70,7 @@ impl QueueKind for Sidekiq {
             pending: vec![ruby(COUNT), ruby(QUIET)],
             pending_sql: None,
             drained_when: "every queue and `busy` show 0; what is left in the scheduled and retry sets waits for \
-                           later and goes with this Redis. Then the last command quiets Sidekiq (as TSTP does), so \
+                           later and is not part of the drain. Then the last command quiets Sidekiq (as TSTP does), so \
                            it takes no new job before it stops",
         }
     }

@@ -257,12 +257,11 @@ pub fn diff(out: &mut Out, r: &DiffReport) -> io::Result<()> {
     } else {
         writeln!(
             w,
-            "\nMonthly cost (estimate, prices of {}): {} → {} ({}{}){}",
+            "\nMonthly cost (estimate, prices of {}): {} → {} ({}){}",
             c.prices_as_of,
             money(c.before_monthly),
             money(c.after_monthly),
-            if c.delta_monthly >= 0.0 { "+" } else { "" },
-            money(c.delta_monthly),
+            crate::cost::delta_text(c.delta_monthly, &c.delta_unpriced, money),
             if c.partial { ", partial" } else { "" }
         )?;
         if c.partial {

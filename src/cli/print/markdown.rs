@@ -112,11 +112,10 @@ pub fn diff(w: &mut Clean, r: &DiffReport) -> io::Result<()> {
     } else {
         writeln!(
             w,
-            "Estimated monthly cost: {} before, {} after ({}{}), with list prices of {}.{}\n",
+            "Estimated monthly cost: {} before, {} after ({}), with list prices of {}.{}\n",
             money(c.before_monthly),
             money(c.after_monthly),
-            if c.delta_monthly >= 0.0 { "+" } else { "" },
-            money(c.delta_monthly),
+            crate::cost::delta_text(c.delta_monthly, &c.delta_unpriced, money),
             c.prices_as_of,
             if c.partial {
                 " **Partial:** the resources below have no price and are left out of both totals."

@@ -291,6 +291,7 @@ resource workerApp 'Microsoft.App/containerApps@2025-01-01' = {
       ]
     }
     template: {
+      terminationGracePeriodSeconds: 300
       containers: [
         {
           name: 'worker'
