@@ -260,7 +260,6 @@ fn postgres_firewall(d: &Descriptor, hits: &mut Vec<Hit>) {
     }
     let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     let pointer = match crate::target::of(d).private_endpoints() {
-        PrivateEndpoints::Never => "/platform",
         PrivateEndpoints::Optional if !private => "/azure/private_endpoints",
         PrivateEndpoints::Optional | PrivateEndpoints::NotAzure => return,
     };
@@ -282,11 +281,6 @@ fn public_access(d: &Descriptor, hits: &mut Vec<Hit>) {
     }
     let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     match crate::target::of(d).private_endpoints() {
-        PrivateEndpoints::Never => hits.push(Hit {
-            rule: rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
-            pointer: "/platform".into(),
-            message: "App Service without VNet integration reads Key Vault over its public endpoint".into(),
-        }),
         PrivateEndpoints::Optional if !private => hits.push(Hit {
             rule: rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
             pointer: "/azure/private_endpoints".into(),

@@ -14,6 +14,15 @@ use crate::validate::semantic::Checker;
 
 pub struct AppService;
 
+/// An `az rest` call on the site's Key Vault references
+/// (`Microsoft.Web/sites/config/configreferences/appsettings`).
+fn key_vault_references(app: &str, method: &str, action: &str, query: &str) -> String {
+    format!(
+        "az rest --method {method} --url \"https://management.azure.com$(az webapp show --name {app} --resource-group {RG} \
+         --query id -o tsv)/config/configreferences/appsettings{action}?api-version=2022-03-01\"{query}"
+    )
+}
+
 impl Target for AppService {
     fn platform(&self) -> Platform {
         Platform::AzureAppService
@@ -76,13 +85,19 @@ impl Target for AppService {
         )
     }
 
+    /// A bare restart is not documented to re-read Key Vault references; the
+    /// refresh call is: "To force resolution of your app's Key Vault
+    /// references, make an authenticated POST request to ... /config/
+    /// configreferences/appsettings/refresh" (Microsoft Learn, "Use Key Vault
+    /// references as app settings", Understand rotation).
     fn restart(&self, ops: &Ops, _services: &[String]) -> Option<Step> {
+        let app = azure::web_app_name(ops.d).shown;
         Some(step(
-            "Restart the app, so it reads its settings and Key Vault references again.",
-            vec![format!(
-                "az webapp restart --name {} --resource-group {RG}",
-                azure::web_app_name(ops.d).shown
-            )],
+            "Have the app read its Key Vault references again, then restart it so it reads its settings.",
+            vec![
+                key_vault_references(&app, "post", "/refresh", ""),
+                format!("az webapp restart --name {app} --resource-group {RG}"),
+            ],
         ))
     }
 
@@ -104,9 +119,14 @@ impl Target for AppService {
     fn verify(&self, ops: &Ops) -> Vec<Step> {
         let app = azure::web_app_name(ops.d).shown;
         vec![step(
-            "The app settings and their Key Vault references resolve.",
+            "Every Key Vault reference resolves (the list of unresolved ones is empty: `[]`), and the app starts.",
             vec![
-                format!("az webapp config appsettings list --name {app} --resource-group {RG} --query \"[].name\""),
+                key_vault_references(
+                    &app,
+                    "get",
+                    "",
+                    " --query \"value[?properties.status!='Resolved'].name\"",
+                ),
                 format!("az webapp log tail --name {app} --resource-group {RG}"),
             ],
         )]
@@ -123,7 +143,6 @@ impl Target for AppService {
     fn starter(&self) -> Starter {
         Starter {
             section: Some("azure"),
-            public_endpoints: true,
             azure_cache: true,
             // App Service's Python stack forwards to 8000 (Node apps read `PORT`).
             web_port: Some(8000),
@@ -132,7 +151,7 @@ impl Target for AppService {
     }
 
     fn fields(&self) -> &'static [Field] {
-        &[Field::BicepFile, Field::AppService]
+        &[Field::BicepFile, Field::AppService, Field::PrivateEndpoints]
     }
 
     fn check(&self, d: &Descriptor, c: &mut Checker) {
@@ -148,8 +167,9 @@ impl Target for AppService {
         false
     }
 
+    /// Regional VNet integration for the site, private endpoints for the rest.
     fn private_endpoints(&self) -> PrivateEndpoints {
-        PrivateEndpoints::Never
+        PrivateEndpoints::Optional
     }
 
     fn default_cache(&self) -> CacheProvider {

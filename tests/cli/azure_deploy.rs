@@ -42,6 +42,7 @@ name: demo
 platform: azure-app-service
 azure:
   location: westeurope
+  private_endpoints: false
 postgres:
   database: app
   user: app
