@@ -83,6 +83,16 @@ pub fn check_app_service(d: &Descriptor, c: &mut Checker) {
             "`azure-app-service` has no worker to consume a broker; use `azure-container-apps`".into(),
         );
     }
+    // `identity.bicep` is step 1 of a first deployment, written beside the main file.
+    if let Some(file) = d.azure.as_ref().and_then(|a| a.bicep_file.as_deref()) {
+        if file.rsplit('/').next() == Some(crate::target::project::azure::app_service::IDENTITY_FILE) {
+            c.error(
+                rules::CONTRADICTION,
+                "/azure/bicep_file".into(),
+                format!("`{file}` is the name of the file deploygen writes beside the main Bicep file for the first deployment step (the identity and its Key Vault grant); name the main file otherwise"),
+            );
+        }
+    }
     if !d.infrastructure.is_empty() {
         c.error_at_key(
             rules::APP_SERVICE_SHAPE,

@@ -222,6 +222,24 @@ fn the_key_vault_grant_is_deployed_a_step_before_the_site() {
     assert!(readme.contains("**Recovery**: if a reference still did not resolve"));
 }
 
+/// The main file cannot take the name of step 1's file beside it.
+#[test]
+fn the_main_bicep_file_cannot_be_named_like_step_one() {
+    for file in ["identity.bicep", "deploy/identity.bicep"] {
+        let named = SITE.replace(
+            "  location: westeurope\n",
+            &format!("  location: westeurope\n  bicep_file: {file}\n"),
+        );
+        let run = Test::new().write("demo.yaml", &named).run(&["validate", "demo.yaml"]);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(
+            run.stdout.contains(&format!("demo.yaml:5:15: error: /azure/bicep_file: `{file}` is the name of the file deploygen writes beside the main Bicep file")),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
 /// Item 27: `chat` follows seed 002 where it works and says where it does
 /// not: no `?ssl=true` (redis-py 5.0.1 raises `TypeError` on the first
 /// command), no 0.0.0.0 rule, and every lint it accepts still occurs.

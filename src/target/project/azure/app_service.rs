@@ -110,6 +110,9 @@ fn symbols(params: &[SecureParam], redis: &Option<RedisModel>) -> Symbols {
     symbols
 }
 
+/// Step 1 of a first deployment, beside the main Bicep file.
+pub const IDENTITY_FILE: &str = "identity.bicep";
+
 /// Whether the site reaches its backends through a VNet (`azure.private_endpoints`, default on).
 pub fn private(d: &Descriptor) -> bool {
     d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true)
@@ -250,7 +253,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
     AppServiceModel {
         location: azure.location.clone(),
         parameters_path: format!("{dir}parameters.{stage}.json"),
-        identity_path: format!("{dir}identity.bicep"),
+        identity_path: format!("{dir}{IDENTITY_FILE}"),
         bicep_path,
         stage,
         plan_name: format!("asp-{base}"),
