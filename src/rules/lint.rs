@@ -39,12 +39,13 @@ VNet integration); otherwise accept the finding with a reason under `accept:`.";
 
     POSTGRES_AZURE_SERVICES_FIREWALL: "postgres-azure-services-firewall", Error,
         "PostgreSQL admits every Azure customer (the 0.0.0.0 firewall rule)",
-        "Without private endpoints (`azure.private_endpoints: false`, on Container Apps or App Service) \
-the apps reach PostgreSQL over its public endpoint, and deploygen writes the \
-`AllowAzureServices` rule (0.0.0.0). That rule admits connections from any resource in any Azure subscription, \
-not only yours: the password is the only protection. Prefer private endpoints (the default); if the \
-environment needs the rule for now, accept the finding with a reason under `accept:`, \
-which is written above the rule in the Bicep.";
+        "Container Apps without private endpoints (`azure.private_endpoints: false`) reach PostgreSQL \
+over its public endpoint, and deploygen writes the `AllowAzureServices` rule (0.0.0.0): their outbound \
+addresses are not known to the deployment. That rule admits connections from any resource in any Azure \
+subscription, not only yours: the password is the only protection. Prefer private endpoints (the default); if \
+the environment needs the rule for now, accept the finding with a reason under `accept:`, which is written above \
+the rule in the Bicep. (App Service without private endpoints admits the site's possible outbound addresses \
+instead, one rule each, and never gets this finding.)";
 
     REDIS_URL_QUERY: "redis-url-query", Warning,
         "a Redis URL's query has parameters redis-py, kombu or Celery reject (`?ssl=true`), or a TLS broker URL lacks `ssl_cert_reqs`",

@@ -135,11 +135,7 @@ fn a_redis_nothing_can_reach_is_refused() {
     );
     let run = Test::new().write("demo.yaml", &open).run(&["validate", "demo.yaml"]);
     assert!(!run.stdout.contains("nothing could connect"), "{}", run.stdout);
-    for rule in [
-        "redis-public-network-access",
-        "key-vault-public-network-access",
-        "postgres-azure-services-firewall",
-    ] {
+    for rule in ["redis-public-network-access", "key-vault-public-network-access"] {
         assert!(
             run.stdout.contains(&format!("`deploygen explain {rule}`")),
             "{rule}: {}",
@@ -147,7 +143,7 @@ fn a_redis_nothing_can_reach_is_refused() {
         );
     }
     let bicep = render(&format!(
-        "{open}  redis-public-network-access: public in this test\n  key-vault-public-network-access: public in this test\n  postgres-azure-services-firewall: public in this test\n"
+        "{open}  redis-public-network-access: public in this test\n  key-vault-public-network-access: public in this test\n"
     ))
     .read("out/infra/main.bicep");
     assert!(!bicep.contains("virtualNetworkSubnetId") && !bicep.contains("resource vnet "));

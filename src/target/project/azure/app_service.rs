@@ -49,6 +49,19 @@ pub struct AppServiceModel {
     pub role_definition_id: &'static str,
     /// The VNet, its integration subnet and the private endpoints.
     pub private_network: Option<PrivateNetwork>,
+    /// Without private endpoints: PostgreSQL's firewall admits the site's
+    /// possible outbound addresses, one rule each, instead of the 0.0.0.0 rule.
+    pub postgres_firewall: Option<PostgresFirewall>,
+}
+
+/// A module beside the main file, fed `split(webApp.properties.
+/// possibleOutboundIpAddresses, ',')`: a loop's count must be known when the
+/// deployment starts, which a module parameter is and the site's property,
+/// in the file that creates the site, is not.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostgresFirewall {
+    /// The module's path relative to the main file (`postgres-firewall.bicep`).
+    pub module: &'static str,
 }
 
 /// Regional VNet integration and private endpoints for the site's backends.
@@ -112,6 +125,8 @@ fn symbols(params: &[SecureParam], redis: &Option<RedisModel>) -> Symbols {
 
 /// Step 1 of a first deployment, beside the main Bicep file.
 pub const IDENTITY_FILE: &str = "identity.bicep";
+/// The per-address PostgreSQL firewall module, beside the main Bicep file.
+pub const POSTGRES_FIREWALL_FILE: &str = "postgres-firewall.bicep";
 
 /// Whether the site reaches its backends through a VNet (`azure.private_endpoints`, default on).
 pub fn private(d: &Descriptor) -> bool {
@@ -246,7 +261,16 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
         .runtime
         .unwrap_or_else(|| crate::resolve::framework::app_service_runtime(d).into());
     let private = private(d);
-    let postgres = postgres_model(d, !private);
+    let mut postgres = postgres_model(d, !private);
+    // Public PostgreSQL admits the site's own outbound addresses, not every
+    // Azure customer's resources (the 0.0.0.0 rule Container Apps writes).
+    let postgres_firewall = postgres.as_mut().filter(|_| !private).map(|pg| {
+        pg.allow_azure_services = false;
+        pg.accepted = None;
+        PostgresFirewall {
+            module: POSTGRES_FIREWALL_FILE,
+        }
+    });
     // Without VNet integration the site reads Key Vault references over the
     // vault's public endpoint, from outbound addresses it does not control.
     let key_vault = key_vault_model(d, !private, !private);
@@ -274,6 +298,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> AppServiceModel {
         build_during_deployment: code_site(&runtime),
         runtime,
         private_network: private_network(d, &sku, &redis, &postgres, &key_vault),
+        postgres_firewall,
         sku,
         postgres,
         key_vault,
@@ -297,7 +322,13 @@ fn code_site(runtime: &str) -> bool {
 
 pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
     let m = model(d, plan);
-    vec![
+    let dir = m.identity_path.trim_end_matches(IDENTITY_FILE).to_string();
+    let firewall = m.postgres_firewall.as_ref().map(|f| FilePlan {
+        path: format!("{dir}{}", f.module),
+        template: "azure/app-service/postgres-firewall.bicep.j2".into(),
+        model: FileModel::AppService(Box::new(m.clone())),
+    });
+    let mut files = vec![
         FilePlan {
             path: m.bicep_path.clone(),
             template: "azure/app-service/main.bicep.j2".into(),
@@ -313,5 +344,7 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
             template: "azure/app-service/parameters.json.j2".into(),
             model: FileModel::AppService(Box::new(m)),
         },
-    ]
+    ];
+    files.extend(firewall);
+    files
 }
