@@ -6,8 +6,8 @@
 // Step 1 creates the Key Vault, the site's identity and its grant; Azure RBAC
 // can take minutes to honour a new grant, and the site reads its Key Vault
 // references when it starts (step 2). Later deployments run step 2 alone.
-// Re-running step 2 is the recovery when a reference did not resolve
-// (templates/azure/README.md, App Service).
+// If a reference did not resolve, re-run step 2, then have the site read its
+// references again (the refresh call in templates/azure/README.md, App Service).
 // The secure parameters are not in the parameters file: az asks for them, or pass NAME=value.
 targetScope = 'resourceGroup'
 
