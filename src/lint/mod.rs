@@ -22,7 +22,7 @@ pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources
     let mut hits = Vec::new();
     redis_urls(d, plan, &mut hits);
     public_access(d, &mut hits);
-    postgres_firewall(d, &mut hits);
+    postgres_firewall(plan, &mut hits);
     secret_literals(d, &mut hits);
     unused_secrets(d, plan, &mut hits);
     retirement(d, &mut hits);
@@ -383,22 +383,29 @@ fn url_query(d: &Descriptor, url: &str, name: &str, origin: &str) -> Option<Hit>
     None
 }
 
-/// The 0.0.0.0 rule opens the server to every Azure customer's resources.
-fn postgres_firewall(d: &Descriptor, hits: &mut Vec<Hit>) {
-    if d.postgres.is_none() {
-        return;
-    }
-    let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
-    let pointer = match crate::target::of(d).private_endpoints() {
-        PrivateEndpoints::Never => "/platform",
-        PrivateEndpoints::Optional if !private => "/azure/private_endpoints",
-        PrivateEndpoints::Optional | PrivateEndpoints::NotAzure => return,
-    };
-    hits.push(Hit {
-        rule: rules::POSTGRES_AZURE_SERVICES_FIREWALL,
-        pointer: pointer.into(),
-        message: "PostgreSQL gets the 0.0.0.0 firewall rule (\"allow Azure services\"), which admits every Azure customer's resources, not only yours".into(),
+/// The 0.0.0.0 rule opens the server to every Azure customer's resources:
+/// found wherever a generated file writes it (Container Apps without private
+/// endpoints; App Service admits its own outbound addresses instead).
+fn postgres_firewall(plan: &Plan, hits: &mut Vec<Hit>) {
+    use crate::plan::FileModel;
+    let writes_rule = plan.files.iter().any(|f| match &f.model {
+        FileModel::ContainerApps(m) => m.postgres.as_ref().is_some_and(|p| p.allow_azure_services),
+        FileModel::AppService(m) => m.postgres.as_ref().is_some_and(|p| p.allow_azure_services),
+        FileModel::Compose(_)
+        | FileModel::DotEnv(_)
+        | FileModel::Render(_)
+        | FileModel::RedisConf(_)
+        | FileModel::RedisDockerfile(_)
+        | FileModel::Alloy(_)
+        | FileModel::GrafanaDatasources(_) => false,
     });
+    if writes_rule {
+        hits.push(Hit {
+            rule: rules::POSTGRES_AZURE_SERVICES_FIREWALL,
+            pointer: "/azure/private_endpoints".into(),
+            message: "PostgreSQL gets the 0.0.0.0 firewall rule (\"allow Azure services\"), which admits every Azure customer's resources, not only yours".into(),
+        });
+    }
 }
 
 fn public_access(d: &Descriptor, hits: &mut Vec<Hit>) {
@@ -412,11 +419,6 @@ fn public_access(d: &Descriptor, hits: &mut Vec<Hit>) {
     }
     let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     match crate::target::of(d).private_endpoints() {
-        PrivateEndpoints::Never => hits.push(Hit {
-            rule: rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
-            pointer: "/platform".into(),
-            message: "App Service without VNet integration reads Key Vault over its public endpoint".into(),
-        }),
         PrivateEndpoints::Optional if !private => hits.push(Hit {
             rule: rules::KEY_VAULT_PUBLIC_NETWORK_ACCESS,
             pointer: "/azure/private_endpoints".into(),

@@ -25,25 +25,27 @@ the non-TLS port, disabled on every cache deploygen creates, so the connection t
     REDIS_PUBLIC_NETWORK_ACCESS: "redis-public-network-access", Error,
         "Azure Redis accepts connections from the internet (seed 002)",
         "With `public_network_access: true` anyone on the internet can reach the cache; only TLS \
-and the access key protect it (seed 002 leaves it so). Prefer private endpoints (`azure.private_endpoints`, \
-Container Apps) or VNet integration. If the environment needs it for now, accept it with a reason under \
-`accept:`; the reason is written into the Bicep as a Checkov suppression.";
+and the access key protect it (seed 002 leaves it so). The apps reach it through a private endpoint \
+(`azure.private_endpoints`, the default on Container Apps and App Service) without it. If the environment needs \
+it for now, accept it with a reason under `accept:`; the reason is written into the Bicep as a Checkov \
+suppression.";
 
     KEY_VAULT_PUBLIC_NETWORK_ACCESS: "key-vault-public-network-access", Error,
         "Key Vault accepts connections from the internet",
-        "App Service without VNet integration, and Container Apps without private endpoints, read \
+        "Without private endpoints (`azure.private_endpoints: false`) Container Apps and App Service read \
 Key Vault references over the vault's public endpoint, so the vault must allow public access (RBAC still \
-guards every secret). Use private endpoints where the platform allows; otherwise accept the finding with a \
-reason under `accept:`.";
+guards every secret). Keep private endpoints on (the default: App Service joins the VNet through regional \
+VNet integration); otherwise accept the finding with a reason under `accept:`.";
 
     POSTGRES_AZURE_SERVICES_FIREWALL: "postgres-azure-services-firewall", Error,
         "PostgreSQL admits every Azure customer (the 0.0.0.0 firewall rule)",
-        "Without private endpoints (App Service without VNet integration, Container Apps with \
-`azure.private_endpoints: false`) the apps reach PostgreSQL over its public endpoint, and deploygen writes the \
-`AllowAzureServices` rule (0.0.0.0). That rule admits connections from any resource in any Azure subscription, \
-not only yours: the password is the only protection. Prefer private endpoints (Container Apps) or VNet \
-integration; if the environment needs the rule for now, accept the finding with a reason under `accept:`, \
-which is written above the rule in the Bicep.";
+        "Container Apps without private endpoints (`azure.private_endpoints: false`) reach PostgreSQL \
+over its public endpoint, and deploygen writes the `AllowAzureServices` rule (0.0.0.0): their outbound \
+addresses are not known to the deployment. That rule admits connections from any resource in any Azure \
+subscription, not only yours: the password is the only protection. Prefer private endpoints (the default); if \
+the environment needs the rule for now, accept the finding with a reason under `accept:`, which is written above \
+the rule in the Bicep. (App Service without private endpoints admits the site's possible outbound addresses \
+instead, one rule each, and never gets this finding.)";
 
     REDIS_URL_QUERY: "redis-url-query", Warning,
         "a Redis URL's query has parameters redis-py, kombu or Celery reject (`?ssl=true`), or a TLS broker URL lacks `ssl_cert_reqs`",

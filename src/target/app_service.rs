@@ -17,6 +17,17 @@ use crate::validate::semantic::Checker;
 
 pub struct AppService;
 
+/// An `az rest` call on the site's Key Vault references
+/// (`Microsoft.Web/sites/config/configreferences/appsettings`).
+fn key_vault_references(app: &str, method: &str, action: &str, query: &str) -> String {
+    format!(
+        "az rest --method {method} --url \"https://management.azure.com$(az webapp show --name {} --resource-group {} \
+         --query id -o tsv)/config/configreferences/appsettings{action}?api-version=2022-03-01\"{query}",
+        quote(app),
+        quote(RG)
+    )
+}
+
 impl Target for AppService {
     fn platform(&self) -> Platform {
         Platform::AzureAppService
@@ -103,14 +114,19 @@ impl Target for AppService {
         steps
     }
 
+    /// A bare restart is not documented to re-read Key Vault references; the
+    /// refresh call is: "To force resolution of your app's Key Vault
+    /// references, make an authenticated POST request to ... /config/
+    /// configreferences/appsettings/refresh" (Microsoft Learn, "Use Key Vault
+    /// references as app settings", Understand rotation).
     fn restart(&self, ops: &Ops, _services: &[String]) -> Option<Step> {
+        let app = azure::web_app_name(ops.d).shown;
         Some(step(
-            "Restart the app, so it reads its settings and Key Vault references again.",
-            vec![format!(
-                "az webapp restart --name {} --resource-group {}",
-                quote(&azure::web_app_name(ops.d).shown),
-                quote(RG)
-            )],
+            "Have the app read its Key Vault references again, then restart it so it reads its settings.",
+            vec![
+                key_vault_references(&app, "post", "/refresh", ""),
+                format!("az webapp restart --name {} --resource-group {}", quote(&app), quote(RG)),
+            ],
         ))
     }
 
@@ -135,12 +151,17 @@ impl Target for AppService {
     }
 
     fn verify(&self, ops: &Ops) -> Vec<Step> {
-        let (app, rg) = (quote(&azure::web_app_name(ops.d).shown), quote(RG));
+        let app = azure::web_app_name(ops.d).shown;
         vec![step(
-            "The app settings and their Key Vault references resolve.",
+            "Every Key Vault reference resolves (the list of unresolved ones is empty: `[]`), and the app starts.",
             vec![
-                format!("az webapp config appsettings list --name {app} --resource-group {rg} --query \"[].name\""),
-                format!("az webapp log tail --name {app} --resource-group {rg}"),
+                key_vault_references(
+                    &app,
+                    "get",
+                    "",
+                    " --query \"value[?properties.status!='Resolved'].name\"",
+                ),
+                format!("az webapp log tail --name {} --resource-group {}", quote(&app), quote(RG)),
             ],
         )]
     }
@@ -156,7 +177,6 @@ impl Target for AppService {
     fn starter(&self) -> Starter {
         Starter {
             section: Some("azure"),
-            public_endpoints: true,
             azure_cache: true,
             // App Service's Python stack forwards to 8000 (Node apps read `PORT`).
             web_port: Some(8000),
@@ -165,7 +185,7 @@ impl Target for AppService {
     }
 
     fn fields(&self) -> &'static [Field] {
-        &[Field::BicepFile, Field::AppService]
+        &[Field::BicepFile, Field::AppService, Field::PrivateEndpoints]
     }
 
     fn check(&self, d: &Descriptor, c: &mut Checker) {
@@ -181,8 +201,9 @@ impl Target for AppService {
         false
     }
 
+    /// Regional VNet integration for the site, private endpoints for the rest.
     fn private_endpoints(&self) -> PrivateEndpoints {
-        PrivateEndpoints::Never
+        PrivateEndpoints::Optional
     }
 
     fn default_cache(&self) -> CacheProvider {

@@ -170,8 +170,6 @@ pub enum PostgresHost {
 pub enum PrivateEndpoints {
     /// Not an Azure platform: no Key Vault, no firewall rule to speak of.
     NotAzure,
-    /// Never (App Service without VNet integration): public endpoints.
-    Never,
     /// As `azure.private_endpoints` says (default on).
     Optional,
 }

@@ -32,6 +32,7 @@ pub fn check(d: &Descriptor, c: &mut Checker) {
         );
     }
     check_cache(d, c);
+    check_cache_reachable(d, c);
     check_registries(d, c);
     check_clustering(d, c);
     check_postgres_admin(d, c);
@@ -111,6 +112,16 @@ pub fn check_app_service(d: &Descriptor, c: &mut Checker) {
             "/broker/kind".into(),
             "`azure-app-service` has no worker to consume a broker; use `azure-container-apps`".into(),
         );
+    }
+    // `identity.bicep` is step 1 of a first deployment, written beside the main file.
+    if let Some(file) = d.azure.as_ref().and_then(|a| a.bicep_file.as_deref()) {
+        if file.rsplit('/').next() == Some(crate::target::project::azure::app_service::IDENTITY_FILE) {
+            c.error(
+                rules::CONTRADICTION,
+                "/azure/bicep_file".into(),
+                format!("`{file}` is the name of the file deploygen writes beside the main Bicep file for the first deployment step (the identity and its Key Vault grant); name the main file otherwise"),
+            );
+        }
     }
     if !d.infrastructure.is_empty() {
         c.error_at_key(
@@ -259,6 +270,25 @@ fn check_registries(d: &Descriptor, c: &mut Checker) {
             );
         }
     }
+}
+
+/// Azure's Redis with public network access off is reachable through a
+/// private endpoint only: without one (`azure.private_endpoints: false`) no
+/// app can connect, and a clean render would hide that until the first call.
+fn check_cache_reachable(d: &Descriptor, c: &mut Checker) {
+    let azure_redis = matches!(
+        d.cache.provider_on(d.platform),
+        Some(CacheProvider::AzureCache | CacheProvider::AzureManaged)
+    );
+    let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
+    if !azure_redis || d.cache.kind != CacheKind::Redis || private || d.cache.public_network_access == Some(true) {
+        return;
+    }
+    c.error(
+        rules::CONTRADICTION,
+        "/azure/private_endpoints".into(),
+        "without private endpoints the apps reach Redis only over its public endpoint, but `cache.public_network_access` is off: nothing could connect; leave private endpoints on, or set `cache.public_network_access: true` (and accept `redis-public-network-access`)".into(),
+    );
 }
 
 fn check_clustering(d: &Descriptor, c: &mut Checker) {

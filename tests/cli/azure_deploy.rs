@@ -42,6 +42,7 @@ name: demo
 platform: azure-app-service
 azure:
   location: westeurope
+  private_endpoints: false
 postgres:
   database: app
   user: app
@@ -56,7 +57,6 @@ services:
       http: /healthz
 accept:
   key-vault-public-network-access: no VNet integration in this test
-  postgres-azure-services-firewall: no VNet integration in this test
 ";
 
 fn render(descriptor: &str) -> Test {
@@ -271,20 +271,26 @@ fn web_sockets_are_a_choice_off_by_default() {
 
 #[test]
 fn the_azure_services_firewall_rule_is_a_finding_until_accepted() {
-    let open = APP_SERVICE.replace(
-        "  postgres-azure-services-firewall: no VNet integration in this test\n",
-        "",
-    );
-    let run = Test::new().write("demo.yaml", &open).run(&["validate", "demo.yaml"]);
+    let public = ACA
+        .replace("  stage: dev\n", "  stage: dev\n  private_endpoints: false\n")
+        .replace(
+            "  provider: azure-managed\n",
+            "  provider: azure-managed\n  public_network_access: true\n",
+        );
+    let run = Test::new().write("demo.yaml", &public).run(&["validate", "demo.yaml"]);
     assert_eq!(run.code, 1);
     assert!(
         run.stdout
-            .contains("(`deploygen explain postgres-azure-services-firewall`)"),
+            .contains("error: /azure/private_endpoints: PostgreSQL gets the 0.0.0.0 firewall rule"),
         "{}",
         run.stdout
     );
-    let bicep = render(APP_SERVICE).read("out/infra/main.bicep");
-    assert!(bicep.contains("// accepted as `postgres-azure-services-firewall`: no VNet integration in this test\nresource allowAzureServices"));
+    let accepted = format!(
+        "{public}accept:\n  postgres-azure-services-firewall: no VNet integration in this test\n  key-vault-public-network-access: no VNet integration in this test\n"
+    )
+    .replace("accept:\n", "accept:\n  redis-public-network-access: no VNet integration in this test\n");
+    let bicep = render(&accepted).read("out/infra/modules/postgres.bicep");
+    assert!(bicep.contains("// accepted as `postgres-azure-services-firewall`: no VNet integration in this test\nresource allowAzureServices"), "{bicep}");
     // Behind private endpoints there is no such rule and no finding.
     let private = Test::new().write("demo.yaml", ACA).run(&["validate", "demo.yaml"]);
     assert!(
@@ -292,6 +298,29 @@ fn the_azure_services_firewall_rule_is_a_finding_until_accepted() {
         "{}",
         private.stdout
     );
+}
+
+/// App Service without private endpoints admits its own possible outbound
+/// addresses, one rule each, through a module fed the site's property: no
+/// 0.0.0.0 rule, so no finding to accept.
+#[test]
+fn app_service_without_private_endpoints_admits_only_its_outbound_addresses() {
+    let t = render(APP_SERVICE);
+    let main = t.read("out/infra/main.bicep");
+    assert!(
+        !main.contains("startIpAddress: '0.0.0.0'") && !main.contains("allowAzureServices"),
+        "{main}"
+    );
+    let module = block(&main, "module postgresFirewall ");
+    assert!(module.starts_with("module postgresFirewall 'postgres-firewall.bicep' = {"));
+    assert!(module.contains("addresses: split(webApp.properties.possibleOutboundIpAddresses, ',')"));
+    let rules = t.read("out/infra/postgres-firewall.bicep");
+    assert!(rules.contains("= [for (address, i) in addresses: {"), "{rules}");
+    assert!(rules.contains("startIpAddress: address\n    endIpAddress: address"));
+    let run = Test::new()
+        .write("demo.yaml", APP_SERVICE)
+        .run(&["validate", "demo.yaml"]);
+    assert!(!run.stdout.contains("error"), "{}", run.stdout);
 }
 
 #[test]

@@ -143,6 +143,23 @@ fn seed_002_redis_phase_two_on_app_service_with_its_cost() {
         .as_str()
         .unwrap()
         .contains("seed 002"));
+    // chat reaches Redis through a private endpoint (seed 002 kept it public):
+    // the endpoint ($7.30) and its DNS zone ($0.50) come with the cache.
+    let kinds: Vec<&str> = r["resources"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "Microsoft.Cache/redis",
+            "Microsoft.Network/privateEndpoints",
+            "Microsoft.Network/privateDnsZones"
+        ]
+    );
+    assert_eq!(r["cost"]["delta_monthly"], 27.8);
 }
 
 #[test]

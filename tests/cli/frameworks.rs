@@ -302,8 +302,6 @@ services:
     image: example/web:1
     ports: [\"3000:3000\"]
     command: bundle exec puma
-accept:
-  key-vault-public-network-access: a test of the App Service stack
 ";
     let message = "error: {at}: Linux App Service has no built-in Ruby stack (its last, Ruby 2.7, is retired), so `web` would start on Python: deploy a Rails app on `azure-container-apps` or `render`\n";
     Test::new()

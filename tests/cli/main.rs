@@ -1,6 +1,7 @@
 //! One integration test binary: every test runs the real `deploygen` in a
 //! temporary folder and pins what it prints, its exit code and what it writes.
 
+mod app_service;
 mod azure_deploy;
 mod carry;
 mod diff;

@@ -530,7 +530,7 @@ pub fn resources(d: &Descriptor, plan: &Plan, host: Host) -> Vec<crate::plan::Re
     let mut out = Vec::new();
     use crate::plan::{Resource as R, ResourceKind as K};
     let mut add = |r: R| out.push(r);
-    let private = host == Host::ContainerApps && d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
+    let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
     if let Some(r) = redis_model(d) {
         if r.managed {
             add(R::sized(
@@ -600,6 +600,16 @@ pub fn resources(d: &Descriptor, plan: &Plan, host: Host) -> Vec<crate::plan::Re
                 .and_then(|a| a.app_service.as_ref())
                 .and_then(|a| a.sku.clone())
                 .unwrap_or_else(|| "B1".into());
+            if private {
+                add(R::new(K::PrivateEndpoint, format!("pe-kv-{base}"), "vault"));
+                add(R::new(
+                    K::PrivateDnsZone,
+                    "privatelink.vaultcore.azure.net",
+                    String::new(),
+                ));
+                add(R::new(K::VirtualNetwork, format!("vnet-{base}"), String::new()));
+            }
+            add(R::new(K::UserAssignedIdentity, format!("id-{base}"), String::new()));
             add(R::sized(K::AppServicePlan, format!("asp-{base}"), sku));
             add(R::new(K::WebApp, web_app_name(d).shown, String::new()));
         }
