@@ -263,7 +263,7 @@ fn infrastructure_is_on_localhost_grafana_needs_a_password_and_alloy_ships_logs(
         );
     }
     let env = committed("revisbali", ".env.example");
-    assert!(env.contains("\nGRAFANA_ADMIN_PASSWORD=change-me\n"), "{env}");
+    assert!(env.contains("\nGRAFANA_ADMIN_PASSWORD=\n"), "{env}");
     let grafana = committed("revisbali", "grafana/datasources.yaml");
     assert!(
         grafana.contains("    type: loki\n    access: proxy\n    url: http://bs-loki:3100\n"),
@@ -387,14 +387,14 @@ fn http_health_checks_run_with_what_the_image_has() {
 fn secrets_inside_urls_say_how_to_choose_them() {
     let env = committed("instructly", ".env.example");
     let lines: Vec<&str> = env.lines().collect();
-    let at = lines.iter().position(|l| *l == "POSTGRES_PASSWORD=change-me").unwrap();
+    let at = lines.iter().position(|l| *l == "POSTGRES_PASSWORD=").unwrap();
     assert!(
         lines[at - 1].starts_with("# goes into DATABASE_URL as is")
             && lines[at - 1].contains("use only letters, digits and `-._~`"),
         "{env}"
     );
     assert!(env.contains("DATABASE_URL=postgresql://instructly:${POSTGRES_PASSWORD}@db:5432/instructly"));
-    let secret = lines.iter().position(|l| *l == "SECRET_KEY=change-me").unwrap();
+    let secret = lines.iter().position(|l| *l == "SECRET_KEY=").unwrap();
     assert!(!lines[secret - 1].contains("goes into"), "SECRET_KEY is no URL part");
     // Seed 002's placeholder URL, filled in by hand with a base64 access key.
     let chat = committed("chat", ".env.example");

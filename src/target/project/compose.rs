@@ -436,6 +436,17 @@ fn urls_holding(d: &Descriptor, plan: &Plan, view: View, secret: &str) -> Vec<St
     names
 }
 
+/// Whether the operator makes this secret up (a password, a signing key),
+/// as opposed to receiving it (a provider's URL, an existing master key).
+fn generated_locally(d: &Descriptor, id: &str) -> bool {
+    let brought = [
+        d.postgres.as_ref().map(wiring::postgres_password_secret),
+        d.cache.password_secret.clone(),
+        Some(wiring::GRAFANA_PASSWORD_SECRET.to_string()),
+    ];
+    d.secrets.get(id).is_some_and(|s| s.generate) || brought.iter().flatten().any(|b| b == id)
+}
+
 /// A `.env` example for processes in the given view.
 fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
     dotenv_read_by(d, plan, view, view == View::Container)
@@ -457,22 +468,27 @@ fn dotenv_read_by(d: &Descriptor, plan: &Plan, view: View, by_compose: bool) -> 
 
     let mut secret_vars = Vec::new();
     for secret in &plan.secrets {
+        // Empty, not a placeholder: compose's `${VAR:?}` refuses an unset or
+        // empty variable, and a placeholder is a value it would start with.
         let note = if secret.description.is_empty() {
-            format!("secret `{}`: replace `{SECRET_PLACEHOLDER}`", secret.id)
+            format!("secret `{}`: required, set it", secret.id)
         } else {
-            format!(
-                "{} (secret `{}`): replace `{SECRET_PLACEHOLDER}`",
-                secret.description, secret.id
-            )
+            format!("{} (secret `{}`): required, set it", secret.description, secret.id)
         };
-        push_unique(&mut secret_vars, &mut seen, &secret.env_name, placeholder(), Some(note));
+        push_unique(&mut secret_vars, &mut seen, &secret.env_name, vec![], Some(note));
         let urls = urls_holding(d, plan, view, &secret.id);
-        if let (false, Some(var)) = (urls.is_empty(), secret_vars.last_mut()) {
-            var.hint = Some(format!(
+        let made_here = generated_locally(d, &secret.id);
+        let hint = match (urls.is_empty(), made_here) {
+            (false, _) => Some(format!(
                 "goes into {} as is (docker compose and {reader} do not percent-encode): \
 use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
                 urls.join(", ")
-            ));
+            )),
+            (true, true) => Some("make one with `openssl rand -hex 32`".into()),
+            (true, false) => None,
+        };
+        if let (Some(hint), Some(var)) = (hint, secret_vars.last_mut()) {
+            var.hint = Some(hint);
         }
     }
     sections.push(DotEnvSection {

@@ -1,0 +1,50 @@
+//! Issue 19, the Render and compose items of the second platform review:
+//! files that deploy on the first try and stay on the developer's machine.
+
+use crate::support::{committed, repo};
+
+/// Every committed `.env` example of every environment, as (path, text).
+fn env_examples() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(repo().join("environments")).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for name in [".env.example", ".env.local.example"] {
+            if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+                out.push((format!("{}/{name}", dir.display()), text));
+            }
+        }
+    }
+    assert!(out.len() > 10, "found {} examples", out.len());
+    out
+}
+
+/// I1: a placeholder is a value, so `cp .env.example .env && docker compose up`
+/// started with a known password; an empty line makes `${VAR:?}` refuse.
+#[test]
+fn secret_lines_in_env_examples_are_empty() {
+    for (path, text) in env_examples() {
+        let mut in_secrets = false;
+        for line in text.lines() {
+            if line == "# Secrets: never commit real values" {
+                in_secrets = true;
+            } else if line.is_empty() {
+                in_secrets = false;
+            } else if in_secrets && !line.starts_with('#') {
+                assert!(line.ends_with('='), "{path}: secret line with a value: {line}");
+            }
+        }
+    }
+    let env = committed("node-bullmq", ".env.example");
+    assert!(
+        env.contains("# make one with `openssl rand -hex 32`\nSESSION_SECRET=\n"),
+        "{env}"
+    );
+    let compose = committed("node-bullmq", "docker-compose.yml");
+    assert!(
+        compose.contains("${SESSION_SECRET:?"),
+        "the guard that the empty line fires"
+    );
+}
