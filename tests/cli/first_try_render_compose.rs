@@ -48,3 +48,24 @@ fn secret_lines_in_env_examples_are_empty() {
         "the guard that the empty line fires"
     );
 }
+
+/// L4: the local compose file of an environment whose Redis is outside
+/// (Upstash) runs its own Redis: workers on a laptop never take production's jobs.
+#[test]
+fn a_local_compose_file_never_reaches_an_outside_redis() {
+    let compose = committed("instructly-upstash", "docker-compose.celery.yml");
+    let env = committed("instructly-upstash", ".env.example");
+    for text in [&compose, &env] {
+        assert!(!text.contains("UPSTASH"), "{text}");
+    }
+    let doc: serde_yaml::Value = serde_yaml::from_str(&compose).unwrap();
+    let redis = &doc["services"]["instructly-redis"];
+    assert_eq!(redis["image"], "redis:7.4-alpine", "{compose}");
+    let worker = &doc["services"]["instructly-celery-worker"];
+    assert_eq!(
+        worker["environment"]["CELERY_BROKER_URL"],
+        "redis://instructly-redis:6379"
+    );
+    assert_eq!(worker["depends_on"]["instructly-redis"]["condition"], "service_healthy");
+    assert!(env.contains("\nREDIS_URL=redis://instructly-redis:6379\n"), "{env}");
+}

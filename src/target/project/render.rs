@@ -544,7 +544,15 @@ pub fn local_descriptor(d: &Descriptor) -> Descriptor {
             local.cache.provider = Some(CacheProvider::Container);
             local.cache.service = Some(render_redis_name(d));
         }
-        _ => {}
+        // An outside Redis (Upstash) is production's: a laptop's workers would
+        // take production's jobs and ack them. Locally it is a Redis container,
+        // and the outside URL is in no local file.
+        Some(CacheProvider::External) => {
+            local.cache.provider = Some(CacheProvider::Container);
+            local.cache.service = Some(render_redis_name(d));
+            local.cache.url_secret = None;
+        }
+        Some(CacheProvider::Container | CacheProvider::AzureCache | CacheProvider::AzureManaged) | None => {}
     }
     // A native-runtime service without an image or Dockerfile cannot run in a container.
     local
