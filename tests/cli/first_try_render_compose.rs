@@ -69,3 +69,24 @@ fn a_local_compose_file_never_reaches_an_outside_redis() {
     assert_eq!(worker["depends_on"]["instructly-redis"]["condition"], "service_healthy");
     assert!(env.contains("\nREDIS_URL=redis://instructly-redis:6379\n"), "{env}");
 }
+
+/// M1: the broker's publisher (the web) and its consumers (worker, beat, the
+/// cron job) read one Dashboard entry: the web's CELERY_BROKER_URL.
+#[test]
+fn render_workers_copy_the_broker_url_under_its_own_key() {
+    let doc: serde_yaml::Value = serde_yaml::from_str(&committed("instructly-upstash", "render.yaml")).unwrap();
+    let web = crate::support::render_service(&doc, "instructly-api");
+    assert_eq!(crate::support::render_env_var(web, "CELERY_BROKER_URL")["sync"], false);
+    for name in [
+        "instructly-celery-worker",
+        "instructly-celery-beat",
+        "instructly-nightly-cleanup",
+    ] {
+        let service = crate::support::render_service(&doc, name);
+        let broker = &crate::support::render_env_var(service, "CELERY_BROKER_URL")["fromService"];
+        assert_eq!(broker["name"], "instructly-api", "{name}");
+        assert_eq!(broker["envVarKey"], "CELERY_BROKER_URL", "{name}");
+        let redis = &crate::support::render_env_var(service, "REDIS_URL")["fromService"];
+        assert_eq!(redis["envVarKey"], "REDIS_URL", "{name}");
+    }
+}

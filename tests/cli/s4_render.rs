@@ -147,9 +147,10 @@ fn the_upstash_state_keeps_the_url_secret_and_a_separate_broker_url() {
     let vars = env_vars(&worker);
     for key in ["REDIS_URL", "CELERY_BROKER_URL"] {
         let var = vars.iter().find(|v| v["key"] == key).unwrap_or_else(|| panic!("{key}"));
-        // Entered once in the Dashboard (on the web service), copied here.
+        // Entered in the Dashboard on the web service, copied here under the
+        // same key: publisher and consumer of the broker read one entry (M1).
         assert_eq!(var["fromService"]["name"], Value::from("instructly-api"), "{key}");
-        assert_eq!(var["fromService"]["envVarKey"], Value::from("REDIS_URL"), "{key}");
+        assert_eq!(var["fromService"]["envVarKey"], Value::from(key), "{key}");
         assert!(var.get("value").is_none(), "{key} is a secret");
     }
     assert!(!repo().join("environments/instructly-upstash/redis").exists());

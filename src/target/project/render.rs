@@ -379,10 +379,20 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             let entry = match (&e.value, env_entry(d, &e.name, &e.value)) {
                 (EnvValue::Secret { secret }, first @ (Env::Generate { .. } | Env::Secret { .. })) => {
                     let key = e.name.clone();
-                    match generated.iter().find(|(id, ..)| id == secret) {
+                    // The holder's entry under the same key first: a worker's
+                    // CELERY_BROKER_URL reads the web's CELERY_BROKER_URL, the one
+                    // its publisher reads, not its REDIS_URL (typed separately).
+                    let holder = generated
+                        .iter()
+                        .find(|(id, _, _, from_key)| id == secret && *from_key == key)
+                        .or_else(|| generated.iter().find(|(id, ..)| id == secret));
+                    match holder {
                         // A second key of the same service: entered beside the first
                         // rather than read from the service itself.
-                        Some((_, _, name, _)) if *name == service.name && matches!(first, Env::Secret { .. }) => first,
+                        Some((_, _, name, _)) if *name == service.name && matches!(first, Env::Secret { .. }) => {
+                            generated.push((secret.clone(), service_type, service.name.clone(), key));
+                            first
+                        }
                         Some((_, ty, name, from_key)) => Env::CopyFromService {
                             key,
                             service_type: ty.to_string(),
