@@ -114,4 +114,15 @@ RQ worker finishes its current job on SIGTERM, which may run for the default job
 killed mid-run is left in the started registry and later counted as failed, not retried. This fires when a \
 worker of such a queue gets less than that. Raise `stop_grace_seconds` (Render allows 300, Container Apps \
 600), shorten the queue's own timeout to fit, or accept the finding with a reason under `accept:`.";
+
+    RENDER_BLUEPRINT_PATH: "render-blueprint-path", Warning,
+        "a Render Blueprint path (`dockerfilePath`, `dockerContext`) names nothing in the repository",
+        "Render reads `dockerfilePath` and `dockerContext` from the root of the repository it deploys \
+(Blueprint spec: \"relative to the repo root\"), wherever the Blueprint file itself sits. deploygen writes them \
+as `render.root` joined with the descriptor's paths, and checks them against the repository around the \
+descriptor (the folder holding `.git`, as `git rev-parse --show-toplevel` finds it, else the descriptor's \
+folder): a file deploygen writes itself (the Redis private service's `redis/Dockerfile`) must be where the \
+output folder puts it, and a build context or Dockerfile of the app must exist. Otherwise the first build on \
+Render fails. Set `render.root` to the output folder's path from the repository root; if the app's code is \
+not in this repository yet, accept the finding with a reason under `accept:`.";
 }

@@ -90,3 +90,63 @@ fn render_workers_copy_the_broker_url_under_its_own_key() {
         assert_eq!(redis["envVarKey"], "REDIS_URL", "{name}");
     }
 }
+
+/// D4: Render reads `dockerfilePath` and `dockerContext` from the repository
+/// root (Blueprint spec: "relative to the repo root"): the shipped Blueprints
+/// name the redis/ folder where it is committed.
+#[test]
+fn render_builds_the_redis_private_service_from_where_it_is_committed() {
+    for env in ["instructly", "rails-sidekiq-pserv"] {
+        let doc: serde_yaml::Value = serde_yaml::from_str(&committed(env, "render.yaml")).unwrap();
+        let pserv = doc["services"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|s| s["type"] == "pserv")
+            .unwrap();
+        let dockerfile = pserv["dockerfilePath"].as_str().unwrap();
+        let context = pserv["dockerContext"].as_str().unwrap();
+        assert!(repo().join(dockerfile).is_file(), "{env}: {dockerfile}");
+        assert!(
+            repo().join(context).join("redis/redis.conf").is_file(),
+            "{env}: {context}"
+        );
+    }
+}
+
+/// D4: `validate` finds the repository around the descriptor (the folder
+/// with `.git`), and warns when a Blueprint path names nothing there; without
+/// `render.root` the paths start at the output folder.
+#[test]
+fn validate_warns_when_a_blueprint_path_is_not_in_the_repository() {
+    let descriptor =
+        "name: demo\nplatform: render\ncache:\n  kind: redis\nservices:\n  web:\n    image: example/web:1\n";
+    let t = crate::support::Test::new()
+        .write("deploy/demo.yaml", descriptor)
+        .write("deploy/wrong.yaml", &format!("{descriptor}render:\n  root: .\n"));
+    crate::support::git_in(t.dir.path(), &["init", "-q"]);
+    let run = t.run(&["validate", "deploy/demo.yaml"]);
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (0, "deploy/demo.yaml: ok\n"),
+        "{}",
+        run.stdout
+    );
+    let run = t.run(&["render", "deploy/demo.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let blueprint = t.read("deploy/demo/render.yaml");
+    assert!(
+        blueprint.contains("dockerfilePath: ./deploy/demo/redis/Dockerfile\n"),
+        "{blueprint}"
+    );
+    let run = t.run(&["validate", "deploy/wrong.yaml"]);
+    assert!(
+        run.stdout
+            .contains("warning: /cache: Render builds `demo-redis` from `dockerfilePath: ./redis/Dockerfile`")
+            && run
+                .stdout
+                .contains("`render.root: ./deploy/wrong` points the Blueprint at it"),
+        "{}",
+        run.stdout
+    );
+}

@@ -29,8 +29,10 @@ fn the_redis_private_service_is_as_in_seed_004() {
         ("runtime", "docker"),
         ("plan", "starter"),
         ("region", "ohio"),
-        ("dockerfilePath", "./redis/Dockerfile"),
-        ("dockerContext", "."),
+        // From the repository root, where Render reads them (D4): the
+        // folder the Blueprint and redis/ are committed in.
+        ("dockerfilePath", "./environments/instructly/redis/Dockerfile"),
+        ("dockerContext", "./environments/instructly"),
     ] {
         assert_eq!(redis[key], Value::from(value), "{key}");
     }
