@@ -273,7 +273,12 @@ fn from_a_redis_private_service_to_key_value_the_queue_is_drained_first() {
     assert!(conf.contains("\nmaxmemory-policy noeviction\n"), "{conf}");
     assert!(!conf.contains("evict keys instead"), "{conf}");
     let notes = notes(&["rails-sidekiq", "--against", "rails-sidekiq-pserv"]);
-    assert!(notes.contains("`REDIS_URL`: `redis://storefront-redis-private:6379` → `<redis-connection-string>`"));
+    assert!(
+        notes.contains(
+            "`REDIS_URL`: `redis://:<secret redis-password>@<redis-host>:6379` → `<redis-connection-string>`"
+        ),
+        "{notes}"
+    );
     assert!(
         notes.contains("- add render keyvalue `storefront-redis` (starter)"),
         "{notes}"

@@ -150,3 +150,178 @@ fn validate_warns_when_a_blueprint_path_is_not_in_the_repository() {
         run.stdout
     );
 }
+
+fn render_yaml(env: &str) -> serde_yaml::Value {
+    serde_yaml::from_str(&committed(env, "render.yaml")).unwrap()
+}
+
+/// I2: the Redis private service requires a password Render generates on it;
+/// redis-server gets it from the environment; every client copies it.
+/// Item 27: the clients' host is Render's (`fromService` `host`), not the name.
+#[test]
+fn the_render_private_redis_requires_a_generated_password() {
+    for (env, redis) in [
+        ("instructly", "instructly-redis"),
+        ("rails-sidekiq-pserv", "storefront-redis-private"),
+    ] {
+        let doc = render_yaml(env);
+        let pserv = crate::support::render_service(&doc, redis);
+        assert_eq!(
+            crate::support::render_env_var(pserv, "REDIS_PASSWORD")["generateValue"],
+            true
+        );
+        let dockerfile = committed(env, "redis/Dockerfile");
+        assert!(
+            dockerfile.contains(r#"--requirepass \"$REDIS_PASSWORD\""#)
+                && dockerfile.contains("exec docker-entrypoint.sh redis-server"),
+            "{dockerfile}"
+        );
+        assert!(!committed(env, "redis/redis.conf").contains("no password"), "{env}");
+        for service in doc["services"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter(|s| s["type"] != "pserv")
+        {
+            let name = service["name"].as_str().unwrap();
+            let password = &crate::support::render_env_var(service, "REDIS_PASSWORD")["fromService"];
+            assert_eq!(
+                (password["type"].as_str(), password["name"].as_str()),
+                (Some("pserv"), Some(redis)),
+                "{name}"
+            );
+            assert_eq!(password["envVarKey"], "REDIS_PASSWORD", "{name}");
+            for (key, property) in [("REDIS_HOST", "host"), ("REDIS_PORT", "port")] {
+                let from = &crate::support::render_env_var(service, key)["fromService"];
+                assert_eq!(
+                    (from["name"].as_str(), from["property"].as_str()),
+                    (Some(redis), Some(property)),
+                    "{name}"
+                );
+            }
+            // No URL with a literal host: the command assembles it from Render's values.
+            assert!(
+                !service["envVars"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|v| v["key"] == "REDIS_URL"),
+                "{name}"
+            );
+            let command = service["dockerCommand"]
+                .as_str()
+                .or(service["startCommand"].as_str())
+                .unwrap();
+            assert!(
+                command.contains(r#"export REDIS_URL="redis://:${redis_password_encoded}@${REDIS_HOST}:6379""#),
+                "{name}: {command}"
+            );
+        }
+    }
+}
+
+/// I2: the assembled URL, run by a real shell, carries a base64 password
+/// percent-encoded, and Render's host.
+#[test]
+fn the_assembled_redis_url_percent_encodes_a_base64_password() {
+    let doc = render_yaml("instructly");
+    let worker = crate::support::render_service(&doc, "instructly-celery-worker");
+    let command = worker["dockerCommand"].as_str().unwrap();
+    // `sh -c '<line>'`: the line, with the program swapped for one that prints the URL.
+    let line = command
+        .strip_prefix("sh -c '")
+        .and_then(|l| l.strip_suffix('\''))
+        .unwrap()
+        .replace(
+            "exec celery -A app.tasks worker --loglevel=info --concurrency=2",
+            "printf %s \"$REDIS_URL\"",
+        );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &line])
+        .env("REDIS_PASSWORD", "ab+c/d=e==")
+        .env("REDIS_HOST", "instructly-redis-x7k2")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "redis://:ab%2Bc%2Fd%3De%3D%3D@instructly-redis-x7k2:6379"
+    );
+}
+
+/// M5: a Render worker or cron job can start before the web's pre-deploy
+/// migration: the Blueprint says to write migrations expand/contract.
+#[test]
+fn the_blueprint_says_workers_can_start_before_the_migration() {
+    let blueprint = committed("rails-sidekiq", "render.yaml");
+    let header: String = blueprint
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        header.contains("storefront-web runs its preDeployCommand")
+            && header.contains("storefront-sidekiq and storefront-nightly-cleanup on their own")
+            && header.contains("expand/contract"),
+        "{header}"
+    );
+    // No pre-deploy, nothing to race.
+    assert!(!committed("instructly", "render.yaml").contains("expand/contract"));
+}
+
+/// M6: Loki's stock config keeps logs forever; the mounted one turns the
+/// compactor's retention on, with the delete-request store Loki 3 requires.
+#[test]
+fn loki_deletes_old_logs() {
+    let doc: serde_yaml::Value = serde_yaml::from_str(&committed("revisbali", "docker-compose.yml")).unwrap();
+    let volumes: Vec<&str> = doc["services"]["bs-loki"]["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        volumes.contains(&"./loki/config.yaml:/etc/loki/local-config.yaml:ro"),
+        "{volumes:?}"
+    );
+    let config: serde_yaml::Value = serde_yaml::from_str(&committed("revisbali", "loki/config.yaml")).unwrap();
+    assert_eq!(config["compactor"]["retention_enabled"], true);
+    assert_eq!(config["compactor"]["delete_request_store"], "filesystem");
+    assert_eq!(config["limits_config"]["retention_period"], "744h");
+    // The image's own storage and schema, so existing logs still read.
+    assert_eq!(config["common"]["path_prefix"], "/loki");
+    assert_eq!(config["schema_config"]["configs"][0]["schema"], "v13");
+}
+
+/// Item 22: a worker built like the service that migrates waits for the
+/// migration's one-shot, not only for the database.
+#[test]
+fn a_worker_of_the_same_build_waits_for_the_pre_deploy_one_shot() {
+    let doc: serde_yaml::Value = serde_yaml::from_str(&committed("fastapi-rq", "docker-compose.yml")).unwrap();
+    let services = doc["services"].as_mapping().unwrap();
+    let migrating: Vec<&str> = services
+        .iter()
+        .filter(|(name, _)| name.as_str().unwrap().ends_with("-pre-deploy"))
+        .map(|(name, _)| name.as_str().unwrap())
+        .collect();
+    assert_eq!(migrating, ["api-pre-deploy"]);
+    let worker = &doc["services"]["worker"];
+    assert_eq!(worker["build"], doc["services"]["api"]["build"], "the same code");
+    assert_eq!(
+        worker["depends_on"]["api-pre-deploy"]["condition"],
+        "service_completed_successfully"
+    );
+}
+
+/// Item 24: a host-run process reads its variables from the `.env` file: a
+/// service's variable whose secret has another id is written under its own name.
+#[test]
+fn host_env_files_hold_every_secret_variable_of_the_services() {
+    let t = crate::support::Test::new().write(
+        "demo.yaml",
+        "name: demo\nplatform: compose\nframework: flask\npostgres:\n  database: app\n  user: app\n  expose:\n    url: DATABASE_URL\nservices:\n  web:\n    build:\n      context: .\n    ports: [\"8000:8000\"]\n    env:\n      SECRET_KEY: {secret: flask-secret-key}\nsecrets:\n  flask-secret-key:\n    description: signs Flask sessions\n",
+    );
+    crate::support::render_to_out(&t, "demo.yaml");
+    let host = t.read("out/.env.local.example");
+    assert!(host.contains("\nFLASK_SECRET_KEY=\n"), "{host}");
+    assert!(host.contains("\nSECRET_KEY=${FLASK_SECRET_KEY}\n"), "{host}");
+}

@@ -111,12 +111,19 @@ fn render_postgres_is_private_unless_opened_and_then_linted() {
 fn the_redis_address_is_an_explicit_choice_and_the_rest_comes_from_render() {
     let text = committed("instructly", "render.yaml");
     assert!(
-        text.contains("# Redis URLs name the private service by the host `instructly-redis`"),
-        "the operator is told the URL names the host literally:\n{text}"
+        text.contains(
+            "# cannot join values into a URL, so each client's command assembles its Redis URLs when it starts,"
+        ),
+        "the operator is told where the URL comes from:\n{text}"
     );
     let (_, doc) = render(RENDER);
     let web = render_service(&doc, "web");
-    assert_eq!(env_var(web, "REDIS_URL").unwrap()["value"], "redis://demo-redis:6379");
+    assert!(env_var(web, "REDIS_URL").is_none());
+    let command = web["dockerCommand"].as_str().unwrap();
+    assert!(
+        command.contains("@${REDIS_HOST}:6379"),
+        "Render's host, the slug: {command}"
+    );
     for (key, property) in [("REDIS_HOST", "host"), ("REDIS_PORT", "port")] {
         let var = env_var(web, key).unwrap();
         assert_eq!(var["fromService"]["type"], "pserv", "{key}");
@@ -130,10 +137,8 @@ fn the_redis_address_is_an_explicit_choice_and_the_rest_comes_from_render() {
     );
     let (_, doc) = render(&slug);
     let web = render_service(&doc, "web");
-    assert_eq!(
-        env_var(web, "REDIS_URL").unwrap()["value"],
-        "redis://demo-redis-x8wd:6379"
-    );
+    let command = web["dockerCommand"].as_str().unwrap();
+    assert!(command.contains("@demo-redis-x8wd:6379"), "{command}");
     assert_eq!(
         render_service(&doc, "demo-redis")["type"],
         "pserv",

@@ -49,9 +49,11 @@ fn every_service_gets_one_redis_url_and_no_celery_broker_url() {
     assert!(apps.iter().any(|s| s["type"] == "cron") && apps.iter().any(|s| s["type"] == "web"));
     for app in apps {
         let vars = env_vars(&app);
-        let redis: Vec<&Value> = vars.iter().filter(|v| v["key"] == "REDIS_URL").collect();
-        assert_eq!(redis.len(), 1, "{:?}", app["name"]);
-        assert_eq!(redis[0]["value"], "redis://instructly-redis:6379");
+        // One REDIS_URL, assembled by the command from Render's host and the
+        // private service's password (I2), not a literal in envVars.
+        assert!(!vars.iter().any(|v| v["key"] == "REDIS_URL"), "{:?}", app["name"]);
+        let command = app["dockerCommand"].as_str().unwrap();
+        assert_eq!(command.matches("export REDIS_URL=").count(), 1, "{command}");
         assert!(
             !vars.iter().any(|v| v["key"] == "CELERY_BROKER_URL"),
             "{:?}",
@@ -108,7 +110,14 @@ fn redis_conf_holds_the_seed_settings_and_the_dockerfile_runs_it() {
     }
     let dockerfile = committed("instructly", "redis/Dockerfile");
     assert!(dockerfile.contains("COPY redis/redis.conf /usr/local/etc/redis/redis.conf"));
-    assert!(dockerfile.contains("CMD [\"redis-server\", \"/usr/local/etc/redis/redis.conf\"]"));
+    assert!(
+        dockerfile.contains("exec docker-entrypoint.sh redis-server \\\"$@\\\""),
+        "{dockerfile}"
+    );
+    assert!(
+        dockerfile.contains("set -- /usr/local/etc/redis/redis.conf;"),
+        "{dockerfile}"
+    );
 }
 
 #[test]

@@ -323,14 +323,42 @@ fn production(d: &Descriptor, plan: &Plan) -> ComposeFile {
         "Secrets come from .env next to this file (start from .env.example).".into(),
     ];
     about.extend(job_notes(&services, "docker-compose.yml"));
+    let mut composed: Vec<ComposeService> = services
+        .iter()
+        .flat_map(|s| with_pre_deploy(s, compose_service(d, s, &plan.services, plan, s.ports.clone())))
+        .collect();
+    wait_for_migrations(&services, &mut composed);
     ComposeFile {
         project: plan.environment.clone(),
         about,
-        services: services
-            .iter()
-            .flat_map(|s| with_pre_deploy(s, compose_service(d, s, &plan.services, plan, s.ports.clone())))
-            .collect(),
+        services: composed,
         volumes: volumes_of(&services),
+    }
+}
+
+/// A worker built or pulled like a service that migrates first (its
+/// `pre_deploy`) runs the same new code: it waits for the migration too, or
+/// `up` starts it on the old schema beside the one-shot.
+fn wait_for_migrations(services: &[&ServicePlan], composed: &mut [ComposeService]) {
+    let same_code = |a: &ServicePlan, b: &ServicePlan| {
+        (a.build.is_some() && a.build == b.build) || (a.build.is_none() && a.image.is_some() && a.image == b.image)
+    };
+    for migrating in services.iter().filter(|s| s.pre_deploy.is_some()) {
+        let once = pre_deploy_name(&migrating.name);
+        for other in services
+            .iter()
+            .filter(|s| s.name != migrating.name && s.kind == ServiceKind::Application && same_code(s, migrating))
+        {
+            let Some(service) = composed.iter_mut().find(|c| c.name == other.name) else {
+                continue;
+            };
+            if !service.depends_on.iter().any(|dep| dep.service == once) {
+                service.depends_on.push(ComposeDependency {
+                    service: once.clone(),
+                    condition: "service_completed_successfully",
+                });
+            }
+        }
     }
 }
 
@@ -522,6 +550,20 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
         };
         push_unique(&mut shared, &mut seen, name, dotenv_value(&value, plan), None);
     }
+    // A host-run process reads its variables from this file, not from a
+    // compose mapping: a service's `SECRET_KEY: {secret: flask-secret-key}`
+    // must be here as SECRET_KEY, not only as the secret's FLASK_SECRET_KEY.
+    if view == View::Host {
+        let secret_vars = plan
+            .services
+            .iter()
+            .filter(|s| s.kind == ServiceKind::Application)
+            .flat_map(|s| s.env.iter())
+            .filter(|e| matches!(e.value, EnvValue::Secret { .. }));
+        for var in secret_vars {
+            push_unique(&mut shared, &mut seen, &var.name, dotenv_value(&var.value, plan), None);
+        }
+    }
     if !shared.is_empty() {
         sections.push(DotEnvSection {
             heading: "Application".into(),
@@ -589,6 +631,22 @@ pub struct AlloyConfig {
 
 const LOKI_PORT: u16 = 3100;
 
+/// `loki/config.yaml`: grafana/loki 3.3.2's own config
+/// (cmd/loki/loki-docker-config.yaml at v3.3.2: filesystem storage under
+/// `/loki`, tsdb schema v13 from 2020-10-24, kept so existing data still
+/// reads) plus retention. Loki keeps logs forever unless the compactor's
+/// `retention_enabled` is on (Grafana Loki docs, "Log retention"), and with it
+/// on Loki 3 refuses to start without `delete_request_store`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LokiConfig {
+    pub port: u16,
+    pub data_dir: &'static str,
+    /// `limits_config.retention_period`: Loki's own default when retention is on.
+    pub retention_period: &'static str,
+}
+
+const LOKI_RETENTION: &str = "744h";
+
 /// `grafana/datasources.yaml`: Grafana starts with Loki as its data source.
 #[derive(Debug, Clone, Serialize)]
 pub struct GrafanaDatasources {
@@ -605,6 +663,21 @@ fn loki<'a>(d: &Descriptor, plan: &'a Plan) -> Option<&'a ServicePlan> {
 
 fn loki_url(loki: &ServicePlan) -> String {
     format!("http://{}:{}", loki.host, loki.port.unwrap_or(LOKI_PORT))
+}
+
+fn loki_config(d: &Descriptor) -> Option<FilePlan> {
+    if !d.infrastructure.values().any(wiring::writes_loki_config) {
+        return None;
+    }
+    Some(FilePlan {
+        path: wiring::LOKI_CONFIG.into(),
+        template: "compose/loki-config.yaml.j2".into(),
+        model: FileModel::Loki(LokiConfig {
+            port: LOKI_PORT,
+            data_dir: "/loki",
+            retention_period: LOKI_RETENTION,
+        }),
+    })
 }
 
 fn grafana_datasources(d: &Descriptor, plan: &Plan) -> Option<FilePlan> {
@@ -670,6 +743,7 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
         },
     ];
     files.extend(alloy_config(d, plan));
+    files.extend(loki_config(d));
     files.extend(grafana_datasources(d, plan));
     files
 }
