@@ -305,7 +305,7 @@ fn with_assembled_urls(assembled: &[(String, String)], line: &str) -> String {
     let mut steps = Vec::new();
     if assembled.iter().any(|(_, word)| word.contains(ENCODED_PASSWORD)) {
         steps.push(format!(
-            "{ENCODED_PASSWORD}=\"$(printf %s \"${REDIS_PASSWORD_ENV}\" | sed -e \"s/%/%25/g\" -e \"s/+/%2B/g\" -e \"s|/|%2F|g\" -e \"s/=/%3D/g\")\""
+            "{ENCODED_PASSWORD}=\"$(printf %s \"${REDIS_PASSWORD_ENV}\" | sed \"s/%/%25/g;s/+/%2B/g;s|/|%2F|g;s/=/%3D/g\")\""
         ));
     }
     steps.extend(assembled.iter().map(|(key, word)| format!("export {key}={word}")));
