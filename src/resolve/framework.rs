@@ -323,6 +323,38 @@ fn language_of(d: &Descriptor, service: &Service) -> Language {
     service.framework.unwrap_or_else(|| super::framework(d)).language()
 }
 
+/// A variable that selects the run mode, with its development value, for
+/// files a developer's own processes read: Rails and Rack default to
+/// `development` (RAILS_ENV, RACK_ENV), Node's convention is
+/// NODE_ENV=development, Mix's environments are `dev`, `test` and `prod`.
+/// A `*_ENV` variable not in the table (APP_ENV: Laravel says `local`,
+/// Symfony `dev`) is left out of such files rather than guessed.
+const DEVELOPMENT_MODES: &[(&str, &str)] = &[
+    ("RAILS_ENV", "development"),
+    ("RACK_ENV", "development"),
+    ("NODE_ENV", "development"),
+    ("MIX_ENV", "dev"),
+];
+
+/// The value a host-run process gets for `name` when production sets it to
+/// `production` (or `prod`): `Some(development value)`, `None` to leave it
+/// out; `Some(value)` unchanged for every other variable.
+pub fn development_value<'a>(name: &str, value: &'a str) -> Option<&'a str> {
+    let production = matches!(value, "production" | "prod");
+    if !production || !name.ends_with("_ENV") {
+        return Some(value);
+    }
+    DEVELOPMENT_MODES.iter().find(|(n, _)| *n == name).map(|(_, dev)| *dev)
+}
+
+/// Variables that hold a production key, which no developer's file asks for:
+/// Rails' RAILS_MASTER_KEY decrypts config/credentials.yml.enc, production's
+/// credentials; development reads config/master.key or
+/// config/credentials/development.key from the checkout.
+pub fn production_key(name: &str) -> bool {
+    matches!(name, "RAILS_MASTER_KEY")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -325,3 +325,33 @@ fn host_env_files_hold_every_secret_variable_of_the_services() {
     assert!(host.contains("\nFLASK_SECRET_KEY=\n"), "{host}");
     assert!(host.contains("\nSECRET_KEY=${FLASK_SECRET_KEY}\n"), "{host}");
 }
+
+/// I4: files for processes on a developer's machine never run production
+/// mode nor ask for a production key.
+#[test]
+fn host_run_env_files_run_development_mode_without_production_keys() {
+    for (env, file, mode) in [
+        ("rails-sidekiq", ".env.example", "RAILS_ENV=development"),
+        ("rails-sidekiq-pserv", ".env.example", "RAILS_ENV=development"),
+        ("node-bullmq", ".env.local.example", "NODE_ENV=development"),
+    ] {
+        let text = committed(env, file);
+        assert!(text.lines().any(|l| l == mode), "{env}/{file}:\n{text}");
+        assert!(!text.contains("=production\n"), "{env}/{file}:\n{text}");
+        assert!(!text.contains("\nRAILS_MASTER_KEY="), "{env}/{file}:\n{text}");
+    }
+    // Containers that run production keep it.
+    assert!(committed("node-bullmq", ".env.example").contains("\nNODE_ENV=production\n"));
+    // A `*_ENV` with no conventional development value is left out, not guessed.
+    let t = crate::support::Test::new().write(
+        "demo.yaml",
+        "name: demo\nplatform: compose\nenv:\n  APP_ENV: production\nservices:\n  web:\n    image: example/web:1\n",
+    );
+    crate::support::render_to_out(&t, "demo.yaml");
+    let host = t.read("out/.env.local.example");
+    assert!(!host.lines().any(|l| l.starts_with("APP_ENV=")), "{host}");
+    assert!(
+        host.contains("left out, as production's only: `APP_ENV=production`"),
+        "{host}"
+    );
+}

@@ -570,6 +570,11 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
             vars: shared,
         });
     }
+    let left_out = if view == View::Host {
+        development_mode(&mut sections)
+    } else {
+        vec![]
+    };
     sections.retain(|s| !s.vars.is_empty());
     if !expands {
         for var in sections.iter_mut().flat_map(|s| s.vars.iter_mut()) {
@@ -582,7 +587,7 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
     } else {
         format!("{reader} does not expand ${{VAR}}: values built from secrets are left for you to fill in.")
     };
-    let about = match view {
+    let mut about = match view {
         View::Container => vec![
             "For containers (docker-compose.yml): copy to .env next to the compose file.".into(),
             "docker compose reads the secrets from it; hosts are container names.".into(),
@@ -594,7 +599,45 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
             references,
         ],
     };
+    if !left_out.is_empty() {
+        about.push(format!(
+            "Development mode on this machine: left out, as production's only: {}.",
+            left_out.join(", ")
+        ));
+    }
     DotEnvFile { about, sections }
+}
+
+/// A developer's processes never run production mode nor ask for a production
+/// key (I4): a `*_ENV=production` becomes the framework's development value
+/// (`RAILS_ENV=development`), or is left out where none is conventional; a
+/// production key (RAILS_MASTER_KEY) is left out. Returns what was left out.
+fn development_mode(sections: &mut [DotEnvSection]) -> Vec<String> {
+    let mut left_out = Vec::new();
+    for section in sections.iter_mut() {
+        section.vars.retain_mut(|var| {
+            if crate::resolve::framework::production_key(&var.name) {
+                left_out.push(format!("`{}`", var.name));
+                return false;
+            }
+            let [InterpolationPart::Text(value)] = var.value.as_slice() else {
+                return true;
+            };
+            match crate::resolve::framework::development_value(&var.name, value) {
+                Some(dev) if dev != value => {
+                    var.note = Some(format!("the development value (production sets `{value}`)"));
+                    var.value = vec![InterpolationPart::Text(dev.to_string())];
+                    true
+                }
+                Some(_) => true,
+                None => {
+                    left_out.push(format!("`{}={value}`", var.name));
+                    false
+                }
+            }
+        });
+    }
+    left_out
 }
 
 /// For a reader that does not expand `${VAR}`: the value is left empty (the
