@@ -494,9 +494,9 @@ fn probe(check: ProbeCheck, h: Option<&Healthcheck>) -> Probe {
     Probe {
         check,
         interval_seconds: h.and_then(|h| h.interval_seconds).unwrap_or(10),
-        timeout_seconds: 5,
+        timeout_seconds: h.and_then(|h| h.timeout_seconds).unwrap_or(5),
         retries: h.and_then(|h| h.retries).unwrap_or(5),
-        start_period_seconds: 10,
+        start_period_seconds: h.and_then(|h| h.start_period_seconds).unwrap_or(10),
     }
 }
 
@@ -510,7 +510,10 @@ fn declared_probe(h: &Option<Healthcheck>, port: Option<u16>) -> Option<Probe> {
         (_, Some(command), _) => ProbeCheck::Shell {
             command: command.clone(),
         },
-        _ => return None,
+        _ => match &h.exec {
+            Some(args) => ProbeCheck::Exec { args: args.clone() },
+            None => return None,
+        },
     };
     Some(probe(check, Some(h)))
 }

@@ -6,7 +6,7 @@
 //! deploygen knows nothing about (`none`) gets no command at all rather than
 //! an invented one.
 
-use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role, Service};
+use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role, Runtime, Service};
 
 /// A database cache the framework ships: what it is called, the table it
 /// keeps, what the code needs before it works, and what creates its table
@@ -259,21 +259,32 @@ pub fn cache_without_redis(framework: Framework, has_database: bool) -> (CacheKi
 }
 
 /// The program an in-container HTTP check runs by default: one the image's
-/// language ships. An unknown language keeps `python` (the default before
-/// frameworks existed); `http_client` or `command` says otherwise.
+/// language ships. An unknown language (no framework: a Go or distroless
+/// image as likely as a Python one) gets none, rather than a `python3` the
+/// image may lack; `http_client`, `exec` or `command` says what it has.
 pub fn default_http_client(language: Language) -> HttpClient {
     match language {
-        Language::Python | Language::Unknown => HttpClient::Python,
+        Language::Python => HttpClient::Python,
         Language::Node => HttpClient::Node,
         Language::Ruby => HttpClient::Ruby,
+        Language::Unknown => HttpClient::None,
     }
 }
 
-/// The default `healthcheck.http_client` of a service (infrastructure: `python`, as before).
+/// The default `healthcheck.http_client` of a service: its runtime's
+/// language where it names one (`runtime: go` ships no HTTP client), else its
+/// framework's (infrastructure: `python`, as before).
 pub fn http_client(d: &Descriptor, service: &str) -> HttpClient {
-    d.services
-        .get(service)
-        .map_or(HttpClient::Python, |s| default_http_client(language_of(d, s)))
+    let Some(s) = d.services.get(service) else {
+        return HttpClient::Python;
+    };
+    match s.runtime {
+        Some(Runtime::Python) => HttpClient::Python,
+        Some(Runtime::Node) => HttpClient::Node,
+        Some(Runtime::Ruby) => HttpClient::Ruby,
+        Some(Runtime::Go | Runtime::Rust | Runtime::Elixir) => HttpClient::None,
+        Some(Runtime::Docker) | None => default_http_client(language_of(d, s)),
+    }
 }
 
 /// App Service's built-in stack (`linuxFxVersion`) for the web service's
@@ -391,7 +402,11 @@ mod tests {
             "no `${{VAR}}` for a reader nobody names"
         );
         let none = descriptor(None, serde_json::json!({"web": {"role": "web"}}));
-        assert_eq!(http_client(&none, "web"), HttpClient::Python);
+        assert_eq!(
+            http_client(&none, "web"),
+            HttpClient::None,
+            "no language, no guessed python3"
+        );
     }
 
     #[test]

@@ -355,3 +355,63 @@ fn host_run_env_files_run_development_mode_without_production_keys() {
         "{host}"
     );
 }
+
+/// Item 23: the compose check runs a program the image has. No framework (a
+/// Go image) gets no guessed `python3`: no check, a note, and dependents wait
+/// for the start; `exec` runs with no shell (distroless), beside the `http`
+/// path the platform probes; timeout and start period are the descriptor's.
+#[test]
+fn compose_health_checks_run_what_the_image_has() {
+    let go = "name: demo\nplatform: compose\nservices:\n  api:\n    build:\n      context: .\n    ports: [\"8080:8080\"]\n    healthcheck:\n      http: /healthz\n  worker:\n    build:\n      context: .\n    depends_on: [api]\n";
+    let t = crate::support::Test::new().write("demo.yaml", go);
+    crate::support::render_to_out(&t, "demo.yaml");
+    let compose = t.read("out/docker-compose.yml");
+    assert!(!compose.contains("python3"), "{compose}");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&compose).unwrap();
+    assert!(doc["services"]["api"].get("healthcheck").is_none(), "{compose}");
+    assert_eq!(
+        doc["services"]["worker"]["depends_on"]["api"]["condition"],
+        "service_started"
+    );
+    assert!(
+        compose.contains("# `api` has no check inside its container"),
+        "{compose}"
+    );
+
+    let distroless = go.replace(
+        "      http: /healthz\n",
+        "      http: /healthz\n      exec: [\"/app/healthcheck\", \"--port\", \"8080\"]\n      timeout_seconds: 3\n      start_period_seconds: 30\n",
+    );
+    let t = crate::support::Test::new().write("demo.yaml", &distroless);
+    crate::support::render_to_out(&t, "demo.yaml");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&t.read("out/docker-compose.yml")).unwrap();
+    let check = &doc["services"]["api"]["healthcheck"];
+    let test: Vec<&str> = check["test"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(test, ["CMD", "/app/healthcheck", "--port", "8080"]);
+    assert_eq!(
+        (check["timeout"].as_str(), check["start_period"].as_str()),
+        (Some("3s"), Some("30s"))
+    );
+    assert_eq!(
+        doc["services"]["worker"]["depends_on"]["api"]["condition"],
+        "service_healthy"
+    );
+
+    // The platform keeps probing `http` from outside.
+    let render = distroless.replace("platform: compose\n", "platform: render\n").replace(
+        "    ports: [\"8080:8080\"]\n",
+        "    role: web\n    ports: [\"8080:8080\"]\n    command: /app/server\n",
+    );
+    let t = crate::support::Test::new().write("demo.yaml", &render);
+    crate::support::render_to_out(&t, "demo.yaml");
+    let blueprint: serde_yaml::Value = serde_yaml::from_str(&t.read("out/render.yaml")).unwrap();
+    assert_eq!(
+        crate::support::render_service(&blueprint, "api")["healthCheckPath"],
+        "/healthz"
+    );
+}

@@ -161,6 +161,7 @@ fn http_check(client: HttpClient, url: &str, timeout: u32) -> Vec<String> {
             "--spider".into(),
             url.into(),
         ],
+        HttpClient::None => return vec![],
         HttpClient::Curl => vec![
             "curl".into(),
             "-fsS".into(),
@@ -174,10 +175,21 @@ fn http_check(client: HttpClient, url: &str, timeout: u32) -> Vec<String> {
     std::iter::once("CMD".to_string()).chain(args).collect()
 }
 
+/// The check docker compose runs inside the container. A declared `exec`
+/// (no shell: distroless images) or `command` is the image's own and wins
+/// over `http`, which the platform probes from outside (Render, Azure) keep;
+/// `http` alone runs through a client the image has, or none (`None`).
 fn healthcheck(d: &Descriptor, service: &ServicePlan) -> Option<ComposeHealthcheck> {
     let probe = service.healthcheck.as_ref()?;
     let declared = declared_healthcheck(d, &service.name);
-    let test = match &probe.check {
+    let own = declared.and_then(|h| match (&h.exec, &h.command) {
+        (Some(args), _) => Some(ProbeCheck::Exec { args: args.clone() }),
+        (None, Some(command)) => Some(ProbeCheck::Shell {
+            command: command.clone(),
+        }),
+        (None, None) => None,
+    });
+    let test = match own.as_ref().unwrap_or(&probe.check) {
         ProbeCheck::Http { path, port } => http_check(
             declared
                 .and_then(|h| h.http_client)
@@ -190,6 +202,9 @@ fn healthcheck(d: &Descriptor, service: &ServicePlan) -> Option<ComposeHealthche
         // The descriptor's own command: it knows what its image can run.
         ProbeCheck::Shell { command } => vec!["CMD-SHELL".into(), command.clone()],
     };
+    if test.is_empty() {
+        return None;
+    }
     Some(ComposeHealthcheck {
         test,
         interval: seconds(probe.interval_seconds),
@@ -212,7 +227,7 @@ fn compose_service(
         .filter_map(|dep| all.iter().find(|s| &s.name == dep))
         .map(|dep| ComposeDependency {
             service: dep.name.clone(),
-            condition: if dep.healthcheck.is_some() {
+            condition: if healthcheck(d, dep).is_some() {
                 "service_healthy"
             } else {
                 "service_started"
@@ -254,6 +269,22 @@ fn compose_service(
             .collect(),
         stop_grace_period: service.stop_grace_seconds.map(seconds),
     }
+}
+
+/// Header lines for services with a health check that docker compose cannot
+/// run inside their container: no program in the image is known to run it.
+fn check_notes(d: &Descriptor, services: &[&ServicePlan]) -> Vec<String> {
+    services
+        .iter()
+        .filter(|s| s.healthcheck.is_some() && healthcheck(d, s).is_none())
+        .map(|s| {
+            format!(
+                "`{}` has no check inside its container (no program its image is known to have runs it: \
+                 set `healthcheck.exec`, `command` or `http_client`); what depends on it waits for it to start.",
+                s.name
+            )
+        })
+        .collect()
 }
 
 /// The one-shot service that runs `service`'s pre-deploy command (migrations)
@@ -323,6 +354,7 @@ fn production(d: &Descriptor, plan: &Plan) -> ComposeFile {
         "Secrets come from .env next to this file (start from .env.example).".into(),
     ];
     about.extend(job_notes(&services, "docker-compose.yml"));
+    about.extend(check_notes(d, &services));
     let mut composed: Vec<ComposeService> = services
         .iter()
         .flat_map(|s| with_pre_deploy(s, compose_service(d, s, &plan.services, plan, s.ports.clone())))
@@ -898,6 +930,7 @@ pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
             "Secrets come from .env next to this file (start from .env.example).".into(),
         ];
         about.extend(job_notes(&chosen, &path));
+        about.extend(check_notes(local, &chosen));
         files.push(FilePlan {
             path: path.clone(),
             template: "compose/docker-compose.yml.j2".into(),
