@@ -298,9 +298,13 @@ pub struct Build {
 pub struct Healthcheck {
     pub http: Option<String>,
     pub command: Option<String>,
+    /// A check run in the container with no shell (a distroless image).
+    pub exec: Option<Vec<String>>,
     pub http_client: Option<HttpClient>,
     pub interval_seconds: Option<u32>,
     pub retries: Option<u32>,
+    pub timeout_seconds: Option<u32>,
+    pub start_period_seconds: Option<u32>,
 }
 
 /// The program inside an image that runs an HTTP health check.
@@ -313,6 +317,8 @@ pub enum HttpClient {
     Ruby,
     Wget,
     Curl,
+    /// No program in the image runs one: no check inside the container.
+    None,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -18,8 +18,17 @@ struct Hit {
 }
 
 /// Every lint finding for the environment, minus the ones it accepts.
-pub fn run(d: &Descriptor, plan: &Plan, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
+/// `descriptor`: the file's path, for the lints that look at the repository
+/// around it (the paths a Render Blueprint builds from).
+pub fn run(
+    d: &Descriptor,
+    plan: &Plan,
+    descriptor: &std::path::Path,
+    index: &PositionIndex,
+    sources: &Sources,
+) -> Vec<Finding> {
     let mut hits = Vec::new();
+    blueprint_paths(d, plan, descriptor, &mut hits);
     redis_urls(d, plan, &mut hits);
     public_access(d, &mut hits);
     postgres_firewall(plan, &mut hits);
@@ -91,6 +100,18 @@ fn write_back(d: &Descriptor, hits: &mut Vec<Hit>) {
     for (pointer, message) in crate::backing::write_back::unsafe_settings(d) {
         hits.push(Hit {
             rule: rules::WRITE_BACK_CACHE,
+            pointer,
+            message,
+        });
+    }
+}
+
+/// A Render Blueprint path (`dockerfilePath`, `dockerContext`) that names
+/// nothing in the repository Render builds from.
+fn blueprint_paths(d: &Descriptor, plan: &Plan, descriptor: &std::path::Path, hits: &mut Vec<Hit>) {
+    for (pointer, message) in crate::validate::render::missing_blueprint_paths(d, plan, descriptor) {
+        hits.push(Hit {
+            rule: rules::RENDER_BLUEPRINT_PATH,
             pointer,
             message,
         });
@@ -397,7 +418,8 @@ fn postgres_firewall(plan: &Plan, hits: &mut Vec<Hit>) {
         | FileModel::RedisConf(_)
         | FileModel::RedisDockerfile(_)
         | FileModel::Alloy(_)
-        | FileModel::GrafanaDatasources(_) => false,
+        | FileModel::GrafanaDatasources(_)
+        | FileModel::Loki(_) => false,
     });
     if writes_rule {
         hits.push(Hit {

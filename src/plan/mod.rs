@@ -469,6 +469,7 @@ pub enum FileModel {
     RedisDockerfile(render::RedisDockerfile),
     Alloy(compose::AlloyConfig),
     GrafanaDatasources(compose::GrafanaDatasources),
+    Loki(compose::LokiConfig),
 }
 
 /// Build the Plan for a validated descriptor. `descriptor` is the name the

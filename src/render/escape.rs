@@ -266,6 +266,33 @@ pub fn yaml_scalar(s: &str, out: &mut String) {
     });
 }
 
+/// A YAML scalar that may be long (a command line): as [`yaml_scalar`], but
+/// past `width` characters a double-quoted one continues on the next line
+/// after each `&& `, with an escaped line break (YAML 1.2, 7.3.1: `\` at a
+/// line's end joins it to the next, whose indentation is not content), so
+/// linters' line-length limits hold and the value reads back unchanged.
+pub fn yaml_scalar_wrapped(s: &str, indent: usize, width: usize, out: &mut String) {
+    let mut quoted = String::new();
+    yaml_scalar(s, &mut quoted);
+    if quoted.chars().count() <= width || !quoted.starts_with('"') {
+        out.push_str(&quoted);
+        return;
+    }
+    let mut rest = quoted.as_str();
+    while let Some(at) = rest.find("&& ") {
+        let (line, next) = rest.split_at(at + 3);
+        // A continuation line loses its leading spaces: never break before one.
+        if next.starts_with(' ') || next.len() <= 1 {
+            break;
+        }
+        out.push_str(line);
+        out.push_str("\\\n");
+        out.extend(std::iter::repeat_n(' ', indent));
+        rest = next;
+    }
+    out.push_str(rest);
+}
+
 /// dotenv values: bare when only safe characters, single-quoted (literal, no
 /// interpolation) otherwise. A value no dotenv dialect reads back the same way
 /// (a single quote or a line break inside) is refused.
@@ -334,7 +361,33 @@ pub fn shell_join(args: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
+
+    #[test]
+    fn a_long_yaml_scalar_continues_after_each_and_and_reads_back_the_same() {
+        let line = format!(
+            "sh -c 'a=\\\"{}\\\" && export B=\\\"$a\\\" && exec  run'",
+            "x".repeat(120)
+        );
+        let mut out = String::new();
+        yaml_scalar_wrapped(&line, 6, 120, &mut out);
+        assert_eq!(out.lines().count(), 3, "{out}");
+        assert!(
+            out.lines()
+                .skip(1)
+                .all(|l| l.starts_with("      ") && !l.starts_with("       ")),
+            "{out}"
+        );
+        let back: String = serde_yaml::from_str(&format!("k: {out}\n"))
+            .map(|m: std::collections::BTreeMap<String, String>| m["k"].clone())
+            .unwrap();
+        assert_eq!(back, line);
+        let (mut short, mut plain) = (String::new(), String::new());
+        yaml_scalar_wrapped("exec run", 6, 120, &mut short);
+        yaml_scalar("exec run", &mut plain);
+        assert_eq!(short, plain);
+    }
 
     #[test]
     fn a_comment_cannot_continue_onto_the_next_line() {

@@ -148,6 +148,11 @@ pub fn configure(env: &mut Environment<'_>) {
     env.add_filter("interpolate", interpolate);
     env.add_filter("bicep", bicep_value);
     env.add_filter("ident", identifier);
+    env.add_filter("yaml_wrapped", |s: String, indent: usize| {
+        let mut out = String::new();
+        crate::render::escape::yaml_scalar_wrapped(&s, indent, 120, &mut out);
+        Value::from_safe_string(out)
+    });
 }
 
 fn invalid(message: String) -> minijinja::Error {

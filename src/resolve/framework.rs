@@ -6,7 +6,7 @@
 //! deploygen knows nothing about (`none`) gets no command at all rather than
 //! an invented one.
 
-use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role, Service};
+use crate::model::{CacheKind, Descriptor, Framework, HttpClient, Language, Role, Runtime, Service};
 
 /// A database cache the framework ships: what it is called, the table it
 /// keeps, what the code needs before it works, and what creates its table
@@ -259,21 +259,32 @@ pub fn cache_without_redis(framework: Framework, has_database: bool) -> (CacheKi
 }
 
 /// The program an in-container HTTP check runs by default: one the image's
-/// language ships. An unknown language keeps `python` (the default before
-/// frameworks existed); `http_client` or `command` says otherwise.
+/// language ships. An unknown language (no framework: a Go or distroless
+/// image as likely as a Python one) gets none, rather than a `python3` the
+/// image may lack; `http_client`, `exec` or `command` says what it has.
 pub fn default_http_client(language: Language) -> HttpClient {
     match language {
-        Language::Python | Language::Unknown => HttpClient::Python,
+        Language::Python => HttpClient::Python,
         Language::Node => HttpClient::Node,
         Language::Ruby => HttpClient::Ruby,
+        Language::Unknown => HttpClient::None,
     }
 }
 
-/// The default `healthcheck.http_client` of a service (infrastructure: `python`, as before).
+/// The default `healthcheck.http_client` of a service: its runtime's
+/// language where it names one (`runtime: go` ships no HTTP client), else its
+/// framework's (infrastructure: `python`, as before).
 pub fn http_client(d: &Descriptor, service: &str) -> HttpClient {
-    d.services
-        .get(service)
-        .map_or(HttpClient::Python, |s| default_http_client(language_of(d, s)))
+    let Some(s) = d.services.get(service) else {
+        return HttpClient::Python;
+    };
+    match s.runtime {
+        Some(Runtime::Python) => HttpClient::Python,
+        Some(Runtime::Node) => HttpClient::Node,
+        Some(Runtime::Ruby) => HttpClient::Ruby,
+        Some(Runtime::Go | Runtime::Rust | Runtime::Elixir) => HttpClient::None,
+        Some(Runtime::Docker) | None => default_http_client(language_of(d, s)),
+    }
 }
 
 /// App Service's built-in stack (`linuxFxVersion`) for the web service's
@@ -323,6 +334,38 @@ fn language_of(d: &Descriptor, service: &Service) -> Language {
     service.framework.unwrap_or_else(|| super::framework(d)).language()
 }
 
+/// A variable that selects the run mode, with its development value, for
+/// files a developer's own processes read: Rails and Rack default to
+/// `development` (RAILS_ENV, RACK_ENV), Node's convention is
+/// NODE_ENV=development, Mix's environments are `dev`, `test` and `prod`.
+/// A `*_ENV` variable not in the table (APP_ENV: Laravel says `local`,
+/// Symfony `dev`) is left out of such files rather than guessed.
+const DEVELOPMENT_MODES: &[(&str, &str)] = &[
+    ("RAILS_ENV", "development"),
+    ("RACK_ENV", "development"),
+    ("NODE_ENV", "development"),
+    ("MIX_ENV", "dev"),
+];
+
+/// The value a host-run process gets for `name` when production sets it to
+/// `production` (or `prod`): `Some(development value)`, `None` to leave it
+/// out; `Some(value)` unchanged for every other variable.
+pub fn development_value<'a>(name: &str, value: &'a str) -> Option<&'a str> {
+    let production = matches!(value, "production" | "prod");
+    if !production || !name.ends_with("_ENV") {
+        return Some(value);
+    }
+    DEVELOPMENT_MODES.iter().find(|(n, _)| *n == name).map(|(_, dev)| *dev)
+}
+
+/// Variables that hold a production key, which no developer's file asks for:
+/// Rails' RAILS_MASTER_KEY decrypts config/credentials.yml.enc, production's
+/// credentials; development reads config/master.key or
+/// config/credentials/development.key from the checkout.
+pub fn production_key(name: &str) -> bool {
+    matches!(name, "RAILS_MASTER_KEY")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,7 +402,11 @@ mod tests {
             "no `${{VAR}}` for a reader nobody names"
         );
         let none = descriptor(None, serde_json::json!({"web": {"role": "web"}}));
-        assert_eq!(http_client(&none, "web"), HttpClient::Python);
+        assert_eq!(
+            http_client(&none, "web"),
+            HttpClient::None,
+            "no language, no guessed python3"
+        );
     }
 
     #[test]

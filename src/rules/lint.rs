@@ -175,4 +175,15 @@ zone redundancy (`azure.zone_redundant`, which needs `private_endpoints`). Postg
 (`azure.postgres.high_availability`, not on the Burstable tier) can be added later, but a `prod` database without a \
 standby stops with its zone. On Container Apps deploygen turns them on for `stage: prod` unless the descriptor says otherwise; this fires when one stays off, and names it. Turn \
 it on, or accept the finding with a reason under `accept:` (a region without availability zones, the cost).";
+
+    RENDER_BLUEPRINT_PATH: "render-blueprint-path", Warning,
+        "a Render Blueprint path (`dockerfilePath`, `dockerContext`) names nothing in the repository",
+        "Render reads `dockerfilePath` and `dockerContext` from the root of the repository it deploys \
+(Blueprint spec: \"relative to the repo root\"), wherever the Blueprint file itself sits. deploygen writes them \
+as `render.root` joined with the descriptor's paths, and checks them against the repository around the \
+descriptor (the folder holding `.git`, as `git rev-parse --show-toplevel` finds it, else the descriptor's \
+folder): a file deploygen writes itself (the Redis private service's `redis/Dockerfile`) must be where the \
+output folder puts it, and a build context or Dockerfile of the app must exist. Otherwise the first build on \
+Render fails. Set `render.root` to the output folder's path from the repository root; if the app's code is \
+not in this repository yet, accept the finding with a reason under `accept:`.";
 }

@@ -55,7 +55,12 @@ impl Target for Render {
     fn project(&self, d: &Descriptor, plan: &mut Plan) {
         plan.volumes.clear();
         for secret in &mut plan.secrets {
-            let generated = d.secrets.get(&secret.id).is_some_and(|s| s.generate);
+            // The private service's `requirepass` is generated on it unless the
+            // descriptor declares the secret without `generate`.
+            let generated = match d.secrets.get(&secret.id) {
+                Some(s) => s.generate,
+                None => secret.id == crate::plan::wiring::RENDER_REDIS_PASSWORD_SECRET,
+            };
             secret.stored_in = if generated {
                 SecretStore::RenderGenerated
             } else {

@@ -45,7 +45,7 @@ pub fn validate_loaded(loaded: Loaded, edit: &dyn Fn(&mut serde_json::Value) -> 
         findings.sort();
         return Err(Error::Invalid { findings });
     }
-    let descriptor: Descriptor = serde_json::from_value(instance).map_err(|e| Error::Invalid {
+    let mut descriptor: Descriptor = serde_json::from_value(instance).map_err(|e| Error::Invalid {
         findings: vec![Finding::new(
             rules::SCHEMA,
             index.value("").map(|p| loaded.sources.locate(p)),
@@ -60,10 +60,11 @@ pub fn validate_loaded(loaded: Loaded, edit: &dyn Fn(&mut serde_json::Value) -> 
         findings.sort();
         return Err(Error::Invalid { findings });
     }
+    render::default_root(&mut descriptor, path);
     // Lints read the Plan: what the environment will really get.
     let header = crate::source::relative_to_output(path, descriptor.output.as_deref());
     let plan = crate::plan::build(&descriptor, header);
-    findings.extend(crate::lint::run(&descriptor, &plan, &index, &loaded.sources));
+    findings.extend(crate::lint::run(&descriptor, &plan, path, &index, &loaded.sources));
     findings.sort();
     findings.dedup();
     if has_errors(&findings) {

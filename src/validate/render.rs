@@ -289,3 +289,123 @@ pub fn check_render(d: &Descriptor, c: &mut Checker) {
         }
     }
 }
+
+/// The repository a descriptor sits in, as `git rev-parse --show-toplevel`
+/// finds it: the nearest folder up holding `.git` (a folder, or the file of a
+/// worktree); the descriptor's own folder outside any repository.
+fn repository_root(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
+/// Where the descriptor's files land decides the Blueprint's paths: without
+/// `render.root`, the output folder's path from the repository root, so that
+/// `dockerfilePath: ./environments/instructly/redis/Dockerfile` names the file
+/// deploygen commits there (`.` when the output folder is outside the repository).
+pub fn default_root(d: &mut Descriptor, descriptor: &std::path::Path) {
+    if d.platform != Platform::Render || d.render.as_ref().is_some_and(|r| r.root.is_some()) {
+        return;
+    }
+    let descriptor = std::path::absolute(descriptor).unwrap_or_else(|_| descriptor.to_path_buf());
+    let repo = repository_root(descriptor.parent().unwrap_or(std::path::Path::new("/")));
+    let out = lexical(&crate::emit::paths::output_dir(&descriptor, d.output.as_deref(), None));
+    let Ok(rel) = out.strip_prefix(&repo) else {
+        return;
+    };
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    // Only what the schema's `render.root` pattern admits: a name Render can read.
+    let Some(parts) = parts.filter(|p| {
+        p.iter()
+            .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)))
+    }) else {
+        return;
+    };
+    let root = std::iter::once(".").chain(parts).collect::<Vec<_>>().join("/");
+    d.render.get_or_insert_with(Default::default).root = Some(root);
+}
+
+/// `a/./b/../c` as `a/c`, without touching the disk (the folder may not exist yet).
+fn lexical(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// D4: Render reads `dockerfilePath` and `dockerContext` from the repository
+/// root (Blueprint spec, render.com/docs/blueprint-spec: both "relative to the
+/// repo root"; also the descriptions in Render's JSON schema,
+/// shared/schemas-external/render.yaml.schema.json). A path counts as there
+/// when it exists, or when it is (or holds) a file deploygen writes into the
+/// output folder. One (pointer, message) per service with a path missing.
+pub fn missing_blueprint_paths(
+    d: &Descriptor,
+    plan: &crate::plan::Plan,
+    descriptor: &std::path::Path,
+) -> Vec<(String, String)> {
+    let Some(model) = plan.files.iter().find_map(|f| match &f.model {
+        crate::plan::FileModel::Render(m) => Some(m),
+        _ => None,
+    }) else {
+        return vec![];
+    };
+    let descriptor = std::path::absolute(descriptor).unwrap_or_else(|_| descriptor.to_path_buf());
+    let repo = repository_root(descriptor.parent().unwrap_or(std::path::Path::new("/")));
+    let out = lexical(&crate::emit::paths::output_dir(&descriptor, d.output.as_deref(), None));
+    let written: Vec<std::path::PathBuf> = plan.files.iter().map(|f| lexical(&out.join(&f.path))).collect();
+    let root = d.render.as_ref().and_then(|r| r.root.as_deref()).unwrap_or(".");
+    let suggestion = match out.strip_prefix(&repo) {
+        Ok(rel) if lexical(std::path::Path::new(root)) != rel => format!(
+            "; the output folder is `{}` from the repository root: `render.root: ./{}` points the Blueprint at it",
+            rel.display(),
+            rel.display()
+        ),
+        _ => String::new(),
+    };
+    let mut out_findings = Vec::new();
+    for s in &model.services {
+        let missing: Vec<String> = [
+            ("dockerContext", &s.docker_context, false),
+            ("dockerfilePath", &s.dockerfile_path, true),
+        ]
+        .into_iter()
+        .filter_map(|(field, path, file)| {
+            let path = path.as_deref()?;
+            let at = lexical(&repo.join(path));
+            let written_here = written.iter().any(|w| *w == at || (!file && w.starts_with(&at)));
+            let exists = if file { at.is_file() } else { at.is_dir() };
+            (!written_here && !exists).then(|| format!("`{field}: {path}`"))
+        })
+        .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        // Where the path comes from: the service's `build`, or (the Redis
+        // private service) the cache; `render.root` is where it went wrong.
+        let pointer = if d.services.contains_key(&s.name) {
+            format!("/services/{}/build", escape_pointer(&s.name))
+        } else {
+            "/cache".to_string()
+        };
+        out_findings.push((
+            pointer,
+            format!(
+                "Render builds `{}` from {}, read from the repository root `{}`, and nothing is there{suggestion}",
+                s.name,
+                missing.join(" and "),
+                repo.display()
+            ),
+        ));
+    }
+    out_findings
+}

@@ -171,7 +171,7 @@ fn seed_004_upstash_to_a_render_private_service() {
     let changed = &r["services"][0]["env_changed"];
     assert!(changed.as_array().unwrap().iter().any(|c| c["name"] == "REDIS_URL"
         && c["before"] == "<secret upstash-redis-url>"
-        && c["after"] == "redis://instructly-redis:6379"));
+        && c["after"] == "redis://:<secret redis-password>@<redis-host>:6379"));
     assert_eq!(r["cost"]["delta_monthly"], 7.0);
 }
 

@@ -149,7 +149,10 @@ fn the_developer_gets_postgres_and_redis_on_localhost() {
     assert!(dotenv.contains("against docker-compose-local.yml"), "{dotenv}");
     assert!(dotenv.contains("\nREDIS_URL=redis://localhost:6379\n"), "{dotenv}");
     assert!(dotenv.contains("@localhost:5432/storefront_production\n"), "{dotenv}");
-    assert!(dotenv.contains("\nRAILS_MASTER_KEY=change-me\n"), "{dotenv}");
+    assert!(
+        !dotenv.contains("RAILS_MASTER_KEY="),
+        "production's key stays out (I4): {dotenv}"
+    );
 }
 
 /// A Render web service is probed on the `$PORT` Render sets: an HTTP health
@@ -273,7 +276,12 @@ fn from_a_redis_private_service_to_key_value_the_queue_is_drained_first() {
     assert!(conf.contains("\nmaxmemory-policy noeviction\n"), "{conf}");
     assert!(!conf.contains("evict keys instead"), "{conf}");
     let notes = notes(&["rails-sidekiq", "--against", "rails-sidekiq-pserv"]);
-    assert!(notes.contains("`REDIS_URL`: `redis://storefront-redis-private:6379` → `<redis-connection-string>`"));
+    assert!(
+        notes.contains(
+            "`REDIS_URL`: `redis://:<secret redis-password>@<redis-host>:6379` → `<redis-connection-string>`"
+        ),
+        "{notes}"
+    );
     assert!(
         notes.contains("- add render keyvalue `storefront-redis` (starter)"),
         "{notes}"

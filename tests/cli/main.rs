@@ -12,6 +12,7 @@ mod escaping;
 mod example_fastapi_rq;
 mod example_node_bullmq;
 mod example_rails_sidekiq;
+mod first_try_render_compose;
 mod frameworks;
 mod hostile;
 mod inputs;

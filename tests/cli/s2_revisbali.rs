@@ -100,7 +100,7 @@ fn env_examples_carry_container_and_host_values() {
         expect(map, "REDIS_PORT", "6379");
         expect(map, "PGQUEUE_CHANNEL", "0");
         expect(map, "CACHE_KEY_PREFIX", "revisbali");
-        expect(map, "POSTGRES_PASSWORD", "change-me");
+        expect(map, "POSTGRES_PASSWORD", "");
     }
 }
 

@@ -29,8 +29,10 @@ fn the_redis_private_service_is_as_in_seed_004() {
         ("runtime", "docker"),
         ("plan", "starter"),
         ("region", "ohio"),
-        ("dockerfilePath", "./redis/Dockerfile"),
-        ("dockerContext", "."),
+        // From the repository root, where Render reads them (D4): the
+        // folder the Blueprint and redis/ are committed in.
+        ("dockerfilePath", "./environments/instructly/redis/Dockerfile"),
+        ("dockerContext", "./environments/instructly"),
     ] {
         assert_eq!(redis[key], Value::from(value), "{key}");
     }
@@ -47,9 +49,11 @@ fn every_service_gets_one_redis_url_and_no_celery_broker_url() {
     assert!(apps.iter().any(|s| s["type"] == "cron") && apps.iter().any(|s| s["type"] == "web"));
     for app in apps {
         let vars = env_vars(&app);
-        let redis: Vec<&Value> = vars.iter().filter(|v| v["key"] == "REDIS_URL").collect();
-        assert_eq!(redis.len(), 1, "{:?}", app["name"]);
-        assert_eq!(redis[0]["value"], "redis://instructly-redis:6379");
+        // One REDIS_URL, assembled by the command from Render's host and the
+        // private service's password (I2), not a literal in envVars.
+        assert!(!vars.iter().any(|v| v["key"] == "REDIS_URL"), "{:?}", app["name"]);
+        let command = app["dockerCommand"].as_str().unwrap();
+        assert_eq!(command.matches("export REDIS_URL=").count(), 1, "{command}");
         assert!(
             !vars.iter().any(|v| v["key"] == "CELERY_BROKER_URL"),
             "{:?}",
@@ -106,7 +110,14 @@ fn redis_conf_holds_the_seed_settings_and_the_dockerfile_runs_it() {
     }
     let dockerfile = committed("instructly", "redis/Dockerfile");
     assert!(dockerfile.contains("COPY redis/redis.conf /usr/local/etc/redis/redis.conf"));
-    assert!(dockerfile.contains("CMD [\"redis-server\", \"/usr/local/etc/redis/redis.conf\"]"));
+    assert!(
+        dockerfile.contains("exec docker-entrypoint.sh redis-server \\\"$@\\\""),
+        "{dockerfile}"
+    );
+    assert!(
+        dockerfile.contains("set -- /usr/local/etc/redis/redis.conf;"),
+        "{dockerfile}"
+    );
 }
 
 #[test]
@@ -147,9 +158,10 @@ fn the_upstash_state_keeps_the_url_secret_and_a_separate_broker_url() {
     let vars = env_vars(&worker);
     for key in ["REDIS_URL", "CELERY_BROKER_URL"] {
         let var = vars.iter().find(|v| v["key"] == key).unwrap_or_else(|| panic!("{key}"));
-        // Entered once in the Dashboard (on the web service), copied here.
+        // Entered in the Dashboard on the web service, copied here under the
+        // same key: publisher and consumer of the broker read one entry (M1).
         assert_eq!(var["fromService"]["name"], Value::from("instructly-api"), "{key}");
-        assert_eq!(var["fromService"]["envVarKey"], Value::from("REDIS_URL"), "{key}");
+        assert_eq!(var["fromService"]["envVarKey"], Value::from(key), "{key}");
         assert!(var.get("value").is_none(), "{key} is a secret");
     }
     assert!(!repo().join("environments/instructly-upstash/redis").exists());

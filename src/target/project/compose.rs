@@ -161,6 +161,7 @@ fn http_check(client: HttpClient, url: &str, timeout: u32) -> Vec<String> {
             "--spider".into(),
             url.into(),
         ],
+        HttpClient::None => return vec![],
         HttpClient::Curl => vec![
             "curl".into(),
             "-fsS".into(),
@@ -174,10 +175,21 @@ fn http_check(client: HttpClient, url: &str, timeout: u32) -> Vec<String> {
     std::iter::once("CMD".to_string()).chain(args).collect()
 }
 
+/// The check docker compose runs inside the container. A declared `exec`
+/// (no shell: distroless images) or `command` is the image's own and wins
+/// over `http`, which the platform probes from outside (Render, Azure) keep;
+/// `http` alone runs through a client the image has, or none (`None`).
 fn healthcheck(d: &Descriptor, service: &ServicePlan) -> Option<ComposeHealthcheck> {
     let probe = service.healthcheck.as_ref()?;
     let declared = declared_healthcheck(d, &service.name);
-    let test = match &probe.check {
+    let own = declared.and_then(|h| match (&h.exec, &h.command) {
+        (Some(args), _) => Some(ProbeCheck::Exec { args: args.clone() }),
+        (None, Some(command)) => Some(ProbeCheck::Shell {
+            command: command.clone(),
+        }),
+        (None, None) => None,
+    });
+    let test = match own.as_ref().unwrap_or(&probe.check) {
         ProbeCheck::Http { path, port } => http_check(
             declared
                 .and_then(|h| h.http_client)
@@ -190,6 +202,9 @@ fn healthcheck(d: &Descriptor, service: &ServicePlan) -> Option<ComposeHealthche
         // The descriptor's own command: it knows what its image can run.
         ProbeCheck::Shell { command } => vec!["CMD-SHELL".into(), command.clone()],
     };
+    if test.is_empty() {
+        return None;
+    }
     Some(ComposeHealthcheck {
         test,
         interval: seconds(probe.interval_seconds),
@@ -212,7 +227,7 @@ fn compose_service(
         .filter_map(|dep| all.iter().find(|s| &s.name == dep))
         .map(|dep| ComposeDependency {
             service: dep.name.clone(),
-            condition: if dep.healthcheck.is_some() {
+            condition: if healthcheck(d, dep).is_some() {
                 "service_healthy"
             } else {
                 "service_started"
@@ -254,6 +269,22 @@ fn compose_service(
             .collect(),
         stop_grace_period: service.stop_grace_seconds.map(seconds),
     }
+}
+
+/// Header lines for services with a health check that docker compose cannot
+/// run inside their container: no program in the image is known to run it.
+fn check_notes(d: &Descriptor, services: &[&ServicePlan]) -> Vec<String> {
+    services
+        .iter()
+        .filter(|s| s.healthcheck.is_some() && healthcheck(d, s).is_none())
+        .map(|s| {
+            format!(
+                "`{}` has no check inside its container (no program its image is known to have runs it: \
+                 set `healthcheck.exec`, `command` or `http_client`); what depends on it waits for it to start.",
+                s.name
+            )
+        })
+        .collect()
 }
 
 /// The one-shot service that runs `service`'s pre-deploy command (migrations)
@@ -323,14 +354,43 @@ fn production(d: &Descriptor, plan: &Plan) -> ComposeFile {
         "Secrets come from .env next to this file (start from .env.example).".into(),
     ];
     about.extend(job_notes(&services, "docker-compose.yml"));
+    about.extend(check_notes(d, &services));
+    let mut composed: Vec<ComposeService> = services
+        .iter()
+        .flat_map(|s| with_pre_deploy(s, compose_service(d, s, &plan.services, plan, s.ports.clone())))
+        .collect();
+    wait_for_migrations(&services, &mut composed);
     ComposeFile {
         project: plan.environment.clone(),
         about,
-        services: services
-            .iter()
-            .flat_map(|s| with_pre_deploy(s, compose_service(d, s, &plan.services, plan, s.ports.clone())))
-            .collect(),
+        services: composed,
         volumes: volumes_of(&services),
+    }
+}
+
+/// A worker built or pulled like a service that migrates first (its
+/// `pre_deploy`) runs the same new code: it waits for the migration too, or
+/// `up` starts it on the old schema beside the one-shot.
+fn wait_for_migrations(services: &[&ServicePlan], composed: &mut [ComposeService]) {
+    let same_code = |a: &ServicePlan, b: &ServicePlan| {
+        (a.build.is_some() && a.build == b.build) || (a.build.is_none() && a.image.is_some() && a.image == b.image)
+    };
+    for migrating in services.iter().filter(|s| s.pre_deploy.is_some()) {
+        let once = pre_deploy_name(&migrating.name);
+        for other in services
+            .iter()
+            .filter(|s| s.name != migrating.name && s.kind == ServiceKind::Application && same_code(s, migrating))
+        {
+            let Some(service) = composed.iter_mut().find(|c| c.name == other.name) else {
+                continue;
+            };
+            if !service.depends_on.iter().any(|dep| dep.service == once) {
+                service.depends_on.push(ComposeDependency {
+                    service: once.clone(),
+                    condition: "service_completed_successfully",
+                });
+            }
+        }
     }
 }
 
@@ -436,6 +496,17 @@ fn urls_holding(d: &Descriptor, plan: &Plan, view: View, secret: &str) -> Vec<St
     names
 }
 
+/// Whether the operator makes this secret up (a password, a signing key),
+/// as opposed to receiving it (a provider's URL, an existing master key).
+fn generated_locally(d: &Descriptor, id: &str) -> bool {
+    let brought = [
+        d.postgres.as_ref().map(wiring::postgres_password_secret),
+        d.cache.password_secret.clone(),
+        Some(wiring::GRAFANA_PASSWORD_SECRET.to_string()),
+    ];
+    d.secrets.get(id).is_some_and(|s| s.generate) || brought.iter().flatten().any(|b| b == id)
+}
+
 /// A `.env` example for processes in the given view.
 fn dotenv(d: &Descriptor, plan: &Plan, view: View) -> DotEnvFile {
     dotenv_read_by(d, plan, view, view == View::Container)
@@ -457,22 +528,27 @@ fn dotenv_read_by(d: &Descriptor, plan: &Plan, view: View, by_compose: bool) -> 
 
     let mut secret_vars = Vec::new();
     for secret in &plan.secrets {
+        // Empty, not a placeholder: compose's `${VAR:?}` refuses an unset or
+        // empty variable, and a placeholder is a value it would start with.
         let note = if secret.description.is_empty() {
-            format!("secret `{}`: replace `{SECRET_PLACEHOLDER}`", secret.id)
+            format!("secret `{}`: required, set it", secret.id)
         } else {
-            format!(
-                "{} (secret `{}`): replace `{SECRET_PLACEHOLDER}`",
-                secret.description, secret.id
-            )
+            format!("{} (secret `{}`): required, set it", secret.description, secret.id)
         };
-        push_unique(&mut secret_vars, &mut seen, &secret.env_name, placeholder(), Some(note));
+        push_unique(&mut secret_vars, &mut seen, &secret.env_name, vec![], Some(note));
         let urls = urls_holding(d, plan, view, &secret.id);
-        if let (false, Some(var)) = (urls.is_empty(), secret_vars.last_mut()) {
-            var.hint = Some(format!(
+        let made_here = generated_locally(d, &secret.id);
+        let hint = match (urls.is_empty(), made_here) {
+            (false, _) => Some(format!(
                 "goes into {} as is (docker compose and {reader} do not percent-encode): \
 use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
                 urls.join(", ")
-            ));
+            )),
+            (true, true) => Some("make one with `openssl rand -hex 32`".into()),
+            (true, false) => None,
+        };
+        if let (Some(hint), Some(var)) = (hint, secret_vars.last_mut()) {
+            var.hint = Some(hint);
         }
     }
     sections.push(DotEnvSection {
@@ -506,12 +582,31 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
         };
         push_unique(&mut shared, &mut seen, name, dotenv_value(&value, plan), None);
     }
+    // A host-run process reads its variables from this file, not from a
+    // compose mapping: a service's `SECRET_KEY: {secret: flask-secret-key}`
+    // must be here as SECRET_KEY, not only as the secret's FLASK_SECRET_KEY.
+    if view == View::Host {
+        let secret_vars = plan
+            .services
+            .iter()
+            .filter(|s| s.kind == ServiceKind::Application)
+            .flat_map(|s| s.env.iter())
+            .filter(|e| matches!(e.value, EnvValue::Secret { .. }));
+        for var in secret_vars {
+            push_unique(&mut shared, &mut seen, &var.name, dotenv_value(&var.value, plan), None);
+        }
+    }
     if !shared.is_empty() {
         sections.push(DotEnvSection {
             heading: "Application".into(),
             vars: shared,
         });
     }
+    let left_out = if view == View::Host {
+        development_mode(&mut sections)
+    } else {
+        vec![]
+    };
     sections.retain(|s| !s.vars.is_empty());
     if !expands {
         for var in sections.iter_mut().flat_map(|s| s.vars.iter_mut()) {
@@ -524,7 +619,7 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
     } else {
         format!("{reader} does not expand ${{VAR}}: values built from secrets are left for you to fill in.")
     };
-    let about = match view {
+    let mut about = match view {
         View::Container => vec![
             "For containers (docker-compose.yml): copy to .env next to the compose file.".into(),
             "docker compose reads the secrets from it; hosts are container names.".into(),
@@ -536,7 +631,45 @@ use only letters, digits and `-._~`, as `openssl rand -hex 32` makes",
             references,
         ],
     };
+    if !left_out.is_empty() {
+        about.push(format!(
+            "Development mode on this machine: left out, as production's only: {}.",
+            left_out.join(", ")
+        ));
+    }
     DotEnvFile { about, sections }
+}
+
+/// A developer's processes never run production mode nor ask for a production
+/// key (I4): a `*_ENV=production` becomes the framework's development value
+/// (`RAILS_ENV=development`), or is left out where none is conventional; a
+/// production key (RAILS_MASTER_KEY) is left out. Returns what was left out.
+fn development_mode(sections: &mut [DotEnvSection]) -> Vec<String> {
+    let mut left_out = Vec::new();
+    for section in sections.iter_mut() {
+        section.vars.retain_mut(|var| {
+            if crate::resolve::framework::production_key(&var.name) {
+                left_out.push(format!("`{}`", var.name));
+                return false;
+            }
+            let [InterpolationPart::Text(value)] = var.value.as_slice() else {
+                return true;
+            };
+            match crate::resolve::framework::development_value(&var.name, value) {
+                Some(dev) if dev != value => {
+                    var.note = Some(format!("the development value (production sets `{value}`)"));
+                    var.value = vec![InterpolationPart::Text(dev.to_string())];
+                    true
+                }
+                Some(_) => true,
+                None => {
+                    left_out.push(format!("`{}={value}`", var.name));
+                    false
+                }
+            }
+        });
+    }
+    left_out
 }
 
 /// For a reader that does not expand `${VAR}`: the value is left empty (the
@@ -573,6 +706,22 @@ pub struct AlloyConfig {
 
 const LOKI_PORT: u16 = 3100;
 
+/// `loki/config.yaml`: grafana/loki 3.3.2's own config
+/// (cmd/loki/loki-docker-config.yaml at v3.3.2: filesystem storage under
+/// `/loki`, tsdb schema v13 from 2020-10-24, kept so existing data still
+/// reads) plus retention. Loki keeps logs forever unless the compactor's
+/// `retention_enabled` is on (Grafana Loki docs, "Log retention"), and with it
+/// on Loki 3 refuses to start without `delete_request_store`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LokiConfig {
+    pub port: u16,
+    pub data_dir: &'static str,
+    /// `limits_config.retention_period`: Loki's own default when retention is on.
+    pub retention_period: &'static str,
+}
+
+const LOKI_RETENTION: &str = "744h";
+
 /// `grafana/datasources.yaml`: Grafana starts with Loki as its data source.
 #[derive(Debug, Clone, Serialize)]
 pub struct GrafanaDatasources {
@@ -589,6 +738,21 @@ fn loki<'a>(d: &Descriptor, plan: &'a Plan) -> Option<&'a ServicePlan> {
 
 fn loki_url(loki: &ServicePlan) -> String {
     format!("http://{}:{}", loki.host, loki.port.unwrap_or(LOKI_PORT))
+}
+
+fn loki_config(d: &Descriptor) -> Option<FilePlan> {
+    if !d.infrastructure.values().any(wiring::writes_loki_config) {
+        return None;
+    }
+    Some(FilePlan {
+        path: wiring::LOKI_CONFIG.into(),
+        template: "compose/loki-config.yaml.j2".into(),
+        model: FileModel::Loki(LokiConfig {
+            port: LOKI_PORT,
+            data_dir: "/loki",
+            retention_period: LOKI_RETENTION,
+        }),
+    })
 }
 
 fn grafana_datasources(d: &Descriptor, plan: &Plan) -> Option<FilePlan> {
@@ -654,6 +818,7 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
         },
     ];
     files.extend(alloy_config(d, plan));
+    files.extend(loki_config(d));
     files.extend(grafana_datasources(d, plan));
     files
 }
@@ -765,6 +930,7 @@ pub fn celery_files(local: &Descriptor, local_plan: &Plan) -> Vec<FilePlan> {
             "Secrets come from .env next to this file (start from .env.example).".into(),
         ];
         about.extend(job_notes(&chosen, &path));
+        about.extend(check_notes(local, &chosen));
         files.push(FilePlan {
             path: path.clone(),
             template: "compose/docker-compose.yml.j2".into(),

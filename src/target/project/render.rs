@@ -3,7 +3,10 @@
 //! `redis/Dockerfile`, and the local compose companion (see `templates/render/README.md`).
 
 use crate::model::*;
-use crate::plan::wiring::{render_redis_name, REDIS_CONNECTION_STRING_ATTRIBUTE, RENDER_DATABASE_PREFIX};
+use crate::plan::wiring::{
+    render_redis_name, render_redis_password_secret, REDIS_CONNECTION_STRING_ATTRIBUTE, REDIS_HOST_ATTRIBUTE,
+    RENDER_DATABASE_PREFIX,
+};
 use crate::plan::ServicePlan;
 use crate::plan::{EnvValue, FileModel, FilePlan, Part, Plan, ServiceKind};
 use serde::Serialize;
@@ -155,7 +158,22 @@ pub struct RedisDockerfile {
     pub conf_source: &'static str,
     pub conf_target: &'static str,
     pub port: u16,
+    /// The variable holding `requirepass` (Render generates it on the private
+    /// service); a container started without it (the local one) has no password.
+    pub password_env: &'static str,
 }
+
+/// What every client of the Redis private service gets beside its URLs:
+/// Render's own address of the service (`fromService` `host`/`port`, the
+/// slug, right even when it differs from the name) and the password the
+/// private service generated (`fromService` `envVarKey`). Blueprint spec,
+/// "Referencing values from other services" (render.com/docs/blueprint-spec);
+/// `pserv` is a `serviceType` of `fromService` in Render's JSON schema.
+pub const REDIS_PASSWORD_ENV: &str = "REDIS_PASSWORD";
+const REDIS_HOST_ENV: &str = "REDIS_HOST";
+const REDIS_PORT_ENV: &str = "REDIS_PORT";
+/// The shell variable the percent-encoded password is kept in while URLs are assembled.
+const ENCODED_PASSWORD: &str = "redis_password_encoded";
 
 fn settings(d: &Descriptor) -> RenderSettings {
     d.render.clone().unwrap_or_default()
@@ -184,6 +202,14 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
             key,
             value: value.clone(),
         },
+        EnvValue::Secret { secret } if on_private_service(d) && *secret == render_redis_password_secret(d) => {
+            Env::CopyFromService {
+                key,
+                service_type: "pserv".into(),
+                name: render_redis_name(d),
+                env_var_key: REDIS_PASSWORD_ENV.into(),
+            }
+        }
         EnvValue::Secret { secret } if d.secrets.get(secret).is_some_and(|s| s.generate) => Env::Generate { key },
         EnvValue::Secret { .. } => Env::Secret { key },
         EnvValue::Template { parts } => match parts.as_slice() {
@@ -226,6 +252,112 @@ fn env_entry(d: &Descriptor, key: &str, value: &EnvValue) -> Env {
     }
 }
 
+fn on_private_service(d: &Descriptor) -> bool {
+    d.cache.kind == CacheKind::Redis && d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService)
+}
+
+/// Text inside a double-quoted shell word.
+fn sh_double_quoted(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escape = matches!(c, '\\' | '"' | '$' | '`');
+            escape.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect()
+}
+
+/// A Redis URL of the private service as a shell word, assembled when the
+/// process starts: a Blueprint cannot join a `fromService` host and a
+/// generated password into one value. `None`: not such a URL.
+fn assembled_word(d: &Descriptor, value: &EnvValue) -> Option<String> {
+    let EnvValue::Template { parts } = value else {
+        return None;
+    };
+    let password = render_redis_password_secret(d);
+    let ours = |p: &Part| match p {
+        Part::Secret { secret } => *secret == password,
+        Part::Resource { attribute } => attribute == REDIS_HOST_ATTRIBUTE,
+        Part::Text { .. } => false,
+    };
+    if !on_private_service(d) || parts.len() < 2 || !parts.iter().any(ours) {
+        return None;
+    }
+    let mut word = String::from("\"");
+    for part in parts {
+        match part {
+            Part::Text { text } => word.push_str(&sh_double_quoted(text)),
+            Part::Secret { secret } if *secret == password => word.push_str(&format!("${{{ENCODED_PASSWORD}}}")),
+            Part::Resource { attribute } if attribute == REDIS_HOST_ATTRIBUTE => {
+                word.push_str(&format!("${{{REDIS_HOST_ENV}}}"))
+            }
+            Part::Secret { .. } | Part::Resource { .. } => return None,
+        }
+    }
+    word.push('"');
+    Some(word)
+}
+
+/// The shell line that sets the assembled URLs, then runs `line`. The
+/// password is percent-encoded first: Render generates base64 (Blueprint
+/// spec: "a base64-encoded 256-bit value"), whose `+`, `/` and `=` end a
+/// URL's userinfo early; sed is in Debian, Alpine (busybox) and Ruby images.
+fn with_assembled_urls(assembled: &[(String, String)], line: &str) -> String {
+    let mut steps = Vec::new();
+    if assembled.iter().any(|(_, word)| word.contains(ENCODED_PASSWORD)) {
+        steps.push(format!(
+            "{ENCODED_PASSWORD}=\"$(printf %s \"${REDIS_PASSWORD_ENV}\" | sed \"s/%/%25/g;s/+/%2B/g;s|/|%2F|g;s/=/%3D/g\")\""
+        ));
+    }
+    steps.extend(assembled.iter().map(|(key, word)| format!("export {key}={word}")));
+    // `exec` a single command, so it is PID 1 and gets the stop signal.
+    let run = crate::plan::wiring::sh_c(line).pop().unwrap_or_default();
+    steps.push(run);
+    steps.join(" && ")
+}
+
+/// A shell line (`startCommand`, `preDeployCommand`) that sets the assembled URLs first.
+fn shell_line_with(assembled: &[(String, String)], command: &Command) -> String {
+    match assembled.is_empty() {
+        true => command.shell_line(),
+        false => with_assembled_urls(assembled, &command.shell_line()),
+    }
+}
+
+/// The variables an assembled URL reads, each unless the service has it already.
+fn private_service_address(d: &Descriptor, env: &[Env]) -> Vec<Env> {
+    let name = render_redis_name(d);
+    let has = |key: &str| {
+        env.iter().any(|e| match e {
+            Env::Value { key: k, .. }
+            | Env::Secret { key: k }
+            | Env::Generate { key: k }
+            | Env::FromDatabase { key: k, .. }
+            | Env::FromService { key: k, .. }
+            | Env::CopyFromService { key: k, .. } => k == key,
+        })
+    };
+    let mut out = Vec::new();
+    for (key, property) in [(REDIS_HOST_ENV, "host"), (REDIS_PORT_ENV, "port")] {
+        if !has(key) {
+            out.push(Env::FromService {
+                key: key.into(),
+                service_type: "pserv".into(),
+                name: name.clone(),
+                property: property.into(),
+            });
+        }
+    }
+    if !has(REDIS_PASSWORD_ENV) {
+        out.push(Env::CopyFromService {
+            key: REDIS_PASSWORD_ENV.into(),
+            service_type: "pserv".into(),
+            name,
+            env_var_key: REDIS_PASSWORD_ENV.into(),
+        });
+    }
+    out
+}
+
 /// `dockerCommand` replaces the image's command without a shell, so a `$VAR`
 /// in a command line would reach the program literally: such a line runs
 /// through `sh -c`.
@@ -233,16 +365,67 @@ fn docker_command(command: &Command) -> String {
     crate::plan::wiring::through_shell(command).shell_line()
 }
 
+/// M5: Render deploys each service on its own, so a worker or cron job built
+/// from the same commit can start before the web service's `preDeployCommand`
+/// has migrated. Not a second migration in the worker's pre-deploy: two
+/// migrations at once race each other where the tool takes no lock (Django,
+/// Alembic), and a cron job takes no `preDeployCommand` at all. What holds for
+/// every stack is expand/contract migrations, so the header says so.
+fn migration_notes(d: &Descriptor) -> Vec<String> {
+    let migrating: Vec<&str> = d
+        .services
+        .iter()
+        .filter(|(_, s)| s.pre_deploy.is_some())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let others: Vec<&str> = d
+        .services
+        .iter()
+        .filter(|(_, s)| s.pre_deploy.is_none())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if migrating.is_empty() || others.is_empty() {
+        return vec![];
+    }
+    let and = |names: &[&str]| match names {
+        [.., last] if names.len() > 1 => format!("{} and {last}", names[..names.len() - 1].join(", ")),
+        _ => names.join(""),
+    };
+    vec![
+        format!(
+            "Migrations: {} runs its preDeployCommand before its new version starts, but Render",
+            and(&migrating)
+        ),
+        format!("deploys {} on their own, from the same commit:", and(&others)),
+        "they can start new code on the old schema. Write migrations expand/contract: add tables".into(),
+        "and columns in one deploy, use them in the next, drop the old ones once no running code".into(),
+        "reads them; then either order works.".into(),
+    ]
+}
+
 /// What the operator must know that the Blueprint cannot say for itself.
 fn notes(d: &Descriptor) -> Vec<String> {
-    let mut notes = Vec::new();
-    if d.cache.provider_on(d.platform) == Some(CacheProvider::RenderPrivateService) {
-        let host = crate::plan::wiring::render_redis_host(d);
+    let mut notes = migration_notes(d);
+    if on_private_service(d) {
+        let name = render_redis_name(d);
         notes.extend([
-            format!("Redis URLs name the private service by the host `{host}`: Render cannot build a URL"),
-            "from `fromService`. Render's internal hostname is the service's slug (Dashboard:".into(),
-            "Connect > Internal), which can differ from its name; if it does, set `render.redis_host`.".into(),
+            format!("Redis `{name}` requires the password Render generates on it (REDIS_PASSWORD). A Blueprint"),
+            "cannot join values into a URL, so each client's command assembles its Redis URLs when it starts,".into(),
+            "from REDIS_HOST (Render's own host of the service, its slug), REDIS_PORT and REDIS_PASSWORD".into(),
+            "(percent-encoded: Render generates base64).".into(),
         ]);
+        let bare: Vec<&str> = d
+            .services
+            .iter()
+            .filter(|(_, s)| s.command.is_none())
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !bare.is_empty() {
+            notes.push(format!(
+                "{} run their image's own command: they get REDIS_HOST, REDIS_PORT and REDIS_PASSWORD, no URL.",
+                bare.join(", ")
+            ));
+        }
     }
     notes
 }
@@ -332,7 +515,15 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
                 size_gb: 1,
             }),
             env_groups: vec![],
-            env: vec![],
+            // `requirepass`, generated once here and copied by every client.
+            env: vec![match d.secrets.get(&render_redis_password_secret(d)) {
+                Some(secret) if !secret.generate => Env::Secret {
+                    key: REDIS_PASSWORD_ENV.into(),
+                },
+                _ => Env::Generate {
+                    key: REDIS_PASSWORD_ENV.into(),
+                },
+            }],
             ip_allow_list: None,
             maxmemory_policy: None,
             max_shutdown_delay_seconds: None,
@@ -375,14 +566,29 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             "worker"
         };
         let mut env = Vec::new();
+        let mut assembled: Vec<(String, String)> = Vec::new();
         for e in service.env.iter().filter(|e| !e.origin.starts_with("/env/")) {
+            if let Some(word) = assembled_word(d, &e.value) {
+                assembled.push((e.name.clone(), word));
+                continue;
+            }
             let entry = match (&e.value, env_entry(d, &e.name, &e.value)) {
                 (EnvValue::Secret { secret }, first @ (Env::Generate { .. } | Env::Secret { .. })) => {
                     let key = e.name.clone();
-                    match generated.iter().find(|(id, ..)| id == secret) {
+                    // The holder's entry under the same key first: a worker's
+                    // CELERY_BROKER_URL reads the web's CELERY_BROKER_URL, the one
+                    // its publisher reads, not its REDIS_URL (typed separately).
+                    let holder = generated
+                        .iter()
+                        .find(|(id, _, _, from_key)| id == secret && *from_key == key)
+                        .or_else(|| generated.iter().find(|(id, ..)| id == secret));
+                    match holder {
                         // A second key of the same service: entered beside the first
                         // rather than read from the service itself.
-                        Some((_, _, name, _)) if *name == service.name && matches!(first, Env::Secret { .. }) => first,
+                        Some((_, _, name, _)) if *name == service.name && matches!(first, Env::Secret { .. }) => {
+                            generated.push((secret.clone(), service_type, service.name.clone(), key));
+                            first
+                        }
                         Some((_, ty, name, from_key)) => Env::CopyFromService {
                             key,
                             service_type: ty.to_string(),
@@ -400,6 +606,9 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             env.push(entry);
         }
         env.extend(port_env(service_type, service));
+        if !assembled.is_empty() {
+            env.extend(private_service_address(d, &env));
+        }
         let native = declared.runtime.filter(|r| *r != Runtime::Docker);
         let (runtime, image_url, dockerfile_path, docker_context) = match (&declared.image, &declared.build) {
             // Render builds the source itself: no image, no Dockerfile.
@@ -428,18 +637,23 @@ pub fn model(d: &Descriptor, plan: &Plan) -> RenderModel {
             image_url,
             dockerfile_path,
             docker_context,
-            docker_command: declared
-                .command
-                .as_ref()
-                .filter(|_| native.is_none())
-                .map(docker_command),
+            docker_command: declared.command.as_ref().filter(|_| native.is_none()).map(|c| {
+                match assembled.is_empty() {
+                    true => docker_command(c),
+                    false => crate::render::escape::shell_join(&[
+                        "sh".into(),
+                        "-c".into(),
+                        with_assembled_urls(&assembled, &c.shell_line()),
+                    ]),
+                }
+            }),
             build_command: declared.build_command.clone().filter(|_| native.is_some()),
             start_command: declared
                 .command
                 .as_ref()
                 .filter(|_| native.is_some())
-                .map(Command::shell_line),
-            pre_deploy_command: declared.pre_deploy.as_ref().map(Command::shell_line),
+                .map(|c| shell_line_with(&assembled, c)),
+            pre_deploy_command: declared.pre_deploy.as_ref().map(|c| shell_line_with(&assembled, c)),
             schedule: declared.schedule.clone(),
             health_check_path: declared.healthcheck.as_ref().and_then(|h| h.http.clone()),
             auto_deploy_trigger: None,
@@ -519,6 +733,7 @@ pub fn files(d: &Descriptor, plan: &Plan) -> Vec<FilePlan> {
                 conf_source: "redis/redis.conf",
                 conf_target: REDIS_CONF_IN_IMAGE,
                 port: conf.port,
+                password_env: REDIS_PASSWORD_ENV,
             }),
         });
     }
@@ -544,7 +759,15 @@ pub fn local_descriptor(d: &Descriptor) -> Descriptor {
             local.cache.provider = Some(CacheProvider::Container);
             local.cache.service = Some(render_redis_name(d));
         }
-        _ => {}
+        // An outside Redis (Upstash) is production's: a laptop's workers would
+        // take production's jobs and ack them. Locally it is a Redis container,
+        // and the outside URL is in no local file.
+        Some(CacheProvider::External) => {
+            local.cache.provider = Some(CacheProvider::Container);
+            local.cache.service = Some(render_redis_name(d));
+            local.cache.url_secret = None;
+        }
+        Some(CacheProvider::Container | CacheProvider::AzureCache | CacheProvider::AzureManaged) | None => {}
     }
     // A native-runtime service without an image or Dockerfile cannot run in a container.
     local
