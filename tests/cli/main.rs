@@ -13,6 +13,7 @@ mod example_rails_sidekiq;
 mod frameworks;
 mod hostile;
 mod inputs;
+mod invalid_fixtures;
 mod lints;
 mod notes;
 mod per_service;
