@@ -6,7 +6,7 @@ use crate::load::node::{escape_pointer, PositionIndex};
 use crate::rules;
 use crate::source::Sources;
 use jsonschema::error::ValidationErrorKind;
-use jsonschema::{ValidationError, Validator};
+use jsonschema::ValidationError;
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -18,18 +18,57 @@ pub fn schema_json() -> &'static Value {
     SCHEMA.get_or_init(|| serde_json::from_str(ENVIRONMENT_SCHEMA).expect("the embedded schema is valid JSON (tested)"))
 }
 
-/// Compiled once per process.
-fn validator() -> &'static Validator {
-    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| jsonschema::validator_for(schema_json()).expect("the embedded schema compiles (tested)"))
-}
+/// The environment schema turned into Rust code when deploygen is built
+/// (jsonschema's `validator` macro): no process compiles the schema, checks it
+/// against its draft or builds its regexes at start-up, which was most of the
+/// time `validate` took (issue 25). The same errors, at the same schema paths,
+/// as the run-time validator: `generated_and_runtime_validators_agree` below.
+#[jsonschema::validator(path = "schemas/environment.schema.json")]
+struct EnvironmentSchema;
 
 pub fn check(instance: &Value, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for error in validator().iter_errors(instance) {
-        findings.extend(describe(&error, index, sources));
+    for error in EnvironmentSchema::iter_errors(instance) {
+        match property_name(&error, instance) {
+            Some(key) => findings.push(bad_name(
+                error.instance_path().as_str(),
+                key,
+                error.schema_path().as_str(),
+                index,
+                sources,
+            )),
+            None => findings.extend(describe(&error, index, sources)),
+        }
     }
     findings
+}
+
+/// The key a `propertyNames` error is about. The generated validator reports
+/// the failed check on the key itself (a `pattern` error whose instance is the
+/// key) at the map's path, where the run-time one wraps it in `PropertyNames`:
+/// a string error at the path of a map holding that string as a key.
+fn property_name<'e>(error: &'e ValidationError<'_>, instance: &Value) -> Option<&'e str> {
+    let key = error.instance().as_str()?;
+    let map = instance.pointer(error.instance_path().as_str())?.as_object()?;
+    map.contains_key(key).then_some(key)
+}
+
+/// A key that breaks its map's `propertyNames`; `schema_path` is the path of
+/// the keyword the key failed, whose schema describes the names expected.
+fn bad_name(pointer: &str, key: &str, schema_path: &str, index: &PositionIndex, sources: &Sources) -> Finding {
+    let key_pointer = format!("{pointer}/{}", escape_pointer(key));
+    let names = subschema(parent(schema_path))
+        .and_then(|n| n.get("description"))
+        .and_then(Value::as_str)
+        .map(|d| format!(": expected {}", lower_first(d.trim_end_matches('.'))))
+        .unwrap_or_default();
+    let location = index.key(&key_pointer).map(|p| sources.locate(p));
+    Finding::new(
+        rules::SCHEMA,
+        location,
+        key_pointer,
+        format!("`{key}` is not a valid name here{names}"),
+    )
 }
 
 fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
@@ -78,20 +117,8 @@ fn describe(error: &ValidationError<'_>, index: &PositionIndex, sources: &Source
         }
         ValidationErrorKind::PropertyNames { error: inner } => {
             // The inner error's instance is the offending key itself.
-            let key = inner.instance().as_str().unwrap_or_default().to_string();
-            let key_pointer = format!("{pointer}/{}", escape_pointer(&key));
-            let names = subschema(parent(inner.schema_path().as_str()))
-                .and_then(|n| n.get("description"))
-                .and_then(Value::as_str)
-                .map(|d| format!(": expected {}", lower_first(d.trim_end_matches('.'))))
-                .unwrap_or_default();
-            let location = index.key(&key_pointer).map(|p| sources.locate(p));
-            vec![Finding::new(
-                rules::SCHEMA,
-                location,
-                key_pointer,
-                format!("`{key}` is not a valid name here{names}"),
-            )]
+            let key = inner.instance().as_str().unwrap_or_default();
+            vec![bad_name(&pointer, key, inner.schema_path().as_str(), index, sources)]
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
@@ -210,4 +237,85 @@ fn lower_first(s: &str) -> String {
         }
     }
     s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema is part of the binary, so it is checked against its draft
+    /// here, once, instead of by every process.
+    #[test]
+    fn the_embedded_schema_is_valid_against_its_draft() {
+        jsonschema::meta::validate(schema_json()).expect("environment.schema.json against draft 2020-12");
+    }
+
+    /// What `describe` reads of an error: kind, paths, instance, text, and
+    /// the same of each `oneOf` branch's errors.
+    fn show(e: &ValidationError<'_>, at: &str) -> String {
+        let kind = match e.kind() {
+            ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::OneOfMultipleValid { context } => {
+                let branches: Vec<String> = context
+                    .iter()
+                    .map(|errors| {
+                        let shown: Vec<String> = errors.iter().map(|c| show(c, c.instance_path().as_str())).collect();
+                        shown.join(", ")
+                    })
+                    .collect();
+                format!("oneOf [{}]", branches.join(" | "))
+            }
+            kind => format!("{kind:?}"),
+        };
+        format!("{kind} {at} {} {} {e}", e.instance(), e.schema_path().as_str())
+    }
+
+    /// Every error the run-time validator finds, the generated one finds too:
+    /// same kind, instance path and schema path (what `describe` reads).
+    #[test]
+    fn generated_and_runtime_validators_agree() {
+        let runtime = jsonschema::validator_for(schema_json()).expect("the schema compiles");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs: Vec<std::path::PathBuf> = [
+            "environments",
+            "tests/fixtures/invalid",
+            "tests/fixtures/new-fields",
+            "tests/fixtures",
+        ]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+        // Each rule's fires.yaml and quiet.yaml too.
+        for entry in std::fs::read_dir(root.join("tests/fixtures/rules")).unwrap() {
+            dirs.push(entry.unwrap().path());
+        }
+        let mut files = Vec::new();
+        for dir in dirs {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "yaml") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut compared = 0;
+        for path in files {
+            let Ok(loaded) = crate::load::load(&path) else { continue };
+            let instance = loaded.root.to_json();
+            // The run-time validator wraps a key's failed check in
+            // `PropertyNames`; the generated one reports it as is (see `property_name`).
+            let flat = |e: ValidationError<'_>| match e.kind() {
+                ValidationErrorKind::PropertyNames { error: inner } => show(inner, e.instance_path().as_str()),
+                _ => show(&e, e.instance_path().as_str()),
+            };
+            let mut expected: Vec<String> = runtime.iter_errors(&instance).map(flat).collect();
+            let mut got: Vec<String> = EnvironmentSchema::iter_errors(&instance)
+                .map(|e| show(&e, e.instance_path().as_str()))
+                .collect();
+            expected.sort();
+            got.sort();
+            assert_eq!(got, expected, "{}", path.display());
+            compared += 1;
+        }
+        assert!(compared > 100, "only {compared} descriptors compared");
+    }
 }

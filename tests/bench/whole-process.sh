@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Whole-process timings of deploygen (median of hyperfine runs) and peak
-# memory, printed as the README's table. Not a test: nothing here asserts.
+# memory, printed as the README's tables. Not a test: nothing here asserts.
 #   bash tests/bench/whole-process.sh          (needs hyperfine and GNU time:
 #                                               apt-get install hyperfine time)
+# The first table puts one run's validate, render, check and the floor (a
+# process that only prints the schema) side by side, with ratios to the floor:
+# on a shared or noisy machine the ratios move less than the milliseconds.
+#   BIN=path/to/deploygen   time that binary instead of building one
+#   QUICK=1                 only the first table and 1000 unchanged environments
+#   RUNS=N                  hyperfine runs per command (default 30)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release --quiet
-bin="$PWD/target/release/deploygen"
+if [[ -z "${BIN:-}" ]]; then
+  cargo build --release --quiet
+  BIN="$PWD/target/release/deploygen"
+fi
+bin="$BIN"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -22,6 +31,9 @@ peak_mib() { # command... -> peak resident memory in MiB
   /usr/bin/time -f "%M" "$@" 2>"$work/t" >/dev/null || true
   python3 -c 'import sys; print("%.1f" % (int(open(sys.argv[1]).read().split()[-1])/1024))' "$work/t"
 }
+ratio() { # ms, floor ms -> "N.N×"
+  python3 -c 'import sys; print("%.1f×" % (float(sys.argv[1])/float(sys.argv[2])))' "$1" "$2"
+}
 
 # A corpus of N environments made from the shipped ones (not committed).
 corpus() {
@@ -36,17 +48,43 @@ corpus() {
   echo "$dir"
 }
 
+# Side by side, one run: each command's median and its ratio to the floor.
+"$bin" render -q environments/revisbali.yaml -o "$work/rev"
+shipped="$(ls environments/[!_]*.yaml | wc -l)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+floor="$(median_ms "$bin schema")"
+validate="$(median_ms "$bin validate environments/revisbali.yaml")"
+render="$(median_ms "$bin render -q environments/revisbali.yaml -o $work/rev")"
+check="$(median_ms "$bin check -q")"
+echo
+echo "| what | median | ratio to the floor |"
+echo "|---|---|---|"
+printf '| floor: `schema` (prints the embedded schema) | %s ms | 1.0× |\n' "$floor"
+printf '| `validate` one environment (revisbali) | %s ms | %s |\n' "$validate" "$(ratio "$validate" "$floor")"
+printf '| `render` one environment (revisbali, files unchanged) | %s ms | %s |\n' "$render" "$(ratio "$render" "$floor")"
+printf '| `check` every shipped environment (%s) | %s ms | %s |\n' "$shipped" "$check" "$(ratio "$check" "$floor")"
+if [[ -n "${QUICK:-}" ]]; then
+  dir="$(corpus 1000)"
+  (cd "$dir" && "$bin" render -q)
+  unchanged="$(cd "$dir" && median_ms "$bin render -q")"
+  printf '| `render` 1000 generated environments, nothing changed | %s ms | %s |\n' "$unchanged" "$(ratio "$unchanged" "$floor")"
+  echo
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
+echo
+
 echo "| what | median | peak memory |"
 echo "|---|---|---|"
 printf '| `validate` one environment (revisbali) | %s ms | %s MiB |\n' \
-  "$(median_ms "$bin validate environments/revisbali.yaml")" "$(peak_mib "$bin" validate environments/revisbali.yaml)"
+  "$validate" "$(peak_mib "$bin" validate environments/revisbali.yaml)"
 "$bin" render -q environments/magictoolbox-dev.yaml -o "$work/one"
 printf '| `render` one environment (revisbali, files unchanged) | %s ms | %s MiB |\n' \
-  "$(median_ms "$bin render -q environments/revisbali.yaml -o $work/rev")" "$(peak_mib "$bin" render -q environments/revisbali.yaml -o "$work/rev")"
+  "$render" "$(peak_mib "$bin" render -q environments/revisbali.yaml -o "$work/rev")"
 printf '| `render` one environment (magictoolbox-dev, 12 files written) | %s ms | %s MiB |\n' \
   "$(median_prepared_ms "rm -rf $work/one" "$bin render -q environments/magictoolbox-dev.yaml -o $work/one")" "$(peak_mib "$bin" render -q environments/magictoolbox-dev.yaml -o "$work/one")"
 printf '| `check` every shipped environment (%s) | %s ms | %s MiB |\n' \
-  "$(ls environments/[!_]*.yaml | wc -l)" "$(median_ms "$bin check -q")" "$(peak_mib "$bin" check -q)"
+  "$shipped" "$check" "$(peak_mib "$bin" check -q)"
 for n in 10 100 1000; do
   dir="$(corpus "$n")"
   printf '| `render` %s generated environments, every file written | %s ms | %s MiB |\n' "$n" \
@@ -57,3 +95,5 @@ for n in 10 100 1000; do
   printf '| `validate` %s generated environments | %s ms | %s MiB |\n' "$n" \
     "$(cd "$dir" && median_ms "$bin validate")" "$(cd "$dir" && peak_mib "$bin" validate)"
 done
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -16,6 +16,7 @@ mod first_try_render_compose;
 mod frameworks;
 mod hostile;
 mod inputs;
+mod invalid_fixtures;
 mod lints;
 mod notes;
 mod notes_shell;
