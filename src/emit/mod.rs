@@ -122,7 +122,7 @@ fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize>
 fn stale_files(root: &Path, tree: &mut Tree, record: &Record, rendered: &BTreeSet<String>) -> Vec<String> {
     record
         .entries()
-        .iter()
+        .into_iter()
         .filter(|p| !rendered.contains(*p) && p.as_str() != MANIFEST)
         .filter(|p| paths::contained(root, p).is_ok())
         .filter(|p| {
@@ -136,6 +136,40 @@ fn stale_files(root: &Path, tree: &mut Tree, record: &Record, rendered: &BTreeSe
         })
         .cloned()
         .collect()
+}
+
+/// The record of a render: each file with the hash of its bytes, and each
+/// stale file still there with the hash recorded for it.
+fn listing<'a>(
+    files: &[RenderedFile],
+    record: &Record,
+    stale: impl IntoIterator<Item = &'a String>,
+) -> manifest::Entries {
+    let mut listed: manifest::Entries = files
+        .iter()
+        .map(|f| (f.path.clone(), Some(manifest::sha256(f.contents.as_bytes()))))
+        .collect();
+    for path in stale {
+        listed.insert(path.clone(), record.hash(path).map(String::from));
+    }
+    listed
+}
+
+/// May `--prune` delete this stale file? Only a kind of file deploygen's
+/// templates write, and only while its bytes are still the ones recorded.
+fn still_as_written(tree: &mut Tree, root: &Path, record: &Record, path: &str) -> bool {
+    let Some(recorded) = record.hash(path) else {
+        return false;
+    };
+    if !manifest::could_generate(path) {
+        return false;
+    }
+    match open_existing(tree, root, path) {
+        Ok(Some((file, entry))) if entry.len <= MAX_DIFF_BYTES => {
+            folder::read_capped(file, MAX_DIFF_BYTES).is_ok_and(|b| b.is_some_and(|b| manifest::sha256(&b) == recorded))
+        }
+        _ => false,
+    }
 }
 
 /// In a folder from before the manifest recorded every file: files with
@@ -212,6 +246,9 @@ pub struct WriteReport {
     pub unchanged: Vec<String>,
     pub stale: Vec<String>,
     pub pruned: Vec<String>,
+    /// Stale files `--prune` left: their bytes are not the ones recorded, or
+    /// deploygen never writes such a file (a line added to the record by hand).
+    pub kept: Vec<String>,
     /// Files with deploygen's header that no record lists (older folders).
     pub unrecorded: Vec<String>,
     /// What this run did about a write an earlier run left half done.
@@ -288,6 +325,10 @@ fn write_locked(root: &Path, files: &[RenderedFile], options: WriteOptions) -> R
     let stale = stale_files(root, &mut tree, &record, &rendered);
     if options.prune {
         for path in stale {
+            if !still_as_written(&mut tree, root, &record, &path) {
+                report.kept.push(path);
+                continue;
+            }
             ops.push(swap::Op {
                 target: paths::contained(root, &path)?,
                 path: path.clone(),
@@ -300,8 +341,7 @@ fn write_locked(root: &Path, files: &[RenderedFile], options: WriteOptions) -> R
     }
     report.unrecorded = unrecorded_files(root, &record, &rendered);
     // The record lists what is written, and what is stale but still there.
-    let mut listed = rendered;
-    listed.extend(report.stale.iter().cloned());
+    let listed = listing(files, &record, report.stale.iter().chain(&report.kept));
     let text = manifest::contents(&listed);
     let target = paths::contained(root, MANIFEST)?;
     let existing = read_existing(&mut tree, root, MANIFEST, text.as_bytes())?;
@@ -424,8 +464,7 @@ pub fn check(root: &Path, files: &[RenderedFile], on_wait: &dyn Fn(&Path)) -> Re
         },
         ..Drift::default()
     };
-    let mut listed = rendered;
-    listed.extend(drift.stale.iter().cloned());
+    let listed = listing(files, &record, &drift.stale);
     let expected_manifest = RenderedFile {
         path: MANIFEST.into(),
         contents: manifest::contents(&listed),
