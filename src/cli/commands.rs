@@ -13,7 +13,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub enum Failure {
-    /// stdout was closed by the reader (`deploygen plan x | head`): not an error.
+    /// stdout was closed by the reader (`deploygen plan x | head`): not an
+    /// error in itself; the exit code is the one the result deserves
+    /// ([`Out::deserved`]).
     BrokenPipe,
     Error(Error),
 }
@@ -106,15 +108,21 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "deploygen", &mut out.stdout);
+            // clap_complete panics on a write error: generate in memory first.
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut command, "deploygen", &mut text);
+            out.deserved = Some(0);
+            out.stdout.write_all(&text)?;
             Ok(0)
         }
         Command::Man => {
             let command = <Cli as clap::CommandFactory>::command();
+            out.deserved = Some(0);
             clap_mangen::Man::new(command).render(&mut out.stdout)?;
             Ok(0)
         }
         Command::Schema => {
+            out.deserved = Some(0);
             out.stdout.write_all(validate::schema::ENVIRONMENT_SCHEMA.as_bytes())?;
             Ok(0)
         }
@@ -135,8 +143,9 @@ fn validate_cmd(args: &[String], out: &mut Out) -> Outcome {
     for (path, findings) in paths.into_iter().zip(found) {
         results.push((path, findings?));
     }
-    out.findings_report(&results)?;
     let failed = results.iter().any(|(_, f)| has_errors(f));
+    out.deserved = Some(if failed { 1 } else { 0 });
+    out.findings_report(&results)?;
     Ok(if failed { 1 } else { 0 })
 }
 
@@ -302,12 +311,14 @@ fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
                     results.push((path.clone(), dir, drift));
                 }
                 Err(e) => {
-                    out.report_error_for(path, &e)?;
                     code = 2;
+                    out.deserved = Some(code);
+                    out.report_error_for(path, &e)?;
                 }
             }
         }
     }
+    out.deserved = Some(code);
     out.check_report(&results)?;
     Ok(code)
 }
@@ -315,6 +326,7 @@ fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
 fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
     let path = resolve(env)?;
     let (validated, plan) = pipeline::plan(&path)?;
+    out.deserved = Some(0);
     out.warnings(&validated.findings)?;
     out.plan(&plan, &path)?;
     Ok(0)
@@ -324,6 +336,7 @@ fn explain_cmd(rule: Option<&str>, out: &mut Out) -> Outcome {
     use crate::rules;
     match rule {
         None => {
+            out.deserved = Some(0);
             for r in rules::all() {
                 writeln!(
                     out.stdout,
@@ -338,6 +351,7 @@ fn explain_cmd(rule: Option<&str>, out: &mut Out) -> Outcome {
         }
         Some(id) => match rules::find(id) {
             Some(r) => {
+                out.deserved = Some(0);
                 writeln!(
                     out.stdout,
                     "{} ({}): {}\n\n{}",
@@ -465,6 +479,7 @@ fn diff_cmd(
         }
     };
     let report = diff::compare(&before, &after);
+    out.deserved = Some(if report.changed { 1 } else { 0 });
     out.diff(&report)?;
     Ok(if report.changed { 1 } else { 0 })
 }

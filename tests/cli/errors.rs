@@ -307,3 +307,43 @@ fn human_format_shows_control_characters_instead_of_sending_them() {
     let message = json["files"][0]["findings"][0]["message"].as_str().unwrap();
     assert!(message.contains(key), "the JSON document lost the key: {message:?}");
 }
+
+// Issue 22, item 4: a reader that leaves early never turns a failure into success.
+
+/// Run deploygen in `dir` with stdout a pipe whose reader is gone already:
+/// every write to it fails with EPIPE. Returns the exit code and stderr.
+fn run_into_closed_pipe(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_deploygen"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_keeps_the_exit_code_the_result_deserves() {
+    let test = Test::new().write("demo.yaml", MINIMAL);
+    assert_eq!(test.run(&["render", "demo.yaml"]).code, 0);
+    // Drift big enough to outgrow any pipe buffer.
+    let big: String = (0..20_000).map(|i| format!("# line {i}\n")).collect();
+    let test = test.write("demo/docker-compose.yml", &big);
+    let (code, stderr) = run_into_closed_pipe(test.dir.path(), &["check", "demo.yaml"]);
+    assert_eq!(code, Some(1), "drift, whoever reads: {stderr}");
+    let test = test.write("bad.yaml", "name: demo\nplatform: nowhere\n");
+    let (code, stderr) = run_into_closed_pipe(test.dir.path(), &["validate", "bad.yaml"]);
+    assert_eq!(code, Some(1), "findings, whoever reads: {stderr}");
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, stderr) = run_into_closed_pipe(test.dir.path(), &["completions", shell]);
+        assert_eq!(code, Some(0), "{shell}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -26,6 +26,9 @@ pub struct Out<'a> {
     pub quiet: bool,
     pub format: Format,
     pub color: bool,
+    /// The exit code the command's result deserves, once known: a reader
+    /// that closes the pipe early (`check | head`) never turns it into 0.
+    pub deserved: Option<i32>,
 }
 
 /// A terminal or CI log that text from descriptors, paths and files reaches:
