@@ -213,8 +213,10 @@ fn render_cmd(cli: &Cli, args: &[String], output: Option<&Path>, options: WriteO
 
 /// Two environments writing one folder would overwrite each other's files:
 /// refuse before anything is written, comparing where the folders really are
-/// (`out` and `x/../out` are one folder). Only `output:` is read here; the
-/// descriptors are validated when they are rendered.
+/// (`out` and `x/../out` are one folder). A folder inside another
+/// environment's folder is refused too: each render would overwrite or prune
+/// the other's files. Only `output:` is read here; the descriptors are
+/// validated when they are rendered.
 fn shared_folder_guard(paths: &[PathBuf]) -> Result<(), Error> {
     let dirs = pipeline::par_map(paths, |path| {
         let loaded = crate::load::load(path).ok()?;
@@ -226,15 +228,36 @@ fn shared_folder_guard(paths: &[PathBuf]) -> Result<(), Error> {
         Some((emit::paths::canonical(&dir), dir))
     });
     let mut taken: std::collections::HashMap<PathBuf, &PathBuf> = std::collections::HashMap::new();
-    for (path, dir) in paths.iter().zip(dirs) {
+    for (path, dir) in paths.iter().zip(&dirs) {
         let Some((real, spelled)) = dir else { continue };
-        if let Some(other) = taken.insert(real, path) {
+        if let Some(other) = taken.insert(real.clone(), path) {
             return Err(Error::Usage {
                 message: format!(
                     "`{}` and `{}` both render into `{}`; give one another `output`",
                     crate::source::display_path(other),
                     crate::source::display_path(path),
-                    crate::source::display_path(&spelled)
+                    crate::source::display_path(spelled)
+                ),
+            });
+        }
+    }
+    // Sorted, a folder comes right before the folders inside it.
+    let mut sorted: Vec<(&PathBuf, &PathBuf, &PathBuf)> = paths
+        .iter()
+        .zip(&dirs)
+        .filter_map(|(path, dir)| dir.as_ref().map(|(real, spelled)| (real, spelled, path)))
+        .collect();
+    sorted.sort();
+    for pair in sorted.windows(2) {
+        let ((outer, outer_dir, outer_path), (inner, inner_dir, inner_path)) = (pair[0], pair[1]);
+        if inner.starts_with(outer) {
+            return Err(Error::Usage {
+                message: format!(
+                    "`{}` renders into `{}`, inside `{}` where `{}` renders: one environment's folder may not lie inside another's; give one another `output`",
+                    crate::source::display_path(inner_path),
+                    crate::source::display_path(inner_dir),
+                    crate::source::display_path(outer_dir),
+                    crate::source::display_path(outer_path),
                 ),
             });
         }
@@ -291,6 +314,9 @@ fn write_notes(out: &mut Out, dir: &Path, report: &emit::WriteReport) -> std::io
 
 fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
     let paths = resolve_all(args)?;
+    if paths.len() > 1 {
+        shared_folder_guard(&paths)?;
+    }
     let renderer = renderer(cli)?;
     let quiet = out.quiet;
     let mut code = 0;

@@ -667,3 +667,20 @@ fn sha2_of(text: &str) -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
+
+// Issue 22, item 5: nested output folders.
+
+#[test]
+fn an_output_folder_inside_another_environments_folder_is_refused() {
+    let test = Test::new()
+        .write("environments/mt.yaml", MINIMAL)
+        .write("environments/inner.yaml", &format!("{MINIMAL}output: mt/infra\n"));
+    test.run(&["render"]).expect(
+        2,
+        "",
+        "error: `environments/inner.yaml` renders into `environments/mt/infra`, inside `environments/mt` where `environments/mt.yaml` renders: one environment's folder may not lie inside another's; give one another `output`\n",
+    );
+    assert!(!test.path("environments/mt").exists(), "nothing written");
+    let run = test.run(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
