@@ -201,3 +201,35 @@ fn generated_files_are_checked_out_with_lf_everywhere() {
         );
     }
 }
+
+// Issue 22, item 6: secret-literal finds common secrets.
+
+#[test]
+fn secret_literal_finds_common_names_token_shapes_and_credentials_in_commands() {
+    let yaml = format!(
+        "{MINIMAL}    env:\n      RAILS_MASTER_KEY: 0123456789abcdef\n      FERNET_KEY: abc\n      SMTP_PASS: x\n      DB_PWD: x\n      GOOGLE_CREDENTIALS: x\n      SENTRY_DSN: https://abc@o1.ingest.sentry.io/1\n      GREETING: {}\n      STRIPE_PUBLISHABLE_KEY: pk_live_abc\n    command: celery -A app worker --broker redis://:hunter2@cache:6379/0\n    pre_deploy: [sh, -c, DB_PASSWORD=hunter2 ./migrate]\n",
+        concat!("xoxb-", "1234567890-1234567890-abcdefABCDEF")
+    );
+    let test = Test::new().write("demo.yaml", &yaml);
+    let run = test.run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for pointer in [
+        "/services/web/env/RAILS_MASTER_KEY:",
+        "/services/web/env/FERNET_KEY:",
+        "/services/web/env/SMTP_PASS:",
+        "/services/web/env/DB_PWD:",
+        "/services/web/env/GOOGLE_CREDENTIALS:",
+        "/services/web/env/SENTRY_DSN:",
+        "/services/web/env/GREETING:",
+        "/services/web/command: the command holds a URL with a password in plain text",
+        "/services/web/pre_deploy: the command holds a value for `DB_PASSWORD` in plain text",
+    ] {
+        assert!(
+            run.stdout.contains(pointer) || run.stderr.contains(pointer),
+            "{pointer}\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    assert!(!format!("{}{}", run.stdout, run.stderr).contains("STRIPE_PUBLISHABLE_KEY"));
+}
