@@ -26,9 +26,16 @@ fn validator() -> &'static Validator {
 
 pub fn check(instance: &Value, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut more = 0;
     for error in validator().iter_errors(instance) {
+        // Past the cap, errors are counted, not described (no hints computed).
+        if findings.len() >= super::semantic::MAX_FINDINGS {
+            more += 1;
+            continue;
+        }
         findings.extend(describe(&error, index, sources));
     }
+    super::semantic::cap_findings(&mut findings, more);
     findings
 }
 

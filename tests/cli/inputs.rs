@@ -233,3 +233,28 @@ fn secret_literal_finds_common_names_token_shapes_and_credentials_in_commands() 
     }
     assert!(!format!("{}{}", run.stdout, run.stderr).contains("STRIPE_PUBLISHABLE_KEY"));
 }
+
+// Issue 22, item 8: no quadratic blow-up on bad input.
+
+#[test]
+fn thousands_of_unknown_dependencies_are_reported_briefly_and_fast() {
+    let mut yaml = String::from("name: demo\nplatform: compose\nservices:\n");
+    for i in 0..4000 {
+        yaml.push_str(&format!("  s{i}:\n    image: x:1\n    depends_on: [missing{i}]\n"));
+    }
+    let test = Test::new().write("demo.yaml", &yaml);
+    let started = std::time::Instant::now();
+    let run = test.run(&["validate", "demo.yaml"]);
+    let took = started.elapsed();
+    clean_failure(&run, "4,000 unknown depends_on targets");
+    let printed = run.stdout.len() + run.stderr.len();
+    assert!(printed < 200_000, "{printed} bytes printed");
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("… and 3800 more findings after this one; fix these first"),
+        "{}",
+        &all[all.len().saturating_sub(2000)..]
+    );
+    assert!(all.contains("known services: s0, s1, s10, s100, s1000, s1001, s1002, s1003, s1004, s1005 … and 3990 more"));
+}
