@@ -684,3 +684,34 @@ fn an_output_folder_inside_another_environments_folder_is_refused() {
     let run = test.run(&["check"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+// Issue 22, item 10: a huge file at a generated path is never read whole.
+
+#[test]
+fn a_four_gib_file_at_a_generated_path_is_compared_by_size() {
+    let test = rendered();
+    // Sparse: 4 GiB long, no disk used.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(test.path("out/docker-compose.yml"))
+        .unwrap();
+    file.set_len(4 << 30).unwrap();
+    drop(file);
+    let test = test.write("demo.yaml", &format!("{MINIMAL}output: out\n"));
+    let started = std::time::Instant::now();
+    let run = test.run(&["check", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("(the file on disk is 4294967296 bytes, the render"),
+        "{all}"
+    );
+    let run = test.run(&["render", "demo.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(std::fs::metadata(test.path("out/docker-compose.yml")).unwrap().len() < 10_000);
+}
