@@ -347,3 +347,22 @@ fn a_closed_pipe_keeps_the_exit_code_the_result_deserves() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+// Issue 22, items 12 and 13: numbers are bounded where they are written.
+
+#[test]
+fn numbers_past_their_types_are_schema_errors_at_their_field() {
+    let test = Test::new().write(
+        "demo.yaml",
+        &format!("{MINIMAL}    stop_grace_seconds: 99999999999\ncosts:\n  - kind: redis\n    monthly_usd: 1.7e308\n"),
+    );
+    let run = test.run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(!all.contains("deploygen bug"), "{all}");
+    assert!(
+        all.contains("demo.yaml:15:25: error: /services/web/stop_grace_seconds:"),
+        "{all}"
+    );
+    assert!(all.contains("demo.yaml:18:18: error: /costs/0/monthly_usd:"), "{all}");
+}
