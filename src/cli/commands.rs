@@ -407,6 +407,9 @@ fn explain_cmd(rule: Option<&str>, out: &mut Out) -> Outcome {
     }
 }
 
+/// The deepest path `diff --set` takes.
+const MAX_SET_DEPTH: usize = 64;
+
 #[allow(clippy::too_many_arguments)]
 fn diff_cmd(
     cli: &Cli,
@@ -434,6 +437,20 @@ fn diff_cmd(
             }
             .into());
         };
+        // A path thousands of levels deep would build a document whose
+        // checks recurse past the stack; no descriptor field is that deep.
+        let depth = match p.strip_prefix('/') {
+            Some(pointer) => pointer.matches('/').count() + 1,
+            None => p.matches('.').count() + 1,
+        };
+        if depth > MAX_SET_DEPTH {
+            return Err(Error::Variant {
+                message: format!(
+                    "`--set`: a path {depth} levels deep; no descriptor field is deeper than {MAX_SET_DEPTH}"
+                ),
+            }
+            .into());
+        }
         edits.push(Edit::Set {
             path: p.to_string(),
             value: v.to_string(),

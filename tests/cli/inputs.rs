@@ -258,3 +258,32 @@ fn thousands_of_unknown_dependencies_are_reported_briefly_and_fast() {
     );
     assert!(all.contains("known services: s0, s1, s10, s100, s1000, s1001, s1002, s1003, s1004, s1005 … and 3990 more"));
 }
+
+// Issue 22, item 11: no panic or abort.
+
+#[test]
+fn a_set_path_thousands_deep_and_a_huge_lock_timeout_fail_cleanly() {
+    let test = Test::new().write("demo.yaml", MINIMAL);
+    let deep = format!("{}=1", vec!["a"; 45_000].join("."));
+    let run = test.run(&["diff", "demo.yaml", "--set", &deep]);
+    clean_failure(&run, "diff --set 45,000 levels deep");
+    assert!(
+        run.stderr
+            .contains("a path 45000 levels deep; no descriptor field is deeper than 64"),
+        "{}",
+        run.stderr
+    );
+    let output = assert_cmd::Command::cargo_bin("deploygen")
+        .unwrap()
+        .current_dir(test.dir.path())
+        .env("DEPLOYGEN_LOCK_TIMEOUT", "1e20")
+        .args(["render", "demo.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
