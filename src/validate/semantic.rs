@@ -85,6 +85,7 @@ pub fn check(d: &Descriptor, index: &PositionIndex, sources: &Sources) -> Vec<Fi
     check_env_collisions(d, &mut c);
     check_env_values(d, &mut c);
     check_output(d, &mut c);
+    check_container_names(d, &mut c);
     super::services::check(d, &mut c);
     super::stop_grace::check(d, &mut c);
     let mut findings = c.findings;
@@ -118,6 +119,13 @@ fn check_output(d: &Descriptor, c: &mut Checker) {
         .any(|part| part == ".." || part == "." || part.is_empty())
     {
         Some("must stay below the descriptor's folder: no `..`, `.` or empty parts")
+    } else if output
+        .split('/')
+        .any(|part| part == crate::emit::STAGING || part == crate::emit::manifest::MANIFEST)
+    {
+        // A render stages into `.deploygen-staging` and clears it first: an
+        // output folder there would be deleted by the next render.
+        Some("names a file or folder deploygen keeps inside every output folder (`.deploygen-staging`, `.deploygen-manifest`)")
     } else {
         None
     };
@@ -127,6 +135,45 @@ fn check_output(d: &Descriptor, c: &mut Checker) {
             "/output".into(),
             format!("`{output}` {problem}; to render elsewhere, use `deploygen render -o DIR`"),
         );
+    }
+}
+
+/// Two containers with one `container_name`: compose refuses the file.
+fn check_container_names(d: &Descriptor, c: &mut Checker) {
+    let mut named: Vec<(String, &str)> = Vec::new();
+    if let Some(name) = d.postgres.as_ref().and_then(|p| p.container_name.as_deref()) {
+        named.push(("/postgres/container_name".into(), name));
+    }
+    if let Some(name) = d.cache.container_name.as_deref() {
+        named.push(("/cache/container_name".into(), name));
+    }
+    for (service, s) in &d.services {
+        if let Some(name) = s.container_name.as_deref() {
+            named.push((format!("/services/{}/container_name", escape_pointer(service)), name));
+        }
+    }
+    for (service, s) in &d.infrastructure {
+        if let Some(name) = s.container_name.as_deref() {
+            named.push((
+                format!("/infrastructure/{}/container_name", escape_pointer(service)),
+                name,
+            ));
+        }
+    }
+    let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+    for (pointer, name) in named {
+        match seen.get(name) {
+            Some(first) => c.error(
+                rules::DUPLICATE_SERVICE,
+                pointer,
+                format!(
+                    "container name `{name}` is already used at {first}; compose refuses two containers of one name"
+                ),
+            ),
+            None => {
+                seen.insert(name, pointer);
+            }
+        }
     }
 }
 

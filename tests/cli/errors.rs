@@ -366,3 +366,35 @@ fn numbers_past_their_types_are_schema_errors_at_their_field() {
     );
     assert!(all.contains("demo.yaml:18:18: error: /costs/0/monthly_usd:"), "{all}");
 }
+
+// Issue 22, items 15 and 16.
+
+#[test]
+fn two_containers_of_one_name_are_refused() {
+    let yaml =
+        format!("{MINIMAL}    container_name: app\n  worker:\n    image: example/web:1.0\n    container_name: app\n");
+    let test = Test::new().write("demo.yaml", &yaml);
+    let run = test.run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("demo.yaml:18:21: error: /services/worker/container_name: container name `app` is already used at /services/web/container_name; compose refuses two containers of one name"),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_output_folder_named_like_deploygens_own_files_is_refused() {
+    for output in ["x/.deploygen-staging", ".deploygen-manifest", "a/.deploygen-staging/b"] {
+        let test = Test::new().write("demo.yaml", &format!("{MINIMAL}output: {output}\n"));
+        let run = test.run(&["render", "demo.yaml"]);
+        assert_eq!(run.code, 2, "{output}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("names a file or folder deploygen keeps inside every output folder"),
+            "{}",
+            run.stderr
+        );
+        assert!(!test.path("x").exists() && !test.path("a").exists());
+    }
+}
