@@ -76,7 +76,20 @@ fn load_chain(
     }
     let text = read(path).map_err(read_error)?;
     let file = sources.add(path);
-    let mut node = yaml::parse(&text, file).map_err(|e| Error::Syntax {
+    // A byte-order mark is no part of the first key (editors on Windows write one).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // The YAML reader stops at a NUL as at the end of the file: every key
+    // after it would be dropped without a word.
+    if let Some(at) = text.find('\0') {
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        return Err(Error::Syntax {
+            location: sources.locate(Pos { file, line, col }),
+            message: "a NUL byte: a descriptor is text, and everything after it would be ignored".into(),
+        });
+    }
+    let mut node = yaml::parse(text, file).map_err(|e| Error::Syntax {
         location: sources.locate(Pos {
             file,
             line: e.line,

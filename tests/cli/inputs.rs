@@ -287,3 +287,30 @@ fn a_set_path_thousands_deep_and_a_huge_lock_timeout_fail_cleanly() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+// Issue 22, item 17: bad bytes are clear errors.
+
+#[test]
+fn a_nul_byte_is_an_error_a_bom_is_skipped_and_invisible_characters_are_shown() {
+    let test = Test::new().write("nul.yaml", &format!("{MINIMAL}\0\nnot_a_key: 1\n"));
+    let run = test.run(&["validate", "nul.yaml"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("nul.yaml:15:1: error: invalid YAML: a NUL byte"), "{all}");
+
+    let test = test.write("bom.yaml", &format!("\u{feff}{MINIMAL}"));
+    let run = test.run(&["validate", "bom.yaml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    for invisible in ['\u{feff}', '\u{200b}', '\u{200f}'] {
+        let yaml = MINIMAL.replace("services:", &format!("servi{invisible}ces:"));
+        std::fs::write(test.path("odd.yaml"), &yaml).unwrap();
+        for format in ["human", "github"] {
+            let run = test.run(&["validate", "odd.yaml", "--format", format]);
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert_eq!(run.code, 1, "{all}");
+            assert!(!all.contains(invisible), "{invisible:?} printed raw ({format}): {all}");
+            assert!(all.contains(&format!("servi\\u{:04x}ces", invisible as u32)), "{all}");
+        }
+    }
+}
