@@ -314,3 +314,35 @@ fn a_nul_byte_is_an_error_a_bom_is_skipped_and_invisible_characters_are_shown() 
         }
     }
 }
+
+// Issue 22, item 18: `extends` stays inside the repository.
+
+#[test]
+fn extends_stays_inside_the_repository_or_the_descriptors_folder() {
+    let base = MINIMAL;
+    let test = Test::new()
+        .write("outside.yaml", base)
+        .write("repo/base.yaml", base)
+        .write("repo/environments/inside.yaml", "extends: ../base.yaml\n")
+        .write("repo/environments/escapes.yaml", "extends: ../../outside.yaml\n")
+        .write("loose/app.yaml", "extends: ../outside.yaml\n")
+        .write("loose/ok.yaml", base);
+    crate::support::git_in(&test.path("repo"), &["init", "-q"]);
+    let run = test.run(&["validate", "repo/environments/inside.yaml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = test.run(&["validate", "repo/environments/escapes.yaml"]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 1, "{all}");
+    assert!(all.contains("`../../outside.yaml` is outside the repository"), "{all}");
+    assert!(!all.contains("example/web"), "{all}");
+    let run = test.run(&["validate", "loose/app.yaml"]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 1, "{all}");
+    assert!(
+        all.contains("`../outside.yaml` is outside the descriptor's folder"),
+        "{all}"
+    );
+    // Below the top descriptor's folder is fine when there is no repository.
+    let run = test.run(&["validate", "loose/ok.yaml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
