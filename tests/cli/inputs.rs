@@ -346,3 +346,32 @@ fn extends_stays_inside_the_repository_or_the_descriptors_folder() {
     let run = test.run(&["validate", "loose/ok.yaml"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+// Issue 22, item 19: `diff --against REV` follows a committed symbolic link.
+
+#[test]
+fn diff_against_a_revision_follows_a_symlinked_descriptor() {
+    use crate::support::git_in;
+    let test = Test::new()
+        .write("environments/real.yaml", MINIMAL)
+        .write("elsewhere/secret.yaml", "password: hunter2\n");
+    std::os::unix::fs::symlink("real.yaml", test.path("environments/link.yaml")).unwrap();
+    std::os::unix::fs::symlink("../../elsewhere/secret.yaml", test.path("environments/escape.yaml")).unwrap();
+    let repo = test.path("environments");
+    git_in(&repo, &["init", "-q"]);
+    git_in(&repo, &["add", "-A"]);
+    git_in(
+        &repo,
+        &["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base"],
+    );
+    let test = test.write(
+        "environments/real.yaml",
+        &MINIMAL.replace("example/web:1.0", "example/web:2.0"),
+    );
+    let run = test.run(&["diff", "environments/link.yaml", "--against", "HEAD"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("example/web:2.0"), "{}", run.stdout);
+    let run = test.run(&["diff", "environments/escape.yaml", "--against", "HEAD"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(!format!("{}{}", run.stdout, run.stderr).contains("hunter2"));
+}
