@@ -9,6 +9,7 @@
 //! the folder's lock undoes the swap from it.
 
 use super::folder::{read_capped, Blocked, Dir, Kind, Tree};
+use super::manifest::{self, MANIFEST};
 use super::{hook, interrupt, paths};
 use crate::error::{Error, Result};
 use std::fs;
@@ -50,7 +51,15 @@ struct JournalOp {
     kind: String,
     /// A previous file is kept as `old-N`.
     kept: bool,
+    /// SHA-256 of the bytes written (writes): an undo removes or replaces
+    /// only a file that still holds them, so a planted journal cannot make
+    /// a render delete or overwrite a file deploygen did not write.
+    #[serde(default)]
+    written: Option<String>,
 }
+
+/// The journal format this deploygen writes and replays.
+const JOURNAL_VERSION: u32 = 2;
 
 /// What an earlier, interrupted run left, and what became of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,12 +167,28 @@ pub fn recover(root: &Path) -> Result<Option<Recovered>> {
         .map_err(|e| write_error(&journal_path, e))?
         .ok_or_else(|| refuse("it is not a journal deploygen wrote"))?;
     let journal: Journal = serde_json::from_slice(&bytes).map_err(|_| refuse("it is not a journal deploygen wrote"))?;
-    if journal.version != 1 || journal.folder != folder_id(root) {
+    if journal.version != JOURNAL_VERSION || journal.folder != folder_id(root) {
         return Err(refuse("it was written for another folder (copied or committed?)"));
     }
     // Every path is checked as if it were being written now.
     for path in journal.dirs.iter().chain(journal.ops.iter().map(|o| &o.path)) {
         paths::contained(root, path)?;
+    }
+    // Only files deploygen writes, each write with the hash of its bytes:
+    // anything else is no journal of ours (`.env`, `.git/config`...).
+    let ours = |op: &JournalOp| {
+        (op.path == MANIFEST || manifest::could_generate(&op.path))
+            && match op.kind.as_str() {
+                "write" => op.written.as_deref().is_some_and(|h| h.len() == 64),
+                "delete" => op.written.is_none(),
+                _ => false,
+            }
+    };
+    if let Some(op) = journal.ops.iter().find(|op| !ours(op)) {
+        return Err(refuse(&format!(
+            "it names `{}`, which is not a file deploygen writes",
+            op.path
+        )));
     }
     for op in &journal.ops {
         let _ = tree.reach(&op.path);
@@ -197,7 +222,7 @@ pub fn apply(root: &Path, ops: &[Op]) -> Result<()> {
         }
     };
     let journal = Journal {
-        version: 1,
+        version: JOURNAL_VERSION,
         folder: folder_id(root),
         dirs: missing_dirs(&tree, ops),
         ops: ops
@@ -210,6 +235,10 @@ pub fn apply(root: &Path, ops: &[Op]) -> Result<()> {
                     OpKind::Delete => "delete".into(),
                 },
                 kept,
+                written: match &op.kind {
+                    OpKind::Write { contents, .. } => Some(manifest::sha256(contents)),
+                    OpKind::Delete => None,
+                },
             })
             .collect(),
     };
@@ -346,6 +375,13 @@ fn swap_all(tree: &mut Tree, stage: &Dir, ops: &[Op], dirs: &[String]) -> Result
 /// Every step goes through the folders `tree` holds: never by path.
 fn undo(tree: &Tree, stage: &Dir, journal: &Journal) {
     let present = |dir: &Dir, name: &str| dir.stat(name).is_ok_and(|e| e.is_some());
+    // Does the file at `name` hold the bytes this run wrote there?
+    let ours = |dir: &Dir, name: &str, op: &JournalOp| match (op.written.as_deref(), dir.open_file(name)) {
+        (Some(hash), Ok((file, entry))) if entry.kind == Kind::File => {
+            read_capped(file, MAX_JOURNAL).is_ok_and(|bytes| bytes.is_some_and(|b| manifest::sha256(&b) == hash))
+        }
+        _ => false,
+    };
     for (i, op) in journal.ops.iter().enumerate().rev() {
         let Some(dir) = parent_of(tree, &op.path) else {
             continue;
@@ -354,7 +390,8 @@ fn undo(tree: &Tree, stage: &Dir, journal: &Journal) {
         let new = format!("new-{i}");
         let old = format!("old-{i}");
         let placed = match op.kind.as_str() {
-            "write" => !present(stage, &new),
+            // Placed, and what is there now is what was placed.
+            "write" => !present(stage, &new) && ours(dir, name, op),
             _ => !present(dir, name),
         };
         if op.kept {
@@ -382,13 +419,14 @@ mod tests {
 
     fn journal(root: &Path, kept: bool) -> Journal {
         Journal {
-            version: 1,
+            version: JOURNAL_VERSION,
             folder: folder_id(root),
             dirs: vec![],
             ops: vec![JournalOp {
                 path: "a.yml".into(),
                 kind: "write".into(),
                 kept,
+                written: Some(manifest::sha256(b"new\n")),
             }],
         }
     }
@@ -448,6 +486,42 @@ mod tests {
         stage_with(root, &foreign);
         let err = recover(root).unwrap_err().to_string();
         assert!(err.contains("written for another folder"), "{err}");
+        assert_eq!(fs::read_to_string(root.join("a.yml")).unwrap(), "mine\n");
+    }
+
+    #[test]
+    fn a_planted_journal_naming_a_user_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join(".env"), "SECRET=mine\n").unwrap();
+        let mut planted = journal(root, false);
+        planted.ops[0].path = ".env".into();
+        stage_with(root, &planted);
+        let err = recover(root).unwrap_err().to_string();
+        assert!(
+            err.contains("it names `.env`, which is not a file deploygen writes"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(root.join(".env")).unwrap(), "SECRET=mine\n");
+    }
+
+    #[test]
+    fn a_planted_journal_never_deletes_bytes_deploygen_did_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // The journal says `a.yml` was written (new, nothing kept) with
+        // bytes other than the ones there: the file is not removed.
+        fs::write(root.join("a.yml"), "mine\n").unwrap();
+        let mut planted = journal(root, false);
+        planted.ops[0].written = Some(manifest::sha256(b"other\n"));
+        stage_with(root, &planted);
+        assert_eq!(recover(root).unwrap(), Some(Recovered::Undone));
+        assert_eq!(fs::read_to_string(root.join("a.yml")).unwrap(), "mine\n");
+        // A journal of the old format is not replayed at all.
+        let mut old = journal(root, false);
+        old.version = 1;
+        stage_with(root, &old);
+        assert!(recover(root).is_err());
         assert_eq!(fs::read_to_string(root.join("a.yml")).unwrap(), "mine\n");
     }
 }
