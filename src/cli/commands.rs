@@ -13,7 +13,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub enum Failure {
-    /// stdout was closed by the reader (`deploygen plan x | head`): not an error.
+    /// stdout was closed by the reader (`deploygen plan x | head`): not an
+    /// error in itself; the exit code is the one the result deserves
+    /// ([`Out::deserved`]).
     BrokenPipe,
     Error(Error),
 }
@@ -106,15 +108,21 @@ pub fn dispatch(cli: &Cli, out: &mut Out) -> Outcome {
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "deploygen", &mut out.stdout);
+            // clap_complete panics on a write error: generate in memory first.
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut command, "deploygen", &mut text);
+            out.deserved = Some(0);
+            out.stdout.write_all(&text)?;
             Ok(0)
         }
         Command::Man => {
             let command = <Cli as clap::CommandFactory>::command();
+            out.deserved = Some(0);
             clap_mangen::Man::new(command).render(&mut out.stdout)?;
             Ok(0)
         }
         Command::Schema => {
+            out.deserved = Some(0);
             out.stdout.write_all(validate::schema::ENVIRONMENT_SCHEMA.as_bytes())?;
             Ok(0)
         }
@@ -135,8 +143,9 @@ fn validate_cmd(args: &[String], out: &mut Out) -> Outcome {
     for (path, findings) in paths.into_iter().zip(found) {
         results.push((path, findings?));
     }
-    out.findings_report(&results)?;
     let failed = results.iter().any(|(_, f)| has_errors(f));
+    out.deserved = Some(if failed { 1 } else { 0 });
+    out.findings_report(&results)?;
     Ok(if failed { 1 } else { 0 })
 }
 
@@ -204,8 +213,10 @@ fn render_cmd(cli: &Cli, args: &[String], output: Option<&Path>, options: WriteO
 
 /// Two environments writing one folder would overwrite each other's files:
 /// refuse before anything is written, comparing where the folders really are
-/// (`out` and `x/../out` are one folder). Only `output:` is read here; the
-/// descriptors are validated when they are rendered.
+/// (`out` and `x/../out` are one folder). A folder inside another
+/// environment's folder is refused too: each render would overwrite or prune
+/// the other's files. Only `output:` is read here; the descriptors are
+/// validated when they are rendered.
 fn shared_folder_guard(paths: &[PathBuf]) -> Result<(), Error> {
     let dirs = pipeline::par_map(paths, |path| {
         let loaded = crate::load::load(path).ok()?;
@@ -217,15 +228,36 @@ fn shared_folder_guard(paths: &[PathBuf]) -> Result<(), Error> {
         Some((emit::paths::canonical(&dir), dir))
     });
     let mut taken: std::collections::HashMap<PathBuf, &PathBuf> = std::collections::HashMap::new();
-    for (path, dir) in paths.iter().zip(dirs) {
+    for (path, dir) in paths.iter().zip(&dirs) {
         let Some((real, spelled)) = dir else { continue };
-        if let Some(other) = taken.insert(real, path) {
+        if let Some(other) = taken.insert(real.clone(), path) {
             return Err(Error::Usage {
                 message: format!(
                     "`{}` and `{}` both render into `{}`; give one another `output`",
                     crate::source::display_path(other),
                     crate::source::display_path(path),
-                    crate::source::display_path(&spelled)
+                    crate::source::display_path(spelled)
+                ),
+            });
+        }
+    }
+    // Sorted, a folder comes right before the folders inside it.
+    let mut sorted: Vec<(&PathBuf, &PathBuf, &PathBuf)> = paths
+        .iter()
+        .zip(&dirs)
+        .filter_map(|(path, dir)| dir.as_ref().map(|(real, spelled)| (real, spelled, path)))
+        .collect();
+    sorted.sort();
+    for pair in sorted.windows(2) {
+        let ((outer, outer_dir, outer_path), (inner, inner_dir, inner_path)) = (pair[0], pair[1]);
+        if inner.starts_with(outer) {
+            return Err(Error::Usage {
+                message: format!(
+                    "`{}` renders into `{}`, inside `{}` where `{}` renders: one environment's folder may not lie inside another's; give one another `output`",
+                    crate::source::display_path(inner_path),
+                    crate::source::display_path(inner_dir),
+                    crate::source::display_path(outer_dir),
+                    crate::source::display_path(outer_path),
                 ),
             });
         }
@@ -282,6 +314,9 @@ fn write_notes(out: &mut Out, dir: &Path, report: &emit::WriteReport) -> std::io
 
 fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
     let paths = resolve_all(args)?;
+    if paths.len() > 1 {
+        shared_folder_guard(&paths)?;
+    }
     let renderer = renderer(cli)?;
     let quiet = out.quiet;
     let mut code = 0;
@@ -302,12 +337,14 @@ fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
                     results.push((path.clone(), dir, drift));
                 }
                 Err(e) => {
-                    out.report_error_for(path, &e)?;
                     code = 2;
+                    out.deserved = Some(code);
+                    out.report_error_for(path, &e)?;
                 }
             }
         }
     }
+    out.deserved = Some(code);
     out.check_report(&results)?;
     Ok(code)
 }
@@ -315,6 +352,7 @@ fn check_cmd(cli: &Cli, args: &[String], out: &mut Out) -> Outcome {
 fn plan_cmd(env: &str, out: &mut Out) -> Outcome {
     let path = resolve(env)?;
     let (validated, plan) = pipeline::plan(&path)?;
+    out.deserved = Some(0);
     out.warnings(&validated.findings)?;
     out.plan(&plan, &path)?;
     Ok(0)
@@ -324,6 +362,7 @@ fn explain_cmd(rule: Option<&str>, out: &mut Out) -> Outcome {
     use crate::rules;
     match rule {
         None => {
+            out.deserved = Some(0);
             for r in rules::all() {
                 writeln!(
                     out.stdout,
@@ -338,6 +377,7 @@ fn explain_cmd(rule: Option<&str>, out: &mut Out) -> Outcome {
         }
         Some(id) => match rules::find(id) {
             Some(r) => {
+                out.deserved = Some(0);
                 writeln!(
                     out.stdout,
                     "{} ({}): {}\n\n{}",
@@ -367,6 +407,9 @@ fn explain_cmd(rule: Option<&str>, out: &mut Out) -> Outcome {
     }
 }
 
+/// The deepest path `diff --set` takes.
+const MAX_SET_DEPTH: usize = 64;
+
 #[allow(clippy::too_many_arguments)]
 fn diff_cmd(
     cli: &Cli,
@@ -394,6 +437,20 @@ fn diff_cmd(
             }
             .into());
         };
+        // A path thousands of levels deep would build a document whose
+        // checks recurse past the stack; no descriptor field is that deep.
+        let depth = match p.strip_prefix('/') {
+            Some(pointer) => pointer.matches('/').count() + 1,
+            None => p.matches('.').count() + 1,
+        };
+        if depth > MAX_SET_DEPTH {
+            return Err(Error::Variant {
+                message: format!(
+                    "`--set`: a path {depth} levels deep; no descriptor field is deeper than {MAX_SET_DEPTH}"
+                ),
+            }
+            .into());
+        }
         edits.push(Edit::Set {
             path: p.to_string(),
             value: v.to_string(),
@@ -465,6 +522,7 @@ fn diff_cmd(
         }
     };
     let report = diff::compare(&before, &after);
+    out.deserved = Some(if report.changed { 1 } else { 0 });
     out.diff(&report)?;
     Ok(if report.changed { 1 } else { 0 })
 }

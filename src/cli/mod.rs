@@ -160,10 +160,13 @@ where
         quiet: cli.quiet,
         format: cli.format,
         color,
+        deserved: None,
     };
     match commands::dispatch(&cli, &mut out) {
         Ok(code) => code,
-        Err(commands::Failure::BrokenPipe) => 0,
+        // The reader left: the result still decides the code; where the
+        // command stopped before knowing it, 128 + SIGPIPE as other tools exit.
+        Err(commands::Failure::BrokenPipe) => out.deserved.unwrap_or(141),
         Err(commands::Failure::Error(e)) => {
             let _ = out.report_error(&e);
             e.exit_code()

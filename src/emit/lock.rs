@@ -40,7 +40,10 @@ pub fn lock(dir: &Path, mode: Mode, on_wait: &dyn Fn(&Path)) -> Result<Lock> {
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64);
+        // Past what a Duration holds (1e20 s): wait as good as forever.
+        .map_or(DEFAULT_TIMEOUT, |s| {
+            Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX)
+        });
     let started = Instant::now();
     let mut told = false;
     loop {

@@ -1,5 +1,6 @@
 //! Stage 7: rendered files to disk (all or none), or compared with disk.
 
+mod folder;
 mod hook;
 pub mod interrupt;
 mod lock;
@@ -9,6 +10,7 @@ mod swap;
 
 use crate::error::{Error, Result};
 use crate::render::{RenderedFile, MARKER};
+use folder::Tree;
 use manifest::{Record, MANIFEST};
 use std::collections::BTreeSet;
 use std::fs;
@@ -22,51 +24,152 @@ pub fn is_generated(contents: &str) -> bool {
     contents.lines().take(3).any(|line| line.contains(MARKER))
 }
 
-/// A file on disk, as bytes: never decoded, so nothing is lost on the way back.
+/// A file on disk, compared with what would be written there: read whole
+/// only when its size matches (a 4 GiB file at a generated path is never
+/// read into memory).
 struct Existing {
-    bytes: Vec<u8>,
-    permissions: fs::Permissions,
+    /// Its bytes are the render's.
+    same: bool,
+    /// Its first bytes, where deploygen's header would be.
+    head: Vec<u8>,
+    mode: u32,
 }
 
-fn read_existing(path: &Path) -> Result<Option<Existing>> {
+/// Files larger than this are shown in `check` by size, not by a diff.
+const MAX_DIFF_BYTES: u64 = 16 << 20;
+
+/// The file at `relative`, reached through `tree` without following a link.
+fn open_existing(tree: &mut Tree, root: &Path, relative: &str) -> Result<Option<(std::fs::File, folder::Entry)>> {
+    let path = root.join(relative);
     let fail = |source| Error::Write {
         path: path.display().to_string(),
         source,
     };
-    let meta = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(fail(e)),
+    let link = || Error::UnsafePath {
+        path: relative.to_string(),
+        reason: "a symbolic link is in the way inside the output folder".into(),
     };
-    if meta.is_dir() {
-        return Err(fail(std::io::Error::new(
+    let parent = match tree.reach(relative) {
+        Ok(Some(key)) => key,
+        Ok(None) => return Ok(None),
+        Err(folder::Blocked::Link) => return Err(link()),
+        Err(folder::Blocked::Io(e)) => return Err(fail(e)),
+    };
+    let dir = tree.dir(&parent).expect("reached");
+    let (_, name) = folder::split(relative);
+    let entry = match dir.stat(name).map_err(fail)? {
+        None => return Ok(None),
+        Some(entry) => entry,
+    };
+    match entry.kind {
+        folder::Kind::Dir => Err(fail(std::io::Error::new(
             std::io::ErrorKind::IsADirectory,
             "a folder is in the way",
-        )));
-    }
-    if !meta.is_file() {
-        return Err(Error::UnsafePath {
+        ))),
+        folder::Kind::Link => Err(link()),
+        folder::Kind::Other => Err(Error::UnsafePath {
             path: path.display().to_string(),
             reason: "it is not a regular file (a pipe or a device?)".into(),
-        });
+        }),
+        folder::Kind::File => match dir.open_file(name) {
+            Ok((file, found)) if found.kind == folder::Kind::File => Ok(Some((file, found))),
+            Ok(_) => Err(Error::UnsafePath {
+                path: path.display().to_string(),
+                reason: "it is not a regular file (a pipe or a device?)".into(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(fail(e)),
+        },
     }
-    let bytes = fs::read(path).map_err(fail)?;
+}
+
+fn read_existing(tree: &mut Tree, root: &Path, relative: &str, new: &[u8]) -> Result<Option<Existing>> {
+    let Some((mut file, entry)) = open_existing(tree, root, relative)? else {
+        return Ok(None);
+    };
+    let fail = |source| Error::Write {
+        path: root.join(relative).display().to_string(),
+        source,
+    };
+    let mut head = vec![0u8; 1024];
+    let n = read_full(&mut file, &mut head).map_err(fail)?;
+    head.truncate(n);
+    let same = entry.len == new.len() as u64 && new.starts_with(&head) && {
+        let rest = folder::read_capped(file, new.len() as u64).map_err(fail)?;
+        rest.is_some_and(|rest| head.len() + rest.len() == new.len() && new[head.len()..] == rest[..])
+    };
     Ok(Some(Existing {
-        bytes,
-        permissions: meta.permissions(),
+        same,
+        head,
+        mode: entry.mode,
     }))
+}
+
+/// Fill `buf` as far as the file goes.
+fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
 }
 
 /// Files the record lists that this render no longer produces and that are
 /// still there (regular files, inside the folder).
-fn stale_files(root: &Path, record: &Record, rendered: &BTreeSet<String>) -> Vec<String> {
+fn stale_files(root: &Path, tree: &mut Tree, record: &Record, rendered: &BTreeSet<String>) -> Vec<String> {
     record
         .entries()
-        .iter()
+        .into_iter()
         .filter(|p| !rendered.contains(*p) && p.as_str() != MANIFEST)
-        .filter(|p| paths::contained(root, p).is_ok_and(|full| fs::symlink_metadata(full).is_ok_and(|m| m.is_file())))
+        .filter(|p| paths::contained(root, p).is_ok())
+        .filter(|p| {
+            let Ok(Some(key)) = tree.reach(p) else {
+                return false;
+            };
+            let (_, name) = folder::split(p);
+            tree.dir(&key)
+                .and_then(|dir| dir.stat(name).ok().flatten())
+                .is_some_and(|e| e.kind == folder::Kind::File)
+        })
         .cloned()
         .collect()
+}
+
+/// The record of a render: each file with the hash of its bytes, and each
+/// stale file still there with the hash recorded for it.
+fn listing<'a>(
+    files: &[RenderedFile],
+    record: &Record,
+    stale: impl IntoIterator<Item = &'a String>,
+) -> manifest::Entries {
+    let mut listed: manifest::Entries = files
+        .iter()
+        .map(|f| (f.path.clone(), Some(manifest::sha256(f.contents.as_bytes()))))
+        .collect();
+    for path in stale {
+        listed.insert(path.clone(), record.hash(path).map(String::from));
+    }
+    listed
+}
+
+/// May `--prune` delete this stale file? Only a kind of file deploygen's
+/// templates write, and only while its bytes are still the ones recorded.
+fn still_as_written(tree: &mut Tree, root: &Path, record: &Record, path: &str) -> bool {
+    let Some(recorded) = record.hash(path) else {
+        return false;
+    };
+    if !manifest::could_generate(path) {
+        return false;
+    }
+    match open_existing(tree, root, path) {
+        Ok(Some((file, entry))) if entry.len <= MAX_DIFF_BYTES => {
+            folder::read_capped(file, MAX_DIFF_BYTES).is_ok_and(|b| b.is_some_and(|b| manifest::sha256(&b) == recorded))
+        }
+        _ => false,
+    }
 }
 
 /// In a folder from before the manifest recorded every file: files with
@@ -143,6 +246,9 @@ pub struct WriteReport {
     pub unchanged: Vec<String>,
     pub stale: Vec<String>,
     pub pruned: Vec<String>,
+    /// Stale files `--prune` left: their bytes are not the ones recorded, or
+    /// deploygen never writes such a file (a line added to the record by hand).
+    pub kept: Vec<String>,
     /// Files with deploygen's header that no record lists (older folders).
     pub unrecorded: Vec<String>,
     /// What this run did about a write an earlier run left half done.
@@ -183,17 +289,21 @@ fn write_locked(root: &Path, files: &[RenderedFile], options: WriteOptions) -> R
         ..WriteReport::default()
     };
     let record = Record::read(root);
+    let mut tree = Tree::open(root).map_err(|source| Error::Write {
+        path: root.display().to_string(),
+        source,
+    })?;
     let rendered: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
     let mut ops = Vec::new();
     for file in files {
         let target = paths::contained(root, &file.path)?;
-        let existing = read_existing(&target)?;
+        let existing = read_existing(&mut tree, root, &file.path, file.contents.as_bytes())?;
         match &existing {
-            Some(old) if old.bytes == file.contents.as_bytes() => {
+            Some(old) if old.same => {
                 report.unchanged.push(file.path.clone());
                 continue;
             }
-            Some(old) if !options.force && !record.owns(&file.path, &old.bytes) => {
+            Some(old) if !options.force && !record.owns(&file.path, &old.head) => {
                 let path = target.display().to_string();
                 return Err(match record {
                     Record::Full(_) => Error::NotRecorded { path },
@@ -208,13 +318,17 @@ fn write_locked(root: &Path, files: &[RenderedFile], options: WriteOptions) -> R
             target,
             kind: swap::OpKind::Write {
                 contents: file.contents.clone().into_bytes(),
-                previous: existing.map(|e| e.permissions),
+                previous: existing.map(|e| e.mode),
             },
         });
     }
-    let stale = stale_files(root, &record, &rendered);
+    let stale = stale_files(root, &mut tree, &record, &rendered);
     if options.prune {
         for path in stale {
+            if !still_as_written(&mut tree, root, &record, &path) {
+                report.kept.push(path);
+                continue;
+            }
             ops.push(swap::Op {
                 target: paths::contained(root, &path)?,
                 path: path.clone(),
@@ -227,14 +341,13 @@ fn write_locked(root: &Path, files: &[RenderedFile], options: WriteOptions) -> R
     }
     report.unrecorded = unrecorded_files(root, &record, &rendered);
     // The record lists what is written, and what is stale but still there.
-    let mut listed = rendered;
-    listed.extend(report.stale.iter().cloned());
+    let listed = listing(files, &record, report.stale.iter().chain(&report.kept));
     let text = manifest::contents(&listed);
     let target = paths::contained(root, MANIFEST)?;
-    let existing = read_existing(&target)?;
+    let existing = read_existing(&mut tree, root, MANIFEST, text.as_bytes())?;
     match &existing {
-        Some(old) if old.bytes == text.as_bytes() => {}
-        Some(old) if !options.force && !is_generated(&String::from_utf8_lossy(&old.bytes)) => {
+        Some(old) if old.same => {}
+        Some(old) if !options.force && !is_generated(&String::from_utf8_lossy(&old.head)) => {
             return Err(Error::WouldOverwrite {
                 path: target.display().to_string(),
             })
@@ -244,11 +357,12 @@ fn write_locked(root: &Path, files: &[RenderedFile], options: WriteOptions) -> R
             target,
             kind: swap::OpKind::Write {
                 contents: text.into_bytes(),
-                previous: existing.map(|e| e.permissions),
+                previous: existing.map(|e| e.mode),
             },
         }),
     }
     if !ops.is_empty() {
+        drop(tree);
         swap::apply(root, &ops)?;
     }
     Ok(report)
@@ -336,25 +450,61 @@ pub fn check(root: &Path, files: &[RenderedFile], on_wait: &dyn Fn(&Path)) -> Re
     }
     let record = Record::read(root);
     let rendered: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
+    let mut tree = match _lock {
+        Some(_) => Some(Tree::open(root).map_err(|source| Error::Write {
+            path: root.display().to_string(),
+            source,
+        })?),
+        None => None,
+    };
     let mut drift = Drift {
-        stale: stale_files(root, &record, &rendered),
+        stale: match tree.as_mut() {
+            Some(tree) => stale_files(root, tree, &record, &rendered),
+            None => Vec::new(),
+        },
         ..Drift::default()
     };
-    let mut listed = rendered;
-    listed.extend(drift.stale.iter().cloned());
+    let listed = listing(files, &record, &drift.stale);
     let expected_manifest = RenderedFile {
         path: MANIFEST.into(),
         contents: manifest::contents(&listed),
     };
     for file in files.iter().chain([&expected_manifest]) {
-        let target = paths::contained(root, &file.path)?;
-        match read_existing(&target)? {
-            None => drift.missing.push(file.path.clone()),
-            Some(old) if old.bytes != file.contents.as_bytes() => drift.changed.push(ChangedFile {
+        paths::contained(root, &file.path)?;
+        let found = match tree.as_mut() {
+            Some(tree) => open_existing(tree, root, &file.path)?,
+            None => None,
+        };
+        let Some((handle, entry)) = found else {
+            drift.missing.push(file.path.clone());
+            continue;
+        };
+        let new = file.contents.as_bytes();
+        let fail = |source| Error::Write {
+            path: root.join(&file.path).display().to_string(),
+            source,
+        };
+        // Read no more than the render, or than a diff is worth.
+        let cap = (new.len() as u64).max(MAX_DIFF_BYTES);
+        let old = match entry.len <= cap {
+            true => folder::read_capped(handle, cap).map_err(fail)?,
+            false => None,
+        };
+        match old {
+            Some(old) if old == new => {}
+            Some(old) => drift.changed.push(ChangedFile {
                 path: file.path.clone(),
-                diff: byte_diff(&old.bytes, &file.contents, &file.path),
+                diff: byte_diff(&old, &file.contents, &file.path),
             }),
-            Some(_) => {}
+            None => drift.changed.push(ChangedFile {
+                path: file.path.clone(),
+                diff: format!(
+                    "--- a/{0}\n+++ b/{0}\n(the file on disk is {1} bytes, the render {2}: too large to show as a diff)\n",
+                    file.path,
+                    entry.len,
+                    new.len()
+                ),
+            }),
         }
     }
     Ok(drift)

@@ -2,6 +2,8 @@
 //! would validate but fail or leak in production. Each finding has a rule id;
 //! a descriptor accepts one with a written reason under `accept:`.
 
+mod secret_shapes;
+
 use crate::findings::Finding;
 use crate::load::node::{escape_pointer, PositionIndex};
 use crate::model::{CacheKind, Descriptor, EnvValue as DescriptorValue};
@@ -460,15 +462,57 @@ const SECRET_WORDS: &[&str] = &[
     "PRIVATE_KEY",
 ];
 
-fn looks_secret(name: &str, value: &str) -> bool {
-    let named = SECRET_WORDS.iter().any(|w| name.contains(w)) && !value.is_empty();
-    let credentials_in_url = value.split_once("://").is_some_and(|(_, rest)| {
-        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+/// Name endings that mean a credential: `RAILS_MASTER_KEY`, `FERNET_KEY`,
+/// `SMTP_PASS`, `DB_PWD`, `GOOGLE_CREDENTIALS`, `SENTRY_DSN`.
+const SECRET_ENDINGS: &[&str] = &["_KEY", "_PASS", "_PWD", "_CREDENTIALS", "_DSN"];
+
+/// Named like a key but public by design (a Stripe publishable key, a
+/// public key): never a secret by its name alone.
+const PUBLIC_WORDS: &[&str] = &["PUBLIC", "PUBLISHABLE"];
+
+fn secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_WORDS.iter().any(|w| upper.contains(w))
+        || (SECRET_ENDINGS.iter().any(|e| upper.ends_with(e)) && !PUBLIC_WORDS.iter().any(|w| upper.contains(w)))
+}
+
+/// A URL with a password in it: `scheme://user:password@host`.
+fn credentials_in_url(value: &str) -> bool {
+    value.match_indices("://").any(|(at, _)| {
+        let rest = &value[at + 3..];
+        let authority = rest.split(['/', '?', ' ', '\'', '"']).next().unwrap_or_default();
         authority
             .rsplit_once('@')
             .is_some_and(|(user, _)| user.split_once(':').is_some_and(|(_, p)| !p.is_empty()))
-    });
-    named || credentials_in_url
+    })
+}
+
+fn looks_secret(name: &str, value: &str) -> bool {
+    let named = secret_name(name) && !value.is_empty();
+    named || credentials_in_url(value) || secret_shapes::token_shape(value).is_some()
+}
+
+/// What in a command line gives a credential away: a token's shape, a URL
+/// with a password, or `NAME=value` for a secret-named NAME (a reference
+/// such as `$DB_PASSWORD` is fine).
+fn secret_in_command(line: &str) -> Option<String> {
+    if let Some(shape) = secret_shapes::token_shape(line) {
+        return Some(shape.to_string());
+    }
+    if credentials_in_url(line) {
+        return Some("a URL with a password".into());
+    }
+    line.split_whitespace()
+        .filter_map(|word| {
+            word.trim_start_matches(['\'', '"'])
+                .trim_start_matches("--")
+                .split_once('=')
+        })
+        .find(|(name, value)| {
+            let value = value.trim_matches(['"', '\'']);
+            secret_name(&name.replace('-', "_")) && !value.is_empty() && !value.starts_with('$')
+        })
+        .map(|(name, _)| format!("a value for `{name}`"))
 }
 
 fn secret_literals(d: &Descriptor, hits: &mut Vec<Hit>) {
@@ -486,6 +530,38 @@ fn secret_literals(d: &Descriptor, hits: &mut Vec<Hit>) {
                     message: format!("`{name}` holds what looks like a secret as a plain value; declare it under `secrets` and use `{{secret: ID}}`"),
                 });
             }
+        }
+    }
+    // Commands are written into generated files as they are.
+    let mut commands: Vec<(String, String)> = Vec::new();
+    for (name, s) in &d.services {
+        let base = format!("/services/{}", escape_pointer(name));
+        let fields = [
+            ("command", s.command.as_ref().map(|c| c.shell_line())),
+            ("pre_deploy", s.pre_deploy.as_ref().map(|c| c.shell_line())),
+            ("build_command", s.build_command.clone()),
+        ];
+        for (field, line) in fields {
+            if let Some(line) = line {
+                commands.push((format!("{base}/{field}"), line));
+            }
+        }
+    }
+    for (name, s) in &d.infrastructure {
+        if let Some(c) = &s.command {
+            commands.push((
+                format!("/infrastructure/{}/command", escape_pointer(name)),
+                c.shell_line(),
+            ));
+        }
+    }
+    for (pointer, line) in commands {
+        if let Some(what) = secret_in_command(&line) {
+            hits.push(Hit {
+                rule: rules::SECRET_LITERAL,
+                pointer,
+                message: format!("the command holds {what} in plain text; pass it as an env var from `secrets` (`{{secret: ID}}`) and refer to it as `$NAME`"),
+            });
         }
     }
 }
@@ -592,5 +668,35 @@ mod tests {
         assert!(looks_secret("CACHE", "redis://:hunter2@host:6379/0"));
         assert!(!looks_secret("CACHE_KEY_PREFIX", "revisbali"));
         assert!(!looks_secret("REDIS_URL", "redis://host:6379/0"));
+        for name in [
+            "RAILS_MASTER_KEY",
+            "FERNET_KEY",
+            "SMTP_PASS",
+            "DB_PWD",
+            "GOOGLE_CREDENTIALS",
+            "SENTRY_DSN",
+        ] {
+            assert!(looks_secret(name, "x"), "{name}");
+        }
+        assert!(!looks_secret("STRIPE_PUBLISHABLE_KEY", "pk_live_x"));
+        assert!(looks_secret(
+            "GREETING",
+            concat!("ghp_", "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789")
+        ));
+    }
+
+    #[test]
+    fn credentials_in_commands() {
+        assert!(secret_in_command("celery -A app worker --broker redis://:hunter2@cache:6379/0").is_some());
+        assert!(secret_in_command("DB_PASSWORD=hunter2 ./migrate").is_some());
+        assert!(secret_in_command("./deploy --api-key=abc123").is_some());
+        assert!(secret_in_command(concat!(
+            "curl -H 'Authorization: token ghp_",
+            "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789'"
+        ))
+        .is_some());
+        assert!(secret_in_command("DB_PASSWORD=$DB_PASSWORD ./migrate").is_none());
+        assert!(secret_in_command("gunicorn app.wsgi --bind 0.0.0.0:8000").is_none());
+        assert!(secret_in_command("bundle exec rails db:migrate").is_none());
     }
 }

@@ -30,7 +30,8 @@ pub fn load(path: &Path) -> Result<Loaded> {
 /// Load with another reader (`diff --against REV` reads from git).
 pub fn load_with(path: &Path, read: Reader) -> Result<Loaded> {
     let mut sources = Sources::default();
-    let root = load_chain(path, read, &mut sources, &mut Vec::new(), None)?;
+    let boundary = Boundary::of(path);
+    let root = load_chain(path, read, &mut sources, &mut Vec::new(), None, &boundary)?;
     Ok(Loaded {
         path: path.to_path_buf(),
         sources,
@@ -46,6 +47,7 @@ fn load_chain(
     sources: &mut Sources,
     visiting: &mut Vec<PathBuf>,
     extended_from: Option<Location>,
+    boundary: &Boundary,
 ) -> Result<Node> {
     let read_error = |source: std::io::Error| match &extended_from {
         Some(location) => Error::Extends {
@@ -76,7 +78,20 @@ fn load_chain(
     }
     let text = read(path).map_err(read_error)?;
     let file = sources.add(path);
-    let mut node = yaml::parse(&text, file).map_err(|e| Error::Syntax {
+    // A byte-order mark is no part of the first key (editors on Windows write one).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // The YAML reader stops at a NUL as at the end of the file: every key
+    // after it would be dropped without a word.
+    if let Some(at) = text.find('\0') {
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        return Err(Error::Syntax {
+            location: sources.locate(Pos { file, line, col }),
+            message: "a NUL byte: a descriptor is text, and everything after it would be ignored".into(),
+        });
+    }
+    let mut node = yaml::parse(text, file).map_err(|e| Error::Syntax {
         location: sources.locate(Pos {
             file,
             line: e.line,
@@ -120,10 +135,56 @@ fn load_chain(
         });
     }
     let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
+    let real_base = base_path.canonicalize().unwrap_or_else(|_| normalize(&base_path));
+    if !real_base.starts_with(&boundary.dir) {
+        return Err(Error::Extends {
+            location,
+            message: format!(
+                "`{base}` is outside {}; a base descriptor lives beside the ones that extend it",
+                boundary.describe()
+            ),
+        });
+    }
     visiting.push(canonical);
-    let base = load_chain(&base_path, read, sources, visiting, Some(location))?;
+    let base = load_chain(&base_path, read, sources, visiting, Some(location), boundary)?;
     visiting.pop();
     Ok(merge::merge(base, node))
+}
+
+/// Where `extends` may reach: the git repository holding the descriptor,
+/// or, outside any repository, the descriptor's own folder and those below
+/// it. Following `..` anywhere else would print another project's (or the
+/// system's) YAML values into a CI log.
+struct Boundary {
+    dir: PathBuf,
+    in_repository: bool,
+}
+
+impl Boundary {
+    fn of(descriptor: &Path) -> Boundary {
+        let real = descriptor.canonicalize().unwrap_or_else(|_| normalize(descriptor));
+        let folder = real.parent().map(Path::to_path_buf).unwrap_or_default();
+        match folder.ancestors().find(|dir| dir.join(".git").exists()) {
+            Some(repo) => Boundary {
+                dir: repo.to_path_buf(),
+                in_repository: true,
+            },
+            None => Boundary {
+                dir: folder,
+                in_repository: false,
+            },
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.in_repository {
+            true => format!("the repository (`{}`)", display_path(&self.dir)),
+            false => format!(
+                "the descriptor's folder (`{}`), and no git repository holds it",
+                display_path(&self.dir)
+            ),
+        }
+    }
 }
 
 /// What a document that is not a map is, for the message.

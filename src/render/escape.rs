@@ -122,8 +122,10 @@ pub fn format_value(lang: Lang, value: &Value, out: &mut String) -> Result<(), E
     Ok(())
 }
 
-/// A Bicep string literal: single quotes, with `\\`, `\'`, `\$` (no
-/// interpolation) and control characters escaped.
+/// A Bicep string literal: single quotes, with `\'`, `\$` (no
+/// interpolation) and control characters escaped. A backslash is written
+/// `\u{5C}`: pycep (Checkov's Bicep parser) reads `\\'` as an escaped quote,
+/// so a value ending in a backslash would hide the rest of the file from it.
 pub fn bicep_string(s: &str, out: &mut String) {
     out.push('\'');
     bicep_string_body(s, out);
@@ -133,7 +135,7 @@ pub fn bicep_string(s: &str, out: &mut String) {
 pub fn bicep_string_body(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
+            '\\' => out.push_str("\\u{5C}"),
             '\'' => out.push_str("\\'"),
             '$' => out.push_str("\\$"),
             '\n' => out.push_str("\\n"),
@@ -338,10 +340,15 @@ pub fn breaks_lines(c: char) -> bool {
 /// in a backslash either: C-style readers (tree-sitter-bicep among them)
 /// continue such a `//` comment on the next line.
 pub fn comment_text(s: &str) -> String {
-    let line: String = s
+    let mut line: String = s
         .chars()
         .map(|c| if c.is_control() || breaks_lines(c) { ' ' } else { c })
         .collect();
+    // pycep (and so Checkov) opens a multi-line string at `'''` even inside a
+    // `//` comment, and then cannot parse the file: break every run of three.
+    while line.contains("'''") {
+        line = line.replace("'''", "'' '");
+    }
     line.trim_end_matches(|c: char| c == '\\' || c.is_whitespace())
         .to_string()
 }
@@ -387,6 +394,12 @@ mod tests {
         yaml_scalar_wrapped("exec run", 6, 120, &mut short);
         yaml_scalar("exec run", &mut plain);
         assert_eq!(short, plain);
+    }
+
+    #[test]
+    fn a_comment_never_holds_three_quotes_in_a_row() {
+        assert_eq!(comment_text("it's ''' here"), "it's '' ' here");
+        assert!(!comment_text("'''''''").contains("'''"));
     }
 
     #[test]
@@ -446,7 +459,11 @@ mod tests {
     fn bicep_strings_cannot_interpolate_or_end_early() {
         let mut out = String::new();
         bicep_string("it's ${x} \\ \n", &mut out);
-        assert_eq!(out, "'it\\'s \\${x} \\\\ \\n'");
+        assert_eq!(out, "'it\\'s \\${x} \\u{5C} \\n'");
+        // A value ending in a backslash does not end in `\\'`.
+        let mut out = String::new();
+        bicep_string("C:\\", &mut out);
+        assert_eq!(out, "'C:\\u{5C}'");
     }
 
     #[test]

@@ -57,10 +57,13 @@ backend URL without `ssl_cert_reqs`. If the app strips or parses the query itsel
 reason under `accept:`.";
 
     SECRET_LITERAL: "secret-literal", Error,
-        "a plain env value looks like a secret (password, token, key, URL with credentials)",
-        "Values in `env` are written into generated files. A variable named like a password, \
-token or key, or a URL with credentials in it, belongs in `secrets:` and is referenced as \
-`{secret: ID}`; deploygen then writes references (`${VAR}`, Key Vault, `secretRef`) and never the value.";
+        "a plain env value or a command looks like a secret (password, token, key, URL with credentials)",
+        "Values in `env` and commands (`command`, `pre_deploy`, `build_command`) are written into \
+generated files. A variable named like a password, token or key (`*_KEY`, `*_PASS`, `*_PWD`, \
+`*_CREDENTIALS`, `*_DSN`), a value shaped like a well-known token (GitHub, Stripe, Slack, AWS, a PEM \
+private key: the shapes of gitleaks' default rules), or a URL with credentials in it, belongs in \
+`secrets:` and is referenced as `{secret: ID}`; deploygen then writes references (`${VAR}`, Key Vault, \
+`secretRef`) and never the value. A command refers to it as `$NAME`.";
 
     UNUSED_SECRET: "unused-secret", Warning,
         "a declared secret is used by nothing",

@@ -28,7 +28,13 @@ struct EnvironmentSchema;
 
 pub fn check(instance: &Value, index: &PositionIndex, sources: &Sources) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut more = 0;
     for error in EnvironmentSchema::iter_errors(instance) {
+        // Past the cap, errors are counted, not described (no hints computed).
+        if findings.len() >= super::semantic::MAX_FINDINGS {
+            more += 1;
+            continue;
+        }
         match property_name(&error, instance) {
             Some(key) => findings.push(bad_name(
                 error.instance_path().as_str(),
@@ -40,6 +46,7 @@ pub fn check(instance: &Value, index: &PositionIndex, sources: &Sources) -> Vec<
             None => findings.extend(describe(&error, index, sources)),
         }
     }
+    super::semantic::cap_findings(&mut findings, more);
     findings
 }
 

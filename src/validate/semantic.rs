@@ -8,23 +8,63 @@ use crate::rules::{self, Rule};
 use crate::source::Sources;
 use std::collections::BTreeMap;
 
+/// Findings kept per file and stage: past this many, a descriptor with
+/// thousands of mistakes is told "… and N more" instead of drowning the
+/// terminal (4,000 unknown `depends_on` targets once printed 280 MB).
+pub const MAX_FINDINGS: usize = 200;
+
+/// Keep the first [`MAX_FINDINGS`] of `findings` and say how many more there were.
+pub fn cap_findings(findings: &mut Vec<Finding>, more: usize) {
+    let more = more + findings.len().saturating_sub(MAX_FINDINGS);
+    if more == 0 {
+        return;
+    }
+    findings.truncate(MAX_FINDINGS);
+    let Some(last) = findings.last() else {
+        return;
+    };
+    // At the last finding kept, so that it sorts right after it.
+    let summary = Finding::new(
+        last.rule,
+        last.location.clone(),
+        last.pointer.clone(),
+        format!("… and {more} more findings after this one; fix these first"),
+    );
+    findings.push(summary);
+}
+
 /// Collects the findings of the semantic rules.
 pub struct Checker<'a> {
     index: &'a PositionIndex,
     sources: &'a Sources,
     findings: Vec<Finding>,
+    /// Findings past [`MAX_FINDINGS`], counted, not kept.
+    more: usize,
 }
 
 impl Checker<'_> {
     pub(super) fn error(&mut self, rule: &'static Rule, pointer: String, message: String) {
+        if self.full() {
+            self.more += 1;
+            return;
+        }
         let location = self.index.value(&pointer).map(|p| self.sources.locate(p));
         self.findings.push(Finding::new(rule, location, pointer, message));
     }
 
     /// Report at the key (for "this key should not be here" findings).
     pub(super) fn error_at_key(&mut self, rule: &'static Rule, pointer: String, message: String) {
+        if self.full() {
+            self.more += 1;
+            return;
+        }
         let location = self.index.key(&pointer).map(|p| self.sources.locate(p));
         self.findings.push(Finding::new(rule, location, pointer, message));
+    }
+
+    /// Enough findings kept: costly hints are not worth computing any more.
+    pub(super) fn full(&self) -> bool {
+        self.findings.len() >= MAX_FINDINGS
     }
 }
 
@@ -33,6 +73,7 @@ pub fn check(d: &Descriptor, index: &PositionIndex, sources: &Sources) -> Vec<Fi
         index,
         sources,
         findings: Vec::new(),
+        more: 0,
     };
     let names = service_names(d, &mut c);
     check_platform(d, &mut c);
@@ -44,9 +85,22 @@ pub fn check(d: &Descriptor, index: &PositionIndex, sources: &Sources) -> Vec<Fi
     check_env_collisions(d, &mut c);
     check_env_values(d, &mut c);
     check_output(d, &mut c);
+    check_container_names(d, &mut c);
     super::services::check(d, &mut c);
     super::stop_grace::check(d, &mut c);
-    c.findings
+    let mut findings = c.findings;
+    cap_findings(&mut findings, c.more);
+    findings
+}
+
+/// At most ten names, then how many more.
+fn capped_list(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" … and {} more", names.len() - SHOWN));
+    }
+    text
 }
 
 /// `output:` is a folder below the descriptor's own (as the README says:
@@ -65,6 +119,13 @@ fn check_output(d: &Descriptor, c: &mut Checker) {
         .any(|part| part == ".." || part == "." || part.is_empty())
     {
         Some("must stay below the descriptor's folder: no `..`, `.` or empty parts")
+    } else if output
+        .split('/')
+        .any(|part| part == crate::emit::STAGING || part == crate::emit::manifest::MANIFEST)
+    {
+        // A render stages into `.deploygen-staging` and clears it first: an
+        // output folder there would be deleted by the next render.
+        Some("names a file or folder deploygen keeps inside every output folder (`.deploygen-staging`, `.deploygen-manifest`)")
     } else {
         None
     };
@@ -74,6 +135,45 @@ fn check_output(d: &Descriptor, c: &mut Checker) {
             "/output".into(),
             format!("`{output}` {problem}; to render elsewhere, use `deploygen render -o DIR`"),
         );
+    }
+}
+
+/// Two containers with one `container_name`: compose refuses the file.
+fn check_container_names(d: &Descriptor, c: &mut Checker) {
+    let mut named: Vec<(String, &str)> = Vec::new();
+    if let Some(name) = d.postgres.as_ref().and_then(|p| p.container_name.as_deref()) {
+        named.push(("/postgres/container_name".into(), name));
+    }
+    if let Some(name) = d.cache.container_name.as_deref() {
+        named.push(("/cache/container_name".into(), name));
+    }
+    for (service, s) in &d.services {
+        if let Some(name) = s.container_name.as_deref() {
+            named.push((format!("/services/{}/container_name", escape_pointer(service)), name));
+        }
+    }
+    for (service, s) in &d.infrastructure {
+        if let Some(name) = s.container_name.as_deref() {
+            named.push((
+                format!("/infrastructure/{}/container_name", escape_pointer(service)),
+                name,
+            ));
+        }
+    }
+    let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+    for (pointer, name) in named {
+        match seen.get(name) {
+            Some(first) => c.error(
+                rules::DUPLICATE_SERVICE,
+                pointer,
+                format!(
+                    "container name `{name}` is already used at {first}; compose refuses two containers of one name"
+                ),
+            ),
+            None => {
+                seen.insert(name, pointer);
+            }
+        }
     }
 }
 
@@ -154,9 +254,12 @@ fn check_services(d: &Descriptor, names: &[String], c: &mut Checker) {
                     format!("`{own}` cannot depend on itself"),
                 );
             } else if !names.contains(dep) {
-                let hint = did_you_mean(dep, names.iter().map(String::as_str))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_else(|| format!("; known services: {}", names.join(", ")));
+                let hint = match c.full() {
+                    true => String::new(),
+                    false => did_you_mean(dep, names.iter().map(String::as_str))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_else(|| format!("; known services: {}", capped_list(names))),
+                };
                 c.error(
                     rules::UNKNOWN_DEPENDENCY,
                     pointer,

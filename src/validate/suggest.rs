@@ -1,12 +1,30 @@
 //! "did you mean `x`?" for misspelled keys, enum values and names.
 
+/// Past these, a name is no typo of a known one and the search stops: the
+/// work per call stays bounded however large the descriptor.
+const MAX_LEN: usize = 64;
+const MAX_CANDIDATES: usize = 1000;
+
 /// The closest candidate, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if input.len() > MAX_LEN * 4 || input.chars().count() > MAX_LEN {
+        return None;
+    }
     let input_lower = input.to_lowercase();
+    let input_len = input_lower.chars().count();
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&input_lower, &c.to_lowercase()), c))
-        .filter(|(distance, c)| *distance <= (c.chars().count().max(3) / 3).max(1))
+        .take(MAX_CANDIDATES)
+        .filter_map(|c| {
+            let len = c.chars().count();
+            let allowed = (len.max(3) / 3).max(1);
+            // The distance is at least the difference in length: skip early.
+            if len > MAX_LEN || len.abs_diff(input_len) > allowed {
+                return None;
+            }
+            let distance = strsim::damerau_levenshtein(&input_lower, &c.to_lowercase());
+            (distance <= allowed).then_some((distance, c))
+        })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
 }

@@ -307,3 +307,94 @@ fn human_format_shows_control_characters_instead_of_sending_them() {
     let message = json["files"][0]["findings"][0]["message"].as_str().unwrap();
     assert!(message.contains(key), "the JSON document lost the key: {message:?}");
 }
+
+// Issue 22, item 4: a reader that leaves early never turns a failure into success.
+
+/// Run deploygen in `dir` with stdout a pipe whose reader is gone already:
+/// every write to it fails with EPIPE. Returns the exit code and stderr.
+fn run_into_closed_pipe(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_deploygen"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_keeps_the_exit_code_the_result_deserves() {
+    let test = Test::new().write("demo.yaml", MINIMAL);
+    assert_eq!(test.run(&["render", "demo.yaml"]).code, 0);
+    // Drift big enough to outgrow any pipe buffer.
+    let big: String = (0..20_000).map(|i| format!("# line {i}\n")).collect();
+    let test = test.write("demo/docker-compose.yml", &big);
+    let (code, stderr) = run_into_closed_pipe(test.dir.path(), &["check", "demo.yaml"]);
+    assert_eq!(code, Some(1), "drift, whoever reads: {stderr}");
+    let test = test.write("bad.yaml", "name: demo\nplatform: nowhere\n");
+    let (code, stderr) = run_into_closed_pipe(test.dir.path(), &["validate", "bad.yaml"]);
+    assert_eq!(code, Some(1), "findings, whoever reads: {stderr}");
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, stderr) = run_into_closed_pipe(test.dir.path(), &["completions", shell]);
+        assert_eq!(code, Some(0), "{shell}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+// Issue 22, items 12 and 13: numbers are bounded where they are written.
+
+#[test]
+fn numbers_past_their_types_are_schema_errors_at_their_field() {
+    let test = Test::new().write(
+        "demo.yaml",
+        &format!("{MINIMAL}    stop_grace_seconds: 99999999999\ncosts:\n  - kind: redis\n    monthly_usd: 1.7e308\n"),
+    );
+    let run = test.run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(!all.contains("deploygen bug"), "{all}");
+    assert!(
+        all.contains("demo.yaml:15:25: error: /services/web/stop_grace_seconds:"),
+        "{all}"
+    );
+    assert!(all.contains("demo.yaml:18:18: error: /costs/0/monthly_usd:"), "{all}");
+}
+
+// Issue 22, items 15 and 16.
+
+#[test]
+fn two_containers_of_one_name_are_refused() {
+    let yaml =
+        format!("{MINIMAL}    container_name: app\n  worker:\n    image: example/web:1.0\n    container_name: app\n");
+    let test = Test::new().write("demo.yaml", &yaml);
+    let run = test.run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("demo.yaml:18:21: error: /services/worker/container_name: container name `app` is already used at /services/web/container_name; compose refuses two containers of one name"),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_output_folder_named_like_deploygens_own_files_is_refused() {
+    for output in ["x/.deploygen-staging", ".deploygen-manifest", "a/.deploygen-staging/b"] {
+        let test = Test::new().write("demo.yaml", &format!("{MINIMAL}output: {output}\n"));
+        let run = test.run(&["render", "demo.yaml"]);
+        assert_eq!(run.code, 2, "{output}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("names a file or folder deploygen keeps inside every output folder"),
+            "{}",
+            run.stderr
+        );
+        assert!(!test.path("x").exists() && !test.path("a").exists());
+    }
+}

@@ -249,6 +249,21 @@ fn shape(file: &RenderedFile) -> (String, Vec<String>) {
         let tree = parser.parse(text, None).unwrap();
         let root = tree.root_node();
         assert!(!root.has_error(), "{}: Bicep syntax error\n{text}", file.path);
+        // What pycep (Checkov's parser) cannot read, though Bicep can: a
+        // string ending in an escaped backslash, `'''` inside a comment.
+        for line in text.lines() {
+            let comment = line.trim_start().starts_with("//");
+            assert!(
+                !(comment && line.contains("'''")),
+                "{}: three quotes in a comment\n{line}",
+                file.path
+            );
+            assert!(
+                !line.contains("\\\\'"),
+                "{}: a string ending in a backslash\n{line}",
+                file.path
+            );
+        }
         let mut cursor = root.walk();
         let kinds: Vec<&str> = root.children(&mut cursor).map(|n| n.kind()).collect();
         (format!("{kinds:?}"), vec![])
@@ -320,6 +335,11 @@ fn hostile() -> impl Strategy<Value = String> {
         "${X:-y}",
         "1e400",
         "0x1F",
+        // Issue 22: what once blinded pycep, and invisible characters.
+        "'''",
+        "\\'",
+        "\u{200b}",
+        "\u{200f}",
     ]);
     prop::collection::vec(pieces, 0..6).prop_map(|parts| parts.concat())
 }

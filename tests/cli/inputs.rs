@@ -201,3 +201,177 @@ fn generated_files_are_checked_out_with_lf_everywhere() {
         );
     }
 }
+
+// Issue 22, item 6: secret-literal finds common secrets.
+
+#[test]
+fn secret_literal_finds_common_names_token_shapes_and_credentials_in_commands() {
+    let yaml = format!(
+        "{MINIMAL}    env:\n      RAILS_MASTER_KEY: 0123456789abcdef\n      FERNET_KEY: abc\n      SMTP_PASS: x\n      DB_PWD: x\n      GOOGLE_CREDENTIALS: x\n      SENTRY_DSN: https://abc@o1.ingest.sentry.io/1\n      GREETING: {}\n      STRIPE_PUBLISHABLE_KEY: pk_live_abc\n    command: celery -A app worker --broker redis://:hunter2@cache:6379/0\n    pre_deploy: [sh, -c, DB_PASSWORD=hunter2 ./migrate]\n",
+        concat!("xoxb-", "1234567890-1234567890-abcdefABCDEF")
+    );
+    let test = Test::new().write("demo.yaml", &yaml);
+    let run = test.run(&["validate", "demo.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for pointer in [
+        "/services/web/env/RAILS_MASTER_KEY:",
+        "/services/web/env/FERNET_KEY:",
+        "/services/web/env/SMTP_PASS:",
+        "/services/web/env/DB_PWD:",
+        "/services/web/env/GOOGLE_CREDENTIALS:",
+        "/services/web/env/SENTRY_DSN:",
+        "/services/web/env/GREETING:",
+        "/services/web/command: the command holds a URL with a password in plain text",
+        "/services/web/pre_deploy: the command holds a value for `DB_PASSWORD` in plain text",
+    ] {
+        assert!(
+            run.stdout.contains(pointer) || run.stderr.contains(pointer),
+            "{pointer}\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    assert!(!format!("{}{}", run.stdout, run.stderr).contains("STRIPE_PUBLISHABLE_KEY"));
+}
+
+// Issue 22, item 8: no quadratic blow-up on bad input.
+
+#[test]
+fn thousands_of_unknown_dependencies_are_reported_briefly_and_fast() {
+    let mut yaml = String::from("name: demo\nplatform: compose\nservices:\n");
+    for i in 0..4000 {
+        yaml.push_str(&format!("  s{i}:\n    image: x:1\n    depends_on: [missing{i}]\n"));
+    }
+    let test = Test::new().write("demo.yaml", &yaml);
+    let started = std::time::Instant::now();
+    let run = test.run(&["validate", "demo.yaml"]);
+    let took = started.elapsed();
+    clean_failure(&run, "4,000 unknown depends_on targets");
+    let printed = run.stdout.len() + run.stderr.len();
+    assert!(printed < 200_000, "{printed} bytes printed");
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("… and 3800 more findings after this one; fix these first"),
+        "{}",
+        &all[all.len().saturating_sub(2000)..]
+    );
+    assert!(all.contains("known services: s0, s1, s10, s100, s1000, s1001, s1002, s1003, s1004, s1005 … and 3990 more"));
+}
+
+// Issue 22, item 11: no panic or abort.
+
+#[test]
+fn a_set_path_thousands_deep_and_a_huge_lock_timeout_fail_cleanly() {
+    let test = Test::new().write("demo.yaml", MINIMAL);
+    let deep = format!("{}=1", vec!["a"; 45_000].join("."));
+    let run = test.run(&["diff", "demo.yaml", "--set", &deep]);
+    clean_failure(&run, "diff --set 45,000 levels deep");
+    assert!(
+        run.stderr
+            .contains("a path 45000 levels deep; no descriptor field is deeper than 64"),
+        "{}",
+        run.stderr
+    );
+    let output = assert_cmd::Command::cargo_bin("deploygen")
+        .unwrap()
+        .current_dir(test.dir.path())
+        .env("DEPLOYGEN_LOCK_TIMEOUT", "1e20")
+        .args(["render", "demo.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+// Issue 22, item 17: bad bytes are clear errors.
+
+#[test]
+fn a_nul_byte_is_an_error_a_bom_is_skipped_and_invisible_characters_are_shown() {
+    let test = Test::new().write("nul.yaml", &format!("{MINIMAL}\0\nnot_a_key: 1\n"));
+    let run = test.run(&["validate", "nul.yaml"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("nul.yaml:15:1: error: invalid YAML: a NUL byte"), "{all}");
+
+    let test = test.write("bom.yaml", &format!("\u{feff}{MINIMAL}"));
+    let run = test.run(&["validate", "bom.yaml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    for invisible in ['\u{feff}', '\u{200b}', '\u{200f}'] {
+        let yaml = MINIMAL.replace("services:", &format!("servi{invisible}ces:"));
+        std::fs::write(test.path("odd.yaml"), &yaml).unwrap();
+        for format in ["human", "github"] {
+            let run = test.run(&["validate", "odd.yaml", "--format", format]);
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert_eq!(run.code, 1, "{all}");
+            assert!(!all.contains(invisible), "{invisible:?} printed raw ({format}): {all}");
+            assert!(all.contains(&format!("servi\\u{:04x}ces", invisible as u32)), "{all}");
+        }
+    }
+}
+
+// Issue 22, item 18: `extends` stays inside the repository.
+
+#[test]
+fn extends_stays_inside_the_repository_or_the_descriptors_folder() {
+    let base = MINIMAL;
+    let test = Test::new()
+        .write("outside.yaml", base)
+        .write("repo/base.yaml", base)
+        .write("repo/environments/inside.yaml", "extends: ../base.yaml\n")
+        .write("repo/environments/escapes.yaml", "extends: ../../outside.yaml\n")
+        .write("loose/app.yaml", "extends: ../outside.yaml\n")
+        .write("loose/ok.yaml", base);
+    crate::support::git_in(&test.path("repo"), &["init", "-q"]);
+    let run = test.run(&["validate", "repo/environments/inside.yaml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = test.run(&["validate", "repo/environments/escapes.yaml"]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 1, "{all}");
+    assert!(all.contains("`../../outside.yaml` is outside the repository"), "{all}");
+    assert!(!all.contains("example/web"), "{all}");
+    let run = test.run(&["validate", "loose/app.yaml"]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 1, "{all}");
+    assert!(
+        all.contains("`../outside.yaml` is outside the descriptor's folder"),
+        "{all}"
+    );
+    // Below the top descriptor's folder is fine when there is no repository.
+    let run = test.run(&["validate", "loose/ok.yaml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+// Issue 22, item 19: `diff --against REV` follows a committed symbolic link.
+
+#[test]
+fn diff_against_a_revision_follows_a_symlinked_descriptor() {
+    use crate::support::git_in;
+    let test = Test::new()
+        .write("environments/real.yaml", MINIMAL)
+        .write("elsewhere/secret.yaml", "password: hunter2\n");
+    std::os::unix::fs::symlink("real.yaml", test.path("environments/link.yaml")).unwrap();
+    std::os::unix::fs::symlink("../../elsewhere/secret.yaml", test.path("environments/escape.yaml")).unwrap();
+    let repo = test.path("environments");
+    git_in(&repo, &["init", "-q"]);
+    git_in(&repo, &["add", "-A"]);
+    git_in(
+        &repo,
+        &["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base"],
+    );
+    let test = test.write(
+        "environments/real.yaml",
+        &MINIMAL.replace("example/web:1.0", "example/web:2.0"),
+    );
+    let run = test.run(&["diff", "environments/link.yaml", "--against", "HEAD"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("example/web:2.0"), "{}", run.stdout);
+    let run = test.run(&["diff", "environments/escape.yaml", "--against", "HEAD"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(!format!("{}{}", run.stdout, run.stderr).contains("hunter2"));
+}

@@ -349,12 +349,9 @@ fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
     assert!(notes.contains("its queued jobs included"));
     assert!(!notes.contains("az resource delete"));
     // Secure parameters -> Key Vault references: no revision is made, so every app restarts.
-    let test = Test::new().write(
+    let test = with_shipped(Test::new()).write(
         "secure.yaml",
-        &format!(
-            "extends: {}\noutput: secure\nazure:\n  key_vault_references: false\n",
-            shipped_from_temp("magictoolbox-dev.yaml")
-        ),
+        "extends: environments/magictoolbox-dev.yaml\noutput: secure\nazure:\n  key_vault_references: false\n",
     );
     let run = run_in(
         &repo(),
@@ -381,12 +378,9 @@ fn migrations_the_seeds_do_not_cover_get_their_own_steps() {
 
 #[test]
 fn a_descriptor_prices_what_the_table_cannot() {
-    let test = Test::new().write(
+    let test = with_shipped(Test::new()).write(
         "amr.yaml",
-        &format!(
-            "extends: {}\noutput: amr\ncosts:\n  - {{kind: Microsoft.Cache/redisEnterprise, detail: Balanced_B0, monthly_usd: 45}}\n",
-            shipped_from_temp("magictoolbox-dev-amr.yaml")
-        ),
+        "extends: environments/magictoolbox-dev-amr.yaml\noutput: amr\ncosts:\n  - {kind: Microsoft.Cache/redisEnterprise, detail: Balanced_B0, monthly_usd: 45}\n",
     );
     let run = run_in(
         &repo(),
@@ -417,17 +411,18 @@ fn a_descriptor_prices_what_the_table_cannot() {
     assert_eq!(amr["price_source"], "the descriptor's `costs`");
 }
 
-/// A shipped descriptor named relative to a test's temporary folder (`extends:`
-/// takes relative paths only): up to the root, then down into the repository.
-fn shipped_from_temp(file: &str) -> String {
-    let temp = Test::new();
-    let depth = std::fs::canonicalize(temp.path(".")).unwrap().components().count() - 1;
-    let repo = std::fs::canonicalize(repo()).unwrap();
-    format!(
-        "{}{}/environments/{file}",
-        "../".repeat(depth),
-        repo.to_str().unwrap().trim_start_matches('/')
-    )
+/// The shipped descriptors copied into a test's folder under `environments/`.
+fn with_shipped(test: Test) -> Test {
+    // `extends` stays inside the descriptor's folder tree (no repository
+    // holds a temporary folder): the shipped descriptors are copied there.
+    std::fs::create_dir_all(test.path("environments")).unwrap();
+    for entry in std::fs::read_dir(repo().join("environments")).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".yaml") {
+            std::fs::copy(entry.path(), test.path(&format!("environments/{name}"))).unwrap();
+        }
+    }
+    test
 }
 
 /// A declared pre-deploy command already migrates on every deploy: the move

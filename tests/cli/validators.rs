@@ -61,6 +61,18 @@ fn rendered_environments_pass_the_third_party_validators() {
         );
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
+    // Strings that once made pycep (and so Checkov) skip a whole module.
+    let hostile = dir.path().join("hostile-bicep");
+    let run = run_in(
+        &repo(),
+        &[
+            "render",
+            "tests/fixtures/hostile-bicep.yaml",
+            "-o",
+            hostile.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
     // The operator fills in the secrets the examples leave empty (their
     // `${VAR:?}` guards refuse an unfilled copy): the same step as `.ci/run`.
     let filled = Command::new("bash")
@@ -83,6 +95,14 @@ fn rendered_environments_pass_the_third_party_validators() {
     let rendered = walk(dir.path());
     let passed = report.lines().filter(|l| l.starts_with("PASS ")).count();
     assert_eq!(passed, rendered, "every rendered file must be validated:\n{report}");
+    // Every Bicep file was parsed by pycep and scanned by Checkov: a file
+    // one of them cannot read fails here, never passes unscanned.
+    for line in report.lines().filter(|l| l.contains(".bicep")) {
+        assert!(
+            line.starts_with("PASS ") && line.contains("pycep") && line.contains("checkov-bicep"),
+            "a Bicep file not parsed by every validator: {line}\n{report}"
+        );
+    }
     for needle in [
         "compose-spec",
         "compose-config",

@@ -44,6 +44,12 @@ pub fn render(out: &mut Out, r: &RenderReport) -> io::Result<()> {
     for path in &r.pruned {
         writeln!(out.stderr, "pruned: `{path}`")?;
     }
+    for path in &r.kept {
+        writeln!(
+            out.stderr,
+            "kept: `{path}` is in the record but no longer holds the bytes deploygen wrote there (or is no file deploygen writes); never pruned: delete it yourself if it is no longer needed"
+        )?;
+    }
     if !out.quiet {
         writeln!(
             out.stderr,

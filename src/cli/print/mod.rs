@@ -26,6 +26,9 @@ pub struct Out<'a> {
     pub quiet: bool,
     pub format: Format,
     pub color: bool,
+    /// The exit code the command's result deserves, once known: a reader
+    /// that closes the pipe early (`check | head`) never turns it into 0.
+    pub deserved: Option<i32>,
 }
 
 /// A terminal or CI log that text from descriptors, paths and files reaches:
@@ -124,6 +127,9 @@ pub fn escape_controls(s: &str) -> String {
     let hidden = |c: char| {
         (c.is_control() && c != '\n' && c != '\t')
             || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            // Invisible: zero-width spaces and joiners, direction marks, word
+            // joiners, a BOM; a name holding one looks like another name.
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{061c}' | '\u{180e}')
     };
     if !s.chars().any(hidden) {
         return s.to_string();

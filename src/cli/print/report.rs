@@ -90,6 +90,8 @@ pub struct RenderReport<'a> {
     pub stale: Vec<String>,
     /// Generated files no longer rendered, deleted by `--prune`.
     pub pruned: Vec<String>,
+    /// Recorded files `--prune` did not delete: changed since, or never deploygen's kind of file.
+    pub kept: Vec<String>,
 }
 
 impl<'a> RenderReport<'a> {
@@ -102,6 +104,7 @@ impl<'a> RenderReport<'a> {
             unchanged: &report.unchanged,
             stale: shown(&report.stale),
             pruned: shown(&report.pruned),
+            kept: shown(&report.kept),
         }
     }
 }
