@@ -125,7 +125,11 @@ impl Target for AppService {
             "Have the app read its Key Vault references again, then restart it so it reads its settings.",
             vec![
                 key_vault_references(&app, "post", "/refresh", ""),
-                format!("az webapp restart --name {} --resource-group {}", quote(&app), quote(RG)),
+                format!(
+                    "az webapp restart --name {} --resource-group {}",
+                    quote(&app),
+                    quote(RG)
+                ),
             ],
         ))
     }
@@ -161,7 +165,11 @@ impl Target for AppService {
                     "",
                     " --query \"value[?properties.status!='Resolved'].name\"",
                 ),
-                format!("az webapp log tail --name {} --resource-group {}", quote(&app), quote(RG)),
+                format!(
+                    "az webapp log tail --name {} --resource-group {}",
+                    quote(&app),
+                    quote(RG)
+                ),
             ],
         )]
     }
