@@ -307,16 +307,35 @@ fn bicep_deploy(ops: &Ops) -> Step {
         crate::diff::ops::output_arg(ops.side, &find(".json")),
         quote(RG),
     );
+    // Container Apps deploys in stages (infra/deploy.sh: grants, a wait while
+    // new ones propagate, jobs, the pre-deploy job, apps): a single create
+    // would deploy the apps stage alone, before a new grant is usable.
+    let staged = plan.files.iter().find(|f| f.path.ends_with("/deploy.sh"));
+    let create = match staged {
+        Some(script) => format!(
+            "RESOURCE_GROUP={rg} bash {}",
+            crate::diff::ops::output_arg(ops.side, &script.path)
+        ),
+        None => {
+            format!("az deployment group create --resource-group {rg} --template-file {bicep} --parameters {params}")
+        }
+    };
+    let stages = if staged.is_some() {
+        " `deploy.sh` deploys stage by stage (infrastructure and grants, a wait while new grants propagate, the \
+         pre-deploy jobs and their run, then the apps); if a stage fails on a grant, run it again."
+    } else {
+        ""
+    };
     crate::diff::notes::step(
         format!(
             "Deploy the infrastructure rendered in `{out}` (check it first: what-if lists every change). \
              New resources are created and the apps switched to them; resources no longer in the Bicep are \
-             left in place (incremental mode)."
+             left in place (incremental mode).{stages}"
         ),
         vec![
             format!("az bicep build --file {bicep}"),
             format!("az deployment group what-if --resource-group {rg} --template-file {bicep} --parameters {params}"),
-            format!("az deployment group create --resource-group {rg} --template-file {bicep} --parameters {params}"),
+            create,
         ],
     )
 }

@@ -770,3 +770,24 @@ fn verification_proves_the_running_processes_moved() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), shown, "{url}");
     }
 }
+
+/// Container Apps deploys stage by stage (grants, a wait while new ones
+/// propagate, the pre-deploy jobs, then the apps): the notes run the rendered
+/// `infra/deploy.sh`, never a single `az deployment group create`, which
+/// would deploy the apps stage alone.
+#[test]
+fn container_apps_notes_deploy_through_the_staged_script() {
+    let notes = migration_notes(&["fastapi-rq", "--without", "redis"]);
+    let creates = |text: &str| {
+        text.lines()
+            .any(|l| l.trim_start().starts_with("az deployment group create"))
+    };
+    assert!(
+        notes.contains("RESOURCE_GROUP='<resource-group>' bash environments/fastapi-rq/infra/deploy.sh"),
+        "{notes}"
+    );
+    assert!(!creates(&notes), "{notes}");
+    // App Service keeps its single deployment of the main file.
+    let app_service = migration_notes(&["chat", "--against", "chat-phase1"]);
+    assert!(creates(&app_service), "{app_service}");
+}
