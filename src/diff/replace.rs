@@ -3,11 +3,10 @@
 //! `diff` reports the resource as replaced and the notes refuse the change as
 //! it stands and say how to plan it as a move to a new resource.
 //!
-//! One entry per setting the descriptor can express. Today that is Azure
-//! Managed Redis' clustering policy; PostgreSQL high availability and
-//! geo-redundant backup, and the Container Apps environment's zone
-//! redundancy, slot in as entries of [`SETTINGS`] once the descriptor
-//! expresses them (each with its resource, its value and how to move).
+//! One entry per setting the descriptor can express: Azure Managed Redis'
+//! clustering policy, PostgreSQL geo-redundant backup and the Container Apps
+//! environment's zone redundancy. PostgreSQL high availability is not one:
+//! Azure turns it on and off on a running server.
 
 use crate::model::Descriptor;
 use crate::plan::ResourceKind;
@@ -46,7 +45,62 @@ pub struct Replacement {
 }
 
 /// The creation-only settings of a descriptor, one function per setting.
-const SETTINGS: &[fn(&Descriptor) -> Option<Fixed>] = &[managed_redis_clustering];
+const SETTINGS: &[fn(&Descriptor) -> Option<Fixed>] = &[
+    managed_redis_clustering,
+    postgres_geo_redundant_backup,
+    container_apps_zone_redundancy,
+];
+
+fn on_off(on: bool) -> String {
+    if on { "Enabled" } else { "Disabled" }.into()
+}
+
+/// PostgreSQL flexible server: `backup.geoRedundantBackup` (Container Apps
+/// decides it per stage). Azure Policy's text for flexible servers:
+/// "Configuring geo-redundant storage for backup is only allowed during
+/// server create".
+fn postgres_geo_redundant_backup(d: &Descriptor) -> Option<Fixed> {
+    if d.platform != crate::model::Platform::AzureContainerApps {
+        return None;
+    }
+    let server = crate::target::project::azure::postgres_model(d, false)?;
+    Some(Fixed {
+        kind: ResourceKind::PostgresFlexibleServer,
+        name: server.resource_name.shown,
+        setting: "geo-redundant backup",
+        value: on_off(crate::target::project::azure::creation_only(d).geo_redundant_backup),
+        way_out: "give the server a new name in the same change (`azure.names.postgres`), so the deployment creates a \
+                  new server beside the old one, then move the data with `pg_dump`/`pg_restore` while the apps are \
+                  stopped, or restore a backup into the new server (`az postgres flexible-server geo-restore` or \
+                  `restore`); or keep the old value (`azure.postgres.geo_redundant_backup`)",
+        source: "only allowed during server create (Azure Policy, flexible servers' geo-redundant backup)",
+        in_place: |_, _| false,
+    })
+}
+
+/// Container Apps environment: `zoneRedundant`. "To take advantage of
+/// availability zones, you must enable zone redundancy when you create a
+/// Container Apps environment" (Microsoft's Azure Proactive Resiliency
+/// Library, managedEnvironments; Microsoft Learn, "Reliability in Azure
+/// Container Apps").
+fn container_apps_zone_redundancy(d: &Descriptor) -> Option<Fixed> {
+    if d.platform != crate::model::Platform::AzureContainerApps {
+        return None;
+    }
+    let private = d.azure.as_ref().and_then(|a| a.private_endpoints).unwrap_or(true);
+    let zone_redundant = crate::target::project::azure::creation_only(d).zone_redundant && private;
+    Some(Fixed {
+        kind: ResourceKind::ContainerAppsEnvironment,
+        name: format!("cae-{}", crate::resolve::resource_base(d)),
+        setting: "zone redundancy",
+        value: on_off(zone_redundant),
+        way_out: "deploy the environment in a new resource group (or under a new `azure.resource_name`), then move \
+                  the apps: the environment's name comes from the resource name, and the apps follow it; or keep the \
+                  old value (`azure.zone_redundant`)",
+        source: "chosen when the environment is created (Microsoft Learn, Reliability in Azure Container Apps)",
+        in_place: |_, _| false,
+    })
+}
 
 /// Azure Managed Redis: `clusteringPolicy` of the database. The resource's
 /// reference for the API version the Bicep uses (2025-07-01, Microsoft

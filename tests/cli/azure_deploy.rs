@@ -665,7 +665,9 @@ fn a_prod_data_tier_gets_the_settings_only_creation_can_choose() {
     let kept = ACA.replace(
         "  stage: dev\n",
         "  stage: prod\n  private_endpoints: false\n  postgres:\n    geo_redundant_backup: false\n",
-    ) + "accept:\n  key-vault-public-network-access: public in this test only\n  postgres-azure-services-firewall: public in this test only\n";
+    )
+    .replace("  provider: azure-managed\n", "  provider: azure-managed\n  public_network_access: true\n")
+        + "accept:\n  key-vault-public-network-access: public in this test only\n  postgres-azure-services-firewall: public in this test only\n  redis-public-network-access: public in this test only\n";
     let t = Test::new().write("demo.yaml", &kept);
     let run = t.run(&["validate", "demo.yaml"]);
     for named in [

@@ -137,8 +137,17 @@ fn seed_002_redis_phase_two_on_app_service_with_its_cost() {
     assert_eq!(r["resources"]["added"][0]["kind"], "Microsoft.Cache/redis");
     // Standard C1, not seed 002's Basic C0: the cache is write-back (L2).
     assert_eq!(r["resources"]["added"][0]["detail"], "Standard C1");
-    assert_eq!(r["cost"]["before_monthly"], 0.0);
-    assert_eq!(r["cost"]["after_monthly"], 80.0);
+    // Seed 002 prices Standard C1 at $80; its private endpoint and DNS zone
+    // come on top, PostgreSQL's and Key Vault's are on both sides.
+    assert_eq!(r["resources"]["added"][0]["monthly_usd"], 80.0);
+    let (before, after) = (
+        r["cost"]["before_monthly"].as_f64().unwrap(),
+        r["cost"]["after_monthly"].as_f64().unwrap(),
+    );
+    assert!(
+        (after - before - (80.0 + 7.3 + 0.5)).abs() < 1e-9,
+        "{before} -> {after}"
+    );
     assert!(r["resources"]["added"][0]["price_source"]
         .as_str()
         .unwrap()
@@ -159,7 +168,7 @@ fn seed_002_redis_phase_two_on_app_service_with_its_cost() {
             "Microsoft.Network/privateDnsZones"
         ]
     );
-    assert_eq!(r["cost"]["delta_monthly"], 27.8);
+    assert_eq!(r["cost"]["delta_monthly"], 87.8);
 }
 
 #[test]
@@ -314,7 +323,7 @@ fn a_creation_only_setting_is_a_replacement_never_an_in_place_redeploy() {
         "{steps}"
     );
     assert!(
-        !notes.contains("az deployment group create"),
+        !notes.contains("az deployment group create") && !notes.contains("deploy.sh"),
         "an in-place redeploy:\n{notes}"
     );
     assert!(notes.contains("`azure.names.redis`"), "{notes}");
@@ -360,7 +369,7 @@ fn a_creation_only_setting_is_a_replacement_never_an_in_place_redeploy() {
     // From NoCluster Azure updates in place; going back is the replacement.
     let run = test.run(&["diff", "ec.yaml", "--against", "nc.yaml", "--format", "markdown"]);
     assert!(
-        run.stdout.contains("az deployment group create") && !run.stdout.contains("- replace "),
+        run.stdout.contains("bash ec/infra/deploy.sh") && !run.stdout.contains("- replace "),
         "{}",
         run.stdout
     );
@@ -369,4 +378,30 @@ fn a_creation_only_setting_is_a_replacement_never_an_in_place_redeploy() {
         rollback.contains("A redeploy does not take `amr-fastapi-rq-<suffix>` back to its clustering policy NoCluster"),
         "{rollback}"
     );
+}
+
+/// Geo-redundant backup and the Container Apps environment's zone redundancy
+/// are chosen when the resource is created: turning either off on a `prod`
+/// environment (where deploygen turns them on) is a replacement, never an
+/// in-place redeploy that Azure would refuse.
+#[test]
+fn geo_backup_and_zone_redundancy_are_fixed_at_creation() {
+    for (set, setting) in [
+        ("azure.zone_redundant=false", "zone redundancy"),
+        ("azure.postgres.geo_redundant_backup=false", "geo-redundant backup"),
+    ] {
+        let run = run_in(&repo(), &["diff", "fastapi-rq", "--set", set, "--format", "json"]);
+        assert_eq!(run.code, 1, "{set}: {}", run.stderr);
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let replaced = &report["resources"]["replaced"][0];
+        assert_eq!(
+            (
+                replaced["setting"].as_str(),
+                replaced["before"].as_str(),
+                replaced["after"].as_str()
+            ),
+            (Some(setting), Some("Enabled"), Some("Disabled")),
+            "{set}: {report}"
+        );
+    }
 }

@@ -228,7 +228,7 @@ fn without_redis_the_worker_and_its_jobs_go_and_no_database_cache_is_invented() 
     let steps = &notes[position(&notes, "## Migration steps")..position(&notes, "## Verification")];
     let drain = position(steps, "rq.Queue.all(connection=r)");
     let stop = position(steps, "az containerapp revision deactivate --name fastapi-rq-worker");
-    let deploy = position(steps, "az deployment group create");
+    let deploy = position(steps, "bash environments/fastapi-rq/infra/deploy.sh");
     assert!(drain < stop && stop < deploy);
     // `az containerapp exec --command` runs one program without arguments
     // (`"ls -la"` is looked up as one file): the notes open a shell and say
@@ -257,7 +257,7 @@ fn azure_cache_to_managed_redis_moves_the_queue_with_a_drain_each_way() {
     );
     let steps = &notes[position(&notes, "## Migration steps")..position(&notes, "## Verification")];
     let drain = position(steps, "rq.Queue.all(connection=r)");
-    let deploy = position(steps, "az deployment group create");
+    let deploy = position(steps, "bash environments/fastapi-rq/infra/deploy.sh");
     let restart = position(steps, "az containerapp revision restart --name fastapi-rq-api");
     let start = position(steps, "az containerapp revision activate --name fastapi-rq-worker");
     let delete = position(
@@ -270,7 +270,7 @@ fn azure_cache_to_managed_redis_moves_the_queue_with_a_drain_each_way() {
         position(
             rollback,
             "of Azure Managed Redis `amr-fastapi-rq-<suffix>` as for the cutover"
-        ) < position(rollback, "az deployment group create")
+        ) < position(rollback, "bash environments/fastapi-rq-azure-cache/infra/deploy.sh")
     );
     // The app's schema does not change: no migration step is invented.
     assert!(!notes.contains("alembic") && !notes.contains("run-pre-deploy"));

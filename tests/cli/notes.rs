@@ -190,7 +190,7 @@ fn a_cache_move_on_container_apps_restarts_revisions_before_deleting_the_old_cac
         steps,
         "az containerapp revision deactivate --name magictoolbox-dev-worker",
     );
-    let deploy = at(&notes, steps, "az deployment group create");
+    let deploy = at(&notes, steps, "bash environments/magictoolbox-dev-amr/infra/deploy.sh");
     let restart = at(
         &notes,
         steps,
@@ -572,7 +572,7 @@ fn no_step_changes_directory_so_the_next_commands_run_where_they_say() {
     at(
         &azure,
         "## Migration steps",
-        "az deployment group create --resource-group '<resource-group>' --template-file \
+        "az deployment group what-if --resource-group '<resource-group>' --template-file \
          environments/magictoolbox-dev-dbcache/infra/main.bicep --parameters \
          environments/magictoolbox-dev-dbcache/infra/parameters.dev.json",
     );
@@ -630,7 +630,7 @@ fn the_new_code_ships_before_the_deploy_that_removes_what_the_old_code_reads() {
         "IMAGE='orders.azurecr.io/orders-api:<new-tag>' RESOURCE_GROUP='<resource-group>' bash \
          environments/fastapi-rq/infra/run-pre-deploy.sh",
     );
-    let deploy = at(&notes, steps, "az deployment group create");
+    let deploy = at(&notes, steps, "bash environments/fastapi-rq/infra/deploy.sh");
     assert!(tag < push && push < job && job < deploy, "{notes}");
     at(&notes, steps, "az acr login --name orders");
 
@@ -676,7 +676,7 @@ fn render_variables_a_blueprint_sync_leaves_alone_are_set_and_removed_by_hand() 
     let remove = at(
         &notes,
         steps,
-        "Remove `CELERY_BROKER_URL` from instructly-api, instructly-celery-worker, instructly-celery-beat, \
+        "`CELERY_BROKER_URL` from instructly-api, instructly-celery-worker, instructly-celery-beat, \
          instructly-nightly-cleanup in the Render Dashboard (the service → Environment) now, before verifying",
     );
     let resume = at(&notes, steps, "Resume instructly-celery-worker");
