@@ -3,7 +3,7 @@
 //! An invented id deploys as `RoleDefinitionDoesNotExist` and no type check
 //! sees it: the AcrPull id once shipped wrong this way.
 
-use crate::support::{built_in_roles, repo, run_in};
+use crate::support::{built_in_roles, render_shipped_environments};
 
 /// The GUIDs given to `roleDefinitions` in a Bicep file, whether written
 /// inline or through the constants the templates use.
@@ -25,20 +25,8 @@ fn every_granted_role_is_a_built_in_role() {
     let roles = built_in_roles();
     let dir = tempfile::tempdir().unwrap();
     let mut granted = 0;
-    let mut envs: Vec<_> = std::fs::read_dir(repo().join("environments"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yaml") && !n.starts_with('_'))
-        .collect();
-    envs.sort();
-    for name in &envs {
-        let out = dir.path().join(name.trim_end_matches(".yaml"));
-        let run = run_in(
-            &repo(),
-            &["render", &format!("environments/{name}"), "-o", out.to_str().unwrap()],
-        );
-        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+    for name in render_shipped_environments(dir.path()) {
+        let out = dir.path().join(&name);
         for file in walk(&out)
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "bicep"))

@@ -169,3 +169,30 @@ pub fn role_id(name: &str) -> String {
         .map(|(id, _)| id)
         .unwrap_or_else(|| panic!("no built-in role named {name}"))
 }
+
+/// Renders every shipped environment (`environments/*.yaml`, not `_*.yaml`)
+/// into `dir/<name>`, failing the test on any error; returns the names.
+pub fn render_shipped_environments(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo().join("environments"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml") && !n.starts_with('_'))
+        .map(|n| n.trim_end_matches(".yaml").to_string())
+        .collect();
+    names.sort();
+    for name in &names {
+        let out = dir.join(name);
+        let run = run_in(
+            &repo(),
+            &[
+                "render",
+                &format!("environments/{name}.yaml"),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+    }
+    names
+}

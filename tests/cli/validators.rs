@@ -3,7 +3,7 @@
 //! machine, about a minute) so that `cargo test` alone is the whole suite.
 //! DEPLOYGEN_SKIP_VALIDATORS=1 skips it (offline work); `.ci/run` never does.
 
-use crate::support::{repo, run_in};
+use crate::support::{render_shipped_environments, repo, run_in};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -46,21 +46,7 @@ fn rendered_environments_pass_the_third_party_validators() {
         );
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut envs: Vec<String> = std::fs::read_dir(repo().join("environments"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yaml") && !n.starts_with('_'))
-        .collect();
-    envs.sort();
-    for name in &envs {
-        let out = dir.path().join(name.trim_end_matches(".yaml"));
-        let run = run_in(
-            &repo(),
-            &["render", &format!("environments/{name}"), "-o", out.to_str().unwrap()],
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-    }
+    render_shipped_environments(dir.path());
     // Strings that once made pycep (and so Checkov) skip a whole module.
     let hostile = dir.path().join("hostile-bicep");
     let run = run_in(
