@@ -9,6 +9,9 @@ use crate::plan::{FileModel, FilePlan};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ContainerAppsModel {
+    /// How long `infra/deploy.sh` waits after creating a new identity before
+    /// the stages that use its grants ([`ROLE_PROPAGATION_SECONDS`]).
+    pub role_propagation_seconds: u32,
     pub location: String,
     pub stage: String,
     pub use_key_vault_references: bool,
@@ -374,6 +377,12 @@ fn probes(check: Option<&Healthcheck>, port: Option<u16>) -> Vec<AppProbe> {
     ]
 }
 
+/// The wait after a new identity's role assignments are created. Azure
+/// Resource Manager caches role assignments, and a change can take "up to 30
+/// minutes" to take effect (Microsoft Q&A, "Azure RBAC propagation latency");
+/// a few minutes is usual, and a stage that still fails is run again.
+pub const ROLE_PROPAGATION_SECONDS: u32 = 300;
+
 pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
     let azure = d.azure.clone().expect("validated: Azure platforms have `azure`");
     let base = resource_base(d);
@@ -571,6 +580,7 @@ pub fn model(d: &Descriptor, plan: &Plan) -> ContainerAppsModel {
         acr_pull_role: ACR_PULL_ROLE,
         name_suffix_param: NAME_SUFFIX_PARAM,
         name_suffix_length: NAME_SUFFIX_LEN,
+        role_propagation_seconds: ROLE_PROPAGATION_SECONDS,
         zone_redundant: creation_only.zone_redundant && private,
     }
 }

@@ -120,8 +120,9 @@ pub struct RedisModel {
     /// second, so queued jobs survive a node loss (Microsoft Learn,
     /// "Configure data persistence for Azure Managed Redis"; property names
     /// and values from the redisEnterprise/databases@2025-07-01 type data:
-    /// `aofEnabled`, `aofFrequency` in `'1s' | 'always'`).
-    pub aof_persistence: bool,
+    /// `aofEnabled`, `aofFrequency` in `'1s' | 'always'`): the frequency, or
+    /// `None` for no persistence.
+    pub aof_frequency: Option<&'static str>,
     pub suppressions: Vec<Suppression>,
 }
 
@@ -253,7 +254,8 @@ pub fn redis_model(d: &Descriptor) -> Option<RedisModel> {
         } else {
             "privatelink.redis.cache.windows.net"
         },
-        aof_persistence: managed && queue,
+        // Every second: a node loss costs at most a second of jobs.
+        aof_frequency: (managed && queue).then_some("1s"),
         suppressions,
     })
 }
